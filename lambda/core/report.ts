@@ -1,0 +1,48 @@
+// The report every preprocessing run produces: the contract between the core, the handler, the CLI and the local pipeline.
+
+/** How the reader decided to read a file; every choice is reported, never silent. */
+export interface ReadChoices {
+  /** "utf-8", "utf-8-bom", "utf-16le", "utf-16be" or "windows-1252". */
+  readonly encoding: string;
+  readonly delimiter: string;
+  readonly quote: string;
+  /** "LF", "CRLF" or "CR". */
+  readonly lineEnding: string;
+  /** Lines skipped above the header. */
+  readonly preambleLines: number;
+  /** The header as found in the file, before normalisation. */
+  readonly header: readonly string[];
+  /** Lines skipped at the end (footers, blank lines). */
+  readonly footerLines: number;
+}
+
+/** One column as the core read it: declared by the dataset config, or inferred when there is none. */
+export interface ColumnReport {
+  readonly name: string;
+  readonly sourceName: string;
+  readonly type: string;
+  readonly inferred: boolean;
+}
+
+export interface PreprocessReport {
+  /** The input as named by the caller (S3 key or local path). */
+  readonly source: string;
+  /** The dataset the file was validated against, or null when read without one (inferred mode). */
+  readonly dataset: string | null;
+  /** "processed" (rows written, maybe some rejected) or "quarantined" (the whole file could not be read). */
+  readonly outcome: 'processed' | 'quarantined';
+  /** For a quarantined file: a stable code and a human reason. */
+  readonly fileError?: { readonly code: string; readonly reason: string };
+  readonly read?: ReadChoices;
+  readonly columns?: readonly ColumnReport[];
+  /** Always rowsIn = rowsValid + rowsRejected. */
+  readonly rowsIn: number;
+  readonly rowsValid: number;
+  readonly rowsRejected: number;
+  /** Rejected rows by reason code. */
+  readonly rejectedByReason: Readonly<Record<string, number>>;
+  /** Notes on what was inferred, dropped or changed (e.g. extra columns dropped, formulas neutralised). */
+  readonly notes: readonly string[];
+  readonly bytesIn: number;
+  readonly durationMs: number;
+}

@@ -1,0 +1,126 @@
+// Where each stage reads and writes, and what the tables are called: one place for every key layout and name.
+import type { CAST_TYPES, ColumnType, DatasetConfig } from './schema';
+
+export type SqlType = (typeof CAST_TYPES)[number];
+
+/** Top-level prefixes, the same in S3 and in the local object store. */
+export const PREFIXES = {
+  raw: 'raw/',
+  processed: 'processed/',
+  quarantine: 'quarantine/',
+  reports: 'reports/',
+  final: 'final_output/',
+} as const;
+
+/** Lineage columns the transform adds to every final row; dataset columns may not use these names. */
+export const LINEAGE_COLUMNS: readonly FinalColumn[] = [
+  { name: 'source_file', type: 'string' },
+  { name: 'ingested_at', type: 'timestamp' },
+];
+
+/** Columns of the rejected-rows CSV files (quarantine/<dataset>/rows/), in order. */
+export const REJECT_COLUMNS: readonly FinalColumn[] = [
+  { name: 'source_file', type: 'string' },
+  { name: 'line', type: 'bigint' },
+  { name: 'reason_code', type: 'string' },
+  { name: 'column_name', type: 'string' },
+  { name: 'reason', type: 'string' },
+  { name: 'raw_record', type: 'string' },
+];
+
+export interface FinalColumn {
+  readonly name: string;
+  readonly type: SqlType;
+}
+
+export interface DatasetLayout {
+  /** Prefix in the raw bucket that routes objects to this dataset. */
+  readonly rawPrefix: string;
+  /** Valid rows, as RFC 4180 CSV, in the processed bucket. */
+  readonly processedPrefix: string;
+  /** Rejected rows (REJECT_COLUMNS), in the processed bucket. */
+  readonly rejectedRowsPrefix: string;
+  /** Whole files that could not be read, with a .reason.json beside each, in the processed bucket. */
+  readonly quarantinedFilesPrefix: string;
+  /** One JSON report per raw file, in the processed bucket. */
+  readonly reportsPrefix: string;
+  /** Partitioned Parquet, in the final bucket. */
+  readonly finalPrefix: string;
+  /** Catalog table the crawler makes over processed data (crawler table prefix + dataset name). */
+  readonly processedTable: string;
+  /** Catalog table over the final Parquet data. */
+  readonly finalTable: string;
+  /** Catalog table over the rejected rows. */
+  readonly rejectsTable: string;
+}
+
+/** Table prefix the crawler puts before the folder name under processed/. */
+export const PROCESSED_TABLE_PREFIX = 'processed_';
+
+export function datasetLayout(dataset: Pick<DatasetConfig, 'name' | 'rawPrefix'>): DatasetLayout {
+  const name = dataset.name;
+  return {
+    rawPrefix: dataset.rawPrefix ?? `${PREFIXES.raw}${name}/`,
+    processedPrefix: `${PREFIXES.processed}${name}/`,
+    rejectedRowsPrefix: `${PREFIXES.quarantine}${name}/rows/`,
+    quarantinedFilesPrefix: `${PREFIXES.quarantine}${name}/files/`,
+    reportsPrefix: `${PREFIXES.reports}${name}/`,
+    finalPrefix: `${PREFIXES.final}${name}/`,
+    processedTable: `${PROCESSED_TABLE_PREFIX}${name}`,
+    finalTable: name,
+    rejectsTable: `${name}_rejects`,
+  };
+}
+
+/** The SQL type each config column type is stored as once cast. */
+export const SQL_TYPE_OF: Record<ColumnType, SqlType> = {
+  string: 'string',
+  integer: 'bigint',
+  decimal: 'double',
+  boolean: 'boolean',
+  date: 'date',
+  timestamp: 'timestamp',
+  email: 'string',
+  enum: 'string',
+};
+
+export interface FinalSchema {
+  /** Data columns of the final table, in order (partition columns excluded). */
+  readonly columns: readonly FinalColumn[];
+  /** Partition columns, in order. */
+  readonly partitionColumns: readonly FinalColumn[];
+}
+
+/**
+ * The final table's columns as the transform produces them: config types and casts, then renames,
+ * then derived columns, then select, then lineage; partition columns moved out, as Hive tables need.
+ * Unknown names are skipped here; `loadPipelineConfig` reports them.
+ */
+export function finalSchema(dataset: DatasetConfig): FinalSchema {
+  const t = dataset.transforms;
+  let columns: FinalColumn[] = dataset.columns.map((c) => ({
+    name: t.rename[c.name] ?? c.name,
+    type: t.cast[c.name] ?? SQL_TYPE_OF[c.type],
+  }));
+  columns = columns.concat(t.derive.map((d) => ({ name: d.name, type: d.type })));
+  if (t.select) {
+    const byName = new Map(columns.map((c) => [c.name, c]));
+    columns = t.select.flatMap((name) => (byName.has(name) ? [byName.get(name)!] : []));
+  }
+  columns = columns.concat(LINEAGE_COLUMNS);
+  const partitionNames = new Set(t.partitionBy);
+  return {
+    columns: columns.filter((c) => !partitionNames.has(c.name)),
+    partitionColumns: t.partitionBy.flatMap((p) => columns.filter((c) => c.name === p)),
+  };
+}
+
+/** Replaces {{database}}, {{table}} and {{rejects_table}} in a configured query. */
+export function renderQuery(sql: string, names: { database: string; table: string; rejectsTable: string }): string {
+  return sql
+    .replace(/\{\{\s*database\s*\}\}/g, names.database)
+    .replace(/\{\{\s*table\s*\}\}/g, names.table)
+    .replace(/\{\{\s*rejects_table\s*\}\}/g, names.rejectsTable);
+}
+
+export const QUERY_PLACEHOLDERS = ['database', 'table', 'rejects_table'] as const;

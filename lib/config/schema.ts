@@ -1,0 +1,257 @@
+// The pipeline config's schema: the single place where every setting and every default is defined.
+import { z } from 'zod';
+
+/** Column types a dataset can declare; the Lambda validates them and the Glue job casts to them. */
+export const COLUMN_TYPES = ['string', 'integer', 'decimal', 'boolean', 'date', 'timestamp', 'email', 'enum'] as const;
+export type ColumnType = (typeof COLUMN_TYPES)[number];
+
+/** SQL types a transform may cast to (valid in Spark SQL, DuckDB and Athena alike). */
+export const CAST_TYPES = ['string', 'int', 'bigint', 'double', 'boolean', 'date', 'timestamp'] as const;
+
+/** Lower-case names that are valid Glue, Athena, Spark and DuckDB identifiers without quoting. */
+const IDENTIFIER = /^[a-z][a-z0-9_]{0,127}$/;
+const identifier = z
+  .string()
+  .regex(IDENTIFIER, 'must be lower case letters, digits and "_", starting with a letter (a Glue/Athena column name)');
+
+/** Date tokens accepted in `formats`: YYYY, MM, DD, HH, mm, ss, SSS and literal separators. */
+const DATE_FORMAT = /^(YYYY|MM|DD|HH|mm|ss|SSS|[-/.: T])+$/;
+
+function isValidRegex(source: string): boolean {
+  try {
+    new RegExp(source);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const ColumnSchema = z
+  .object({
+    /** Name of the column in processed and final data. */
+    name: identifier,
+    type: z.enum(COLUMN_TYPES),
+    /** An empty cell rejects the row. */
+    required: z.boolean().default(false),
+    /** Other header spellings accepted in raw files (compared case- and space-insensitively). */
+    aliases: z.array(z.string().min(1)).default([]),
+    /** A regular expression the cleaned value must match in full. */
+    pattern: z
+      .string()
+      .refine(isValidRegex, { message: 'is not a valid JavaScript regular expression' })
+      .optional(),
+    /** Allowed values; required for type "enum" (compared case-insensitively, written as listed). */
+    values: z.array(z.string().min(1)).min(1).optional(),
+    /** Accepted input formats for date and timestamp columns, tried in order. */
+    formats: z
+      .array(z.string().regex(DATE_FORMAT, 'must use the tokens YYYY MM DD HH mm ss SSS and the separators - / . : T or space'))
+      .min(1)
+      .optional(),
+    /** Longest accepted value, in characters. */
+    maxLength: z.number().int().positive().optional(),
+    description: z.string().optional(),
+  })
+  .strict();
+
+export const DerivedColumnSchema = z
+  .object({
+    name: identifier,
+    /** A SQL expression over the renamed columns; keep to functions Spark SQL and DuckDB share. */
+    expr: z.string().min(1),
+    /** The type the expression's result is cast to. */
+    type: z.enum(CAST_TYPES).default('string'),
+  })
+  .strict();
+
+export const TransformsSchema = z
+  .object({
+    /** Column renames, applied after the casts: { "old_name": "new_name" }. */
+    rename: z.record(z.string(), identifier).default({}),
+    /** Extra casts over the config's own types: { "column": "double" }. */
+    cast: z.record(z.string(), z.enum(CAST_TYPES)).default({}),
+    /** Derived columns, computed after the renames. */
+    derive: z.array(DerivedColumnSchema).default([]),
+    /** A SQL boolean expression; rows for which it is not true are dropped. */
+    filter: z.string().min(1).optional(),
+    /** Columns of the final table, in order; all columns when absent. */
+    select: z.array(identifier).min(1).optional(),
+    /** Partition columns of the final Parquet data (must be in the final columns). */
+    partitionBy: z.array(identifier).default([]),
+  })
+  .strict();
+
+export const NamedQuerySchema = z
+  .object({
+    name: identifier,
+    description: z.string().default(''),
+    /** SQL with placeholders {{database}}, {{table}} (final data) and {{rejects_table}} (rejected rows). */
+    sql: z.string().min(1),
+  })
+  .strict();
+
+export const AGGREGATES = ['count', 'count_distinct', 'sum', 'avg'] as const;
+export const DATE_GRANULARITIES = ['DAY', 'WEEK', 'MONTH'] as const;
+
+const measure = {
+  /** How rows are aggregated. */
+  aggregate: z.enum(AGGREGATES).default('count'),
+  /** The aggregated column; required for all aggregates but count. */
+  column: identifier.optional(),
+};
+
+export const KpiSchema = z
+  .object({
+    id: identifier,
+    title: z.string().min(1),
+    ...measure,
+    /** Also show the change against the previous period of the dashboard's date column. */
+    compareToPreviousPeriod: z.boolean().default(true),
+  })
+  .strict();
+
+export const ChartSchema = z
+  .object({
+    id: identifier,
+    title: z.string().min(1),
+    type: z.enum(['line', 'bar', 'pie']),
+    /** "final": the dataset's final table; "rejects": its rejected rows. */
+    source: z.enum(['final', 'rejects']).default('final'),
+    /** A date column for time series (line charts), aggregated by `granularity`. */
+    time: identifier.optional(),
+    granularity: z.enum(DATE_GRANULARITIES).default('DAY'),
+    /** A category column for breakdowns (bar and pie charts). */
+    category: identifier.optional(),
+    ...measure,
+  })
+  .strict();
+
+export const DashboardSchema = z
+  .object({
+    title: z.string().min(1),
+    /** The final table's date column that KPI periods and time charts use. */
+    dateColumn: identifier.optional(),
+    kpis: z.array(KpiSchema).default([]),
+    charts: z.array(ChartSchema).default([]),
+  })
+  .strict();
+
+export const DatasetSchema = z
+  .object({
+    /** Dataset name: the table name and the folder under processed/, quarantine/ and final_output/. */
+    name: identifier,
+    description: z.string().default(''),
+    /** Prefix in the raw bucket whose .csv objects belong to this dataset; defaults to raw/<name>/. */
+    rawPrefix: z
+      .string()
+      .regex(/^([A-Za-z0-9_.-]+\/)+$/, 'must be folder names separated and ended by "/", e.g. "raw/signups/"')
+      .optional(),
+    columns: z.array(ColumnSchema).min(1),
+    /** Columns that identify a row: duplicates within a file are rejected, the Glue job keeps the latest. */
+    key: z.array(identifier).default([]),
+    /** Columns not in `columns` are rejected as a file ("reject") or dropped with a note in the report ("drop"). */
+    extraColumns: z.enum(['reject', 'drop', 'keep']).default('reject'),
+    transforms: TransformsSchema.default({ rename: {}, cast: {}, derive: [], partitionBy: [] }),
+    queries: z.array(NamedQuerySchema).default([]),
+    dashboard: DashboardSchema.optional(),
+  })
+  .strict();
+
+export const IngestSchema = z
+  .object({
+    /** Files over this size go whole to quarantine. */
+    maxFileSizeMb: z.number().int().positive().max(10240).default(2048),
+    /** Prefix cells starting with = + - @ tab or CR with a quote so spreadsheets do not run them. */
+    neutraliseFormulas: z.boolean().default(true),
+    memoryMb: z.number().int().min(128).max(10240).default(1024),
+    timeoutSeconds: z.number().int().min(10).max(900).default(900),
+    /** Retries of a failed invocation before the event goes to the dead-letter queue (0-2). */
+    retryAttempts: z.number().int().min(0).max(2).default(2),
+  })
+  .strict();
+
+export const StorageSchema = z
+  .object({
+    /** Days after which raw objects expire; kept forever when absent. */
+    rawExpirationDays: z.number().int().positive().optional(),
+    /** Days after which processed objects move to S3 Infrequent Access. */
+    processedInfrequentAccessDays: z.number().int().min(30).default(30),
+    /** Days after which quarantined rows and files expire. */
+    quarantineExpirationDays: z.number().int().positive().default(90),
+    /** Days after which non-current versions of raw objects expire. */
+    noncurrentVersionExpirationDays: z.number().int().positive().default(30),
+    /** Days after which server access logs expire. */
+    accessLogExpirationDays: z.number().int().positive().default(365),
+  })
+  .strict();
+
+export const TransformJobSchema = z
+  .object({
+    glueVersion: z.enum(['5.0', '5.1']).default('5.0'),
+    workerType: z.enum(['G.1X', 'G.2X']).default('G.1X'),
+    /** Workers of the Glue job (2 is Glue's minimum; see the README's sizing table). */
+    workers: z.number().int().min(2).max(100).default(2),
+    timeoutMinutes: z.number().int().positive().max(2880).default(60),
+    /** Raw-to-final runs wait for this many new processed files ... */
+    batchSize: z.number().int().min(1).max(100).default(20),
+    /** ... or this many seconds after the first one, whichever comes first. */
+    batchWindowSeconds: z.number().int().min(1).max(900).default(300),
+  })
+  .strict();
+
+export const AthenaSchema = z
+  .object({
+    /** Queries that would scan more than this are cancelled. */
+    bytesScannedCutoffMb: z.number().int().min(10).default(1024),
+  })
+  .strict();
+
+export const MonitoringSchema = z
+  .object({
+    /** An address subscribed to the alarm topic (it must confirm the subscription). */
+    alarmEmail: z.email().optional(),
+    logRetentionDays: z.number().int().positive().default(30),
+  })
+  .strict();
+
+export const QuickSightSchema = z
+  .object({
+    enabled: z.boolean().default(false),
+    /** The QuickSight user or group that gets the data source, data sets and dashboards. */
+    principalArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:quicksight:[a-z0-9-]+:\d{12}:(user|group)\/[^/]+\/.+$/,
+        'must be a QuickSight user or group ARN, e.g. arn:aws:quicksight:us-east-1:123456789012:user/default/alice',
+      )
+      .optional(),
+  })
+  .strict();
+
+export const PipelineConfigSchema = z
+  .object({
+    $schema: z.string().optional(),
+    datasets: z.array(DatasetSchema).min(1),
+    ingest: IngestSchema.default(IngestSchema.parse({})),
+    storage: StorageSchema.default(StorageSchema.parse({})),
+    transform: TransformJobSchema.default(TransformJobSchema.parse({})),
+    athena: AthenaSchema.default(AthenaSchema.parse({})),
+    monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
+    quicksight: QuickSightSchema.default(QuickSightSchema.parse({})),
+  })
+  .strict();
+
+export type PipelineConfigInput = z.input<typeof PipelineConfigSchema>;
+export type PipelineConfig = z.output<typeof PipelineConfigSchema>;
+export type DatasetConfig = z.output<typeof DatasetSchema>;
+export type ColumnConfig = z.output<typeof ColumnSchema>;
+export type TransformsConfig = z.output<typeof TransformsSchema>;
+export type NamedQueryConfig = z.output<typeof NamedQuerySchema>;
+export type DashboardConfig = z.output<typeof DashboardSchema>;
+export type KpiConfig = z.output<typeof KpiSchema>;
+export type ChartConfig = z.output<typeof ChartSchema>;
+export type IngestConfig = z.output<typeof IngestSchema>;
+export type StorageConfig = z.output<typeof StorageSchema>;
+export type TransformJobConfig = z.output<typeof TransformJobSchema>;
+export type AthenaConfig = z.output<typeof AthenaSchema>;
+export type MonitoringConfig = z.output<typeof MonitoringSchema>;
+export type QuickSightConfig = z.output<typeof QuickSightSchema>;
