@@ -9,6 +9,8 @@ export const PREFIXES = {
   processed: 'processed/',
   quarantine: 'quarantine/',
   reports: 'reports/',
+  /** Files under no configured dataset prefix, written normalised with inferred columns. */
+  inferred: 'inferred/',
   final: 'final_output/',
 } as const;
 
