@@ -106,6 +106,8 @@ export const KpiSchema = z
     ...measure,
     /** Also show the change against the previous period of the dashboard's date column. */
     compareToPreviousPeriod: z.boolean().default(true),
+    /** The period the KPI shows and compares with the one before it (when compareToPreviousPeriod). */
+    period: z.enum(DATE_GRANULARITIES).default('MONTH'),
   })
   .strict();
 
