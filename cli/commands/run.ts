@@ -1,0 +1,97 @@
+// `csv-pipeline run`: the whole pipeline on this machine, raw files to dashboard; adapts argv and output, the work is in local/pipeline.
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
+import { runLocalPipeline, type LocalRunResult, type QueryRunResult, type TransformEngine } from '../../local/pipeline';
+import { ConsoleProgress, formatDuration } from '../../local/progress';
+import { DEFAULT_WORKDIR } from '../../local/store';
+
+export const RUN_USAGE = `usage: csv-pipeline run [FILES...] [--config FILE] [--workdir DIR] [--engine duckdb|spark] [--dataset NAME]
+
+Copies FILES into <workdir>/raw/ (under the raw prefix of the dataset named like the file, or of --dataset;
+unmatched files go to raw/_unrouted/ and are read in inferred mode), or without FILES takes every file under
+raw/ not processed yet; then preprocesses each file as the Lambda does, crawls, transforms, runs the configured
+queries and writes the dashboard.
+
+options:
+  --config FILE     pipeline config (default ${DEFAULT_CONFIG_PATH})
+  --workdir DIR     local object store (default ${DEFAULT_WORKDIR}/)
+  --engine ENGINE   transform engine: duckdb (default) or spark (the Glue script on local Spark)
+  --dataset NAME    route every given file to this dataset
+  --quiet           print only errors and the dashboard location`;
+
+/** Prints a result set as an aligned text table. */
+export function formatTable(columns: readonly string[], rows: readonly unknown[][], maxRows = 50): string {
+  const cell = (v: unknown): string => (v === null || v === undefined ? 'NULL' : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) : String(v));
+  const shown = rows.slice(0, maxRows).map((r) => r.map(cell));
+  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...shown.map((r) => r[i]?.length ?? 0))));
+  const line = (values: string[]) => values.map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i]))).join('  ').trimEnd();
+  const out = [line([...columns]), widths.map((w) => '-'.repeat(w)).join('  '), ...shown.map(line)];
+  if (rows.length > maxRows) out.push(`... ${rows.length - maxRows} more row(s)`);
+  out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
+  return out.join('\n');
+}
+
+export function printQueries(queries: readonly QueryRunResult[], write: (s: string) => void): void {
+  for (const q of queries) {
+    write(`\n${q.dataset}.${q.name}${q.description ? ` - ${q.description}` : ''}\n${formatTable(q.columns, q.rows)}\n`);
+  }
+}
+
+export function printDashboardLocation(result: Pick<LocalRunResult, 'dashboardFile' | 'workdir'>, write: (s: string) => void): void {
+  if (!result.dashboardFile) return;
+  const workdir = path.relative(process.cwd(), result.workdir) || '.';
+  const serve = workdir === DEFAULT_WORKDIR ? 'npx csv-pipeline serve' : `npx csv-pipeline serve --workdir ${workdir}`;
+  write(`\nDashboard: ${result.dashboardFile}\n  open it as a file, or serve it with: ${serve}  (http://127.0.0.1:8080/)\n`);
+}
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', short: 'c' },
+        workdir: { type: 'string', short: 'w' },
+        engine: { type: 'string' },
+        dataset: { type: 'string' },
+        quiet: { type: 'boolean', short: 'q' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`csv-pipeline run: ${(err as Error).message}\n\n${RUN_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    console.log(RUN_USAGE);
+    return 0;
+  }
+  const engine = (values.engine ?? 'duckdb') as TransformEngine;
+  if (engine !== 'duckdb' && engine !== 'spark') {
+    console.error(`csv-pipeline run: --engine must be "duckdb" or "spark" (got "${values.engine}")`);
+    return 2;
+  }
+  const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
+  const progress = new ConsoleProgress(process.stderr);
+  const result = await runLocalPipeline({
+    config,
+    workdir: values.workdir ?? DEFAULT_WORKDIR,
+    files: positionals,
+    dataset: values.dataset,
+    engine,
+    progress: values.quiet ? undefined : progress,
+  });
+  const write = (s: string) => process.stdout.write(s);
+  if (!values.quiet) {
+    if (result.files.length === 0) write('No new files under raw/; the downstream stages ran on the data already there.\n');
+    printQueries(result.queries, write);
+    const total = Object.values(result.timings).reduce((a, b) => a + (b ?? 0), 0);
+    write(`\nStages: ${Object.entries(result.timings).map(([stage, ms]) => `${stage} ${formatDuration(ms ?? 0)}`).join(', ')}; total ${formatDuration(total)}\n`);
+  }
+  printDashboardLocation(result, write);
+  // A quarantined file is a data outcome (reported above and on the dashboard), not a failure of the run.
+  return 0;
+}

@@ -1,0 +1,67 @@
+// `csv-pipeline watch`: processes files dropped into <workdir>/raw/ and refreshes the final tables and the dashboard until Ctrl-C.
+import * as path from 'path';
+import { parseArgs } from 'util';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
+import type { TransformEngine } from '../../local/pipeline';
+import { ConsoleProgress } from '../../local/progress';
+import { DEFAULT_WORKDIR } from '../../local/store';
+import { watchRawFolder } from '../../local/watch';
+import { printDashboardLocation, printQueries } from './run';
+
+const USAGE = `usage: csv-pipeline watch [--config FILE] [--workdir DIR] [--engine duckdb|spark]
+
+Watches <workdir>/raw/ and processes each new file once (when its size has stopped changing): preprocess,
+crawl, transform, queries, dashboard. Put files under raw/<dataset>/ (e.g. raw/signups/); files elsewhere
+under raw/ are read in inferred mode. Stop with Ctrl-C.`;
+
+export async function run(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      options: {
+        config: { type: 'string', short: 'c' },
+        workdir: { type: 'string', short: 'w' },
+        engine: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`csv-pipeline watch: ${(err as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  const { values } = parsed;
+  if (values.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const engine = (values.engine ?? 'duckdb') as TransformEngine;
+  if (engine !== 'duckdb' && engine !== 'spark') {
+    console.error(`csv-pipeline watch: --engine must be "duckdb" or "spark" (got "${values.engine}")`);
+    return 2;
+  }
+  const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
+  const workdir = path.resolve(values.workdir ?? DEFAULT_WORKDIR);
+  const progress = new ConsoleProgress(process.stderr);
+  const write = (s: string) => process.stdout.write(s);
+  const watcher = watchRawFolder({
+    config,
+    workdir,
+    engine,
+    progress,
+    onCycle: ({ result }) => {
+      printQueries(result.queries, write);
+      printDashboardLocation({ ...result, workdir }, write);
+    },
+    onError: (err) => console.error(`csv-pipeline watch: ${err instanceof Error ? err.message : String(err)}\n  (still watching; fix the file or the config and drop it again)`),
+  });
+  const datasets = config.datasets.map((d) => path.join(workdir, d.rawPrefix ?? `raw/${d.name}/`)).join(', ');
+  progress.info(`Watching ${path.join(workdir, 'raw')} (drop files into ${datasets}); Ctrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  });
+  await watcher.close();
+  return 0;
+}

@@ -1,0 +1,386 @@
+// The whole pipeline on one machine: raw files through the Lambda's core, the crawler, the transform, the queries and the dashboard.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { Writable } from 'stream';
+import { datasetForKey } from '../lib/config/load';
+import { datasetLayout, renderQuery, PREFIXES } from '../lib/config/layout';
+import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
+import { outputKeysFor } from '../lambda/core/keys';
+import { preprocess } from '../lambda/core/preprocess';
+import type { PreprocessReport } from '../lambda/core/report';
+import { crawlProcessed } from './crawler';
+import { generateDashboard } from './dashboard/generate';
+import { transformWithDuckDb, type TransformRunResult } from './duckdb-transform';
+import { PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
+import { transformWithSpark } from './spark-transform';
+import { contentTag, LocalObjectStore, UNROUTED_RAW_PREFIX } from './store';
+import { openLocalTables } from './tables';
+
+export type TransformEngine = 'duckdb' | 'spark';
+
+export interface LocalRunOptions {
+  readonly config: PipelineConfig;
+  /** The local object store (default `.pipeline/`). */
+  readonly workdir: string;
+  /** Files to copy into raw/ and process; when empty, every file under raw/ not processed yet. */
+  readonly files?: readonly string[];
+  /** Route every given file to this dataset instead of by file name. */
+  readonly dataset?: string;
+  readonly engine?: TransformEngine;
+  readonly progress?: ProgressSink;
+  /** Skip the dashboard stage (watch cycles and benchmarks may want that). */
+  readonly skipDashboard?: boolean;
+}
+
+/** What happened to one raw file. */
+export interface FileRunResult {
+  readonly rawKey: string;
+  readonly dataset: string | null;
+  /** "skipped": this exact content was processed before (its report exists). */
+  readonly status: 'processed' | 'quarantined' | 'skipped';
+  readonly report?: PreprocessReport;
+  readonly reportKey: string;
+}
+
+export interface QueryRunResult {
+  readonly dataset: string;
+  readonly name: string;
+  readonly description: string;
+  readonly sql: string;
+  readonly columns: string[];
+  readonly rows: unknown[][];
+}
+
+export interface LocalRunResult {
+  readonly workdir: string;
+  readonly startedAt: Date;
+  readonly files: readonly FileRunResult[];
+  readonly transforms: readonly (TransformRunResult & { dataset: string })[];
+  readonly queries: readonly QueryRunResult[];
+  /** The dashboard page, when generated. */
+  readonly dashboardFile?: string;
+  /** Milliseconds per stage. */
+  readonly timings: Readonly<Partial<Record<StageName, number>>>;
+}
+
+/**
+ * The raw key a local file is copied to: under the given dataset's raw prefix, else under the dataset
+ * named like the file's stem or the stem's first word ("signups-2024.csv" -> signups), else unrouted.
+ */
+export function rawKeyForFile(config: PipelineConfig, file: string, datasetName?: string): string {
+  const base = path.basename(file);
+  if (datasetName) {
+    const dataset = config.datasets.find((d) => d.name === datasetName);
+    if (!dataset) {
+      throw new Error(`--dataset "${datasetName}" is not configured; configured datasets: ${config.datasets.map((d) => d.name).join(', ')}`);
+    }
+    return datasetLayout(dataset).rawPrefix + base;
+  }
+  const stem = base.replace(/\.[^.]*$/, '').toLowerCase();
+  const firstWord = stem.split(/[^a-z0-9]+/)[0];
+  const dataset = config.datasets.find((d) => d.name === stem) ?? config.datasets.find((d) => d.name === firstWord);
+  return dataset ? datasetLayout(dataset).rawPrefix + base : UNROUTED_RAW_PREFIX + base;
+}
+
+/** Counts lines in the chunks written to a sink so progress can show rows while a file streams. */
+function countingFileSink(file: string, onBytes: (newlines: number) => void): Writable {
+  const stream = fs.createWriteStream(file);
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: unknown, ...rest: unknown[]) => {
+    if (typeof chunk === 'string' || chunk instanceof Uint8Array) {
+      const buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      let n = 0;
+      for (let i = buf.indexOf(10); i !== -1; i = buf.indexOf(10, i + 1)) n++;
+      onBytes(n);
+    }
+    return (write as (...a: unknown[]) => boolean)(chunk, ...rest);
+  }) as typeof stream.write;
+  return stream;
+}
+
+function finished(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (stream.writableFinished) return resolve();
+    stream.once('finish', () => resolve());
+    stream.once('error', reject);
+  });
+}
+
+/** Streams a file's bytes and reports how many have been read. */
+async function* countedRead(file: string, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
+    onBytes((chunk as Buffer).length);
+    yield chunk as Buffer;
+  }
+}
+
+export interface PreprocessedFile extends FileRunResult {
+  readonly processedKey?: string;
+}
+
+/**
+ * Preprocesses one raw object of the store as the Lambda does for one S3 event: same core, same output
+ * keys (version tag = content hash), processed/rejects/report committed by rename; a quarantined file is
+ * copied whole under its quarantine key with a .reason.json. A file whose report exists is skipped.
+ */
+export async function preprocessRawObject(
+  store: LocalObjectStore,
+  config: PipelineConfig,
+  rawKey: string,
+  onProgress: (rows: number, bytes: number) => void = () => undefined,
+): Promise<PreprocessedFile> {
+  const rawFile = store.pathOf(rawKey);
+  const stat = fs.statSync(rawFile);
+  const tag = await contentTag(rawFile);
+  const keys = outputKeysFor(config, rawKey, tag);
+  if (store.exists(keys.reportKey)) {
+    return { rawKey, dataset: keys.dataset, status: 'skipped', reportKey: keys.reportKey };
+  }
+  const dataset: DatasetConfig | undefined = datasetForKey(config, rawKey);
+  const validTemp = store.tempPath(keys.processedKey);
+  const rejectsTemp = store.tempPath(keys.rejectsKey);
+  let rows = 0;
+  let bytes = 0;
+  const valid = countingFileSink(validTemp, (n) => {
+    rows += n;
+    onProgress(rows, bytes);
+  });
+  const rejects = countingFileSink(rejectsTemp, (n) => (rows += n));
+  const done = Promise.all([finished(valid), finished(rejects)]);
+  let report: PreprocessReport;
+  try {
+    report = await preprocess(
+      countedRead(rawFile, (n) => {
+        bytes += n;
+        onProgress(rows, bytes);
+      }),
+      { valid, rejects },
+      { config, dataset, source: rawKey, sizeBytes: stat.size },
+    );
+    await done;
+  } catch (err) {
+    valid.destroy();
+    rejects.destroy();
+    store.discard(validTemp);
+    store.discard(rejectsTemp);
+    throw err;
+  }
+  if (report.outcome === 'quarantined') {
+    store.discard(validTemp);
+    store.discard(rejectsTemp);
+    await store.putFile(keys.quarantinedFileKey, rawFile);
+    store.put(
+      keys.quarantineReasonKey,
+      JSON.stringify({ source: rawKey, dataset: keys.dataset, ...report.fileError, quarantinedAt: new Date().toISOString() }, null, 2) + '\n',
+    );
+  } else {
+    // Files with no rows are not written, as an empty S3 object would only give the crawler and the transform nothing to read.
+    if (report.rowsValid > 0) store.commit(validTemp, keys.processedKey);
+    else store.discard(validTemp);
+    if (report.rowsRejected > 0) store.commit(rejectsTemp, keys.rejectsKey);
+    else store.discard(rejectsTemp);
+  }
+  // The report goes last: its presence marks the raw file as done.
+  store.put(keys.reportKey, JSON.stringify(report, null, 2) + '\n');
+  return { rawKey, dataset: keys.dataset, status: report.outcome, report, reportKey: keys.reportKey, processedKey: keys.processedKey };
+}
+
+/** Raw keys that have no report yet (the files a run without FILES processes). */
+export async function pendingRawKeys(store: LocalObjectStore, config: PipelineConfig): Promise<string[]> {
+  const pending: string[] = [];
+  for (const key of store.list(PREFIXES.raw)) {
+    const keys = outputKeysFor(config, key, await contentTag(store.pathOf(key)));
+    if (!store.exists(keys.reportKey)) pending.push(key);
+  }
+  return pending;
+}
+
+/** Stage timer: runs a stage, reports its start and end, and wraps failures with what to do. */
+async function timed<T>(
+  timings: Partial<Record<StageName, number>>,
+  progress: ProgressSink,
+  stage: StageName,
+  describe: (result: T) => string,
+  body: () => Promise<T>,
+): Promise<T> {
+  progress.stageStarted(stage);
+  const start = performance.now();
+  const result = await body();
+  const ms = performance.now() - start;
+  timings[stage] = (timings[stage] ?? 0) + ms;
+  progress.stageFinished(stage, describe(result), ms);
+  return result;
+}
+
+const HINTS: Record<StageName, string> = {
+  'stage-in': 'check that the file exists and is readable, and that the workdir is writable',
+  preprocess: 'check that the file is readable and the disk is not full; bad rows and unreadable files are quarantined, not errors',
+  crawl: 'look at the processed/ files of the dataset; delete the workdir\'s catalog/ folder and run again',
+  transform: 'check the dataset\'s "transforms" section in the config (expressions, filter, partitionBy); try `csv-pipeline transform` on processed/<dataset>/ to see the engine\'s error',
+  queries: 'fix the query\'s SQL in the config ("queries" of the dataset); try it with `csv-pipeline query "..."`',
+  dashboard: 'check the dataset\'s "dashboard" section in the config; run `npm ci` if the chart library is missing',
+};
+
+async function inStage<T>(stage: StageName, subject: string, body: () => Promise<T>): Promise<T> {
+  try {
+    return await body();
+  } catch (err) {
+    if (err instanceof PipelineStageError) throw err;
+    throw new PipelineStageError(stage, subject, err, HINTS[stage]);
+  }
+}
+
+export interface DownstreamOptions {
+  readonly config: PipelineConfig;
+  readonly store: LocalObjectStore;
+  readonly engine: TransformEngine;
+  readonly progress: ProgressSink;
+  readonly timings: Partial<Record<StageName, number>>;
+  readonly skipDashboard?: boolean;
+  /** Report keys written by this run, shown as the dashboard's last run. */
+  readonly runReportKeys: readonly string[];
+  readonly runStartedAt: Date;
+}
+
+/** Crawl, transform every dataset with processed data, run the configured queries, generate the dashboard. */
+export async function runDownstream(o: DownstreamOptions): Promise<Pick<LocalRunResult, 'transforms' | 'queries' | 'dashboardFile'>> {
+  const { config, store, progress, timings } = o;
+  await timed(timings, progress, 'crawl', (tables: unknown[]) => `${tables.length} table${tables.length === 1 ? '' : 's'} written to catalog/`, () =>
+    inStage('crawl', 'processed/', () => crawlProcessed(config, store.root)),
+  );
+
+  const transforms: (TransformRunResult & { dataset: string })[] = [];
+  await timed(
+    timings,
+    progress,
+    'transform',
+    () => transforms.map((t) => `${t.dataset}: ${t.rowsIn} -> ${t.rowsOut} rows, ${t.partitions.length} partition(s)`).join('; ') || 'no processed data',
+    async () => {
+      for (const dataset of config.datasets) {
+        const layout = datasetLayout(dataset);
+        if (store.list(layout.processedPrefix).length === 0) continue;
+        // The engines merge into the final folder partition by partition (a re-processed file replaces its rows), as the Glue job does.
+        const options = { config, dataset, inputDir: store.pathOf(layout.processedPrefix), outputDir: store.pathOf(layout.finalPrefix) };
+        const result = await inStage('transform', `dataset ${dataset.name} (${o.engine})`, () =>
+          o.engine === 'spark' ? transformWithSpark(options) : transformWithDuckDb(options),
+        );
+        transforms.push({ ...result, dataset: dataset.name });
+      }
+    },
+  );
+
+  const queries = await timed(timings, progress, 'queries', (q: QueryRunResult[]) => `${q.length} configured quer${q.length === 1 ? 'y' : 'ies'} run`, () =>
+    runConfiguredQueries(config, store.root),
+  );
+
+  let dashboardFile: string | undefined;
+  if (!o.skipDashboard) {
+    dashboardFile = await timed(timings, progress, 'dashboard', (file: string) => `written to ${file}`, () =>
+      inStage('dashboard', 'dashboard/index.html', () =>
+        generateDashboard({ config, workdir: store.root, lastRun: { startedAt: o.runStartedAt, reportKeys: o.runReportKeys } }),
+      ),
+    );
+  }
+  return { transforms, queries, dashboardFile };
+}
+
+/** Runs every dataset's configured queries on DuckDB over the local tables. */
+export async function runConfiguredQueries(config: PipelineConfig, workdir: string): Promise<QueryRunResult[]> {
+  const tables = await inStage('queries', 'local tables', () => openLocalTables(workdir, config));
+  try {
+    const results: QueryRunResult[] = [];
+    for (const dataset of config.datasets) {
+      const layout = datasetLayout(dataset);
+      for (const q of dataset.queries) {
+        const sql = renderQuery(q.sql, { database: 'main', table: layout.finalTable, rejectsTable: layout.rejectsTable });
+        const { columns, rows } = await inStage('queries', `query ${dataset.name}.${q.name}`, () => tables.query(sql));
+        results.push({ dataset: dataset.name, name: q.name, description: q.description, sql, columns, rows });
+      }
+    }
+    return results;
+  } finally {
+    tables.close();
+  }
+}
+
+/** `csv-pipeline run`: stage the given files into raw/ (or pick up pending ones), preprocess each, then the downstream stages. */
+export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunResult> {
+  const { config } = options;
+  const progress = options.progress ?? silentProgress;
+  const engine = options.engine ?? 'duckdb';
+  const store = new LocalObjectStore(options.workdir);
+  store.init();
+  const startedAt = new Date();
+  const timings: Partial<Record<StageName, number>> = {};
+
+  let rawKeys: string[];
+  if (options.files && options.files.length > 0) {
+    rawKeys = await timed(timings, progress, 'stage-in', (k: string[]) => `${k.length} file(s) copied into raw/`, async () => {
+      const keys: string[] = [];
+      for (const file of options.files!) {
+        const key = rawKeyForFile(config, file, options.dataset);
+        await inStage('stage-in', file, async () => {
+          if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
+          await store.putFile(key, file);
+        });
+        keys.push(key);
+      }
+      return keys;
+    });
+  } else {
+    rawKeys = await pendingRawKeys(store, config);
+  }
+
+  const files: FileRunResult[] = [];
+  const stageStart = performance.now();
+  let totalRows = 0;
+  let totalBytes = 0;
+  await timed(
+    timings,
+    progress,
+    'preprocess',
+    () => {
+      const count = (s: string) => files.filter((f) => f.status === s).length;
+      const rows = files.reduce((n, f) => n + (f.report?.rowsIn ?? 0), 0);
+      const valid = files.reduce((n, f) => n + (f.report?.rowsValid ?? 0), 0);
+      return `${files.length} file(s): ${count('processed')} processed, ${count('quarantined')} quarantined, ${count('skipped')} already done; ${rows} rows in, ${valid} valid, ${rows - valid} rejected`;
+    },
+    async () => {
+      for (const [i, rawKey] of rawKeys.entries()) {
+        let fileRows = 0;
+        let fileBytes = 0;
+        const result = await inStage('preprocess', rawKey, () =>
+          preprocessRawObject(store, config, rawKey, (rows, bytes) => {
+            fileRows = rows;
+            fileBytes = bytes;
+            progress.fileProgress(rawKey, {
+              files: i + 1,
+              filesTotal: rawKeys.length,
+              rows: totalRows + rows,
+              bytes: totalBytes + bytes,
+              elapsedMs: performance.now() - stageStart,
+            });
+          }),
+        );
+        totalRows += fileRows;
+        totalBytes += fileBytes;
+        files.push(result);
+        if (result.status === 'quarantined') {
+          progress.warn(`${rawKey} quarantined (${result.report?.fileError?.code}: ${result.report?.fileError?.reason}); the file is kept under quarantine/ with a .reason.json`);
+        }
+      }
+    },
+  );
+
+  const downstream = await runDownstream({
+    config,
+    store,
+    engine,
+    progress,
+    timings,
+    skipDashboard: options.skipDashboard,
+    runReportKeys: files.map((f) => f.reportKey),
+    runStartedAt: startedAt,
+  });
+  return { workdir: store.root, startedAt, files, timings, ...downstream };
+}
