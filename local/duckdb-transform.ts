@@ -1,0 +1,204 @@
+// The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
+import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
+import { listFiles, listInputFiles, partitionOf, partitionsWithParquet, swapPartitions } from './engine/files';
+import {
+  DUCKDB_TYPE_OF,
+  filesValuesSql,
+  ident,
+  ingestedAtLiteral,
+  INTERNAL,
+  literal,
+  planTransform,
+  readCsvSql,
+  sqlTypeOfDuckDb,
+  transformSql,
+  typedAndDerivedCtes,
+  TransformSpecError,
+  type TransformPlan,
+} from './engine/sql';
+
+export { TransformSpecError } from './engine/sql';
+
+export interface TransformRunOptions {
+  readonly config: PipelineConfig; // validated
+  readonly dataset: DatasetConfig;
+  readonly inputDir: string; // the dataset's processed CSV folder (processed/<ds>/)
+  readonly outputDir: string; // the dataset's final folder (final_output/<ds>/)
+  readonly ingestedAt?: Date; // default: now
+}
+
+export interface TransformRunResult {
+  readonly engine: 'duckdb' | 'spark';
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+  readonly partitions: readonly string[]; // e.g. ['signup_month=2024-11']
+  readonly durationMs: number;
+}
+
+/** Runs the transform of one dataset on DuckDB; nothing is written when the spec or the data is wrong. */
+export async function transformWithDuckDb(options: TransformRunOptions): Promise<TransformRunResult> {
+  const started = Date.now();
+  const { dataset } = options;
+  const inputDir = path.resolve(options.inputDir);
+  const outputDir = path.resolve(options.outputDir);
+  const ingestedAt = options.ingestedAt ?? new Date();
+  const files = listInputFiles(inputDir);
+  if (files.length === 0) {
+    if (!fs.existsSync(inputDir)) {
+      throw new Error(`transform (duckdb) of dataset "${dataset.name}": input folder ${inputDir} does not exist; pass the processed/<dataset>/ folder with --input`);
+    }
+    return { engine: 'duckdb', rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
+  }
+
+  const db = await openDatabase();
+  const staging = `${path.join(path.dirname(outputDir), `.${path.basename(outputDir)}.staging-${process.pid}-${Date.now()}`)}`;
+  try {
+    // Read every input file once, keeping file order (rowid) and the file each row came from.
+    try {
+      await db.run(`CREATE TEMP TABLE raw_rows AS SELECT * FROM ${readCsvSql(files.map((f) => f.path))}`);
+    } catch (err) {
+      throw new Error(`transform (duckdb) of dataset "${dataset.name}": cannot read the processed CSV files in ${inputDir}: ${duckDbMessage(err)}; they must be RFC 4180 CSV with a header, as the preprocessing stage writes them`);
+    }
+    await db.run(`CREATE TEMP VIEW source_rows AS SELECT *, rowid AS ${INTERNAL.row} FROM raw_rows`);
+    await db.run(`CREATE TEMP TABLE input_files AS ${filesValuesSql(files)}`);
+    const fileColumns = (await db.all('SELECT * FROM raw_rows LIMIT 0')).columns.filter((c) => c !== INTERNAL.path);
+    const rowsIn = Number((await db.all('SELECT count(*) FROM raw_rows')).rows[0][0]);
+
+    const plan = planTransform(dataset, fileColumns);
+    await validateExpressions(db, dataset, plan, fileColumns);
+
+    const existingFiles = listFiles(outputDir, '.parquet');
+    if (existingFiles.length) await checkExistingSchema(db, dataset, plan, outputDir, existingFiles);
+
+    const query = transformSql(dataset, plan, 'source_rows', fileColumns, ingestedAtLiteral(ingestedAt));
+    await db.run(`CREATE TEMP TABLE new_rows AS ${query}`);
+    const rowsOut = Number((await db.all('SELECT count(*) FROM new_rows')).rows[0][0]);
+
+    // Phase 1: this run's rows alone, to learn which partitions it writes.
+    const newDir = path.join(staging, 'new');
+    const finalDir = path.join(staging, 'final');
+    await writeParquet(db, 'SELECT * FROM new_rows', plan, rowsOut > 0 ? newDir : undefined);
+    const written = rowsOut > 0 ? partitionsWithParquet(newDir) : [];
+
+    // Stale existing rows: from a file of this run, or with the key of one of this run's rows (null-safe).
+    let affected = written;
+    let kept: string[] = [];
+    if (existingFiles.length) {
+      const inputNames = files.map((f) => literal(f.baseName)).join(', ');
+      await db.run(`CREATE TEMP VIEW existing_rows AS ${existingRowsSql(plan, existingFiles)}`);
+      const sameKey = plan.key.map((k) => `e.${ident(k)} IS NOT DISTINCT FROM n.${ident(k)}`).join(' AND ');
+      const stale = `e.source_file IN (${inputNames})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
+      await db.run(`CREATE TEMP TABLE existing_marked AS SELECT e.*, (${stale}) AS ${INTERNAL.stale} FROM existing_rows e`);
+      const staleFiles = await db.all(`SELECT DISTINCT ${INTERNAL.path} FROM existing_marked WHERE ${INTERNAL.stale}`);
+      affected = [...new Set([...written, ...staleFiles.rows.map((r) => partitionOf(outputDir, String(r[0])))])].sort();
+      kept = existingFiles.filter((f) => affected.includes(partitionOf(outputDir, f)));
+    }
+
+    let sourceDir = newDir;
+    if (kept.length) {
+      // Phase 2: each affected partition = its existing rows minus the stale ones, plus this run's rows.
+      const keptList = kept.map(literal).join(', ');
+      await db.run(
+        `CREATE TEMP TABLE merged AS SELECT * FROM new_rows UNION ALL BY NAME ` +
+          `SELECT * EXCLUDE (${INTERNAL.path}, ${INTERNAL.stale}) FROM existing_marked WHERE NOT ${INTERNAL.stale} AND ${INTERNAL.path} IN (${keptList})`,
+      );
+      const mergedColumns = (await db.all('SELECT * FROM merged LIMIT 0')).columns;
+      const mergedCount = Number((await db.all('SELECT count(*) FROM merged')).rows[0][0]);
+      await writeParquet(db, 'SELECT * FROM merged', plan, mergedCount > 0 ? finalDir : undefined, mergedColumns);
+      sourceDir = finalDir;
+    }
+
+    swapPartitions(outputDir, sourceDir, path.join(staging, 'trash'), affected);
+    const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(outputDir, ...p.split('/'))));
+    return { engine: 'duckdb', rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
+  } finally {
+    db.close();
+    fs.rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+/** The existing final rows with their file, partition columns typed as planned and timestamps as plain UTC. */
+function existingRowsSql(plan: TransformPlan, existingFiles: readonly string[]): string {
+  const hive = plan.partitionColumns.length ? 'hive_partitioning = true, hive_types_autocast = false' : 'hive_partitioning = false';
+  const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
+  const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
+  return `SELECT ${star} FROM read_parquet([${existingFiles.map(literal).join(', ')}], ${hive}, union_by_name = true, filename = ${literal(INTERNAL.path)})`;
+}
+
+/**
+ * Writes rows as snappy Parquet, Hive-partitioned by the plan's partition columns, data columns in the
+ * TRANSFORMS.md order (extra columns sorted by name before the lineage columns), timestamps UTC-adjusted.
+ * No folder is made for zero rows.
+ */
+async function writeParquet(db: Database, select: string, plan: TransformPlan, dir: string | undefined, availableColumns?: readonly string[]): Promise<void> {
+  if (!dir) return;
+  const partitionNames = plan.partitionColumns.map((c) => c.name);
+  const lineage = ['source_file', 'ingested_at'];
+  const base = plan.dataColumns.filter((c) => !lineage.includes(c.name)).map((c) => c.name);
+  const extras = (availableColumns ?? [])
+    .filter((c) => !base.includes(c) && !partitionNames.includes(c) && !lineage.includes(c))
+    .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const names = [...base, ...extras, ...lineage, ...partitionNames];
+  const described = await db.all(`DESCRIBE SELECT ${names.map(ident).join(', ')} FROM (${select})`);
+  const typeOf = new Map(described.rows.map((r) => [String(r[0]), String(r[1])]));
+  const columns = names.map((n) => (typeOf.get(n) === 'TIMESTAMP' && !partitionNames.includes(n) ? `CAST(${ident(n)} AS TIMESTAMPTZ) AS ${ident(n)}` : ident(n))).join(', ');
+  fs.mkdirSync(path.dirname(dir), { recursive: true });
+  if (partitionNames.length) {
+    await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partitionNames.map(ident).join(', ')}))`);
+  } else {
+    fs.mkdirSync(dir, { recursive: true });
+    await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(path.join(dir, 'data_0.parquet'))} (FORMAT parquet, COMPRESSION snappy)`);
+  }
+}
+
+/** Binds each derived expression and the filter on zero rows, so a bad one fails before anything is written. */
+async function validateExpressions(db: Database, dataset: DatasetConfig, plan: TransformPlan, fileColumns: readonly string[]): Promise<void> {
+  const { ctes } = typedAndDerivedCtes(dataset, plan, 'source_rows', fileColumns);
+  const at = `dataset "${dataset.name}"`;
+  const available = (upTo: number) => plan.columns.filter((c) => c.origin !== 'derived').map((c) => c.name).concat(dataset.transforms.derive.slice(0, upTo).map((d) => d.name));
+  for (let i = 0; i < dataset.transforms.derive.length; i++) {
+    const d = dataset.transforms.derive[i];
+    try {
+      await db.all(`WITH ${ctes.slice(0, i + 2).join(',\n')} SELECT * FROM derived_${i} LIMIT 0`);
+    } catch (err) {
+      throw new TransformSpecError(
+        `${at}: transforms.derive[${i}].expr ${JSON.stringify(d.expr)} (column "${d.name}") is not a valid SQL expression here: ${duckDbMessage(err)}. ` +
+          `It may use these columns: ${available(i).join(', ')}; keep to the SQL Spark and DuckDB share (see local/engine/sql.ts)`,
+      );
+    }
+  }
+  const filter = dataset.transforms.filter;
+  if (!filter) return;
+  const last = dataset.transforms.derive.length ? `derived_${dataset.transforms.derive.length - 1}` : 'typed';
+  let type: string;
+  try {
+    type = (await db.all(`WITH ${ctes.join(',\n')} SELECT (${filter}) AS keep FROM ${last} LIMIT 0`)).types[0];
+  } catch (err) {
+    throw new TransformSpecError(
+      `${at}: transforms.filter ${JSON.stringify(filter)} is not a valid SQL expression here: ${duckDbMessage(err)}. It may use these columns: ${available(dataset.transforms.derive.length).join(', ')}`,
+    );
+  }
+  if (type !== 'BOOLEAN') {
+    throw new TransformSpecError(`${at}: transforms.filter ${JSON.stringify(filter)} gives ${type}, not a boolean; write a condition such as "amount > 0"`);
+  }
+}
+
+/** Fails when a column of this run has another type in the existing final Parquet data. */
+async function checkExistingSchema(db: Database, dataset: DatasetConfig, plan: TransformPlan, outputDir: string, existingFiles: readonly string[]): Promise<void> {
+  const described = await db.all(`DESCRIBE SELECT * FROM read_parquet([${existingFiles.map(literal).join(', ')}], hive_partitioning = false, union_by_name = true)`);
+  const existing = new Map(described.rows.map((r) => [String(r[0]), String(r[1])]));
+  for (const column of plan.dataColumns) {
+    const found = existing.get(column.name);
+    if (found === undefined) continue;
+    const foundType = sqlTypeOfDuckDb(found);
+    if (foundType !== column.type) {
+      throw new TransformSpecError(
+        `dataset "${dataset.name}": column "${column.name}" is ${column.type} in this run but ${foundType ?? found} in the existing final data in ${outputDir}; ` +
+          `change the column's type or transforms.cast back, or move the existing data away to rebuild the final table`,
+      );
+    }
+  }
+}

@@ -1,0 +1,99 @@
+// File-system helpers of the local engines: input listing with modification times, Parquet listing, partition swaps.
+import * as fs from 'fs';
+import * as path from 'path';
+import type { InputFile } from './sql';
+
+/** Names Spark, Hive and Glue skip when they read a folder: hidden and underscore-prefixed entries. */
+export function isHiddenName(name: string): boolean {
+  return name.startsWith('.') || name.startsWith('_');
+}
+
+/** Every file under `dir` (recursively, hidden entries skipped) whose name ends with `extension`, sorted. */
+export function listFiles(dir: string, extension: string): string[] {
+  const out: string[] = [];
+  const walk = (d: string): void => {
+    let entries: fs.Dirent[];
+    try {
+      entries = fs.readdirSync(d, { withFileTypes: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw err;
+    }
+    for (const e of entries) {
+      if (isHiddenName(e.name)) continue;
+      const p = path.join(d, e.name);
+      if (e.isDirectory()) walk(p);
+      else if (e.isFile() && e.name.toLowerCase().endsWith(extension)) out.push(p);
+    }
+  };
+  walk(dir);
+  return out.sort();
+}
+
+/** The processed CSV files of a dataset folder with their modification times; empty files are skipped (they hold no header). */
+export function listInputFiles(inputDir: string): InputFile[] {
+  return listFiles(path.resolve(inputDir), '.csv').flatMap((p) => {
+    const stat = fs.statSync(p, { bigint: true });
+    if (stat.size === 0n) return [];
+    return [{ path: p, baseName: path.basename(p), mtimeMicros: stat.mtimeNs / 1000n }];
+  });
+}
+
+/** The partition folder (relative to the output root, '' for unpartitioned data) holding a Parquet file. */
+export function partitionOf(outputDir: string, file: string): string {
+  const rel = path.relative(outputDir, path.dirname(file));
+  return rel.split(path.sep).join('/');
+}
+
+/** Leaf partition folders (relative, '/'-separated) holding Parquet files under `root`; '' for files at the root. */
+export function partitionsWithParquet(root: string): string[] {
+  return [...new Set(listFiles(root, '.parquet').map((f) => partitionOf(root, f)))].sort();
+}
+
+function removeEmptyParents(dir: string, stopAt: string): void {
+  let d = dir;
+  while (path.resolve(d) !== path.resolve(stopAt) && d.startsWith(stopAt)) {
+    try {
+      if (fs.readdirSync(d).length) return;
+      fs.rmdirSync(d);
+    } catch {
+      return;
+    }
+    d = path.dirname(d);
+  }
+}
+
+/**
+ * Replaces each touched partition of `outputDir` with its new content from `stagingDir` (or removes
+ * it when the staging folder has none): the old folder is moved aside, the new one renamed into place,
+ * so a reader never sees a half-written partition. `trashDir` must be on the same file system.
+ */
+export function swapPartitions(outputDir: string, stagingDir: string, trashDir: string, touched: readonly string[]): void {
+  fs.mkdirSync(outputDir, { recursive: true });
+  fs.mkdirSync(trashDir, { recursive: true });
+  touched.forEach((partition, i) => {
+    if (partition === '') {
+      // Unpartitioned data: the "partition" is the set of Parquet files at the root.
+      const aside = path.join(trashDir, `root-${i}`);
+      fs.mkdirSync(aside, { recursive: true });
+      for (const f of fs.readdirSync(outputDir)) {
+        if (f.endsWith('.parquet') && !isHiddenName(f)) fs.renameSync(path.join(outputDir, f), path.join(aside, f));
+      }
+      if (fs.existsSync(stagingDir)) {
+        for (const f of fs.readdirSync(stagingDir)) {
+          if (f.endsWith('.parquet')) fs.renameSync(path.join(stagingDir, f), path.join(outputDir, f));
+        }
+      }
+      return;
+    }
+    const target = path.join(outputDir, ...partition.split('/'));
+    const fresh = path.join(stagingDir, ...partition.split('/'));
+    if (fs.existsSync(target)) fs.renameSync(target, path.join(trashDir, `p-${i}`));
+    if (fs.existsSync(fresh)) {
+      fs.mkdirSync(path.dirname(target), { recursive: true });
+      fs.renameSync(fresh, target);
+    } else {
+      removeEmptyParents(path.dirname(target), outputDir);
+    }
+  });
+}

@@ -1,0 +1,78 @@
+// The local Athena: DuckDB views over the local final Parquet (<ds>) and the rejected rows (<ds>_rejects) of every dataset.
+import * as fs from 'fs';
+import * as path from 'path';
+import { datasetLayout, REJECT_COLUMNS } from '../lib/config/layout';
+import type { PipelineConfig } from '../lib/config/schema';
+import { openDatabase, duckDbMessage } from './engine/duckdb';
+import { listFiles } from './engine/files';
+import { DUCKDB_TYPE_OF, ident, literal, planTransform } from './engine/sql';
+
+export interface LocalTables {
+  query(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
+  close(): void;
+}
+
+/** Zero rows with the given columns, for a table that has no data yet. */
+function emptySelect(columns: readonly { name: string; type: string }[]): string {
+  return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
+}
+
+/**
+ * Views: <ds> over <workdir>/final_output/<ds>/**\/*.parquet (hive partitioning) and <ds>_rejects over
+ * <workdir>/quarantine/<ds>/rows/*.csv, for every configured dataset (empty views with the right
+ * columns when there is no data yet). The views are bound to the files present when this is called.
+ */
+export async function openLocalTables(workdir: string, config: PipelineConfig): Promise<LocalTables> {
+  const root = path.resolve(workdir);
+  const db = await openDatabase();
+  try {
+    for (const dataset of config.datasets) {
+      const layout = datasetLayout(dataset);
+      const plan = planTransform(dataset, []);
+      const finalDir = path.join(root, layout.finalPrefix);
+      const parquet = listFiles(finalDir, '.parquet');
+      const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
+      let finalSql = emptySelect(planned);
+      if (parquet.length) {
+        const hive = plan.partitionColumns.length ? 'hive_partitioning = true, hive_types_autocast = false' : 'hive_partitioning = false';
+        const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
+        const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
+        // Spark may write timestamps as UTC-adjusted (TIMESTAMP WITH TIME ZONE); show every timestamp as plain UTC.
+        finalSql = `SELECT ${star} FROM read_parquet([${parquet.map(literal).join(', ')}], ${hive}, union_by_name = true)`;
+        const described = await db.all(`DESCRIBE ${finalSql}`);
+        const tz = described.rows.filter((r) => String(r[1]) === 'TIMESTAMP WITH TIME ZONE').map((r) => String(r[0]));
+        if (tz.length) {
+          await db.run(`SET TimeZone = 'UTC'`);
+          const tzCasts = [...casts, ...tz.map((c) => `CAST(${ident(c)} AS TIMESTAMP) AS ${ident(c)}`)];
+          finalSql = `SELECT * REPLACE (${tzCasts.join(', ')}) FROM read_parquet([${parquet.map(literal).join(', ')}], ${hive}, union_by_name = true)`;
+        }
+      }
+      await db.run(`CREATE VIEW ${ident(layout.finalTable)} AS ${finalSql}`);
+
+      const rejectColumns = REJECT_COLUMNS.map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
+      const rejectFiles = listFiles(path.join(root, layout.rejectedRowsPrefix), '.csv').filter((f) => fs.statSync(f).size > 0);
+      const columnsSpec = `{${rejectColumns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`;
+      const rejectsSql = rejectFiles.length
+        ? `SELECT ${rejectColumns.map((c) => ident(c.name)).join(', ')} FROM read_csv([${rejectFiles.map(literal).join(', ')}], header = true, columns = ${columnsSpec}, delim = ',', quote = '"', escape = '"', auto_detect = false)`
+        : emptySelect(rejectColumns);
+      await db.run(`CREATE VIEW ${ident(layout.rejectsTable)} AS ${rejectsSql}`);
+    }
+  } catch (err) {
+    db.close();
+    throw new Error(`query: cannot open the local tables in ${root}: ${duckDbMessage(err)}; run "csv-pipeline run" to (re)build them`);
+  }
+  return {
+    async query(sql: string) {
+      try {
+        const result = await db.all(sql);
+        return { columns: result.columns, rows: result.rows };
+      } catch (err) {
+        const names = config.datasets.flatMap((d) => [datasetLayout(d).finalTable, datasetLayout(d).rejectsTable]);
+        throw new Error(`query failed: ${duckDbMessage(err)}; tables: ${names.join(', ')}`);
+      }
+    },
+    close() {
+      db.close();
+    },
+  };
+}
