@@ -14,7 +14,6 @@ import { renderQuery } from '../../lib/config/layout';
 import type { PipelineConfig } from '../../lib/config/schema';
 import { DASHBOARD_OWNER_ACTIONS, DATA_SET_OWNER_ACTIONS, DATA_SOURCE_OWNER_ACTIONS } from '../../lib/quicksight/permissions';
 
-/* eslint-disable @typescript-eslint/no-explicit-any */
 const PRINCIPAL = 'arn:aws:quicksight:eu-west-1:123456789012:user/default/alice';
 const DATABASE = 'csv_pipeline';
 
@@ -34,9 +33,9 @@ interface Built {
 }
 
 /** A stack with three buckets made here (the storage construct is not under test) and the Analytics construct. */
-function build(config: PipelineConfig, opts: { kms?: boolean; nag?: boolean; outdir?: string } = {}): Omit<Built, 'template'> {
+function build(config: PipelineConfig, opts: { kms?: boolean; nag?: boolean; outdir?: string; envAgnostic?: boolean } = {}): Omit<Built, 'template'> {
   const app = new App(opts.outdir ? { outdir: opts.outdir } : {});
-  const stack = new Stack(app, 'AnalyticsTest', { env: { account: '123456789012', region: 'eu-west-1' } });
+  const stack = new Stack(app, 'AnalyticsTest', opts.envAgnostic ? {} : { env: { account: '123456789012', region: 'eu-west-1' } });
   const key = opts.kms ? new kms.Key(stack, 'DataKey', { enableKeyRotation: true }) : undefined;
   const bucket = (id: string) => {
     const b = new s3.Bucket(stack, id, {
@@ -317,10 +316,11 @@ describe('cdk-nag AwsSolutions', () => {
 
 describe('cfn-lint', () => {
   test.each([
-    ['QuickSight off', {}, false],
-    ['QuickSight on, KMS', QUICKSIGHT_ON, true],
-  ] as const)('%s: the synthesized template has zero errors', (_name, overrides, withKms) => {
-    const { app, stack } = build(projectConfig(overrides), { kms: withKms });
+    ['QuickSight off', {}, false, false],
+    ['QuickSight on, KMS', QUICKSIGHT_ON, true, false],
+    ['QuickSight on, environment-agnostic stack', QUICKSIGHT_ON, false, true],
+  ] as const)('%s: the synthesized template has zero errors', (_name, overrides, withKms, envAgnostic) => {
+    const { app, stack } = build(projectConfig(overrides), { kms: withKms, envAgnostic });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'analytics-lint-'));
     const file = path.join(dir, 'template.json');
     fs.writeFileSync(file, JSON.stringify(app.synth().getStackByName(stack.stackName).template));

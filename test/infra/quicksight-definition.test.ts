@@ -9,7 +9,6 @@ import { dashboardDefinition, DashboardDefinitionError, GRID_COLUMNS } from '../
 const ARNS = { final: 'arn:aws:quicksight:eu-west-1:123456789012:dataset/final', rejects: 'arn:aws:quicksight:eu-west-1:123456789012:dataset/rejects' };
 
 // The definition is typed with CDK's unions of IResolvable; tests read it as plain JSON.
-/* eslint-disable @typescript-eslint/no-explicit-any */
 type Json = any;
 
 function projectDataset(name: string): DatasetConfig {
