@@ -122,7 +122,7 @@ export class QuickSightDashboards extends Construct {
     return new CfnDataSet(this, `DataSet-${dataset.name}-${source}`, {
       awsAccountId: Stack.of(this).account,
       dataSetId: `${prefix}-${table.tableName}`,
-      name: source === 'final' ? `${dataset.name}` : `${dataset.name} rejected rows`,
+      name: source === 'final' ? dataset.name : `${dataset.name} rejected rows`,
       importMode: IMPORT_MODE,
       // Keys may hold only letters, digits and "-" (CloudFormation schema), so not the table name.
       physicalTableMap: {
