@@ -1,0 +1,103 @@
+// Starts moto's S3 server on a free 127.0.0.1 port for tests that need a real S3 API, and stops it afterwards.
+import { ChildProcess, spawn, spawnSync } from 'child_process';
+import * as net from 'net';
+import { S3Client } from '@aws-sdk/client-s3';
+
+export interface MotoServer {
+  /** e.g. http://127.0.0.1:40123 */
+  readonly endpoint: string;
+  readonly port: number;
+  /** A client pointed at the server: path-style URLs, dummy credentials, us-east-1. */
+  client(): S3Client;
+  /** Drops every bucket and object (moto's reset API), so tests do not see each other's data. */
+  reset(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/** The command that runs moto's server: `moto_server` when on PATH, else `python3 -m moto.server`. */
+function motoCommand(): { command: string; args: string[] } {
+  if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0) return { command: 'moto_server', args: [] };
+  if (spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0) return { command: 'python3', args: ['-m', 'moto.server'] };
+  throw new Error('moto server is not installed: run `pip install "moto[server]"` (it is in requirements-dev.txt)');
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const port = (server.address() as net.AddressInfo).port;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitUntilUp(endpoint: string, child: ChildProcess, output: () => string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`moto server exited with code ${child.exitCode} before it was ready:\n${output()}`);
+    try {
+      const response = await fetch(`${endpoint}/moto-api/`);
+      if (response.status < 500) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`moto server did not answer on ${endpoint} within ${timeoutMs} ms:\n${output()}`);
+}
+
+/** Starts a fresh moto server; call stop() in afterAll. */
+export async function startMoto(timeoutMs = 30000): Promise<MotoServer> {
+  const { command, args } = motoCommand();
+  const port = await freePort();
+  const endpoint = `http://127.0.0.1:${port}`;
+  const child = spawn(command, [...args, '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+    env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' },
+  });
+  let output = '';
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4000);
+  };
+  child.stdout?.on('data', keep);
+  child.stderr?.on('data', keep);
+  try {
+    await waitUntilUp(endpoint, child, () => output, timeoutMs);
+  } catch (err) {
+    child.kill('SIGKILL');
+    throw err;
+  }
+  const clients: S3Client[] = [];
+  return {
+    endpoint,
+    port,
+    client() {
+      const client = new S3Client({
+        endpoint,
+        region: 'us-east-1',
+        forcePathStyle: true,
+        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      });
+      clients.push(client);
+      return client;
+    },
+    async reset() {
+      const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
+      if (!response.ok) throw new Error(`moto reset failed: HTTP ${response.status}`);
+    },
+    async stop() {
+      for (const client of clients) client.destroy();
+      if (child.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        child.once('exit', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      });
+    },
+  };
+}
