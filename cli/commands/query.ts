@@ -1,0 +1,74 @@
+// `csv-pipeline query "SQL"`: SQL over the local final tables (the local Athena); adapts argv and output, the work is in local/tables.
+import { parseArgs } from 'util';
+import { datasetLayout } from '../../lib/config/layout';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
+import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
+import { openLocalTables } from '../../local/tables';
+
+export const QUERY_USAGE = `usage: csv-pipeline query "SQL" [--workdir DIR] [--config FILE] [--json | --csv]
+
+Runs SQL on DuckDB over the local tables of every configured dataset:
+  <dataset>          the final Parquet data (<workdir>/final_output/<dataset>/)
+  <dataset>_rejects  the rejected rows (<workdir>/quarantine/<dataset>/rows/)
+
+options:
+  --workdir DIR   local object store (default .pipeline/)
+  --config FILE   pipeline config (default ${DEFAULT_CONFIG_PATH})
+  --json          print the rows as a JSON array of objects
+  --csv           print the rows as CSV with a header`;
+
+export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        workdir: { type: 'string', short: 'w' },
+        config: { type: 'string', short: 'c' },
+        json: { type: 'boolean' },
+        csv: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (err) {
+    console.error(`csv-pipeline query: ${(err as Error).message}\n\n${QUERY_USAGE}`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
+  if (values.help) {
+    write(`${QUERY_USAGE}\n`);
+    return 0;
+  }
+  if (positionals.length !== 1 || !positionals[0].trim()) {
+    console.error(`csv-pipeline query: give exactly one SQL statement in quotes (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})\n\n${QUERY_USAGE}`);
+    return 2;
+  }
+  if (values.json && values.csv) {
+    console.error('csv-pipeline query: choose one of --json and --csv');
+    return 2;
+  }
+  const configPath = values.config ?? DEFAULT_CONFIG_PATH;
+  const workdir = values.workdir ?? '.pipeline';
+  try {
+    const config = loadPipelineConfig(configPath);
+    const tables = await openLocalTables(workdir, config);
+    try {
+      const { columns, rows } = await tables.query(positionals[0]);
+      write(`${values.json ? formatJson(columns, rows) : values.csv ? formatCsv(columns, rows).trimEnd() : formatTextTable(columns, rows)}\n`);
+    } finally {
+      tables.close();
+    }
+    return 0;
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    let names = '';
+    try {
+      names = loadPipelineConfig(configPath).datasets.map((d) => `${datasetLayout(d).finalTable}, ${datasetLayout(d).rejectsTable}`).join(', ');
+    } catch {
+      // The config itself is what failed; its message says so.
+    }
+    console.error(`csv-pipeline query (workdir ${workdir}, config ${configPath}): ${message}${names && !message.includes('tables:') ? `\n  tables: ${names}` : ''}`);
+    return 1;
+  }
+}
