@@ -21,7 +21,13 @@ const BASE = {
 };
 
 const AXIS_FORMAT: Record<Grain, string> = { DAY: '%b %d', WEEK: '%b %d', MONTH: '%b %Y' };
-const TOOLTIP_FORMAT: Record<Grain, string> = { DAY: '%Y-%m-%d', WEEK: 'week of %Y-%m-%d', MONTH: '%B %Y' };
+const TOOLTIP_TITLE: Record<Grain, string> = { DAY: 'day', WEEK: 'week starting', MONTH: 'month starting' };
+
+/** Ticks on the periods themselves (at most 8), so a week tick sits on its Monday and no day shows twice. */
+export function tickValues(values: readonly { period: string }[], maxTicks = 8): number[] {
+  const step = Math.max(1, Math.ceil(values.length / maxTicks));
+  return values.filter((_v, i) => i % step === 0).map((v) => Date.parse(`${v.period}T00:00:00Z`));
+}
 
 /** A line over time for one grain; dates are UTC calendar days, so no time zone shifts a point. */
 export function timeSpec(chart: Extract<ChartData, { kind: 'time' }>, grain: Grain): VegaLiteSpec {
@@ -30,18 +36,18 @@ export function timeSpec(chart: Extract<ChartData, { kind: 'time' }>, grain: Gra
   return {
     ...BASE,
     data: { values },
-    mark: { type: chart.config.type === 'bar' ? 'bar' : 'line', point: { filled: true, size: 48 }, strokeWidth: 2.5, color: PALETTE[0], interpolate: 'monotone' },
+    mark: { type: chart.config.type === 'bar' ? 'bar' : 'line', point: { filled: true, size: 48 }, strokeWidth: 2.5, color: PALETTE[0], },
     encoding: {
       x: {
         field: 'period',
         type: 'temporal',
         scale: { type: 'utc' },
         title: null,
-        axis: { format: AXIS_FORMAT[grain], formatType: 'utc', labelAngle: 0, tickCount: Math.min(values.length, 8) || 1 },
+        axis: { format: AXIS_FORMAT[grain], labelAngle: 0, values: tickValues(values), grid: false },
       },
       y: { field: 'value', type: 'quantitative', title: yTitle, axis: { tickMinStep: 1 } },
       tooltip: [
-        { field: 'period', type: 'temporal', title: grain.toLowerCase(), format: TOOLTIP_FORMAT[grain], formatType: 'utc' },
+        { field: 'period', type: 'nominal', title: TOOLTIP_TITLE[grain] },
         { field: 'value', type: 'quantitative', title: yTitle, format: ',.2~f' },
       ],
     },
@@ -77,7 +83,8 @@ export function categorySpec(chart: Extract<ChartData, { kind: 'category' }>): V
       { mark: { type: 'text', align: 'left', dx: 4, color: '#334155', fontSize: 11 }, encoding: { text: { field: 'value', type: 'quantitative', format: ',.2~f' } } },
     ],
     encoding: {
-      y: { field: 'category', type: 'nominal', sort: '-x', title: null, axis: { labelLimit: 180 } },
+      // Rows arrive largest first from DuckDB; keep that order.
+      y: { field: 'category', type: 'nominal', sort: null, title: null, axis: { labelLimit: 180 } },
       x: { field: 'value', type: 'quantitative', title, axis: { tickMinStep: 1 } },
       tooltip,
     },

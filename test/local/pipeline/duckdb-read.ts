@@ -1,0 +1,27 @@
+// Reads the pipeline's output files with a fresh in-memory DuckDB, independent of local/tables.ts.
+import * as path from 'path';
+import { DuckDBInstance } from '@duckdb/node-api';
+
+export async function readWithDuckDb(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJson() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+/** `SELECT <columns> FROM <the dataset's final Parquet files, hive partitions as columns> ORDER BY ...`. */
+export async function finalRows(workdir: string, dataset: string, columns: string, orderBy: string): Promise<Record<string, unknown>[]> {
+  const glob = path.join(workdir, 'final_output', dataset, '**', '*.parquet');
+  return readWithDuckDb(`SELECT ${columns} FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ${orderBy}`);
+}
+
+/** Every rejected row of a dataset, read as text. */
+export async function rejectRows(workdir: string, dataset: string): Promise<Record<string, unknown>[]> {
+  const glob = path.join(workdir, 'quarantine', dataset, 'rows', '*.csv');
+  return readWithDuckDb(`SELECT * FROM read_csv('${glob}', header = true, all_varchar = true) ORDER BY source_file, CAST(line AS INTEGER)`);
+}
