@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
-import { listFiles, listInputFiles, partitionOf, partitionsWithParquet, swapPartitions } from './engine/files';
+import { listFiles, listInputFiles, partitionOf, partitionsWithParquet, renameToSparkFolders, swapPartitions } from './engine/files';
 import {
   DUCKDB_TYPE_OF,
   filesValuesSql,
@@ -148,6 +148,7 @@ async function writeParquet(db: Database, select: string, plan: TransformPlan, d
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   if (partitionNames.length) {
     await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partitionNames.map(ident).join(', ')}))`);
+    renameToSparkFolders(dir);
   } else {
     fs.mkdirSync(dir, { recursive: true });
     await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(path.join(dir, 'data_0.parquet'))} (FORMAT parquet, COMPRESSION snappy)`);

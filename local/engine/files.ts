@@ -97,3 +97,43 @@ export function swapPartitions(outputDir: string, stagingDir: string, trashDir: 
     }
   });
 }
+
+/** Characters Spark/Hive escape in partition folder values (ExternalCatalogUtils.charToEscape). */
+const SPARK_ESCAPED = new Set(['"', '#', '%', "'", '*', '/', ':', '=', '?', '\\', '\u007f', '{', '[', ']', '^']);
+
+/** A partition value as Spark writes it in a folder name: only Hive's special characters %-escaped (spaces and Unicode kept). */
+export function escapePartitionValue(value: string): string {
+  let out = '';
+  for (const ch of value) {
+    const code = ch.codePointAt(0)!;
+    out += SPARK_ESCAPED.has(ch) || (code >= 0x01 && code <= 0x1f) ? `%${code.toString(16).toUpperCase().padStart(2, '0')}` : ch;
+  }
+  return out;
+}
+
+/** One `col=value` folder name as Spark names it, from DuckDB's (which URL-encodes every non-ASCII byte). */
+export function sparkFolderName(duckdbName: string): string {
+  const eq = duckdbName.indexOf('=');
+  if (eq < 0) return duckdbName;
+  const raw = duckdbName.slice(eq + 1);
+  if (raw === '__HIVE_DEFAULT_PARTITION__') return duckdbName;
+  let value: string;
+  try {
+    value = decodeURIComponent(raw);
+  } catch {
+    return duckdbName;
+  }
+  return `${duckdbName.slice(0, eq)}=${escapePartitionValue(value)}`;
+}
+
+/** Renames the partition folders DuckDB wrote under `root` to Spark's names, so both engines give the same S3 keys. */
+export function renameToSparkFolders(root: string): void {
+  if (!fs.existsSync(root)) return;
+  for (const e of fs.readdirSync(root, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const name = sparkFolderName(e.name);
+    const target = path.join(root, name);
+    if (name !== e.name) fs.renameSync(path.join(root, e.name), target);
+    renameToSparkFolders(target);
+  }
+}
