@@ -1,0 +1,161 @@
+// Alarms (Lambda errors, dead letters, Glue job and crawler failures) to one SNS topic, and a CloudWatch dashboard of every stage.
+import { Duration, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { MonitoringConfig } from './config/schema';
+import { METRICS_NAMESPACE } from './ingest';
+
+/** Custom metrics the preprocessing Lambda emits per file, with a `Dataset` dimension. */
+export const LAMBDA_CUSTOM_METRICS = ['RowsIn', 'RowsValid', 'RowsRejected', 'FilesQuarantined', 'BytesIn'] as const;
+/** Glue job states that alarm. */
+export const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
+
+const PERIOD = Duration.minutes(5);
+
+export interface MonitoringProps {
+  /** Alarm e-mail from the validated config (`config.monitoring.alarmEmail`); no subscription when absent. */
+  readonly monitoring: MonitoringConfig;
+  /** Encrypts the alarm topic; CloudWatch and EventBridge are allowed to use it. */
+  readonly key: kms.IKey;
+  readonly ingestFunction: lambda.IFunction;
+  readonly ingestQueue: sqs.IQueue;
+  readonly deadLetterQueue: sqs.IQueue;
+  readonly crawlerName: string;
+  /** Glue job names keyed by dataset name. */
+  readonly jobNames: Record<string, string>;
+  /** Dataset names, for the custom-metric widgets' titles. */
+  readonly datasetNames: readonly string[];
+  /**
+   * CloudWatch dashboard name.
+   * @default `<stack name>-csv-pipeline`
+   */
+  readonly dashboardName?: string;
+}
+
+export class Monitoring extends Construct {
+  readonly alarmTopic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly lambdaErrorsAlarm: cloudwatch.Alarm;
+  readonly deadLetterAlarm: cloudwatch.Alarm;
+  readonly jobFailureRule: events.Rule;
+  readonly crawlerFailureRule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+    const { key, ingestFunction, ingestQueue, deadLetterQueue, crawlerName, jobNames } = props;
+
+    this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'CSV pipeline alarms', masterKey: key, enforceSSL: true });
+    for (const [sid, service] of [['AlarmsPublishToTopic', 'cloudwatch.amazonaws.com'], ['EventsPublishToTopic', 'events.amazonaws.com']]) {
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: ['*'],
+        }),
+      );
+    }
+    if (props.monitoring.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.monitoring.alarmEmail));
+    const notify = new cwActions.SnsAction(this.alarmTopic);
+
+    this.lambdaErrorsAlarm = new cloudwatch.Alarm(this, 'IngestErrors', {
+      alarmDescription: 'The preprocessing Lambda failed (a batch item will be retried, then dead-lettered)',
+      metric: ingestFunction.metricErrors({ period: PERIOD, statistic: 'Sum' }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetters', {
+      alarmDescription: 'Uploads whose processing failed every retry wait in the dead-letter queue',
+      metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
+      threshold: 0,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    for (const alarm of [this.lambdaErrorsAlarm, this.deadLetterAlarm]) alarm.addAlarmAction(notify);
+
+    this.jobFailureRule = new events.Rule(this, 'GlueJobFailed', {
+      description: 'A pipeline Glue job failed, timed out or errored',
+      eventPattern: { source: ['aws.glue'], detailType: ['Glue Job State Change'], detail: { jobName: Object.values(jobNames), state: FAILED_JOB_STATES } },
+      targets: [new targets.SnsTopic(this.alarmTopic)],
+    });
+    this.crawlerFailureRule = new events.Rule(this, 'GlueCrawlerFailed', {
+      description: 'The pipeline crawler failed',
+      eventPattern: { source: ['aws.glue'], detailType: ['Glue Crawler State Change'], detail: { crawlerName: [crawlerName], state: ['Failed'] } },
+      targets: [new targets.SnsTopic(this.alarmTopic)],
+    });
+
+    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName ?? `${Stack.of(this).stackName}-csv-pipeline`,
+      defaultInterval: Duration.days(1),
+    });
+    const custom = (metric: string) =>
+      new cloudwatch.MathExpression({
+        expression: `SEARCH('Namespace="${METRICS_NAMESPACE}" MetricName="${metric}"', 'Sum', 300)`,
+        label: metric,
+        period: PERIOD,
+      });
+    const jobMetric = (jobName: string, metricName: string, type: 'count' | 'gauge', statistic: string) =>
+      new cloudwatch.Metric({ namespace: 'Glue', metricName, dimensionsMap: { JobName: jobName, JobRunId: 'ALL', Type: type }, statistic, period: PERIOD });
+
+    this.dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# CSV pipeline\nUploads -> Lambda (datasets: ${props.datasetNames.join(', ')}) -> processed -> crawler -> Glue jobs -> final Parquet. Alarms go to the SNS topic.`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Preprocessing Lambda',
+        left: [ingestFunction.metricInvocations({ period: PERIOD }), ingestFunction.metricErrors({ period: PERIOD })],
+        right: [ingestFunction.metricDuration({ period: PERIOD, statistic: 'p95' })],
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Ingest queue and dead letters',
+        left: [
+          ingestQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'Queued uploads' }),
+          deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, label: 'Dead letters' }),
+        ],
+        right: [ingestQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD })],
+        width: 8,
+      }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.lambdaErrorsAlarm, this.deadLetterAlarm], width: 8 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({ title: 'Rows per dataset (in / valid / rejected)', left: ['RowsIn', 'RowsValid', 'RowsRejected'].map(custom), width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Files quarantined and bytes in', left: [custom('FilesQuarantined')], right: [custom('BytesIn')], width: 12 }),
+    );
+    this.dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Glue jobs: elapsed time (ms)',
+        left: Object.values(jobNames).map((j) => jobMetric(j, 'glue.driver.aggregate.elapsedTime', 'count', 'Maximum')),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Glue jobs: failed tasks',
+        left: Object.values(jobNames).map((j) => jobMetric(j, 'glue.driver.aggregate.numFailedTasks', 'count', 'Sum')),
+        width: 8,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Glue failures (events)',
+        left: [this.jobFailureRule, this.crawlerFailureRule].map(
+          (rule) => new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: PERIOD }),
+        ),
+        width: 8,
+      }),
+    );
+  }
+}

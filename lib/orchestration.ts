@@ -1,0 +1,77 @@
+// From new processed files to fresh final tables with no polling: EventBridge -> Glue workflow (batched) -> crawler -> jobs.
+import * as events from 'aws-cdk-lib/aws-events';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Aws } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { PREFIXES } from './config/layout';
+import type { TransformJobConfig } from './config/schema';
+
+export interface OrchestrationProps {
+  /** Event batching from the validated config (`config.transform.batchSize`, `batchWindowSeconds`). */
+  readonly transform: TransformJobConfig;
+  /** Bucket whose `Object Created` events (EventBridge enabled) under processed/ start the workflow. */
+  readonly processedBucket: s3.IBucket;
+  /** The crawler over processed/<dataset>/ (its name). */
+  readonly crawlerName: string;
+  /** The dataset jobs, run after the crawler succeeds. */
+  readonly jobNames: readonly string[];
+}
+
+export class Orchestration extends Construct {
+  readonly workflow: glue.CfnWorkflow;
+  readonly workflowName: string;
+  readonly workflowArn: string;
+  /** Starts the crawler once `batchSize` events arrived or `batchWindowSeconds` passed since the first. */
+  readonly eventTrigger: glue.CfnTrigger;
+  /** Starts every dataset job when the crawler succeeded. */
+  readonly jobsTrigger: glue.CfnTrigger;
+  /** Forwards processed/ Object Created events to the workflow. */
+  readonly rule: events.Rule;
+
+  constructor(scope: Construct, id: string, props: OrchestrationProps) {
+    super(scope, id);
+    const { transform, processedBucket, crawlerName, jobNames } = props;
+
+    this.workflow = new glue.CfnWorkflow(this, 'Workflow', {
+      description: 'CSV pipeline: crawl processed data, then run every dataset job',
+      maxConcurrentRuns: 1,
+    });
+    this.workflowName = this.workflow.ref;
+    this.workflowArn = `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}:workflow/${this.workflowName}`;
+
+    this.eventTrigger = new glue.CfnTrigger(this, 'OnProcessedFiles', {
+      type: 'EVENT',
+      workflowName: this.workflowName,
+      description: `Crawl after ${transform.batchSize} new processed files or ${transform.batchWindowSeconds} s after the first`,
+      eventBatchingCondition: { batchSize: transform.batchSize, batchWindow: transform.batchWindowSeconds },
+      actions: [{ crawlerName }],
+    });
+    this.jobsTrigger = new glue.CfnTrigger(this, 'OnCrawlerSucceeded', {
+      type: 'CONDITIONAL',
+      workflowName: this.workflowName,
+      description: 'Run every dataset job once the crawler succeeded',
+      startOnCreation: true,
+      predicate: { logical: 'ANY', conditions: [{ crawlerName, crawlState: 'SUCCEEDED', logicalOperator: 'EQUALS' }] },
+      actions: jobNames.map((jobName) => ({ jobName })),
+    });
+
+    const startRole = new iam.Role(this, 'EventsToWorkflowRole', {
+      assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
+      description: 'Lets EventBridge notify the pipeline workflow of new processed files',
+    });
+    startRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'NotifyWorkflow', actions: ['glue:notifyEvent'], resources: [this.workflowArn] }));
+
+    const workflowArn = this.workflowArn;
+    this.rule = new events.Rule(this, 'ProcessedObjectCreated', {
+      description: 'New objects under processed/ start (a batch of) the Glue workflow',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [processedBucket.bucketName] }, object: { key: events.Match.prefix(PREFIXES.processed) } },
+      },
+      targets: [{ bind: () => ({ arn: workflowArn, role: startRole }) }],
+    });
+  }
+}

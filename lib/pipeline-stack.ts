@@ -1,0 +1,118 @@
+// The pipeline stack: wires storage, ingest, catalog, transform, orchestration, analytics and monitoring, and lists the outputs.
+import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import { datasetLayout } from './config/layout';
+import type { PipelineConfig } from './config/schema';
+import { Catalog } from './catalog';
+import { PipelineEncryption } from './encryption';
+import { Ingest } from './ingest';
+import { Monitoring } from './monitoring';
+import { Orchestration } from './orchestration';
+import { PipelineStorage, SCRATCH_PREFIXES } from './storage';
+import { Transform } from './transform';
+
+export interface PipelineStackProps extends StackProps {
+  /** The validated pipeline config (`loadPipelineConfig`). */
+  readonly config: PipelineConfig;
+  /**
+   * Whether the stack's data is deleted with it (buckets emptied and deleted, key and log groups removed).
+   * @default false - buckets, the key and the Glue log group are retained
+   */
+  readonly disposable?: boolean;
+  /**
+   * The preprocessing handler module.
+   * @default lambda/handler.ts of this repository
+   */
+  readonly handlerEntry?: string;
+  /**
+   * The Glue job's entry script and transforms module.
+   * @default glue-scripts/glue_job.py and glue-scripts/pipeline_transforms.py of this repository
+   */
+  readonly glueScripts?: { readonly entry: string; readonly transformsModule: string };
+}
+
+/** A Glue database name derived from the stack name, so two stacks in one account do not share tables. */
+export function databaseNameFor(stackName: string): string {
+  return `${stackName.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}_db`;
+}
+
+export class PipelineStack extends Stack {
+  readonly storage: PipelineStorage;
+  readonly encryption: PipelineEncryption;
+  readonly ingest: Ingest;
+  readonly catalog: Catalog;
+  readonly transform: Transform;
+  readonly orchestration: Orchestration;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+    const removalPolicy = props.disposable ? RemovalPolicy.DESTROY : RemovalPolicy.RETAIN;
+
+    this.storage = new PipelineStorage(this, 'Storage', { storage: config.storage, disposable: props.disposable });
+    this.encryption = new PipelineEncryption(this, 'Encryption', { removalPolicy });
+    const { rawBucket, processedBucket, finalBucket, scratchBucket } = this.storage;
+
+    this.ingest = new Ingest(this, 'Ingest', { config, rawBucket, processedBucket, entry: props.handlerEntry });
+    this.catalog = new Catalog(this, 'Catalog', {
+      datasets: config.datasets,
+      databaseName: databaseNameFor(this.stackName),
+      processedBucket,
+      finalBucket,
+      encryption: this.encryption,
+    });
+    this.transform = new Transform(this, 'Transform', {
+      datasets: config.datasets,
+      transform: config.transform,
+      logRetentionDays: config.monitoring.logRetentionDays,
+      databaseName: this.catalog.databaseName,
+      processedBucket,
+      finalBucket,
+      tempBucket: scratchBucket,
+      tempPrefix: SCRATCH_PREFIXES.glueTemp,
+      encryption: this.encryption,
+      removalPolicy,
+      scripts: props.glueScripts,
+    });
+    const jobNames = Object.fromEntries(Object.entries(this.transform.jobs).map(([dataset, job]) => [dataset, job.jobName]));
+    this.orchestration = new Orchestration(this, 'Orchestration', {
+      transform: config.transform,
+      processedBucket,
+      crawlerName: this.catalog.crawlerName,
+      jobNames: Object.values(jobNames),
+    });
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      monitoring: config.monitoring,
+      key: this.encryption.key,
+      ingestFunction: this.ingest.function,
+      ingestQueue: this.ingest.queue,
+      deadLetterQueue: this.ingest.deadLetterQueue,
+      crawlerName: this.catalog.crawlerName,
+      jobNames,
+      datasetNames: config.datasets.map((d) => d.name),
+    });
+
+    const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
+    output('RawBucketName', rawBucket.bucketName, 'Upload CSV files here, under a dataset upload prefix');
+    output('ProcessedBucketName', processedBucket.bucketName, 'processed/, quarantine/, reports/ and inferred/ written by the preprocessing Lambda');
+    output('FinalBucketName', finalBucket.bucketName, 'final_output/<dataset>/ Parquet written by the Glue jobs');
+    output('ScratchBucketName', scratchBucket.bucketName, 'Athena results and Glue temporary files');
+    for (const dataset of config.datasets) {
+      output(`UploadPrefix${pascal(dataset.name)}`, rawBucket.s3UrlForObject(datasetLayout(dataset).rawPrefix), `Upload ${dataset.name} CSV files under this S3 prefix`);
+    }
+    output('GlueDatabaseName', this.catalog.databaseName, 'Glue database with processed_<dataset>, <dataset> and <dataset>_rejects tables');
+    output('GlueWorkflowName', this.orchestration.workflowName, 'Glue workflow: crawler, then the dataset jobs');
+    output('AlarmTopicArn', this.monitoring.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
+    output('CloudWatchDashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
+    output(
+      'CloudWatchDashboardUrl',
+      `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.monitoring.dashboard.dashboardName}`,
+      'Link to the CloudWatch dashboard',
+    );
+  }
+}
+
+function pascal(name: string): string {
+  return name.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+}

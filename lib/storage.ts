@@ -1,0 +1,94 @@
+// The pipeline's buckets (raw, processed, final, scratch, access logs) with secure defaults and config-driven lifecycle.
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { PREFIXES } from './config/layout';
+import type { StorageConfig } from './config/schema';
+import { acknowledge } from './nag';
+
+/** Prefixes of the scratch bucket: Athena query results and the Glue jobs' temporary files. */
+export const SCRATCH_PREFIXES = { athenaResults: 'athena-results/', glueTemp: 'glue-temp/' } as const;
+
+/** Days after which incomplete multipart uploads are aborted in every bucket. */
+const ABORT_INCOMPLETE_UPLOADS_DAYS = 7;
+/** Days after which Athena results and Glue temporary files expire: both can be recomputed. */
+const SCRATCH_EXPIRATION_DAYS = 30;
+
+export interface PipelineStorageProps {
+  /** Lifecycle settings from the validated config (`config.storage`). */
+  readonly storage: StorageConfig;
+  /**
+   * Whether the buckets and their objects are deleted with the stack.
+   * @default false - buckets are retained (RemovalPolicy.RETAIN) and must be emptied and deleted by hand
+   */
+  readonly disposable?: boolean;
+}
+
+export class PipelineStorage extends Construct {
+  /** Uploads land here under each dataset's raw prefix (versioned). */
+  readonly rawBucket: s3.Bucket;
+  /** processed/, quarantine/, reports/ and inferred/ written by the preprocessing Lambda. */
+  readonly processedBucket: s3.Bucket;
+  /** final_output/<dataset>/ Parquet written by the Glue jobs. */
+  readonly finalBucket: s3.Bucket;
+  /** Athena results (athena-results/) and Glue temporary files (glue-temp/). */
+  readonly scratchBucket: s3.Bucket;
+  /** Server access logs of the other buckets. */
+  readonly accessLogsBucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: PipelineStorageProps) {
+    super(scope, id);
+    const storage = props.storage;
+    const disposal: Partial<s3.BucketProps> = props.disposable
+      ? { removalPolicy: RemovalPolicy.DESTROY, autoDeleteObjects: true }
+      : { removalPolicy: RemovalPolicy.RETAIN };
+    const secure: s3.BucketProps = {
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      ...disposal,
+    };
+    const abortUploads: s3.LifecycleRule = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOADS_DAYS) };
+
+    this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
+      ...secure,
+      lifecycleRules: [abortUploads, { id: 'expire-access-logs', expiration: Duration.days(storage.accessLogExpirationDays) }],
+    });
+    acknowledge(this.accessLogsBucket, 'AwsSolutions-S1', 'This is the server access log bucket; logging it into itself would log every log delivery.');
+    const logged = (prefix: string): s3.BucketProps => ({ ...secure, serverAccessLogsBucket: this.accessLogsBucket, serverAccessLogsPrefix: prefix });
+
+    this.rawBucket = new s3.Bucket(this, 'Raw', {
+      ...logged('raw/'),
+      versioned: true,
+      lifecycleRules: [
+        abortUploads,
+        { id: 'expire-noncurrent-versions', noncurrentVersionExpiration: Duration.days(storage.noncurrentVersionExpirationDays) },
+        ...(storage.rawExpirationDays ? [{ id: 'expire-raw-objects', expiration: Duration.days(storage.rawExpirationDays) }] : []),
+      ],
+    });
+    this.processedBucket = new s3.Bucket(this, 'Processed', {
+      ...logged('processed/'),
+      lifecycleRules: [
+        abortUploads,
+        {
+          id: 'processed-to-infrequent-access',
+          prefix: PREFIXES.processed,
+          transitions: [{ storageClass: s3.StorageClass.INFREQUENT_ACCESS, transitionAfter: Duration.days(storage.processedInfrequentAccessDays) }],
+        },
+        { id: 'expire-quarantine', prefix: PREFIXES.quarantine, expiration: Duration.days(storage.quarantineExpirationDays) },
+      ],
+    });
+    this.finalBucket = new s3.Bucket(this, 'Final', { ...logged('final/'), lifecycleRules: [abortUploads] });
+    this.scratchBucket = new s3.Bucket(this, 'Scratch', {
+      ...logged('scratch/'),
+      lifecycleRules: [abortUploads, { id: 'expire-scratch', expiration: Duration.days(SCRATCH_EXPIRATION_DAYS) }],
+    });
+
+    // Native EventBridge delivery: no BucketNotifications custom resource (which users report blocking stack deletion).
+    for (const bucket of [this.rawBucket, this.processedBucket]) {
+      (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    }
+  }
+}

@@ -1,0 +1,206 @@
+// One PySpark Glue job per dataset (same script, the dataset's spec as arguments), each with a role scoped to that dataset.
+import * as path from 'path';
+import { DefaultStackSynthesizer, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { datasetLayout, finalSchema } from './config/layout';
+import type { DatasetConfig, TransformJobConfig } from './config/schema';
+import type { PipelineEncryption } from './encryption';
+import { catalogArn, databaseArn, glueLogsStatement, glueLogGroupArns, GLUE_LOGS_REASON, tableArn } from './glue-access';
+import { logRetention } from './log-retention';
+import { acknowledge, acknowledgeWildcardResources } from './nag';
+
+/** The job's entry point and the plain-PySpark transforms it imports (shipped as --extra-py-files). */
+export const GLUE_SCRIPT = path.join(__dirname, '..', 'glue-scripts', 'glue_job.py');
+export const GLUE_TRANSFORMS_MODULE = path.join(__dirname, '..', 'glue-scripts', 'pipeline_transforms.py');
+
+/** Context key of a custom bootstrap qualifier (cdk bootstrap --qualifier). */
+const BOOTSTRAP_QUALIFIER_CONTEXT = '@aws-cdk/core:bootstrapQualifier';
+
+/** Catalog actions a job needs to read the processed table and write partitions of the final table. */
+export const JOB_CATALOG_ACTIONS = [
+  'glue:GetDatabase',
+  'glue:GetTable',
+  'glue:GetTables',
+  'glue:GetPartition',
+  'glue:GetPartitions',
+  'glue:BatchGetPartition',
+  'glue:CreatePartition',
+  'glue:BatchCreatePartition',
+  'glue:UpdatePartition',
+  'glue:UpdateTable',
+  'glue:DeletePartition',
+  'glue:BatchDeletePartition',
+];
+
+export interface TransformProps {
+  /** Datasets from the validated config: one job each. */
+  readonly datasets: readonly DatasetConfig[];
+  /** Job sizing from the validated config (`config.transform`). */
+  readonly transform: TransformJobConfig;
+  /** Retention of the jobs' continuous-logging log group (`config.monitoring.logRetentionDays`). */
+  readonly logRetentionDays: number;
+  /** The Glue database holding processed_<dataset>, <dataset> and <dataset>_rejects. */
+  readonly databaseName: string;
+  /** Read: processed/<dataset>/. */
+  readonly processedBucket: s3.IBucket;
+  /** Read, write, delete: final_output/<dataset>/ (the job overwrites partitions). */
+  readonly finalBucket: s3.IBucket;
+  /** Where the jobs' --TempDir lives. */
+  readonly tempBucket: s3.IBucket;
+  /** Key prefix of --TempDir in `tempBucket`; each job writes under `<prefix><dataset>/`. */
+  readonly tempPrefix: string;
+  /** Security configuration and key for encrypted logs and bookmarks. */
+  readonly encryption: PipelineEncryption;
+  /**
+   * The job's entry script and the transforms module it imports.
+   * @default GLUE_SCRIPT and GLUE_TRANSFORMS_MODULE (glue-scripts/ of this repository)
+   */
+  readonly scripts?: { readonly entry: string; readonly transformsModule: string };
+  /**
+   * What happens to the jobs' log group when the stack is deleted.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+}
+
+export class Transform extends Construct {
+  /** Jobs keyed by dataset name. */
+  readonly jobs: Record<string, glue.PySparkEtlJob> = {};
+  /** Continuous-logging log group of every job (KMS-encrypted, retention from config). */
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: TransformProps) {
+    super(scope, id);
+    const { datasets, transform, databaseName, processedBucket, finalBucket, tempBucket, tempPrefix, encryption } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'JobLogGroup', {
+      retention: logRetention(props.logRetentionDays),
+      encryptionKey: encryption.key,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+    const script = glue.Code.fromAsset(props.scripts?.entry ?? GLUE_SCRIPT);
+    const transformsModule = glue.Code.fromAsset(props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE);
+
+    for (const dataset of datasets) {
+      const layout = datasetLayout(dataset);
+      const finalPath = finalBucket.s3UrlForObject(layout.finalPrefix);
+      const tempDir = `${tempPrefix}${dataset.name}/`;
+      const role = new iam.Role(this, `Role-${dataset.name}`, {
+        assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
+        description: `Glue job of dataset ${dataset.name}: processed/${dataset.name}/ to final_output/${dataset.name}/`,
+      });
+
+      const processedObjects = processedBucket.arnForObjects(`${layout.processedPrefix}*`);
+      const finalObjects = finalBucket.arnForObjects(`${layout.finalPrefix}*`);
+      // Hadoop-style writers may leave a "<folder>_$folder$" marker beside the folder they write.
+      const finalFolderMarker = finalBucket.arnForObjects(`${layout.finalPrefix.replace(/\/$/, '')}_$folder$`);
+      const tempObjects = tempBucket.arnForObjects(`${tempDir}*`);
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadProcessed', actions: ['s3:GetObject'], resources: [processedObjects] }));
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListProcessed',
+          actions: ['s3:ListBucket'],
+          resources: [processedBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [layout.processedPrefix, `${layout.processedPrefix}*`] } },
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'WriteFinal',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+          resources: [finalObjects, finalFolderMarker],
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListFinal',
+          actions: ['s3:ListBucket'],
+          resources: [finalBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [layout.finalPrefix, `${layout.finalPrefix}*`] } },
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({ sid: 'UseTempDir', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [tempObjects] }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ListTempDir',
+          actions: ['s3:ListBucket'],
+          resources: [tempBucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [tempDir, `${tempDir}*`] } },
+        }),
+      );
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'CatalogOfThisDataset',
+          actions: JOB_CATALOG_ACTIONS,
+          resources: [
+            catalogArn(),
+            databaseArn(databaseName),
+            // Spark's Glue catalog client looks up the "default" database when a session starts.
+            databaseArn('default'),
+            tableArn(databaseName, layout.processedTable),
+            tableArn(databaseName, layout.finalTable),
+          ],
+        }),
+      );
+      role.addToPrincipalPolicy(glueLogsStatement('jobs'));
+      encryption.grantGlueRole(role);
+
+      const job = new glue.PySparkEtlJob(this, `Job-${dataset.name}`, {
+        description: `CSV pipeline: ${layout.processedTable} to ${layout.finalTable} (Parquet, partitioned by ${schemaPartitions(dataset)})`,
+        role,
+        script,
+        extraPythonFiles: [transformsModule],
+        glueVersion: transform.glueVersion === '5.1' ? glue.GlueVersion.V5_1 : glue.GlueVersion.V5_0,
+        workerConfiguration: {
+          workerType: transform.workerType === 'G.2X' ? glue.WorkerType.G_2X : glue.WorkerType.G_1X,
+          numberOfWorkers: transform.workers,
+        },
+        timeout: Duration.minutes(transform.timeoutMinutes),
+        maxConcurrentRuns: 1,
+        maxRetries: 0,
+        securityConfiguration: encryption.glueSecurityConfiguration,
+        continuousLogging: { enabled: true, logGroup: this.logGroup, logStreamPrefix: `${dataset.name}-` },
+        enableMetrics: true,
+        enableObservabilityMetrics: true,
+        defaultArguments: {
+          '--dataset_spec': JSON.stringify({ dataset, finalSchema: finalSchema(dataset) }),
+          '--database': databaseName,
+          '--processed_table': layout.processedTable,
+          '--final_table': layout.finalTable,
+          '--final_path': finalPath,
+          '--job-bookmark-option': 'job-bookmark-enable',
+          '--enable-glue-datacatalog': 'true',
+          '--TempDir': tempBucket.s3UrlForObject(tempDir),
+        },
+      });
+      this.jobs[dataset.name] = job;
+
+      acknowledgeWildcardResources(
+        role,
+        [processedObjects, finalObjects, tempObjects],
+        `Object-level actions on this dataset's own prefixes only (processed/${dataset.name}/, final_output/${dataset.name}/, its TempDir); object keys are not known in advance.`,
+      );
+      acknowledgeWildcardResources(role, glueLogGroupArns('jobs'), GLUE_LOGS_REASON);
+      acknowledgeAssetRead(role);
+    }
+  }
+}
+
+function schemaPartitions(dataset: DatasetConfig): string {
+  return dataset.transforms.partitionBy.length ? dataset.transforms.partitionBy.join(', ') : 'nothing';
+}
+
+/** The script assets' grantRead (by aws-cdk-lib) reads the CDK bootstrap asset bucket with s3:GetObject*, GetBucket*, List*. */
+function acknowledgeAssetRead(role: iam.Role): void {
+  const reason = 'Granted by aws-cdk-lib Code.fromAsset on the CDK bootstrap asset bucket (read-only: the job script and module); not a data bucket.';
+  for (const id of ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*']) acknowledge(role, `AwsSolutions-IAM5[${id}]`, reason);
+  const qualifier = String(role.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER);
+  const assetBucket = DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace('${Qualifier}', qualifier).replace(/\$\{([^}]*)\}/g, '<$1>');
+  acknowledge(role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${assetBucket}/*]`, reason);
+}
