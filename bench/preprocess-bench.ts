@@ -1,0 +1,152 @@
+// Benchmark of the preprocessing core: MB/s, rows/s and peak RSS on a generated sign-ups file, against a plain csv-parse -> csv-stringify pass.
+//
+// Usage: npm run bench                      (1,000,000 rows)
+//        BENCH_ROWS=3000000 npm run bench
+//        node dist/bench/preprocess-bench.js --size-gb 1   (about 1 GB of input)
+// Each pass runs in its own child process, so the peak RSS printed is that pass's alone.
+import * as fs from 'fs';
+import * as path from 'path';
+import { execFileSync } from 'child_process';
+import { pipeline } from 'stream/promises';
+import { parseArgs } from 'util';
+import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify';
+import { loadPipelineConfig, findDataset } from '../lib/config/load';
+import { preprocess } from '../lambda/core/preprocess';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+const BENCH_DIR = path.join(ROOT, '.bench');
+
+/** A deterministic pseudo-random generator (mulberry32), so every run reads the same file. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const FIRST = ['John', 'Jane', 'Alice', 'Bob', 'Carla', 'Min-jun', 'Grace', 'Hiro', 'Ivy', 'Lena', 'Noah', 'Olivia', 'Zoë', 'François'];
+const LAST = ['Doe', 'Smith', 'Brown', 'Martin', 'Gómez', 'Lee', 'Hopper', 'Tanaka', 'Chen', 'Jones', 'Kim', 'Park'];
+const STATUS = ['active', 'inactive', 'pending', 'Active', 'PENDING'];
+
+/** Writes `rows` sign-up rows; about 2% are invalid in one of six ways. Returns the invalid-row count. */
+function generate(file: string, rows: number): number {
+  const next = random(42);
+  const fd = fs.openSync(file, 'w');
+  let buf = 'id,name,email,signup_date,status\n';
+  let invalid = 0;
+  for (let i = 1; i <= rows; i++) {
+    const first = FIRST[(next() * FIRST.length) | 0];
+    const last = LAST[(next() * LAST.length) | 0];
+    const day = 1 + ((next() * 28) | 0);
+    const month = 1 + ((next() * 12) | 0);
+    const year = 2015 + ((next() * 10) | 0);
+    let id = String(i);
+    let name = next() < 0.05 ? `"${last}, ${first}"` : `${first} ${last}`;
+    let email = `${first.toLowerCase().replace(/[^a-z]/g, 'x')}.${i}@Example.com`;
+    let date = next() < 0.7 ? `${year}-${month < 10 ? '0' : ''}${month}-${day < 10 ? '0' : ''}${day}` : `${day}.${month}.${year}`;
+    let status = STATUS[(next() * STATUS.length) | 0];
+    let line: string | undefined;
+    if (next() < 0.02) {
+      invalid++;
+      switch ((next() * 6) | 0) {
+        case 0: email = `${first}.example.com`; break;
+        case 1: date = `${year}-13-${day}`; break;
+        case 2: status = 'banned'; break;
+        case 3: id = String(Math.max(1, i - 1)); break;
+        case 4: name = ''; break;
+        default: line = `${id},${name},${email}`;
+      }
+    }
+    buf += (line ?? `${id},${name},${email},${date},${status}`) + '\n';
+    if (buf.length > 1 << 20) {
+      fs.writeSync(fd, buf);
+      buf = '';
+    }
+  }
+  fs.writeSync(fd, buf);
+  fs.closeSync(fd);
+  return invalid;
+}
+
+/** Samples RSS every 10 ms; also takes the OS's maxRSS at the end. */
+function rssSampler(): () => number {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 10);
+  return () => {
+    clearInterval(timer);
+    return Math.max(peak, process.memoryUsage().rss, process.resourceUsage().maxRSS * 1024);
+  };
+}
+
+async function corePass(input: string): Promise<object> {
+  const config = loadPipelineConfig(path.join(ROOT, 'pipeline.config.json'));
+  const stopRss = rssSampler();
+  const t0 = performance.now();
+  const report = await preprocess(
+    fs.createReadStream(input),
+    { valid: fs.createWriteStream(input + '.valid.csv'), rejects: fs.createWriteStream(input + '.rejects.csv') },
+    { config, dataset: findDataset(config, 'signups'), source: input, sizeBytes: fs.statSync(input).size },
+  );
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, peakRss: stopRss(), rowsIn: report.rowsIn, rowsValid: report.rowsValid, rowsRejected: report.rowsRejected, rejectedByReason: report.rejectedByReason, outcome: report.outcome };
+}
+
+async function plainPass(input: string): Promise<object> {
+  const stopRss = rssSampler();
+  const t0 = performance.now();
+  let rows = 0;
+  const parser = parse({ relax_column_count: true });
+  parser.on('data', () => rows++);
+  await pipeline(fs.createReadStream(input, { highWaterMark: 1 << 20 }), parser, stringify(), fs.createWriteStream(input + '.plain.csv'));
+  const seconds = (performance.now() - t0) / 1000;
+  return { seconds, peakRss: stopRss(), rows };
+}
+
+const mb = (bytes: number) => bytes / 1048576;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { child: { type: 'string' }, input: { type: 'string' }, 'size-gb': { type: 'string' }, rows: { type: 'string' } },
+  });
+  if (values.child) {
+    const result = values.child === 'core' ? await corePass(values.input!) : await plainPass(values.input!);
+    process.stdout.write(JSON.stringify(result));
+    return;
+  }
+  const sizeGb = values['size-gb'] ? Number(values['size-gb']) : undefined;
+  const rows = sizeGb ? Math.ceil((sizeGb * 1e9) / 62) : Number(values.rows ?? process.env.BENCH_ROWS ?? 1_000_000);
+  fs.mkdirSync(BENCH_DIR, { recursive: true });
+  const input = path.join(BENCH_DIR, `signups-${rows}.csv`);
+  if (!fs.existsSync(input)) {
+    console.log(`generating ${rows.toLocaleString('en')} rows into ${path.relative(ROOT, input)} ...`);
+    const invalid = generate(input, rows);
+    console.log(`  ${invalid.toLocaleString('en')} invalid rows (${((invalid / rows) * 100).toFixed(2)}%)`);
+  }
+  const bytes = fs.statSync(input).size;
+  console.log(`input: ${path.relative(ROOT, input)}, ${rows.toLocaleString('en')} rows, ${mb(bytes).toFixed(1)} MB`);
+
+  const child = (kind: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--child', kind, '--input', input], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  const core = child('core');
+  const plain = child('plain');
+  for (const f of [input + '.valid.csv', input + '.rejects.csv', input + '.plain.csv']) fs.rmSync(f, { force: true });
+
+  const line = (name: string, r: { seconds: number; peakRss: number }) =>
+    `${name.padEnd(28)} ${r.seconds.toFixed(2).padStart(7)} s  ${(mb(bytes) / r.seconds).toFixed(1).padStart(7)} MB/s  ${Math.round(rows / r.seconds).toLocaleString('en').padStart(11)} rows/s  peak RSS ${mb(r.peakRss).toFixed(0).padStart(5)} MB`;
+  console.log(line('core (file to file)', core));
+  console.log(line('csv-parse -> csv-stringify', plain));
+  console.log(`core rows: in ${core.rowsIn.toLocaleString('en')}, valid ${core.rowsValid.toLocaleString('en')}, rejected ${core.rowsRejected.toLocaleString('en')} ${JSON.stringify(core.rejectedByReason)}`);
+  const mbps = mb(bytes) / core.seconds;
+  const ratio = plain.seconds / core.seconds;
+  console.log(`ratio core / plain pass: ${ratio.toFixed(2)}x`);
+  console.log(`targets: >= 100 MB/s ${mbps >= 100 ? 'MET' : 'MISSED'} (${mbps.toFixed(1)}), >= 6x plain ${ratio >= 6 ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}x), peak RSS < 160 MB ${mb(core.peakRss) < 160 ? 'MET' : 'MISSED'} (${mb(core.peakRss).toFixed(0)} MB)`);
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,26 @@
+// RFC 4180 field quoting and the escaping of raw records for the rejects file, shared by every writer of the core.
+
+/** True when a value must be quoted in CSV: it holds a comma, a double quote, CR or LF. */
+export function needsCsvQuotes(v: string): boolean {
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 44 || c === 34 || c === 10 || c === 13) return true;
+  }
+  return false;
+}
+
+/** The value as an RFC 4180 field: quoted (with "" for ") only when it must be. */
+export function quoteCsv(v: string): string {
+  if (!needsCsvQuotes(v)) return v;
+  return '"' + (v.indexOf('"') === -1 ? v : v.replace(/"/g, '""')) + '"';
+}
+
+/** One CSV line (without the line end) from values. */
+export function csvLine(values: readonly string[]): string {
+  return values.map(quoteCsv).join(',');
+}
+
+/** A raw record on one line: "\" as "\\", CR as "\r", LF as "\n". */
+export function escapeRawRecord(raw: string): string {
+  return raw.replace(/[\\\r\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\r' ? '\\r' : '\\n'));
+}

@@ -1,0 +1,120 @@
+// Compiles the config's date formats (YYYY MM DD HH mm ss SSS and separators) into fast parsers that write ISO 8601.
+
+/** A parsed date-time; month 1-12, ms 0-999. */
+export interface DateParts {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  ms: number;
+}
+
+/** Parses one value in one format; returns false when the value does not match or is not a real date. */
+export type DateParser = (value: string, into: DateParts) => boolean;
+
+type Token = { kind: 'num'; field: keyof DateParts; min: number; max: number } | { kind: 'lit'; code: number };
+
+const TOKENS: Record<string, { field: keyof DateParts; min: number; max: number }> = {
+  YYYY: { field: 'year', min: 4, max: 4 },
+  MM: { field: 'month', min: 1, max: 2 },
+  DD: { field: 'day', min: 1, max: 2 },
+  HH: { field: 'hour', min: 1, max: 2 },
+  mm: { field: 'minute', min: 2, max: 2 },
+  ss: { field: 'second', min: 2, max: 2 },
+  SSS: { field: 'ms', min: 1, max: 9 },
+};
+
+function tokenize(format: string): Token[] {
+  const tokens: Token[] = [];
+  let i = 0;
+  outer: while (i < format.length) {
+    for (const name of ['YYYY', 'SSS', 'MM', 'DD', 'HH', 'mm', 'ss']) {
+      if (format.startsWith(name, i)) {
+        tokens.push({ kind: 'num', ...TOKENS[name] });
+        i += name.length;
+        continue outer;
+      }
+    }
+    tokens.push({ kind: 'lit', code: format.charCodeAt(i) });
+    i++;
+  }
+  return tokens;
+}
+
+/** Compiles a format such as "DD.MM.YYYY HH:mm"; MM, DD and HH accept one or two digits, SSS one to nine (kept to ms). */
+export function compileDateFormat(format: string): DateParser {
+  const tokens = tokenize(format);
+  return (value, into) => {
+    into.year = 0;
+    into.month = 1;
+    into.day = 1;
+    into.hour = 0;
+    into.minute = 0;
+    into.second = 0;
+    into.ms = 0;
+    let i = 0;
+    const len = value.length;
+    for (let t = 0; t < tokens.length; t++) {
+      const tok = tokens[t];
+      if (tok.kind === 'lit') {
+        if (value.charCodeAt(i) !== tok.code) return false;
+        i++;
+        continue;
+      }
+      let n = 0;
+      let digits = 0;
+      while (i < len && digits < tok.max) {
+        const c = value.charCodeAt(i) - 48;
+        if (c < 0 || c > 9) break;
+        if (tok.field !== 'ms' || digits < 3) n = n * 10 + c;
+        digits++;
+        i++;
+      }
+      if (digits < tok.min) return false;
+      if (tok.field === 'ms') n = digits === 1 ? n * 100 : digits === 2 ? n * 10 : n;
+      into[tok.field] = n;
+    }
+    if (i !== len) return false;
+    return isRealDate(into);
+  };
+}
+
+function isRealDate(p: DateParts): boolean {
+  if (p.month < 1 || p.month > 12 || p.day < 1 || p.year < 1) return false;
+  if (p.day > daysInMonth(p.year, p.month)) return false;
+  return p.hour <= 23 && p.minute <= 59 && p.second <= 59;
+}
+
+export function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+function pad2(n: number): string {
+  return n < 10 ? '0' + n : String(n);
+}
+
+export function isoDate(p: DateParts): string {
+  return p.year + '-' + pad2(p.month) + '-' + pad2(p.day);
+}
+
+/** YYYY-MM-DDTHH:mm:ss, with .SSS only when the milliseconds are not zero; no zone. */
+export function isoTimestamp(p: DateParts): string {
+  const base = isoDate(p) + 'T' + pad2(p.hour) + ':' + pad2(p.minute) + ':' + pad2(p.second);
+  return p.ms === 0 ? base : base + '.' + (p.ms < 10 ? '00' : p.ms < 100 ? '0' : '') + p.ms;
+}
+
+/** Formats tried when a date column lists none. */
+export const DEFAULT_DATE_FORMATS = ['YYYY-MM-DD'];
+/** Formats tried when a timestamp column lists none (ISO 8601 with T or space, with or without seconds/ms). */
+export const DEFAULT_TIMESTAMP_FORMATS = [
+  'YYYY-MM-DDTHH:mm:ss',
+  'YYYY-MM-DD HH:mm:ss',
+  'YYYY-MM-DDTHH:mm:ss.SSS',
+  'YYYY-MM-DD HH:mm:ss.SSS',
+  'YYYY-MM-DDTHH:mm',
+  'YYYY-MM-DD HH:mm',
+  'YYYY-MM-DD',
+];

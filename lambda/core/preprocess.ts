@@ -1,0 +1,391 @@
+// The preprocessing core: streams one raw CSV file into valid rows, rejected rows and a report, with no AWS calls.
+import type { Writable } from 'stream';
+import { finished } from 'stream/promises';
+import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
+import { REJECT_COLUMNS } from '../../lib/config/layout';
+import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
+import { detectEncoding } from './encoding';
+import { detectDialect } from './dialect';
+import { readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
+import { HeaderPlan, planForDataset, planInferred } from './header';
+import { CellFailure, ColumnCleaner, compileColumn } from './validate';
+import { csvLine, escapeRawRecord, quoteCsv } from './csv-text';
+import { DuplicateKeys } from './keyset';
+
+export interface PreprocessOptions {
+  readonly config: PipelineConfig;
+  /** undefined: inferred mode (no dataset config). */
+  readonly dataset?: DatasetConfig;
+  /** S3 key or local path; goes into rejects' source_file and the report. */
+  readonly source: string;
+  /** When known: over config.ingest.maxFileSizeMb the file is quarantined unread. */
+  readonly sizeBytes?: number;
+}
+
+export interface PreprocessSinks {
+  /** Valid rows: RFC 4180 CSV, UTF-8, comma, header first. */
+  readonly valid: Writable;
+  /** Rejected rows: CSV with REJECT_COLUMNS header first. */
+  readonly rejects: Writable;
+}
+
+/** Bytes read before deciding the encoding and dialect. */
+export const SAMPLE_BYTES = 64 * 1024;
+/** Data rows of the sample used to infer types in inferred mode. */
+export const INFER_ROWS = 1000;
+/** Trailing short records (fewer fields than the header) taken as a footer instead of rows. */
+export const MAX_FOOTER_RECORDS = 5;
+/** Output is written to the sinks in batches of about this many characters. */
+const BATCH_CHARS = 256 * 1024;
+/** Valid rows are written to their sink in batches of about this many rows. */
+const BATCH_ROWS = 2048;
+
+class Quarantine {
+  constructor(
+    readonly code: string,
+    readonly reason: string,
+  ) {}
+}
+
+interface PendingRecord {
+  readonly line: number;
+  readonly raw: string;
+  readonly count: number;
+  readonly blanksBefore: number;
+}
+
+/**
+ * Streams the input once in constant memory; ends both sinks; never throws for bad data (a file that cannot be
+ * read comes back as outcome "quarantined" with fileError {code, reason}); throws only on I/O errors of the input
+ * or the sinks. When the outcome is "quarantined" the caller discards what the sinks received.
+ */
+export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: PreprocessSinks, options: PreprocessOptions): Promise<PreprocessReport> {
+  const started = performance.now();
+  const { config, dataset, source } = options;
+  const limitBytes = config.ingest.maxFileSizeMb * 1024 * 1024;
+  const base = { source, dataset: dataset ? dataset.name : null };
+  let bytesIn = 0;
+  let read: ReadChoices | undefined;
+  let columnsReport: ColumnReport[] | undefined;
+  const notes: string[] = [];
+
+  const quarantined = async (q: Quarantine): Promise<PreprocessReport> => {
+    await endSinks(sinks);
+    return {
+      ...base,
+      outcome: 'quarantined',
+      fileError: { code: q.code, reason: q.reason },
+      ...(read ? { read } : {}),
+      ...(columnsReport ? { columns: columnsReport } : {}),
+      rowsIn: 0,
+      rowsValid: 0,
+      rowsRejected: 0,
+      rejectedByReason: {},
+      notes,
+      bytesIn,
+      durationMs: Math.round(performance.now() - started),
+    };
+  };
+  const tooLarge = (size: number, known: boolean) =>
+    new Quarantine(
+      'FILE_TOO_LARGE',
+      `the file is ${known ? '' : 'over '}${(size / 1048576).toFixed(1)} MB, over the limit of ${config.ingest.maxFileSizeMb} MB (ingest.maxFileSizeMb); split it or raise the limit`,
+    );
+
+  if (options.sizeBytes !== undefined && options.sizeBytes > limitBytes) {
+    bytesIn = 0;
+    return quarantined(tooLarge(options.sizeBytes, true));
+  }
+
+  const iterator = input[Symbol.asyncIterator]();
+  let done = false;
+  const stopReading = async () => {
+    if (!done && iterator.return) await iterator.return();
+    done = true;
+  };
+
+  // 1. Sample: the first bytes decide the encoding, the dialect, the header and (inferred mode) the types.
+  const sampleChunks: Uint8Array[] = [];
+  while (bytesIn < SAMPLE_BYTES) {
+    const next = await iterator.next();
+    if (next.done) {
+      done = true;
+      break;
+    }
+    sampleChunks.push(next.value);
+    bytesIn += next.value.length;
+  }
+  if (bytesIn > limitBytes) {
+    await stopReading();
+    return quarantined(tooLarge(bytesIn, false));
+  }
+  if (bytesIn === 0) return quarantined(new Quarantine('EMPTY_FILE', 'the file is empty (0 bytes); upload a CSV file with a header row'));
+  const sample = Buffer.concat(sampleChunks);
+  const encoding = detectEncoding(sample, done);
+  if (!encoding.ok) {
+    await stopReading();
+    return quarantined(new Quarantine(encoding.code, encoding.reason));
+  }
+  const decoder = new TextDecoder(encoding.choice.decoderLabel);
+  const sampleText = decoder.decode(sample, { stream: !done });
+  if (done && sampleText.trim() === '') {
+    return quarantined(new Quarantine('EMPTY_FILE', `the file has ${bytesIn} bytes but no header row (only blank lines or spaces); upload a CSV file with a header row`));
+  }
+  const guess = detectDialect(sampleText, done);
+  const dialect = guess.dialect;
+  const sampleRecords = readAll(sampleText, dialect, done);
+  const headerRecord = sampleRecords.find((r) => r.line === guess.headerLine);
+  if (!headerRecord) {
+    await stopReading();
+    return quarantined(new Quarantine('EMPTY_FILE', `no header row found in the first ${bytesIn} bytes; the file is not CSV text`));
+  }
+  const header = headerRecord.fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
+  const headerLine = headerRecord.line;
+  const expected = header.length;
+  read = {
+    encoding: encoding.choice.encoding,
+    delimiter: dialect.delimiter,
+    quote: dialect.quote,
+    lineEnding: dialect.lineEnding,
+    preambleLines: headerLine - 1,
+    header,
+    footerLines: 0,
+  };
+  if (headerLine > 1) notes.push(`${headerLine - 1} preamble line${headerLine > 2 ? 's' : ''} above the header skipped: ${sampleRecords.filter((r) => r.line < headerLine).map((r) => JSON.stringify(r.raw.slice(0, 80))).join(', ')}`);
+
+  // 2. Columns: matched against the dataset, or inferred from the sample.
+  let plan: HeaderPlan;
+  if (dataset) {
+    plan = planForDataset(dataset, header);
+  } else {
+    const rows = sampleRecords
+      .filter((r) => r.line > headerLine && r.fields.length === expected && r.problem === RecordProblem.None)
+      .slice(0, INFER_ROWS)
+      .map((r) => r.fields);
+    plan = planInferred(header, rows, dialect.delimiter);
+  }
+  if (!plan.ok) {
+    await stopReading();
+    return quarantined(new Quarantine(plan.code, plan.reason));
+  }
+  notes.push(...plan.notes);
+  columnsReport = plan.columns.map((c) => c.report);
+  const stats = { neutralised: 0 };
+  const cleanOptions = { neutraliseFormulas: config.ingest.neutraliseFormulas, delimiter: dialect.delimiter, stats };
+  const cleaners: ColumnCleaner[] = plan.columns.map((c) => compileColumn(c.spec, cleanOptions));
+  const sourceIndex = Int32Array.from(plan.columns.map((c) => c.sourceIndex));
+  const columnCount = cleaners.length;
+  const keyIndexes = (dataset?.key ?? []).map((k) => plan.columns.findIndex((c) => c.spec.name === k));
+  const integerKey = keyIndexes.length === 1 && cleaners[keyIndexes[0]].type === 'integer';
+  const keyNames = dataset?.key.join(', ') ?? '';
+  const keys = new DuplicateKeys();
+
+  // 3. Stream every record through the cleaners.
+  // Valid rows collect in an array joined once per batch: one flat string instead of a rope per row.
+  const validRows: string[] = [csvLine(plan.columns.map((c) => c.spec.name))];
+  let rejectsOut = csvLine(REJECT_COLUMNS.map((c) => c.name)) + '\n';
+  const sourceField = quoteCsv(source);
+  let rowsIn = 0;
+  let rowsValid = 0;
+  let rowsRejected = 0;
+  const rejectedByReason = new Map<string, number>();
+  let blankRun = 0;
+  let bodyBlankLines = 0;
+  let suspicious = false;
+  const pending: PendingRecord[] = [];
+  const failure: CellFailure = { code: '', reason: '' };
+  const cleaned: string[] = new Array(columnCount).fill('');
+  const reasons: string[] = [];
+
+  const reject = (line: number, code: string, column: string, reason: string, raw: string) => {
+    rowsIn++;
+    rowsRejected++;
+    rejectedByReason.set(code, (rejectedByReason.get(code) ?? 0) + 1);
+    rejectsOut += sourceField + ',' + line + ',' + code + ',' + quoteCsv(column) + ',' + quoteCsv(reason) + ',' + quoteCsv(escapeRawRecord(raw)) + '\n';
+  };
+  const wrongCount = (p: { line: number; raw: string; count: number }) =>
+    reject(p.line, 'WRONG_FIELD_COUNT', '', `the record has ${p.count} field${p.count === 1 ? '' : 's'}, the header has ${expected}`, p.raw);
+  const flushPending = () => {
+    for (const p of pending) {
+      bodyBlankLines += p.blanksBefore;
+      wrongCount(p);
+    }
+    pending.length = 0;
+  };
+
+  const onRecord = () => {
+    const line = reader.line;
+    if (line <= headerLine) return;
+    const count = reader.count;
+    const fields = reader.fields;
+    if (count === 1 && fields[0].trim() === '' && reader.problem === RecordProblem.None) {
+      blankRun += reader.lines;
+      return;
+    }
+    if (reader.problem !== RecordProblem.None) {
+      flushPending();
+      bodyBlankLines += blankRun;
+      blankRun = 0;
+      if (reader.problem === RecordProblem.UnterminatedQuote) {
+        reject(line, 'UNTERMINATED_QUOTE', '', `a quoted field opened in this record is never closed; the record runs to the end of the file (${reader.lines} lines)`, reader.raw());
+      } else {
+        reject(line, 'MALFORMED_QUOTE', '', `a closing quote is followed by other characters instead of a delimiter (${JSON.stringify(dialect.delimiter)}) or a line end; double quotes inside a quoted field as ""`, reader.raw());
+      }
+      return;
+    }
+    if (count !== expected) {
+      if (count < expected) {
+        // Possibly a footer: decided when the next full record arrives (a row) or the file ends (a footer).
+        pending.push({ line, raw: reader.raw(), count, blanksBefore: blankRun });
+        blankRun = 0;
+        if (pending.length > MAX_FOOTER_RECORDS) {
+          const first = pending.shift()!;
+          bodyBlankLines += first.blanksBefore;
+          wrongCount(first);
+        }
+        return;
+      }
+      flushPending();
+      bodyBlankLines += blankRun;
+      blankRun = 0;
+      wrongCount({ line, raw: reader.raw(), count });
+      return;
+    }
+    if (pending.length) flushPending();
+    if (blankRun) {
+      bodyBlankLines += blankRun;
+      blankRun = 0;
+    }
+    if (suspicious) {
+      const raw = reader.raw();
+      if (raw.indexOf('\u0000') !== -1) return reject(line, 'NUL_BYTE', '', 'the record contains a NUL byte (binary data in a text file)', raw);
+      if (raw.indexOf('\uFFFD') !== -1) {
+        return reject(line, 'ENCODING_ERROR', '', `the record contains bytes that are not valid ${encoding.choice.encoding} (shown as U+FFFD); re-export the file as UTF-8`, raw);
+      }
+    }
+    let firstBad = -1;
+    for (let c = 0; c < columnCount; c++) {
+      const idx = sourceIndex[c];
+      const v = cleaners[c].clean(idx >= 0 ? fields[idx] : '', failure);
+      if (v === undefined) {
+        if (firstBad < 0) {
+          firstBad = c;
+          reasons.length = 0;
+          cleaned[0] = failure.code;
+        }
+        reasons.push(failure.reason);
+        continue;
+      }
+      cleaned[c] = v;
+    }
+    if (firstBad >= 0) return reject(line, cleaned[0], cleaners[firstBad].name, reasons.join('; '), reader.raw());
+    if (keyIndexes.length) {
+      const fresh = integerKey
+        ? keys.addInteger(+cleaned[keyIndexes[0]], cleaned[keyIndexes[0]])
+        : keys.addText(keyIndexes.length === 1 ? cleaned[keyIndexes[0]] : keyIndexes.map((k) => cleaned[k]).join('\u0001'));
+      if (!fresh) {
+        return reject(line, 'DUPLICATE_KEY', keyNames, `the key (${keyNames}) = (${keyIndexes.map((k) => cleaned[k]).join(', ')}) appeared in an earlier row of this file; the first row is kept`, reader.raw());
+      }
+    }
+    rowsIn++;
+    rowsValid++;
+    validRows.push(cleaned.join(','));
+  };
+  const reader: RecordReader = new RecordReader(dialect, onRecord);
+
+  const flush = async (force: boolean) => {
+    if (validRows.length >= BATCH_ROWS || (force && validRows.length)) {
+      const text = validRows.join('\n') + '\n';
+      validRows.length = 0;
+      if (!sinks.valid.write(text)) await drained(sinks.valid);
+    }
+    if (rejectsOut.length >= BATCH_CHARS || (force && rejectsOut.length)) {
+      const text = rejectsOut;
+      rejectsOut = '';
+      if (!sinks.rejects.write(text)) await drained(sinks.rejects);
+    }
+  };
+  const push = (text: string) => {
+    if (!suspicious && (text.indexOf('\u0000') !== -1 || text.indexOf('\uFFFD') !== -1)) suspicious = true;
+    reader.push(text);
+  };
+
+  try {
+    push(sampleText);
+    await flush(false);
+    while (!done) {
+      const next = await iterator.next();
+      if (next.done) {
+        done = true;
+        break;
+      }
+      bytesIn += next.value.length;
+      if (bytesIn > limitBytes) {
+        await stopReading();
+        return quarantined(tooLarge(bytesIn, false));
+      }
+      push(decoder.decode(next.value, { stream: true }));
+      await flush(false);
+    }
+    const tail = decoder.decode();
+    if (tail) push(tail);
+    reader.end();
+  } catch (err) {
+    if (err instanceof RecordTooLargeError) {
+      await stopReading();
+      return quarantined(new Quarantine('RECORD_TOO_LARGE', `${err.message}; check the quoting of that line, or split the file`));
+    }
+    throw err;
+  }
+
+  // 4. Trailing short records and blank lines are the footer.
+  let footerLines = blankRun;
+  if (pending.length) {
+    footerLines += pending.reduce((n, p) => n + 1 + p.blanksBefore, 0);
+    notes.push(`${pending.length} footer record${pending.length > 1 ? 's' : ''} after the last row skipped: ${pending.map((p) => `line ${p.line} ${JSON.stringify(p.raw.slice(0, 80))}`).join(', ')}`);
+  }
+  if (bodyBlankLines) notes.push(`${bodyBlankLines} blank line${bodyBlankLines > 1 ? 's' : ''} between rows skipped`);
+  if (blankRun) notes.push(`${blankRun} blank line${blankRun > 1 ? 's' : ''} at the end skipped`);
+  if (stats.neutralised) notes.push(`${stats.neutralised} value${stats.neutralised > 1 ? 's' : ''} starting with = + - or @ prefixed with ' so spreadsheets do not run them as formulas (ingest.neutraliseFormulas)`);
+  read = { ...read, footerLines };
+  await flush(true);
+  await endSinks(sinks);
+  return {
+    ...base,
+    outcome: 'processed',
+    read,
+    columns: columnsReport,
+    rowsIn,
+    rowsValid,
+    rowsRejected,
+    rejectedByReason: Object.fromEntries([...rejectedByReason].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))),
+    notes,
+    bytesIn,
+    durationMs: Math.round(performance.now() - started),
+  };
+}
+
+function drained(stream: Writable): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onDrain = () => {
+      stream.off('error', onError);
+      resolve();
+    };
+    const onError = (err: Error) => {
+      stream.off('drain', onDrain);
+      reject(err);
+    };
+    stream.once('drain', onDrain);
+    stream.once('error', onError);
+  });
+}
+
+async function endSinks(sinks: PreprocessSinks): Promise<void> {
+  const ends = [sinks.valid, sinks.rejects].map((s) => {
+    if (s.writableFinished) return Promise.resolve();
+    const done = finished(s, { readable: false });
+    if (!s.writableEnded) s.end();
+    return done;
+  });
+  await Promise.all(ends);
+}

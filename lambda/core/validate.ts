@@ -1,0 +1,215 @@
+// Compiles each configured column into one function that cleans a cell to its output CSV text or names the rule it breaks.
+import type { ColumnConfig, ColumnType } from '../../lib/config/schema';
+import { compileDateFormat, DateParser, DateParts, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
+import { quoteCsv, needsCsvQuotes } from './csv-text';
+
+/** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */
+export interface CellFailure {
+  code: string;
+  reason: string;
+}
+
+/** A compiled column: `clean` returns the CSV text to write (cleaned, neutralised, quoted) or undefined with `failure` set. */
+export interface ColumnCleaner {
+  readonly name: string;
+  readonly type: ColumnType;
+  readonly clean: (raw: string, failure: CellFailure) => string | undefined;
+}
+
+export interface CleanOptions {
+  /** Prefix values starting with = + - @ tab or CR with ' (config.ingest.neutraliseFormulas). */
+  readonly neutraliseFormulas: boolean;
+  /** The file's delimiter: when it is not a comma, "19,99" is read as a decimal comma. */
+  readonly delimiter: string;
+  /** Counts the values neutralised, for the report. */
+  readonly stats?: { neutralised: number };
+}
+
+/** The column spec the cleaner needs: a dataset column, or one inferred from the data. */
+export type ColumnSpec = Pick<ColumnConfig, 'name' | 'type' | 'required'> & Partial<Pick<ColumnConfig, 'pattern' | 'values' | 'formats' | 'maxLength'>>;
+
+const MAX_SHOWN = 60;
+/** A value as shown in a reason: JSON-quoted, cut after 60 characters. */
+export function showValue(value: string): string {
+  return JSON.stringify(value.length > MAX_SHOWN ? value.slice(0, MAX_SHOWN) + '…' : value);
+}
+
+function fail(failure: CellFailure, code: string, reason: string): undefined {
+  failure.code = code;
+  failure.reason = reason;
+  return undefined;
+}
+
+const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+export function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL.test(value) && value.charCodeAt(0) !== 46 && value.indexOf('..') === -1 && value.indexOf('.@') === -1;
+}
+
+const TRUE_WORDS = ['true', 't', 'yes', 'y', '1', 'on'];
+const FALSE_WORDS = ['false', 'f', 'no', 'n', '0', 'off'];
+const BOOLEANS = new Map<string, string>([...TRUE_WORDS.map((w) => [w, 'true'] as const), ...FALSE_WORDS.map((w) => [w, 'false'] as const)]);
+
+const INT64_MAX = '9223372036854775807';
+
+/** Normalises an integer: optional sign, digits, no leading zeros; undefined when not an integer in the 64-bit range. */
+export function normaliseInteger(t: string): string | undefined {
+  const len = t.length;
+  let i = 0;
+  let neg = false;
+  const c0 = t.charCodeAt(0);
+  if (c0 === 45 || c0 === 43) {
+    neg = c0 === 45;
+    i = 1;
+  }
+  if (i >= len) return undefined;
+  for (let k = i; k < len; k++) {
+    const c = t.charCodeAt(k);
+    if (c < 48 || c > 57) return undefined;
+  }
+  if (i === 0 && (t.charCodeAt(0) !== 48 || len === 1) && len < 19) return t;
+  let s = i;
+  while (s < len - 1 && t.charCodeAt(s) === 48) s++;
+  const digits = t.slice(s);
+  if (digits.length > 19 || (digits.length === 19 && digits > INT64_MAX && !(neg && digits === '9223372036854775808'))) return undefined;
+  if (digits === '0') return '0';
+  return neg ? '-' + digits : digits;
+}
+
+const PLAIN_DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/;
+const GROUPED_DOT = /^[+-]?\d{1,3}(?:,\d{3})+(?:\.\d+)?$/;
+const COMMA_DECIMAL = /^[+-]?\d+,\d+$/;
+const GROUPED_COMMA = /^[+-]?\d{1,3}(?:\.\d{3})+,\d+$/;
+
+/**
+ * Normalises a decimal to plain digits: "-1234.5" (no exponent, no thousands separators, no trailing zeros).
+ * Accepts "1,234.50" (comma groups of three with a decimal point) and, when the file's delimiter is not a comma,
+ * "19,99" and "1.234,56" (decimal comma).
+ */
+export function normaliseDecimal(t: string, decimalComma: boolean): string | undefined {
+  if (t.indexOf(',') !== -1) {
+    if (GROUPED_DOT.test(t)) t = t.replace(/,/g, '');
+    else if (decimalComma && COMMA_DECIMAL.test(t)) t = t.replace(',', '.');
+    else if (decimalComma && GROUPED_COMMA.test(t)) t = t.replace(/\./g, '').replace(',', '.');
+    else return undefined;
+  }
+  const m = PLAIN_DECIMAL.exec(t);
+  if (!m) return undefined;
+  const sign = m[1] === '-' ? '-' : '';
+  let intPart = m[2];
+  let frac = m[3] ?? '';
+  if (!intPart && !frac) return undefined;
+  if (m[4]) {
+    const exp = Number(m[4]);
+    if (Math.abs(exp) > 400) return undefined;
+    if (exp > 0) {
+      frac = frac.padEnd(exp, '0');
+      intPart += frac.slice(0, exp);
+      frac = frac.slice(exp);
+    } else if (exp < 0) {
+      intPart = intPart.padStart(-exp, '0');
+      frac = intPart.slice(intPart.length + exp) + frac;
+      intPart = intPart.slice(0, intPart.length + exp);
+    }
+  }
+  let a = 0;
+  while (a < intPart.length - 1 && intPart.charCodeAt(a) === 48) a++;
+  intPart = intPart.slice(a) || '0';
+  let b = frac.length;
+  while (b > 0 && frac.charCodeAt(b - 1) === 48) b--;
+  frac = frac.slice(0, b);
+  const body = frac ? intPart + '.' + frac : intPart;
+  return body === '0' ? '0' : sign + body;
+}
+
+/** Normalises a boolean spelling (true/false, yes/no, y/n, 1/0, t/f, on/off, any case) to "true" or "false". */
+export function normaliseBoolean(t: string): string | undefined {
+  return BOOLEANS.get(t) ?? BOOLEANS.get(t.toLowerCase());
+}
+
+function startsFormula(v: string): boolean {
+  const c = v.charCodeAt(0);
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+}
+
+/** Compiles one column; the result is called once per cell, so all decisions that can be made here are. */
+export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCleaner {
+  const name = col.name;
+  const required = col.required;
+  const typeCheck = compileType(col, options);
+  const values = col.values && col.type !== 'enum' ? new Map(col.values.map((v) => [v.toLowerCase(), v])) : undefined;
+  const pattern = col.pattern !== undefined ? new RegExp(`^(?:${col.pattern})$`) : undefined;
+  const maxLength = col.maxLength;
+  const numeric = col.type === 'integer' || col.type === 'decimal';
+  const neutralise = options.neutraliseFormulas && !numeric;
+  const stats = options.stats;
+  // Cleaned integers, decimals, booleans, dates, timestamps and e-mails never contain a comma, quote or line break.
+  const mayNeedQuotes = col.type === 'string' || (col.type === 'enum' && (col.values ?? []).some(needsCsvQuotes));
+
+  const clean = (raw: string, failure: CellFailure): string | undefined => {
+    const t = raw.trim();
+    if (t.length === 0) {
+      if (required) return fail(failure, 'REQUIRED_MISSING', `${name}: a value is required but the cell is empty`);
+      return '';
+    }
+    let v = typeCheck(t, failure);
+    if (v === undefined) return undefined;
+    if (values !== undefined) {
+      const allowed = values.get(v.toLowerCase());
+      if (allowed === undefined) return fail(failure, 'VALUE_NOT_ALLOWED', `${name}: ${showValue(v)} is not one of the allowed values ${[...values.values()].join(', ')}`);
+      v = allowed;
+    }
+    if (pattern !== undefined && !pattern.test(v)) return fail(failure, 'PATTERN_MISMATCH', `${name}: ${showValue(v)} does not match the pattern ${col.pattern}`);
+    if (maxLength !== undefined && v.length > maxLength) return fail(failure, 'TOO_LONG', `${name}: the value has ${v.length} characters, more than maxLength ${maxLength}`);
+    if (neutralise && startsFormula(v)) {
+      v = "'" + v;
+      if (stats) stats.neutralised++;
+    }
+    return mayNeedQuotes ? quoteCsv(v) : v;
+  };
+  return { name, type: col.type, clean };
+}
+
+type TypeCheck = (t: string, failure: CellFailure) => string | undefined;
+
+function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
+  const name = col.name;
+  switch (col.type) {
+    case 'string':
+      return (t) => t;
+    case 'integer':
+      return (t, f) => normaliseInteger(t) ?? fail(f, 'INVALID_INTEGER', `${name}: ${showValue(t)} is not an integer (digits with an optional sign, within the 64-bit range)`);
+    case 'decimal': {
+      const decimalComma = options.delimiter !== ',';
+      return (t, f) =>
+        normaliseDecimal(t, decimalComma) ?? fail(f, 'INVALID_DECIMAL', `${name}: ${showValue(t)} is not a decimal number (like -1234.5${decimalComma ? ' or -1234,5' : ''})`);
+    }
+    case 'boolean':
+      return (t, f) => normaliseBoolean(t) ?? fail(f, 'INVALID_BOOLEAN', `${name}: ${showValue(t)} is not a boolean (true/false, yes/no, y/n, 1/0, t/f, on/off)`);
+    case 'email':
+      return (t, f) => (isEmail(t) ? t.toLowerCase() : fail(f, 'INVALID_EMAIL', `${name}: ${showValue(t)} is not an e-mail address`));
+    case 'enum': {
+      const exact = new Map((col.values ?? []).map((v) => [v, v]));
+      const lower = new Map((col.values ?? []).map((v) => [v.toLowerCase(), v]));
+      const list = (col.values ?? []).join(', ');
+      return (t, f) => exact.get(t) ?? lower.get(t.toLowerCase()) ?? fail(f, 'INVALID_ENUM', `${name}: ${showValue(t)} is not one of ${list}`);
+    }
+    case 'date':
+    case 'timestamp': {
+      const isDate = col.type === 'date';
+      const formats = col.formats ?? (isDate ? DEFAULT_DATE_FORMATS : DEFAULT_TIMESTAMP_FORMATS);
+      const parsers: DateParser[] = formats.map(compileDateFormat);
+      const parts: DateParts = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
+      const code = isDate ? 'INVALID_DATE' : 'INVALID_TIMESTAMP';
+      const what = isDate ? 'a date' : 'a timestamp';
+      return (t, f) => {
+        for (let i = 0; i < parsers.length; i++) {
+          if (parsers[i](t, parts)) {
+            const iso = isDate ? isoDate(parts) : isoTimestamp(parts);
+            return iso === t ? t : iso;
+          }
+        }
+        return fail(f, code, `${name}: ${showValue(t)} is not ${what} in the format${formats.length > 1 ? 's' : ''} ${formats.join(', ')}`);
+      };
+    }
+  }
+}
