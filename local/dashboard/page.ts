@@ -26,7 +26,7 @@ function kpiCard(kpi: KpiData): string {
     const pct = c.changePct;
     const cls = pct === null ? 'flat' : pct > 0 ? 'up' : pct < 0 ? 'down' : 'flat';
     const arrow = pct === null ? '' : pct > 0 ? '▲' : pct < 0 ? '▼' : '■';
-    const pctText = pct === null ? 'no data in the period before' : `${arrow} ${pct > 0 ? '+' : ''}${pct.toFixed(1)}%`;
+    const pctText = pct === null ? `new: no data in ${c.previous.label}` : `${arrow} ${pct > 0 ? '+' : ''}${pct.toFixed(1)}%`;
     change =
       `<div class="kpi-change ${cls}" data-change-pct="${pct === null ? '' : pct.toFixed(4)}">${escapeHtml(pctText)}</div>` +
       `<div class="kpi-period">${escapeHtml(c.current.label)}: <b>${formatNumber(c.current.value, kpi.aggregate)}</b> vs ` +
@@ -55,7 +55,7 @@ function chartCard(dataset: string, chart: ChartData): string {
   const note = chart.kind === 'category' && chart.truncated ? '<div class="note">Largest 20 categories shown.</div>' : '';
   const source = chart.config.source === 'rejects' ? 'rejected rows' : 'final table';
   return (
-    `<div class="card chart${chart.kind === 'category' && chart.config.type === 'bar' ? ' wide' : ''}" data-chart-id="${escapeHtml(chart.config.id)}" data-chart-kind="${chart.kind}">` +
+    `<div class="card chart ${chart.kind}" data-chart-id="${escapeHtml(chart.config.id)}" data-chart-kind="${chart.kind}">` +
     `<div class="chart-head"><div><div class="chart-title">${escapeHtml(chart.config.title)}</div><div class="chart-sub">${source}</div></div>${switcher}</div>` +
     (empty ? `<div class="empty">${emptyText}</div>` : `<div class="vis" id="${escapeHtml(id)}" data-spec-key="${escapeHtml(id)}"></div>`) +
     `${note}</div>`
@@ -134,6 +134,7 @@ h2{margin:0;font-size:17px;font-weight:600}
 .kpi-period{color:#64748b;font-size:12px;margin-top:2px}
 .period-note{color:#64748b;font-size:12px;margin:8px 2px 0}
 .charts{display:grid;grid-template-columns:repeat(auto-fill,minmax(460px,1fr));gap:16px;margin-top:16px}
+.chart.time{grid-column:1/-1}
 .chart-head{display:flex;justify-content:space-between;align-items:flex-start;gap:8px;margin-bottom:8px}
 .chart-title{font-weight:600}
 .chart-sub{color:#94a3b8;font-size:12px}
