@@ -3,6 +3,7 @@ import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { datasetLayout } from './config/layout';
 import type { PipelineConfig } from './config/schema';
+import { Analytics } from './analytics';
 import { Catalog } from './catalog';
 import { PipelineEncryption } from './encryption';
 import { Ingest } from './ingest';
@@ -43,6 +44,7 @@ export class PipelineStack extends Stack {
   readonly catalog: Catalog;
   readonly transform: Transform;
   readonly orchestration: Orchestration;
+  readonly analytics: Analytics;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
@@ -82,6 +84,14 @@ export class PipelineStack extends Stack {
       crawlerName: this.catalog.crawlerName,
       jobNames: Object.values(jobNames),
     });
+    this.analytics = new Analytics(this, 'Analytics', {
+      config,
+      databaseName: this.catalog.databaseName,
+      resultsBucket: scratchBucket,
+      resultsPrefix: SCRATCH_PREFIXES.athenaResults,
+      finalBucket,
+      processedBucket,
+    });
     this.monitoring = new Monitoring(this, 'Monitoring', {
       monitoring: config.monitoring,
       key: this.encryption.key,
@@ -102,9 +112,13 @@ export class PipelineStack extends Stack {
       output(`UploadPrefix${pascal(dataset.name)}`, rawBucket.s3UrlForObject(datasetLayout(dataset).rawPrefix), `Upload ${dataset.name} CSV files under this S3 prefix`);
     }
     output('GlueDatabaseName', this.catalog.databaseName, 'Glue database with processed_<dataset>, <dataset> and <dataset>_rejects tables');
+    output('AthenaWorkGroupName', this.analytics.workGroupName, 'Athena workgroup with the named queries of every dataset');
     output('GlueWorkflowName', this.orchestration.workflowName, 'Glue workflow: crawler, then the dataset jobs');
     output('AlarmTopicArn', this.monitoring.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
     output('CloudWatchDashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
+    if (this.analytics.quickSightDashboardIds.length) {
+      output('QuickSightDashboardIds', this.analytics.quickSightDashboardIds.join(','), 'QuickSight dashboard ids, one per dataset with a dashboard (shared with quicksight.principalArn)');
+    }
     output(
       'CloudWatchDashboardUrl',
       `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.monitoring.dashboard.dashboardName}`,
