@@ -13,18 +13,15 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse } from 'aws-lambda';
-import { datasetForKey } from '../lib/config/load';
-import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
+import { datasetForKey, parsePipelineConfig } from '../lib/config/load';
+import type { PipelineConfig } from '../lib/config/schema';
 import { INFERRED_FOLDER, type OutputKeys, outputKeysFor } from './core/keys';
+import type { preprocess } from './core/preprocess';
 import type { PreprocessReport } from './core/report';
 import { normaliseEvent, type S3ObjectRef } from './events';
 
-/** The core's entry point (lambda/core/preprocess.ts), as the contract between core and handler defines it. */
-export type PreprocessFn = (
-  input: AsyncIterable<Uint8Array>,
-  sinks: { readonly valid: Writable; readonly rejects: Writable },
-  options: { readonly config: PipelineConfig; readonly dataset?: DatasetConfig; readonly source: string; readonly sizeBytes?: number },
-) => Promise<PreprocessReport>;
+/** The core's entry point, injected so the shell can be tested with any core. */
+export type PreprocessFn = typeof preprocess;
 
 /** Everything the helpers talk to, passed in so tests can point them at moto (the Powertools way). */
 export interface HandlerDeps {
@@ -44,6 +41,21 @@ export interface ObjectResult {
   readonly status: ObjectStatus;
   readonly keys?: OutputKeys;
   readonly report?: PreprocessReport;
+}
+
+/** The handler's settings from its environment; fails at cold start with what is missing and how to set it. */
+export function settingsFromEnv(configJson: string | undefined, env: NodeJS.ProcessEnv): Pick<HandlerDeps, 'config' | 'processedBucket'> {
+  if (!configJson) {
+    throw new Error('PIPELINE_CONFIG_JSON is not set: the CDK app inlines the validated pipeline config at bundle time; elsewhere set it to the JSON text of pipeline.config.json');
+  }
+  if (!env.PROCESSED_BUCKET) throw new Error('PROCESSED_BUCKET is not set: set it to the name of the bucket that receives processed/, quarantine/, reports/ and inferred/');
+  let raw: unknown;
+  try {
+    raw = JSON.parse(configJson);
+  } catch (err) {
+    throw new Error(`PIPELINE_CONFIG_JSON is not valid JSON (${(err as Error).message}); it starts with ${JSON.stringify(configJson.slice(0, 40))}`);
+  }
+  return { config: parsePipelineConfig(raw, 'PIPELINE_CONFIG_JSON'), processedBucket: env.PROCESSED_BUCKET };
 }
 
 /** S3 client options from the environment: the SDK reads AWS_ENDPOINT_URL_S3 itself; a custom endpoint (moto) needs path-style URLs. */

@@ -23,7 +23,7 @@ import {
   signupsCsv,
   withStoredVersions,
 } from './harness';
-import { preprocessStandIn as preprocess } from './preprocess-stand-in';
+import { preprocess } from '../../lambda/core/preprocess';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -235,6 +235,31 @@ describe('file-level quarantine', () => {
     expect(emf.documents).toHaveLength(1);
     expect(emf.documents[0]).toMatchObject({ Dataset: 'signups', FilesQuarantined: 1, FilesProcessed: 0 });
     expect(emf.documents[0]._aws.CloudWatchMetrics[0].Namespace).toBe('CsvPipeline');
+  });
+  it.each([
+    ['a header that does not match the dataset', 'raw/signups/wrong-header.csv', () => ORDERS_CSV, 'HEADER_MISMATCH'],
+    ['an empty file', 'raw/orders/empty.csv', () => '', 'EMPTY_FILE'],
+  ])('quarantines %s with its reason code', async (_what, key, body, code) => {
+    const put = await putRaw(s3, key, body());
+    const response = await handleEvent(eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId }), depsFor(s3, preprocess));
+    expect(response).toBeUndefined();
+    const keys = outputKeysFor(config, key, put.versionId!);
+    expect(await listKeys(s3)).toEqual([keys.quarantinedFileKey, keys.quarantineReasonKey, keys.reportKey].sort());
+    expect(await readText(s3, keys.quarantinedFileKey)).toBe(body());
+    expect(JSON.parse(await readText(s3, keys.quarantineReasonKey)).code).toBe(code);
+  });
+
+  it('quarantines a file over ingest.maxFileSizeMb, copying it whole from the version named by the event', async () => {
+    const key = 'raw/signups/too-big.csv';
+    const body = signupsCsv(20_000); // ~1.2 MB
+    const put = await putRaw(s3, key, body);
+    await putRaw(s3, key, 'id\n1\n'); // a later version must not be the one copied
+    const small = { ...config, ingest: { ...config.ingest, maxFileSizeMb: 1 } };
+    await handleEvent(eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId }), depsFor(s3, preprocess, { config: small }));
+    const keys = outputKeysFor(small, key, put.versionId!);
+    expect(JSON.parse(await readText(s3, keys.quarantineReasonKey)).code).toBe('FILE_TOO_LARGE');
+    expect(await readText(s3, keys.quarantinedFileKey)).toBe(body);
+    expect((await listKeys(s3)).filter((k) => k.startsWith('processed/'))).toEqual([]);
   });
 });
 

@@ -124,11 +124,11 @@ export function captureEmf(): { readonly documents: Array<Record<string, any>>; 
   return { documents, restore: () => spy.mockRestore() };
 }
 
-/** A deterministic sign-ups CSV of `rows` valid rows (~56 bytes each), plus `bad` rows with a missing field. */
+/** A deterministic sign-ups CSV: `bad` rows with an invalid e-mail (rejected by any validator) after the header, then `rows` valid rows. */
 export function signupsCsv(rows: number, bad = 0): string {
   const lines = ['id,name,email,signup_date,status'];
+  for (let j = 1; j <= bad; j++) lines.push(`${rows + j},Broken Row,not an e-mail,2024-11-01,active`);
   for (let i = 1; i <= rows; i++) lines.push(`${i},User Number ${i},user${i}@example.com,2024-11-${String((i % 28) + 1).padStart(2, '0')},active`);
-  for (let j = 0; j < bad; j++) lines.push(`${rows + j + 1},Broken Row,broken${j}@example.com,2024-11-01`);
   return `${lines.join('\n')}\n`;
 }
 
