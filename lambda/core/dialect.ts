@@ -16,17 +16,23 @@ export interface DialectGuess {
   readonly columns: number;
 }
 
-/** Counts line endings in the sample: a CRLF majority means CRLF, mostly lone CRs mean CR, else LF. */
+/** Counts line endings outside double-quoted fields: a CRLF majority means CRLF, mostly lone CRs mean CR, else LF. */
 export function detectLineEnding(sample: string): Dialect['lineEnding'] {
   let crlf = 0;
   let cr = 0;
   let lf = 0;
-  for (let i = sample.indexOf('\r'); i !== -1; i = sample.indexOf('\r', i + 1)) {
-    if (sample.charCodeAt(i + 1) === 10) crlf++;
-    else if (i + 1 < sample.length) cr++;
+  let quoted = false;
+  for (let i = 0; i < sample.length; i++) {
+    const c = sample.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (quoted) continue;
+    else if (c === 13) {
+      if (sample.charCodeAt(i + 1) === 10) {
+        crlf++;
+        i++;
+      } else if (i + 1 < sample.length) cr++;
+    } else if (c === 10) lf++;
   }
-  for (let i = sample.indexOf('\n'); i !== -1; i = sample.indexOf('\n', i + 1)) lf++;
-  lf -= crlf;
   if (crlf > 0 && crlf >= lf && crlf >= cr) return 'CRLF';
   if (cr > lf) return 'CR';
   return 'LF';

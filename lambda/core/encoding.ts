@@ -92,3 +92,32 @@ export function isValidUtf8(b: Uint8Array, complete: boolean): boolean {
   }
   return true;
 }
+
+/** What the core needs from a decoder: TextDecoder's streaming `decode`. */
+export interface ChunkDecoder {
+  decode(input?: Uint8Array, options?: { stream?: boolean }): string;
+}
+
+/** Windows-1252's characters for bytes 0x80-0x9F (the rest is ISO-8859-1); undefined bytes map to the C1 control, as WHATWG does. */
+const CP1252_80_9F =
+  '\u20ac\u0081\u201a\u0192\u201e\u2026\u2020\u2021\u02c6\u2030\u0160\u2039\u0152\u008d\u017d\u008f' +
+  '\u0090\u2018\u2019\u201c\u201d\u2022\u2013\u2014\u02dc\u2122\u0161\u203a\u0153\u009d\u017e\u0178';
+const C1 = /[\u0080-\u009f]/g;
+
+/**
+ * Node 20's TextDecoder("windows-1252") decodes 0x80-0x9F as ISO-8859-1 control characters (so € and curly
+ * quotes are lost); this decoder maps them as Windows-1252 does. One byte is one character, so no state.
+ */
+class Windows1252Decoder implements ChunkDecoder {
+  decode(input?: Uint8Array): string {
+    if (!input || input.length === 0) return '';
+    const text = Buffer.from(input.buffer, input.byteOffset, input.byteLength).toString('latin1');
+    C1.lastIndex = 0;
+    return C1.test(text) ? text.replace(C1, (c) => CP1252_80_9F[c.charCodeAt(0) - 0x80]) : text;
+  }
+}
+
+/** A streaming decoder for the chosen encoding (a BOM at the start is dropped). */
+export function createDecoder(choice: EncodingChoice): ChunkDecoder {
+  return choice.encoding === 'windows-1252' ? new Windows1252Decoder() : new TextDecoder(choice.decoderLabel);
+}

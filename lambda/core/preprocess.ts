@@ -4,7 +4,7 @@ import { finished } from 'stream/promises';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { REJECT_COLUMNS } from '../../lib/config/layout';
 import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
-import { detectEncoding } from './encoding';
+import { createDecoder, detectEncoding } from './encoding';
 import { detectDialect } from './dialect';
 import { readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
 import { HeaderPlan, planForDataset, planInferred } from './header';
@@ -126,7 +126,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     await stopReading();
     return quarantined(new Quarantine(encoding.code, encoding.reason));
   }
-  const decoder = new TextDecoder(encoding.choice.decoderLabel);
+  const decoder = createDecoder(encoding.choice);
   const sampleText = decoder.decode(sample, { stream: !done });
   if (done && sampleText.trim() === '') {
     return quarantined(new Quarantine('EMPTY_FILE', `the file has ${bytesIn} bytes but no header row (only blank lines or spaces); upload a CSV file with a header row`));

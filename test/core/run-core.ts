@@ -1,0 +1,68 @@
+// Test helper: runs the real preprocessing core on bytes or a fixture file and collects both sinks as text.
+import * as fs from 'fs';
+import * as path from 'path';
+import { PassThrough, Readable } from 'stream';
+import { loadPipelineConfig, findDataset, parsePipelineConfig } from '../../lib/config/load';
+import type { PipelineConfig } from '../../lib/config/schema';
+import { preprocess } from '../../lambda/core/preprocess';
+import type { PreprocessReport } from '../../lambda/core/report';
+import { readAll } from '../../lambda/core/reader';
+
+export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'csv');
+export const CONFIG: PipelineConfig = loadPipelineConfig(path.join(__dirname, '..', '..', 'pipeline.config.json'));
+
+export interface CoreResult {
+  readonly report: PreprocessReport;
+  readonly valid: string;
+  readonly rejects: string;
+  /** The valid output parsed back (header first). */
+  readonly validRows: string[][];
+  /** The rejects output parsed back, header dropped, as objects. */
+  readonly rejectRows: Record<string, string>[];
+}
+
+function collect(stream: PassThrough): Promise<string> {
+  const parts: Buffer[] = [];
+  stream.on('data', (d: Buffer) => parts.push(d));
+  return new Promise((resolve, reject) => {
+    stream.on('end', () => resolve(Buffer.concat(parts).toString('utf8')));
+    stream.on('error', reject);
+  });
+}
+
+export function parseOutput(text: string): string[][] {
+  return readAll(text, { delimiter: ',', quote: '"', lineEnding: 'LF' }).map((r) => r.fields);
+}
+
+/** Runs the core over `input` (fixture file name, or bytes split into chunks of `chunkSize`). */
+export async function runCore(
+  input: string | Uint8Array,
+  opts: { dataset?: string; /** A raw config object, validated here. */ config?: object; chunkSize?: number; sizeBytes?: number } = {},
+): Promise<CoreResult> {
+  const config = opts.config ? parsePipelineConfig(opts.config, 'test config') : CONFIG;
+  const bytes = typeof input === 'string' ? fs.readFileSync(path.join(FIXTURES, input)) : Buffer.from(input);
+  const size = opts.chunkSize ?? 65536;
+  const chunks: Buffer[] = [];
+  for (let i = 0; i < bytes.length; i += size) chunks.push(bytes.subarray(i, i + size));
+  const valid = new PassThrough();
+  const rejects = new PassThrough();
+  const [report, validText, rejectsText] = await Promise.all([
+    preprocess(Readable.from(chunks), { valid, rejects }, {
+      config,
+      dataset: opts.dataset ? findDataset(config, opts.dataset) : undefined,
+      source: typeof input === 'string' ? input : 'bytes.csv',
+      sizeBytes: opts.sizeBytes,
+    }),
+    collect(valid),
+    collect(rejects),
+  ]);
+  const rejectTable = parseOutput(rejectsText);
+  const rejectHeader = rejectTable[0] ?? [];
+  return {
+    report,
+    valid: validText,
+    rejects: rejectsText,
+    validRows: parseOutput(validText),
+    rejectRows: rejectTable.slice(1).map((r) => Object.fromEntries(rejectHeader.map((h, i) => [h, r[i]]))),
+  };
+}
