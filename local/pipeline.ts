@@ -11,7 +11,7 @@ import type { PreprocessReport } from '../lambda/core/report';
 import { crawlProcessed } from './crawler';
 import { generateDashboard } from './dashboard/generate';
 import { transformWithDuckDb, type TransformRunResult } from './duckdb-transform';
-import { PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
+import { formatRate, PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
 import { transformWithSpark } from './spark-transform';
 import { contentTag, LocalObjectStore, UNROUTED_RAW_PREFIX } from './store';
 import { openLocalTables } from './tables';
@@ -254,7 +254,9 @@ export async function runDownstream(o: DownstreamOptions): Promise<Pick<LocalRun
     timings,
     progress,
     'transform',
-    () => transforms.map((t) => `${t.dataset}: ${t.rowsIn} -> ${t.rowsOut} rows, ${t.partitions.length} partition(s)`).join('; ') || 'no processed data',
+    () =>
+      transforms.map((t) => `${t.dataset}: ${t.rowsIn.toLocaleString('en-US')} -> ${t.rowsOut.toLocaleString('en-US')} rows, ${t.partitions.length} partition(s)`).join('; ') ||
+      'no processed data',
     async () => {
       for (const dataset of config.datasets) {
         const layout = datasetLayout(dataset);
@@ -343,7 +345,8 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       const count = (s: string) => files.filter((f) => f.status === s).length;
       const rows = files.reduce((n, f) => n + (f.report?.rowsIn ?? 0), 0);
       const valid = files.reduce((n, f) => n + (f.report?.rowsValid ?? 0), 0);
-      return `${files.length} file(s): ${count('processed')} processed, ${count('quarantined')} quarantined, ${count('skipped')} already done; ${rows} rows in, ${valid} valid, ${rows - valid} rejected`;
+      const n = (x: number) => x.toLocaleString('en-US');
+      return `${files.length} file(s): ${count('processed')} processed, ${count('quarantined')} quarantined, ${count('skipped')} already done; ${n(rows)} rows in, ${n(valid)} valid, ${n(rows - valid)} rejected, ${formatRate(totalBytes, performance.now() - stageStart)}`;
     },
     async () => {
       for (const [i, rawKey] of rawKeys.entries()) {

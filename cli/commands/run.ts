@@ -40,7 +40,8 @@ export function printQueries(queries: readonly QueryRunResult[], write: (s: stri
 
 export function printDashboardLocation(result: Pick<LocalRunResult, 'dashboardFile' | 'workdir'>, write: (s: string) => void): void {
   if (!result.dashboardFile) return;
-  const workdir = path.relative(process.cwd(), result.workdir) || '.';
+  const relative = path.relative(process.cwd(), result.workdir) || '.';
+  const workdir = relative.startsWith('..') ? result.workdir : relative;
   const serve = workdir === DEFAULT_WORKDIR ? 'npx csv-pipeline serve' : `npx csv-pipeline serve --workdir ${workdir}`;
   write(`\nDashboard: ${result.dashboardFile}\n  open it as a file, or serve it with: ${serve}  (http://127.0.0.1:8080/)\n`);
 }
