@@ -76,7 +76,7 @@ export function categorySpec(chart: Extract<ChartData, { kind: 'category' }>): V
   }
   return {
     ...BASE,
-    height: Math.max(80, chart.rows.length * 30),
+    height: Math.max(150, chart.rows.length * 28),
     data: { values: chart.rows },
     layer: [
       { mark: { type: 'bar', color: chart.config.source === 'rejects' ? PALETTE[3] : PALETTE[0], cornerRadiusEnd: 3, height: { band: 0.7 } } },
