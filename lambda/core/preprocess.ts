@@ -305,13 +305,16 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       if (!sinks.rejects.write(text)) await drained(sinks.rejects);
     }
   };
-  const push = (text: string) => {
-    if (!suspicious && (text.indexOf('\u0000') !== -1 || text.indexOf('\uFFFD') !== -1)) suspicious = true;
+  // Rows are checked for NUL and U+FFFD only once a chunk had one that the bytes did not spell literally.
+  const push = (text: string, bytes: Uint8Array) => {
+    if (!suspicious && (text.indexOf('\u0000') !== -1 || (text.indexOf('\uFFFD') !== -1 && !literalReplacementChars(text, bytes, encoding.choice.encoding)))) {
+      suspicious = true;
+    }
     reader.push(text);
   };
 
   try {
-    push(sampleText);
+    push(sampleText, sample);
     await flush(false);
     while (!done) {
       const next = await iterator.next();
@@ -324,11 +327,11 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
         await stopReading();
         return quarantined(tooLarge(bytesIn, false));
       }
-      push(decoder.decode(next.value, { stream: true }));
+      push(decoder.decode(next.value, { stream: true }), next.value);
       await flush(false);
     }
     const tail = decoder.decode();
-    if (tail) push(tail);
+    if (tail) push(tail, new Uint8Array(0));
     reader.end();
   } catch (err) {
     if (err instanceof RecordTooLargeError) {
@@ -363,6 +366,19 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     bytesIn,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+const UTF8_REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
+
+/** True when every U+FFFD in a decoded UTF-8 chunk was written as such in the file (not a decoding error). */
+function literalReplacementChars(text: string, bytes: Uint8Array, encoding: string): boolean {
+  if (encoding !== 'utf-8' && encoding !== 'utf-8-bom') return false;
+  let inText = 0;
+  for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) inText++;
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let inBytes = 0;
+  for (let i = buf.indexOf(UTF8_REPLACEMENT); i !== -1; i = buf.indexOf(UTF8_REPLACEMENT, i + 3)) inBytes++;
+  return inText === inBytes;
 }
 
 function drained(stream: Writable): Promise<void> {
