@@ -81,7 +81,10 @@ export class RecordReader {
   /** Feeds the next piece of text; complete records are delivered before it returns. */
   push(chunk: string): void {
     this.text = this.text.length ? this.text + chunk : chunk;
-    if (this.text.length < this.waitFor) return;
+    if (this.text.length < this.waitFor) {
+      if (this.text.length > this.maxRecordChars) throw new RecordTooLargeError(this.nextLine, this.maxRecordChars);
+      return;
+    }
     this.run(false);
   }
 
