@@ -1,13 +1,17 @@
 // The handler's I/O shell: reads raw objects from S3, streams them through the core into multipart uploads, writes the report last.
 import { PassThrough, type Readable, Writable } from 'stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
   S3Client,
   type S3ClientConfig,
   S3ServiceException,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -33,7 +37,12 @@ export interface HandlerDeps {
   readonly preprocess: PreprocessFn;
   /** Multipart part size of the output uploads (5 MiB, S3's minimum, when absent). */
   readonly partSizeBytes?: number;
+  /** Quarantined files up to this size are copied with one CopyObject, larger ones in parts of this size (5 GiB, S3's CopyObject limit, when absent). */
+  readonly singleCopyLimitBytes?: number;
 }
+
+/** The largest object one CopyObject can copy. */
+const MAX_SINGLE_COPY_BYTES = 5 * 1024 ** 3;
 
 export type ObjectStatus = 'processed' | 'quarantined' | 'duplicate' | 'gone';
 
@@ -118,7 +127,7 @@ export async function processObject(ref: S3ObjectRef, deps: HandlerDeps): Promis
   const report = await streamThroughCore(input, keys, deps, (sinks) =>
     deps.preprocess(input, sinks, { config, dataset, source: ref.key, sizeBytes: object.ContentLength }),
   );
-  if (report.outcome === 'quarantined') await quarantineRawFile(ref, pin, keys, report, deps);
+  if (report.outcome === 'quarantined') await quarantineRawFile(ref, pin, object.ContentLength ?? report.bytesIn, keys, report, deps);
   await putJson(s3, deps.processedBucket, keys.reportKey, report);
   publishMetrics(deps.metrics, report);
   logger.info(report.outcome === 'quarantined' ? 'File quarantined' : 'File processed', {
@@ -165,21 +174,32 @@ async function streamThroughCore(
     for (const sink of Object.values(sinks)) sink.destroy(err as Error);
     input.destroy(err as Error);
   };
+  const discarded = [false, false];
+  /** Cancels one upload on purpose: its body is destroyed, so lib-storage writes nothing (or aborts its multipart upload). */
+  const discard = async (i: 0 | 1, why: string) => {
+    discarded[i] = true;
+    bodies[i].destroy(new Error(why));
+    await uploads[i].catch(() => undefined);
+  };
   const settled = Promise.allSettled(uploads);
-  uploads.forEach((upload) => upload.catch(stopAll));
+  uploads.forEach((upload, i) => upload.catch((err) => discarded[i] || stopAll(err)));
   try {
     const report = await run(sinks);
     if (uploadError) throw uploadError;
     input.destroy(); // the core may stop early (e.g. a binary file): release the connection
     if (report.outcome === 'quarantined') {
-      for (const body of bodies) body.destroy(new Error(`outputs discarded: the file was quarantined (${report.fileError?.code})`));
-      await settled;
+      const why = `outputs discarded: the file was quarantined (${report.fileError?.code})`;
+      await Promise.all([discard(0, why), discard(1, why)]);
       return report;
     }
     // Rejects first: when the processed upload then fails, no processed object exists, and the retry
-    // rewrites the (complete) rejects object with identical bytes.
-    bodies[1].end();
-    await uploads[1];
+    // rewrites the (complete) rejects object with identical bytes. No rejected row: no rejects object.
+    if (report.rowsRejected > 0) {
+      bodies[1].end();
+      await uploads[1];
+    } else {
+      await discard(1, 'no rejected rows: no rejects object');
+    }
     bodies[0].end();
     await uploads[0];
     return report;
@@ -213,26 +233,50 @@ function heldOpen(body: PassThrough): Writable {
 async function quarantineRawFile(
   ref: S3ObjectRef,
   pin: { VersionId?: string; IfMatch?: string },
+  sizeBytes: number,
   keys: OutputKeys,
   report: PreprocessReport,
   deps: HandlerDeps,
 ): Promise<void> {
   const encodedKey = encodeURIComponent(ref.key).replace(/%2F/g, '/');
-  await deps.s3.send(
-    new CopyObjectCommand({
-      Bucket: deps.processedBucket,
-      Key: keys.quarantinedFileKey,
-      CopySource: `${ref.bucket}/${encodedKey}${pin.VersionId ? `?versionId=${encodeURIComponent(pin.VersionId)}` : ''}`,
-      ...(pin.IfMatch ? { CopySourceIfMatch: pin.IfMatch } : {}),
-    }),
-  );
+  const copy = {
+    Bucket: deps.processedBucket,
+    Key: keys.quarantinedFileKey,
+    CopySource: `${ref.bucket}/${encodedKey}${pin.VersionId ? `?versionId=${encodeURIComponent(pin.VersionId)}` : ''}`,
+    ...(pin.IfMatch ? { CopySourceIfMatch: pin.IfMatch } : {}),
+  };
+  const singleCopyLimit = deps.singleCopyLimitBytes ?? MAX_SINGLE_COPY_BYTES;
+  if (sizeBytes <= singleCopyLimit) await deps.s3.send(new CopyObjectCommand(copy));
+  else await multipartCopy(deps.s3, copy, sizeBytes, singleCopyLimit);
   await putJson(deps.s3, deps.processedBucket, keys.quarantineReasonKey, {
     code: report.fileError?.code ?? null,
     reason: report.fileError?.reason ?? null,
     dataset: keys.dataset,
-    source: { bucket: ref.bucket, key: ref.key, versionId: ref.versionId ?? null, eTag: ref.eTag ?? (pin.IfMatch ? unquoted(pin.IfMatch) : null) },
+    source: { bucket: ref.bucket, key: ref.key, versionId: ref.versionId ?? null, eTag: ref.eTag ?? (pin.IfMatch ? unquoted(pin.IfMatch) : null), sizeBytes },
     reportKey: keys.reportKey,
   });
+}
+
+/** CopyObject copies at most 5 GiB; larger quarantined files are copied part by part (UploadPartCopy), all or nothing. */
+async function multipartCopy(
+  s3: S3Client,
+  copy: { Bucket: string; Key: string; CopySource: string; CopySourceIfMatch?: string },
+  sizeBytes: number,
+  partSize: number,
+): Promise<void> {
+  const { UploadId } = await s3.send(new CreateMultipartUploadCommand({ Bucket: copy.Bucket, Key: copy.Key }));
+  try {
+    const parts: { PartNumber: number; ETag?: string }[] = [];
+    for (let start = 0, PartNumber = 1; start < sizeBytes; start += partSize, PartNumber++) {
+      const range = `bytes=${start}-${Math.min(start + partSize, sizeBytes) - 1}`;
+      const out = await s3.send(new UploadPartCopyCommand({ ...copy, UploadId, PartNumber, CopySourceRange: range }));
+      parts.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
+    }
+    await s3.send(new CompleteMultipartUploadCommand({ Bucket: copy.Bucket, Key: copy.Key, UploadId, MultipartUpload: { Parts: parts } }));
+  } catch (err) {
+    await s3.send(new AbortMultipartUploadCommand({ Bucket: copy.Bucket, Key: copy.Key, UploadId })).catch(() => undefined);
+    throw err;
+  }
 }
 
 function gone(ref: S3ObjectRef, deps: HandlerDeps): ObjectResult {
@@ -263,6 +307,9 @@ async function ifPresent<T>(read: () => Promise<T>): Promise<T | undefined> {
   } catch (err) {
     const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
     if (status === 404 || status === 412) return undefined;
+    if (status === 403 && err instanceof Error) {
+      err.message += ' (S3 answers 403 instead of 404 for a missing object when the caller lacks s3:ListBucket on the bucket: grant it, e.g. limited to the reports/ prefix)';
+    }
     throw err;
   }
 }

@@ -15,6 +15,7 @@ import {
   listKeys,
   openMultipartUploads,
   ORDERS_CSV,
+  serverError,
   PROCESSED_BUCKET,
   putRaw,
   RAW_BUCKET,
@@ -91,6 +92,7 @@ describe('event shapes from the S3 event files', () => {
     expect(processed.split('\n')[0]).toBe(SIGNUP_HEADER);
     expect(processed.trim().split('\n')).toHaveLength(120_001);
     expect(JSON.parse(await readText(s3, keys.reportKey))).toMatchObject({ rowsIn: 120_000, rowsValid: 120_000, bytesIn: Buffer.byteLength(body) });
+    expect(await listKeys(s3)).toEqual([keys.processedKey, keys.reportKey]); // no rejected row: no rejects object
     expect(await openMultipartUploads(s3)).toEqual([]);
   });
 
@@ -121,7 +123,7 @@ describe('event shapes from the S3 event files', () => {
     await handleEvent(sqsEventOf([eventBridgeEventFor(RAW_BUCKET, 'uploads/misc+export.csv', { versionId: put.versionId, eTag: put.eTag })]), depsFor(s3, preprocess));
     const keys = outputKeysFor(config, key, put.versionId!);
     expect(keys.processedKey).toMatch(/^inferred\//);
-    expect(await listKeys(s3)).toEqual([keys.processedKey, keys.rejectsKey, keys.reportKey].sort());
+    expect(await listKeys(s3)).toEqual([keys.processedKey, keys.reportKey].sort());
     expect(JSON.parse(await readText(s3, keys.reportKey)).dataset).toBeNull();
   });
 
@@ -170,7 +172,7 @@ describe('failures', () => {
   it('leaves no processed object when an upload fails mid-way, and reports the message as a batch item failure', async () => {
     // Prepare: an output of ~7 MB goes up in two 5 MiB parts; part 2 of the processed upload fails
     const key = 'raw/signups/big.csv';
-    const put = await putRaw(s3, key, signupsCsv(120_000));
+    const put = await putRaw(s3, key, signupsCsv(120_000, 3));
     const faulty = moto.client();
     const injected = injectFailures(faulty, (command, input) => command === 'UploadPartCommand' && String(input.Key).startsWith('processed/') && input.PartNumber === 2);
     const event = sqsEventOf([eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId })]);
@@ -180,16 +182,16 @@ describe('failures', () => {
     expect(injected.failed).toEqual([expect.stringMatching(/^UploadPartCommand processed\/signups\/big-[0-9a-f]{12}\.csv part 2$/)]);
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: 'message-0' }]);
     const keys = outputKeysFor(config, key, put.versionId!);
-    // No processed object, no report, no multipart upload left open; the rejects object is completed
-    // before the processed one, so it may exist, complete, from the failed run.
-    const left = await listKeys(s3);
-    expect(left.filter((k) => k !== keys.rejectsKey)).toEqual([]);
+    // No processed object, no report, no multipart upload left open. The rejects object is completed
+    // before the processed one, so it exists, complete, from the failed run.
+    expect(await listKeys(s3)).toEqual([keys.rejectsKey]);
     expect(await openMultipartUploads(s3)).toEqual([]);
-    const rejectsOfFailedRun = left.length ? await readBytes(s3, keys.rejectsKey) : undefined;
+    const rejectsOfFailedRun = await readBytes(s3, keys.rejectsKey);
+    expect(rejectsOfFailedRun.toString().trim().split('\n')).toHaveLength(4);
     // The SQS retry succeeds, writes the full output and rewrites the rejects with the same bytes.
     expect(await handleEvent(event, depsFor(s3, preprocess))).toEqual({ batchItemFailures: [] });
     expect((await readText(s3, keys.processedKey)).trim().split('\n')).toHaveLength(120_001);
-    if (rejectsOfFailedRun) expect(await readBytes(s3, keys.rejectsKey)).toEqual(rejectsOfFailedRun);
+    expect(await readBytes(s3, keys.rejectsKey)).toEqual(rejectsOfFailedRun);
   });
 
   it('leaves no report when the report cannot be written, so the retry redoes the file', async () => {
@@ -215,6 +217,15 @@ describe('failures', () => {
     const response = await handleEvent(event, depsFor(faulty, preprocess));
     expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'message-1' }] });
     expect((await listKeys(s3)).filter((k) => k.startsWith('reports/'))).toEqual([outputKeysFor(config, 'raw/signups/ok.csv', ok.versionId!).reportKey]);
+  });
+});
+
+describe('access errors', () => {
+  it('throws with a hint about s3:ListBucket when the report lookup is denied', async () => {
+    const put = await putRaw(s3, 'raw/signups/denied.csv', signupsCsv(1));
+    const faulty = moto.client();
+    injectFailures(faulty, (command, input) => command === 'HeadObjectCommand' && String(input.Key).startsWith('reports/'), () => serverError('Forbidden', 403));
+    await expect(processObject({ bucket: RAW_BUCKET, key: 'raw/signups/denied.csv', versionId: put.versionId }, depsFor(faulty, preprocess))).rejects.toThrow(/s3:ListBucket/);
   });
 });
 
@@ -260,6 +271,16 @@ describe('file-level quarantine', () => {
     expect(JSON.parse(await readText(s3, keys.quarantineReasonKey)).code).toBe('FILE_TOO_LARGE');
     expect(await readText(s3, keys.quarantinedFileKey)).toBe(body);
     expect((await listKeys(s3)).filter((k) => k.startsWith('processed/'))).toEqual([]);
+  });
+
+  it('copies a quarantined file larger than one CopyObject in parts, byte for byte', async () => {
+    const key = 'raw/signups/huge.csv';
+    const body = Buffer.concat([Buffer.from([0, 1, 2, 3]), Buffer.alloc(11 * 1024 * 1024, 7)]); // binary, 11 MiB
+    const put = await putRaw(s3, key, body);
+    const result = await processObject({ bucket: RAW_BUCKET, key, versionId: put.versionId }, depsFor(s3, preprocess, { singleCopyLimitBytes: 5 * 1024 * 1024 }));
+    expect(result.status).toBe('quarantined');
+    expect((await readBytes(s3, result.keys!.quarantinedFileKey)).equals(body)).toBe(true);
+    expect(await openMultipartUploads(s3)).toEqual([]);
   });
 });
 

@@ -7,6 +7,7 @@ import {
   ListObjectsV2Command,
   PutBucketVersioningCommand,
   S3Client,
+  S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -85,21 +86,27 @@ export function depsFor(s3: S3Client, preprocess: PreprocessFn, extra: Partial<H
 
 /** An S3 error as the SDK raises it for a 5xx answer (e.g. SlowDown, InternalError). */
 export function serverError(name = 'SlowDown', status = 503): Error {
-  return Object.assign(new Error(`${name}: injected by the test`), { name, $fault: 'server', $metadata: { httpStatusCode: status } });
+  return Object.assign(new S3ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status } }), {
+    message: `${name}: injected by the test`,
+  });
 }
 
 /**
  * Makes `s3` fail the commands `shouldFail` picks, once each, before they are sent (outside the SDK's
  * retries): a stand-in for a network or S3 5xx failure in the middle of real traffic to moto.
  */
-export function injectFailures(s3: S3Client, shouldFail: (command: string, input: Record<string, unknown>) => boolean): { failed: string[] } {
+export function injectFailures(
+  s3: S3Client,
+  shouldFail: (command: string, input: Record<string, unknown>) => boolean,
+  error: () => Error = () => serverError(),
+): { failed: string[] } {
   const failed: string[] = [];
   s3.middlewareStack.add(
     (next, context) => async (args) => {
       const input = args.input as Record<string, unknown>;
       if (shouldFail(String(context.commandName), input)) {
         failed.push(`${context.commandName} ${String(input.Key)}${input.PartNumber ? ` part ${input.PartNumber}` : ''}`);
-        throw serverError();
+        throw error();
       }
       return next(args);
     },
