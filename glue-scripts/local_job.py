@@ -205,8 +205,8 @@ def run(args: argparse.Namespace, spark=None) -> dict:
         "rowsIn": rows_in,
         "rowsOut": rows_out,
         "rowsWritten": rows_written,
-        "partitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.written_partitions],
-        "deletedPartitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.emptied_partitions],
+        "partitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.written_partitions if p],
+        "deletedPartitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.emptied_partitions if p],
         "durationMs": round((time.monotonic() - started) * 1000),
     }
 

@@ -280,7 +280,7 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     # 4. filter
     if spec.filter:
         try:
-            condition = F.expr(spec.filter)
+            condition = F.expr(f"({spec.filter})")  # parenthesised: a trailing word is no alias
             result_type = df.select(condition.alias("filter")).schema["filter"].dataType
         except CapturedException as err:
             raise SpecError(f'{where}: transforms.filter "{spec.filter}" is not a valid SQL expression over '
@@ -424,7 +424,10 @@ def merge_with_existing(new_rows: DataFrame, existing: DataFrame | None, input_f
     parts = list(spec.partition_by)
     new_rows = new_rows.select(*[col(c) for c in new_rows.columns if c not in INTERNAL_COLUMNS])
     if existing is None:
-        written = _rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect()) if parts else []
+        if parts:
+            written = _rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect())
+        else:
+            written = [()] if new_rows.limit(1).count() > 0 else []
         return MergePlan(new_rows, written, [], [], whole_output=not parts)
 
     check_type_conflicts(new_rows.schema, existing.schema, spec)

@@ -1,0 +1,110 @@
+"""Test support for the Glue scripts: one local Spark session for the whole run, and helpers that write
+processed CSV files the way the preprocessing Lambda does and read the Parquet output back."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+
+GLUE_SCRIPTS = Path(__file__).resolve().parents[1]
+REPO = GLUE_SCRIPTS.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+sys.path.insert(0, str(GLUE_SCRIPTS))
+
+import local_job  # noqa: E402
+import pipeline_transforms as pt  # noqa: E402
+
+INGESTED_AT = "2024-12-01T00:00:00Z"
+INGESTED_AT_VALUE = dt.datetime(2024, 12, 1)
+
+
+@pytest.fixture(scope="session")
+def spark():
+    session = local_job.start_spark("local[2]", "1g", "glue-scripts-tests")
+    session.sparkContext.setLogLevel("ERROR")
+    session.conf.set("spark.sql.shuffle.partitions", "2")
+    pt.configure_session(session)
+    yield session
+    session.stop()
+
+
+def spec_fixture(name: str) -> dict:
+    """The committed --dataset_spec of a configured dataset (made by fixtures/make_specs.ts)."""
+    return json.loads((FIXTURES / "specs" / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# lib/config/layout.ts finalSchema, re-implemented for specs the tests build (checked against the TS output).
+def final_schema(dataset: dict) -> dict:
+    t = dataset.get("transforms", {})
+    rename, cast = t.get("rename", {}), t.get("cast", {})
+    columns = [{"name": rename.get(c["name"], c["name"]), "type": cast.get(c["name"], pt.SQL_TYPE_OF[c["type"]])}
+               for c in dataset["columns"]]
+    columns += [{"name": d["name"], "type": d.get("type", "string")} for d in t.get("derive", [])]
+    if t.get("select"):
+        by_name = {c["name"]: c for c in columns}
+        columns = [by_name[n] for n in t["select"] if n in by_name]
+    columns += [{"name": "source_file", "type": "string"}, {"name": "ingested_at", "type": "timestamp"}]
+    parts = t.get("partitionBy", [])
+    return {
+        "columns": [c for c in columns if c["name"] not in parts],
+        "partitionColumns": [c for p in parts for c in columns if c["name"] == p],
+    }
+
+
+def make_spec(dataset: dict) -> dict:
+    dataset = copy.deepcopy(dataset)
+    dataset.setdefault("key", [])
+    t = dataset.setdefault("transforms", {})
+    for k, default in (("rename", {}), ("cast", {}), ("derive", []), ("partitionBy", [])):
+        t.setdefault(k, default)
+    return {"dataset": dataset, "finalSchema": final_schema(dataset)}
+
+
+def signups_spec(**transforms_changes) -> dict:
+    """The signups spec from pipeline.config.json, with some transforms replaced."""
+    dataset = copy.deepcopy(spec_fixture("signups")["dataset"])
+    dataset["transforms"].update(transforms_changes)
+    return make_spec(dataset)
+
+
+def write_processed(folder: Path, name: str, text: str, mtime: float) -> Path:
+    """A processed CSV file as the Lambda writes it, with the given modification time (epoch seconds)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8", newline="")
+    os.utime(path, (mtime, mtime))
+    return path
+
+
+def run_job(spark, input_dir: Path, output_dir: Path, spec: dict, ingested_at: str = INGESTED_AT) -> dict:
+    """The local entry point in this process (same code path as the CLI, with the shared session)."""
+    args = local_job.parse_args(["--input", str(input_dir), "--output", str(output_dir),
+                                 "--dataset-spec", json.dumps(spec), "--ingested-at", ingested_at])
+    return local_job.run(args, spark=spark)
+
+
+def read_output(spark, output_dir: Path, spec: dict) -> list[dict]:
+    """Every final row (partition columns typed as in the spec), sorted, as dicts."""
+    parsed = pt.parse_spec(spec)
+    df = pt.read_existing_output(spark, str(output_dir), parsed)
+    if df is None:
+        return []
+    rows = [r.asDict() for r in df.drop(pt.FILE_COLUMN).collect()]
+    return sorted(rows, key=lambda r: json.dumps(r, default=str, sort_keys=True))
+
+
+def parquet_files(output_dir: Path) -> list[str]:
+    return sorted(str(p.relative_to(output_dir)) for p in output_dir.rglob("*.parquet"))
+
+
+def frame(spark, files: dict[str, tuple[float, str]], tmp_path: Path):
+    """The transform's input frame from processed CSV texts {name: (mtime, text)}, read as the job reads them."""
+    folder = tmp_path / "processed"
+    paths = [write_processed(folder, name, text, mtime) for name, (mtime, text) in files.items()]
+    return local_job.read_processed_files(spark, sorted(paths))
