@@ -1,0 +1,91 @@
+// The `csv-pipeline preprocess` command run as a user runs it (a child process): exit codes 0/2/1, outputs, summary and --json.
+import { spawnSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+
+const ROOT = path.join(__dirname, '..', '..');
+const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'csv');
+
+/** Runs the CLI from its TypeScript source (no build needed), in `cwd`. */
+function cli(args: string[], cwd = ROOT): { status: number | null; stdout: string; stderr: string } {
+  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'cli', 'csv-pipeline.ts'), 'preprocess', ...args], {
+    cwd,
+    encoding: 'utf8',
+    env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'), NODE_PATH: path.join(ROOT, 'node_modules') },
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+let dir: string;
+beforeEach(() => {
+  dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-preprocess-'));
+});
+afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+function copyFixture(name: string): string {
+  const to = path.join(dir, name);
+  fs.copyFileSync(path.join(FIXTURES, name), to);
+  return to;
+}
+
+test('every row valid: exit 0, outputs next to the input by default, a summary', () => {
+  const input = copyFixture('semicolons.csv');
+  const r = cli([input, '--dataset', 'signups']);
+  expect(r.stderr).toBe('');
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/2 rows read, 2 valid, 0 rejected \(dataset signups\)/);
+  expect(r.stdout).toMatch(/delimiter ";"/);
+  expect(fs.readFileSync(`${input}.processed.csv`, 'utf8')).toBe('id,name,email,signup_date,status\n1,"Doe, John",john@example.com,2024-11-01,active\n2,Jane Smith,jane@example.com,2024-11-02,inactive\n');
+  expect(fs.readFileSync(`${input}.rejects.csv`, 'utf8')).toBe('source_file,line,reason_code,column_name,reason,raw_record\n');
+});
+
+test('some rows rejected: exit 2, rejects and report where asked, --json prints the report', () => {
+  const input = path.join(ROOT, 'sample-data', 'orders.csv');
+  const out = path.join(dir, 'valid.csv');
+  const rejects = path.join(dir, 'rejects.csv');
+  const reportFile = path.join(dir, 'report.json');
+  const r = cli([input, '--config', path.join(ROOT, 'pipeline.config.json'), '--dataset', 'orders', '--out', out, '--rejects', rejects, '--report', reportFile, '--json']);
+  expect(r.status).toBe(2);
+  const printed = JSON.parse(r.stdout);
+  expect(printed).toEqual(JSON.parse(fs.readFileSync(reportFile, 'utf8')));
+  expect(printed).toMatchObject({ dataset: 'orders', outcome: 'processed', read: { delimiter: ';', preambleLines: 1 } });
+  expect(printed.rowsIn).toBe(printed.rowsValid + printed.rowsRejected);
+  expect(fs.readFileSync(rejects, 'utf8').trim().split('\n')).toHaveLength(printed.rowsRejected + 1);
+  expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(printed.rowsValid + 1);
+});
+
+test('a file that cannot be processed: exit 1, a clear message, no outputs left behind', () => {
+  const input = copyFixture('binary.csv');
+  const r = cli([input, '--dataset', 'signups']);
+  expect(r.status).toBe(1);
+  expect(r.stdout).toMatch(/could not be processed \(BINARY_FILE\): the file contains NUL bytes/);
+  expect(fs.existsSync(`${input}.processed.csv`)).toBe(false);
+  expect(fs.existsSync(`${input}.rejects.csv`)).toBe(false);
+});
+
+test('header not matching the dataset: exit 1 naming the missing column', () => {
+  const r = cli([copyFixture('header-mismatch.csv'), '--dataset', 'signups', '--json']);
+  expect(r.status).toBe(1);
+  expect(JSON.parse(r.stdout).fileError.code).toBe('HEADER_MISMATCH');
+  expect(r.stderr).toMatch(/HEADER_MISMATCH: .*missing required column email/);
+});
+
+test('without --dataset (and without a config in the cwd) the columns are inferred and listed', () => {
+  const input = copyFixture('inferred-types.csv');
+  const r = cli([input], dir);
+  expect(r.status).toBe(0);
+  expect(r.stdout).toMatch(/no dataset: columns inferred/);
+  expect(r.stdout).toMatch(/columns: order_id integer, amount decimal, paid boolean, day date, at timestamp, contact email, zip string, note string/);
+});
+
+test('usage errors: exit 1 with the reason', () => {
+  expect(cli([]).stderr).toMatch(/expected one INPUT file/);
+  const missing = cli([path.join(dir, 'nope.csv')]);
+  expect(missing.status).toBe(1);
+  expect(missing.stderr).toMatch(/cannot read .*nope\.csv: ENOENT/);
+  const unknown = cli([copyFixture('crlf.csv'), '--dataset', 'nosuch']);
+  expect(unknown.status).toBe(1);
+  expect(unknown.stderr).toMatch(/No dataset "nosuch".*signups, orders/);
+  expect(cli([copyFixture('crlf.csv'), '--bogus']).stderr).toMatch(/Unknown option '--bogus'/);
+});
