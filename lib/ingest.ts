@@ -109,6 +109,8 @@ export class Ingest extends Construct {
         PROCESSED_BUCKET: processedBucket.bucketName,
         POWERTOOLS_SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        // Stack traces point at lambda/*.ts lines through the bundled source map.
+        NODE_OPTIONS: '--enable-source-maps',
       },
       bundling: {
         minify: true,

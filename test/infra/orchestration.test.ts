@@ -1,0 +1,52 @@
+// Orchestration: processed/ events -> Glue workflow EVENT trigger (batched) -> crawler -> conditional trigger -> all jobs.
+import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
+
+describe('Orchestration', () => {
+  let built: BuiltPipeline;
+  beforeAll(() => {
+    built = synthPipeline({ 'cfg.transform.batchSize': '7', 'cfg.transform.batchWindowSeconds': '120' });
+  });
+
+  test('an EVENT trigger batches processed-file events from config and starts the crawler', () => {
+    const workflow = logicalId(built, built.stack.orchestration.workflow);
+    built.template.hasResourceProperties('AWS::Glue::Trigger', {
+      Type: 'EVENT',
+      WorkflowName: { Ref: workflow },
+      EventBatchingCondition: { BatchSize: 7, BatchWindow: 120 },
+      Actions: [{ CrawlerName: { Ref: logicalId(built, built.stack.catalog.crawler) } }],
+    });
+  });
+
+  test('a CONDITIONAL trigger (EQUALS SUCCEEDED on the crawler) starts every dataset job, active from creation', () => {
+    const crawler = logicalId(built, built.stack.catalog.crawler);
+    const triggers = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Type === 'CONDITIONAL');
+    expect(triggers).toHaveLength(1);
+    const t = triggers[0].Properties;
+    expect(t.StartOnCreation).toBe(true);
+    expect(t.Predicate.Conditions).toEqual([{ CrawlerName: { Ref: crawler }, CrawlState: 'SUCCEEDED', LogicalOperator: 'EQUALS' }]);
+    expect(t.Actions).toEqual(built.config.datasets.map((d) => ({ JobName: { Ref: logicalId(built, built.stack.transform.jobs[d.name]) } })));
+  });
+
+  test('an EventBridge rule on Object Created under processed/ notifies the workflow with a role limited to glue:notifyEvent', () => {
+    const processed = logicalId(built, built.stack.storage.processedBucket);
+    const rule = resourcesOfType(built.template, 'AWS::Events::Rule')[logicalId(built, built.stack.orchestration.rule)].Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.s3'],
+      'detail-type': ['Object Created'],
+      detail: { bucket: { name: [{ Ref: processed }] }, object: { key: [{ prefix: 'processed/' }] } },
+    });
+    expect(rule.Targets).toHaveLength(1);
+    expect(flat(rule.Targets[0].Arn)).toMatch(/:workflow\/<OrchestrationWorkflow[0-9A-F]+>$/);
+    const roleId = rule.Targets[0].RoleArn['Fn::GetAtt'][0];
+    const statements = statementsOfRole(built, roleId);
+    expect(statements).toHaveLength(1);
+    expect(statements[0].Action).toBe('glue:notifyEvent');
+    expect(asArray(statements[0].Resource).map(flat)).toEqual([flat(rule.Targets[0].Arn)]);
+  });
+
+  test('nothing polls: no schedule anywhere in the pipeline', () => {
+    for (const t of Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger'))) expect(t.Properties.Schedule).toBeUndefined();
+    for (const r of Object.values(resourcesOfType(built.template, 'AWS::Events::Rule'))) expect(r.Properties.ScheduleExpression).toBeUndefined();
+    expect(resourcesOfType(built.template, 'AWS::Glue::Crawler')).not.toHaveProperty('Schedule');
+  });
+});

@@ -1,0 +1,81 @@
+// Transform: one Glue 5 job per dataset with the config's workers, bookmarks, security configuration and a dataset-scoped role.
+import { datasetLayout, finalSchema } from '../../lib/config/layout';
+import { JOB_CATALOG_ACTIONS } from '../../lib/transform';
+import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
+
+describe('Transform', () => {
+  let built: BuiltPipeline;
+  beforeAll(() => {
+    built = synthPipeline({ 'cfg.transform.workers': '3', 'cfg.transform.timeoutMinutes': '45' });
+  });
+
+  const jobOf = (dataset: string) => resourcesOfType(built.template, 'AWS::Glue::Job')[logicalId(built, built.stack.transform.jobs[dataset])].Properties;
+
+  test('one job per dataset, Glue 5.0, configured workers (not the construct default of 10), timeout, security configuration', () => {
+    built.template.resourceCountIs('AWS::Glue::Job', built.config.datasets.length);
+    for (const d of built.config.datasets) {
+      const job = jobOf(d.name);
+      expect(job.GlueVersion).toBe('5.0');
+      expect(job.WorkerType).toBe('G.1X');
+      expect(job.NumberOfWorkers).toBe(3);
+      expect(job.Timeout).toBe(45);
+      expect(job.Command.Name).toBe('glueetl');
+      expect(job.SecurityConfiguration).toEqual({ Ref: logicalId(built, built.stack.encryption.glueSecurityConfiguration) });
+    }
+  });
+
+  test('default arguments carry the dataset spec, names and paths the Glue script reads', () => {
+    const finalBucket = logicalId(built, built.stack.storage.finalBucket);
+    const scratch = logicalId(built, built.stack.storage.scratchBucket);
+    for (const d of built.config.datasets) {
+      const args = jobOf(d.name).DefaultArguments;
+      expect(JSON.parse(args['--dataset_spec'])).toEqual({ dataset: JSON.parse(JSON.stringify(d)), finalSchema: JSON.parse(JSON.stringify(finalSchema(d))) });
+      expect(args['--database']).toBe('csvpipeline_db');
+      expect(args['--processed_table']).toBe(`processed_${d.name}`);
+      expect(args['--final_table']).toBe(d.name);
+      expect(flat(args['--final_path'])).toBe(`s3://<${finalBucket}>/final_output/${d.name}/`);
+      expect(args['--job-bookmark-option']).toBe('job-bookmark-enable');
+      expect(args['--enable-glue-datacatalog']).toBe('true');
+      expect(flat(args['--TempDir'])).toBe(`s3://<${scratch}>/glue-temp/${d.name}/`);
+      expect(args['--enable-continuous-cloudwatch-log']).toBe('true');
+      expect(args['--continuous-log-logGroup']).toEqual({ Ref: logicalId(built, built.stack.transform.logGroup) });
+      expect(args['--enable-metrics']).toBe('');
+      expect(flat(args['--extra-py-files'])).toMatch(/\.py$/);
+    }
+  });
+
+  test('the security configuration encrypts CloudWatch logs and bookmarks with the pipeline key', () => {
+    const key = logicalId(built, built.stack.encryption.key);
+    built.template.hasResourceProperties('AWS::Glue::SecurityConfiguration', {
+      EncryptionConfiguration: {
+        CloudWatchEncryption: { CloudWatchEncryptionMode: 'SSE-KMS', KmsKeyArn: { 'Fn::GetAtt': [key, 'Arn'] } },
+        JobBookmarksEncryption: { JobBookmarksEncryptionMode: 'CSE-KMS', KmsKeyArn: { 'Fn::GetAtt': [key, 'Arn'] } },
+        S3Encryptions: [{ S3EncryptionMode: 'SSE-S3' }],
+      },
+    });
+    built.template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+  });
+
+  test.each(['signups', 'orders'])('the %s job role touches only its own dataset', (name) => {
+    const processed = logicalId(built, built.stack.storage.processedBucket);
+    const final = logicalId(built, built.stack.storage.finalBucket);
+    const other = name === 'signups' ? 'orders' : 'signups';
+    const roleId = built.stack.getLogicalId(built.stack.transform.jobs[name].role.node.defaultChild as any);
+    const role = resourcesOfType(built.template, 'AWS::IAM::Role')[roleId];
+    expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    const statements = statementsOfRole(built, roleId);
+    const bySid = (sid: string) => statements.find((s) => s.Sid === sid)!;
+    // No wildcard action on the data buckets.
+    for (const s of statements.filter((x) => JSON.stringify(x.Resource).match(/Storage/))) for (const a of asArray(s.Action)) expect(a).not.toMatch(/\*/);
+    expect(asArray(bySid('ReadProcessed').Resource).map(flat)).toEqual([`<${processed}.Arn>/processed/${name}/*`]);
+    expect(asArray(bySid('WriteFinal').Resource).map(flat)).toEqual([`<${final}.Arn>/final_output/${name}/*`, `<${final}.Arn>/final_output/${name}_$folder$`]);
+    expect(asArray(bySid('WriteFinal').Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
+    expect(bySid('ListFinal').Condition).toEqual({ StringLike: { 's3:prefix': [`final_output/${name}/`, `final_output/${name}/*`] } });
+    const catalog = bySid('CatalogOfThisDataset');
+    expect(asArray(catalog.Action).sort()).toEqual([...JOB_CATALOG_ACTIONS].sort());
+    const tables = asArray(catalog.Resource).map(flat).filter((r) => r.includes(':table/')).map((r) => r.split(':table/')[1]);
+    const layout = datasetLayout({ name });
+    expect(tables.sort()).toEqual([`csvpipeline_db/${layout.finalTable}`, `csvpipeline_db/${layout.processedTable}`].sort());
+    expect(JSON.stringify(statements)).not.toContain(`/${other}/`);
+  });
+});
