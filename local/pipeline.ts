@@ -147,6 +147,7 @@ export async function preprocessRawObject(
   });
   const rejects = countingFileSink(rejectsTemp, (n) => (rows += n));
   const done = Promise.all([finished(valid), finished(rejects)]);
+  done.catch(() => undefined); // awaited below; on the error path the streams are destroyed instead
   let report: PreprocessReport;
   try {
     report = await preprocess(
@@ -185,12 +186,26 @@ export async function preprocessRawObject(
   return { rawKey, dataset: keys.dataset, status: report.outcome, report, reportKey: keys.reportKey, processedKey: keys.processedKey };
 }
 
+/** Content tags by raw key, valid while the file's size and mtime stay the same (so a watcher does not re-hash every file on every scan). */
+export type TagCache = Map<string, { size: number; mtimeMs: number; tag: string }>;
+
 /** Raw keys that have no report yet (the files a run without FILES processes). */
-export async function pendingRawKeys(store: LocalObjectStore, config: PipelineConfig): Promise<string[]> {
+export async function pendingRawKeys(store: LocalObjectStore, config: PipelineConfig, cache: TagCache = new Map()): Promise<string[]> {
   const pending: string[] = [];
   for (const key of store.list(PREFIXES.raw)) {
-    const keys = outputKeysFor(config, key, await contentTag(store.pathOf(key)));
-    if (!store.exists(keys.reportKey)) pending.push(key);
+    const file = store.pathOf(key);
+    let stat: fs.Stats;
+    try {
+      stat = fs.statSync(file);
+    } catch {
+      continue; // removed while listing
+    }
+    let cached = cache.get(key);
+    if (!cached || cached.size !== stat.size || cached.mtimeMs !== stat.mtimeMs) {
+      cached = { size: stat.size, mtimeMs: stat.mtimeMs, tag: await contentTag(file) };
+      cache.set(key, cached);
+    }
+    if (!store.exists(outputKeysFor(config, key, cached.tag).reportKey)) pending.push(key);
   }
   return pending;
 }

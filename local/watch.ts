@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import type { PipelineConfig } from '../lib/config/schema';
 import { PREFIXES } from '../lib/config/layout';
-import { pendingRawKeys, preprocessRawObject, runDownstream, type FileRunResult, type LocalRunResult, type TransformEngine } from './pipeline';
-import { silentProgress, type ProgressSink, type StageName } from './progress';
+import { pendingRawKeys, preprocessRawObject, runDownstream, type FileRunResult, type LocalRunResult, type TagCache, type TransformEngine } from './pipeline';
+import { PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
 import { LocalObjectStore } from './store';
 
 export interface WatchOptions {
@@ -70,8 +70,16 @@ export function watchRawFolder(options: WatchOptions): Watcher {
   let running: Promise<void> | undefined;
   let again = false;
 
+  const tags: TagCache = new Map();
+  /** Files that failed, by size and mtime: retried only once they change. */
+  const failed = new Map<string, string>();
+  const signature = (key: string): string => {
+    const s = snapshot(store.pathOf(key));
+    return s ? `${s.size}:${s.mtimeMs}` : '';
+  };
+
   const cycle = async (): Promise<void> => {
-    const candidates = await pendingRawKeys(store, config);
+    const candidates = (await pendingRawKeys(store, config, tags)).filter((k) => failed.get(k) !== signature(k));
     if (candidates.length === 0) return;
     // Size-stable check: a file still being copied in is left for the next cycle.
     const before = new Map(candidates.map((k) => [k, snapshot(store.pathOf(k))]));
@@ -89,7 +97,13 @@ export function watchRawFolder(options: WatchOptions): Watcher {
     const t0 = performance.now();
     for (const key of ready) {
       progress.info(`[watch] new file ${key}`);
-      files.push(await preprocessRawObject(store, config, key));
+      try {
+        files.push(await preprocessRawObject(store, config, key));
+        failed.delete(key);
+      } catch (err) {
+        failed.set(key, signature(key));
+        onError(new PipelineStageError('preprocess', key, err, 'check that the file is readable; it is retried when it changes'));
+      }
     }
     timings.preprocess = performance.now() - t0;
     const done = files.filter((f) => f.status !== 'skipped');
