@@ -167,6 +167,9 @@ async function streamThroughCore(
     }).done(),
   );
   const sinks = { valid: heldOpen(bodies[0]), rejects: heldOpen(bodies[1]) };
+  // Errors reach us through the promises of the core and the uploads; a stream destroyed with an error
+  // after its consumer let go must not raise an unhandled 'error' event (that would crash the process).
+  for (const stream of [input, ...bodies, sinks.valid, sinks.rejects]) stream.on('error', ignoreStreamError);
   let uploadError: unknown;
   const stopAll = (err: unknown) => {
     uploadError ??= err;
@@ -210,15 +213,20 @@ async function streamThroughCore(
   }
 }
 
+function ignoreStreamError(): void {
+  // handled where the stream's consumer awaits it
+}
+
 /** A sink that forwards to `body` with backpressure but does not end it when the core ends the sink. */
 function heldOpen(body: PassThrough): Writable {
   return new Writable({
     write(chunk, _encoding, callback) {
+      if (body.destroyed) return callback(body.errored ?? new Error('the upload body was closed'));
       if (body.write(chunk)) return callback();
       const done = () => {
         body.off('drain', done);
         body.off('close', done);
-        callback(body.destroyed ? (body.errored ?? new Error('upload body closed')) : null);
+        callback(body.destroyed ? (body.errored ?? new Error('the upload body was closed')) : null);
       };
       body.on('drain', done);
       body.on('close', done);

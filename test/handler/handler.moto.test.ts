@@ -11,6 +11,7 @@ import {
   config,
   createBuckets,
   depsFor,
+  dropDownloadsAfter,
   injectFailures,
   listKeys,
   openMultipartUploads,
@@ -21,6 +22,7 @@ import {
   RAW_BUCKET,
   readBytes,
   readText,
+  recordCommands,
   signupsCsv,
   withStoredVersions,
 } from './harness';
@@ -192,6 +194,20 @@ describe('failures', () => {
     expect(await handleEvent(event, depsFor(s3, preprocess))).toEqual({ batchItemFailures: [] });
     expect((await readText(s3, keys.processedKey)).trim().split('\n')).toHaveLength(120_001);
     expect(await readBytes(s3, keys.rejectsKey)).toEqual(rejectsOfFailedRun);
+  });
+
+  it('leaves nothing behind when the download drops mid-file (after a first output part went up)', async () => {
+    const key = 'raw/signups/dropped.csv';
+    const put = await putRaw(s3, key, signupsCsv(120_000, 3));
+    const faulty = moto.client();
+    dropDownloadsAfter(faulty, 6 * 1024 * 1024);
+    const sent = recordCommands(faulty);
+    const response = await handleEvent(sqsEventOf([eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId })]), depsFor(faulty, preprocess));
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'message-0' }] });
+    const processedKey = outputKeysFor(config, key, put.versionId!).processedKey;
+    expect(sent).toEqual(expect.arrayContaining([`UploadPartCommand ${processedKey}`, `AbortMultipartUploadCommand ${processedKey}`]));
+    expect(await listKeys(s3)).toEqual([]);
+    expect(await openMultipartUploads(s3)).toEqual([]);
   });
 
   it('leaves no report when the report cannot be written, so the retry redoes the file', async () => {

@@ -1,5 +1,6 @@
 // Shared set-up of the handler tests: buckets on moto, raw objects, handler dependencies, S3 fault injection, EMF capture.
 import * as path from 'path';
+import { Readable } from 'stream';
 import {
   CreateBucketCommand,
   GetObjectCommand,
@@ -113,6 +114,47 @@ export function injectFailures(
     { step: 'initialize', name: 'injectFailuresForTest' },
   );
   return { failed };
+}
+
+/** Records the name and key of every command `s3` sends. */
+export function recordCommands(s3: S3Client): string[] {
+  const sent: string[] = [];
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      sent.push(`${context.commandName} ${String((args.input as Record<string, unknown>).Key)}`);
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommandsForTest' },
+  );
+  return sent;
+}
+
+/** Makes every GetObject body of `s3` fail with a connection reset after `bytes` bytes, as a dropped download does. */
+export function dropDownloadsAfter(s3: S3Client, bytes: number): void {
+  s3.middlewareStack.add(
+    (next, context) => async (args) => {
+      const result = await next(args);
+      if (context.commandName !== 'GetObjectCommand') return result;
+      const output = result.output as { Body?: AsyncIterable<Uint8Array> };
+      const source = output.Body!;
+      output.Body = Readable.from(
+        (async function* () {
+          let seen = 0;
+          for await (const chunk of source) {
+            const room = bytes - seen;
+            if (chunk.length >= room) {
+              if (room > 0) yield Buffer.from(chunk).subarray(0, room);
+              throw Object.assign(new Error('read ECONNRESET (injected by the test)'), { code: 'ECONNRESET' });
+            }
+            seen += chunk.length;
+            yield chunk;
+          }
+        })(),
+      );
+      return result;
+    },
+    { step: 'initialize', name: 'dropDownloadsForTest' },
+  );
 }
 
 /**
