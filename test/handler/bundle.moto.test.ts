@@ -57,7 +57,6 @@ it('runs from the esbuild bundle with the config inlined, reaching S3 through AW
   // Act
   let response: unknown;
   try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
     const { handler } = require(bundle.file);
     response = await handler(sqsEventOf([eventBridgeEventFor(RAW_BUCKET, 'raw/signups/Bundle+test+%281%29.csv', { versionId: put.versionId })]), {
       functionName: 'csv-pipeline-ingest',
