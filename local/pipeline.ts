@@ -333,14 +333,19 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   let rawKeys: string[];
   if (options.files && options.files.length > 0) {
     rawKeys = await timed(timings, progress, 'stage-in', (k: string[]) => `${k.length} file(s) copied into raw/`, async () => {
-      const keys: string[] = [];
-      for (const file of options.files!) {
-        const key = rawKeyForFile(config, file, options.dataset);
+      const files = options.files!;
+      const keys = files.map((file) => rawKeyForFile(config, file, options.dataset));
+      // Checked before anything is copied: two files with one raw key would overwrite each other.
+      keys.forEach((key, i) => {
+        if (keys.indexOf(key) !== i) {
+          throw new PipelineStageError('stage-in', files[i], new Error(`${files[keys.indexOf(key)]} also goes to ${key}`), 'rename one of the files: files with the same name in one run would overwrite each other in raw/');
+        }
+      });
+      for (const [i, file] of files.entries()) {
         await inStage('stage-in', file, async () => {
           if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
-          await store.putFile(key, file);
+          await store.putFile(keys[i], file);
         });
-        keys.push(key);
       }
       return keys;
     });

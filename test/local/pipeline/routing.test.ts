@@ -49,3 +49,22 @@ describe('LocalObjectStore', () => {
     expect(await contentTag(path.join(root, 'a'))).not.toBe(await contentTag(path.join(root, 'c')));
   });
 });
+
+describe('staging files into raw/', () => {
+  it('refuses two files that would land on the same raw key, before copying anything', async () => {
+    const { runLocalPipeline } = await import('../../../local/pipeline');
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'csvp-dup-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'a'));
+      fs.mkdirSync(path.join(dir, 'b'));
+      fs.writeFileSync(path.join(dir, 'a', 'signups.csv'), 'id\n');
+      fs.writeFileSync(path.join(dir, 'b', 'signups.csv'), 'id\n');
+      await expect(
+        runLocalPipeline({ config, workdir: path.join(dir, 'wd'), files: [path.join(dir, 'a', 'signups.csv'), path.join(dir, 'b', 'signups.csv')] }),
+      ).rejects.toThrow(`stage-in failed for ${path.join(dir, 'b', 'signups.csv')}: ${path.join(dir, 'a', 'signups.csv')} also goes to raw/signups/signups.csv`);
+      expect(fs.existsSync(path.join(dir, 'wd', 'raw', 'signups', 'signups.csv'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
