@@ -57,9 +57,13 @@ export async function chartLibraryBundle(): Promise<string> {
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   const code = result.outputFiles[0].text;
-  fs.mkdirSync(cacheDir, { recursive: true });
-  const temp = `${cacheFile}.${process.pid}.tmp`;
-  fs.writeFileSync(temp, code);
-  fs.renameSync(temp, cacheFile);
+  try {
+    fs.mkdirSync(cacheDir, { recursive: true });
+    const temp = `${cacheFile}.${process.pid}.tmp`;
+    fs.writeFileSync(temp, code);
+    fs.renameSync(temp, cacheFile);
+  } catch {
+    // A read-only node_modules only costs the bundling time on the next dashboard.
+  }
   return code;
 }
