@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
-import { listFiles, listInputFiles, partitionOf, partitionsWithParquet, renameToSparkFolders, swapPartitions } from './engine/files';
+import { listFiles, listInputFiles, partitionFolder, partitionOf, renameToSparkFolders, swapPartitions } from './engine/files';
 import {
   DUCKDB_TYPE_OF,
   filesValuesSql,
@@ -77,11 +77,9 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     await db.run(`CREATE TEMP TABLE new_rows AS ${query}`);
     const rowsOut = Number((await db.all('SELECT count(*) FROM new_rows')).rows[0][0]);
 
-    // Phase 1: this run's rows alone, to learn which partitions it writes.
-    const newDir = path.join(staging, 'new');
+    // The partitions this run's rows go to, named as the writer names their folders.
     const finalDir = path.join(staging, 'final');
-    await writeParquet(db, 'SELECT * FROM new_rows', plan, rowsOut > 0 ? newDir : undefined);
-    const written = rowsOut > 0 ? partitionsWithParquet(newDir) : [];
+    const written = rowsOut > 0 ? await partitionFoldersOf(db, plan, 'new_rows') : [];
 
     // Stale existing rows: from a file of this run, or with the key of one of this run's rows (null-safe).
     let affected = written;
@@ -97,9 +95,10 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
       kept = existingFiles.filter((f) => affected.includes(partitionOf(outputDir, f)));
     }
 
-    let sourceDir = newDir;
-    if (kept.length) {
-      // Phase 2: each affected partition = its existing rows minus the stale ones, plus this run's rows.
+    if (!kept.length) {
+      await writeParquet(db, 'SELECT * FROM new_rows', plan, rowsOut > 0 ? finalDir : undefined);
+    } else {
+      // Each affected partition = its existing rows minus the stale ones, plus this run's rows.
       const keptList = kept.map(literal).join(', ');
       await db.run(
         `CREATE TEMP TABLE merged AS SELECT * FROM new_rows UNION ALL BY NAME ` +
@@ -108,16 +107,23 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
       const mergedColumns = (await db.all('SELECT * FROM merged LIMIT 0')).columns;
       const mergedCount = Number((await db.all('SELECT count(*) FROM merged')).rows[0][0]);
       await writeParquet(db, 'SELECT * FROM merged', plan, mergedCount > 0 ? finalDir : undefined, mergedColumns);
-      sourceDir = finalDir;
     }
 
-    swapPartitions(outputDir, sourceDir, path.join(staging, 'trash'), affected);
+    swapPartitions(outputDir, finalDir, path.join(staging, 'trash'), affected);
     const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(outputDir, ...p.split('/'))));
     return { engine: 'duckdb', rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
   } finally {
     db.close();
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/** The partition folders (relative, '/'-separated; '' when unpartitioned) of a relation's rows. */
+async function partitionFoldersOf(db: Database, plan: TransformPlan, relation: string): Promise<string[]> {
+  if (!plan.partitionColumns.length) return [''];
+  const names = plan.partitionColumns.map((c) => c.name);
+  const distinct = await db.all(`SELECT DISTINCT ${names.map((n) => `CAST(${ident(n)} AS VARCHAR)`).join(', ')} FROM ${relation}`);
+  return distinct.rows.map((row) => partitionFolder(names, row.map((v) => (v === null ? null : String(v))))).sort();
 }
 
 /** The existing final rows with their file, partition columns typed as planned and timestamps as plain UTC. */
@@ -144,7 +150,12 @@ async function writeParquet(db: Database, select: string, plan: TransformPlan, d
   const names = [...base, ...extras, ...lineage, ...partitionNames];
   const described = await db.all(`DESCRIBE SELECT ${names.map(ident).join(', ')} FROM (${select})`);
   const typeOf = new Map(described.rows.map((r) => [String(r[0]), String(r[1])]));
-  const columns = names.map((n) => (typeOf.get(n) === 'TIMESTAMP' && !partitionNames.includes(n) ? `CAST(${ident(n)} AS TIMESTAMPTZ) AS ${ident(n)}` : ident(n))).join(', ');
+  const columns = names
+    .map((n) => {
+      if (partitionNames.includes(n)) return typeOf.get(n) === 'VARCHAR' ? `NULLIF(${ident(n)}, '') AS ${ident(n)}` : ident(n); // '' is Spark's null partition too
+      return typeOf.get(n) === 'TIMESTAMP' ? `CAST(${ident(n)} AS TIMESTAMPTZ) AS ${ident(n)}` : ident(n);
+    })
+    .join(', ');
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   if (partitionNames.length) {
     await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partitionNames.map(ident).join(', ')}))`);

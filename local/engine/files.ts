@@ -45,11 +45,6 @@ export function partitionOf(outputDir: string, file: string): string {
   return rel.split(path.sep).join('/');
 }
 
-/** Leaf partition folders (relative, '/'-separated) holding Parquet files under `root`; '' for files at the root. */
-export function partitionsWithParquet(root: string): string[] {
-  return [...new Set(listFiles(root, '.parquet').map((f) => partitionOf(root, f)))].sort();
-}
-
 function removeEmptyParents(dir: string, stopAt: string): void {
   let d = dir;
   while (path.resolve(d) !== path.resolve(stopAt) && d.startsWith(stopAt)) {
@@ -136,4 +131,9 @@ export function renameToSparkFolders(root: string): void {
     if (name !== e.name) fs.renameSync(path.join(root, e.name), target);
     renameToSparkFolders(target);
   }
+}
+
+/** The folder of one partition: `col=value` per partition column, null and '' as __HIVE_DEFAULT_PARTITION__ (as Spark). */
+export function partitionFolder(columns: readonly string[], values: readonly (string | null)[]): string {
+  return columns.map((c, i) => `${c}=${values[i] === null || values[i] === '' ? '__HIVE_DEFAULT_PARTITION__' : escapePartitionValue(values[i]!)}`).join('/');
 }

@@ -179,6 +179,15 @@ describe('lineage and partitions', () => {
     // Partition columns live in the folder names, not in the files.
     expect((await parquetColumns(output)).map((c) => c.name)).not.toContain('label');
   });
+  test('an empty string partition value goes to __HIVE_DEFAULT_PARTITION__ too, as Spark writes it', async () => {
+    const dataset = plain({ transforms: { derive: [{ name: 'bucket', expr: "CASE WHEN id = 1 THEN '' ELSE 'x' END", type: 'string' }], partitionBy: ['bucket'] } });
+    const { output } = await runOn(dataset, { 'a.csv': 'id,label\n1,a\n2,b\n' });
+    expect(partitionFolders(output)).toEqual(['bucket=__HIVE_DEFAULT_PARTITION__', 'bucket=x']);
+    expect((await readFinal(output, 'id')).map((r) => [r.id, r.bucket])).toEqual([
+      [1, null],
+      [2, 'x'],
+    ]);
+  });
 });
 
 describe('merge with the existing output', () => {
