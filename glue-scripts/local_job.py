@@ -14,7 +14,6 @@ Exit codes: 0 done, 2 bad spec or input (nothing written), 3 pyspark or Java mis
 from __future__ import annotations
 
 import argparse
-import csv
 import datetime as dt
 import json
 import logging
@@ -80,49 +79,23 @@ def list_input_files(input_dir: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(".csv"))
 
 
-def read_header(path: Path) -> tuple[str, ...] | None:
-    with open(path, newline="", encoding="utf-8") as f:
-        for row in csv.reader(f):
-            return tuple(row)
-    return None
+def describe_local_files(files: list[Path]):
+    """ProcessedFile entries from the file system: modification time and header of each file."""
+    import pipeline_transforms as pt
+
+    described = []
+    for path in files:
+        with open(path, "rb") as f:
+            head = f.read(1 << 20)
+        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
+        described.append(pt.ProcessedFile(str(path), path.name, mtime, pt.parse_csv_header(head)))
+    return described
 
 
 def read_processed_files(spark, files: list[Path]):
-    """One frame over all files: string columns (the union of the headers) + file path, mtime and line."""
-    from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
-
     import pipeline_transforms as pt
 
-    by_header: dict[tuple[str, ...], list[Path]] = {}
-    for path in files:
-        header = read_header(path)
-        if header is None:
-            log.warning("skipping %s: the file is empty (no header)", path.name)
-            continue
-        if len(set(header)) != len(header) or any(not h for h in header):
-            raise InputError(f"{path}: the header {list(header)} has empty or repeated column names; "
-                             f"processed files have unique names (re-run the preprocessing).")
-        by_header.setdefault(header, []).append(path)
-    mtimes = spark.createDataFrame(
-        [(p.name, dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc).replace(tzinfo=None)) for p in files],
-        "__name string, " + pt.MTIME_COLUMN + " timestamp")
-    frames = []
-    for header, paths in by_header.items():
-        schema = StructType([StructField(h, StringType()) for h in header])
-        frame = (spark.read.schema(schema)
-                 .option("header", "true").option("multiLine", "true").option("escape", '"')
-                 .option("encoding", "UTF-8").option("mode", "PERMISSIVE")
-                 .csv([str(p) for p in paths]))
-        frames.append(frame.withColumn(pt.FILE_COLUMN, F.input_file_name())
-                      .withColumn(pt.LINE_COLUMN, F.monotonically_increasing_id()))
-    if not frames:
-        return None
-    df = frames[0]
-    for other in frames[1:]:
-        df = df.unionByName(other, allowMissingColumns=True)
-    df = df.withColumn("__name", pt.base_name(pt.col(pt.FILE_COLUMN)))
-    return df.join(F.broadcast(mtimes), "__name").drop("__name")
+    return pt.read_processed_csv(spark, describe_local_files(files))
 
 
 def start_spark(master: str, driver_memory: str, app_name: str):
@@ -165,12 +138,7 @@ def run(args: argparse.Namespace, spark=None) -> dict:
     raw = read_processed_files(spark, files)
     if raw is None:
         log.info("no processed rows in %s (%d files)", args.input, len(files))
-        raw = spark.createDataFrame([], "__none string")
-        raw = raw.drop("__none")
-        from pyspark.sql import functions as F
-        raw = (raw.withColumn(pt.FILE_COLUMN, F.lit(None).cast("string"))
-               .withColumn(pt.MTIME_COLUMN, F.lit(None).cast("timestamp"))
-               .withColumn(pt.LINE_COLUMN, F.lit(None).cast("bigint")))
+        raw = pt.empty_input(spark)
     new_rows = pt.transform(raw, spec, ingested_at)  # raises SpecError before anything is read
     raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
     rows_in = raw.count()

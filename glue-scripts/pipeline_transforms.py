@@ -8,7 +8,9 @@ holds the few Spark reads/writes by path that both entry points share; AWS calls
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 import json
 import logging
 import os
@@ -20,7 +22,7 @@ from urllib.parse import unquote, urlparse
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, StringType, StructField, StructType
+from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType, TimestampType
 
 log = logging.getLogger("pipeline_transforms")
 
@@ -360,8 +362,6 @@ def check_final_schema(df: DataFrame, spec: DatasetSpec) -> None:
 def validate_spec(spark: SparkSession, input_columns: Sequence[str], spec: DatasetSpec) -> StructType:
     """Runs every step on an empty frame with the input's columns; returns the output schema or raises SpecError."""
     fields = [StructField(c, StringType()) for c in input_columns if c not in INTERNAL_COLUMNS]
-    from pyspark.sql.types import LongType, TimestampType
-
     fields += [StructField(FILE_COLUMN, StringType()), StructField(MTIME_COLUMN, TimestampType()),
                StructField(LINE_COLUMN, LongType())]
     empty = spark.createDataFrame([], StructType(fields))
@@ -510,6 +510,69 @@ def partition_path(spec: DatasetSpec, values: PartitionValues) -> str:
 # --------------------------------------------------------------------------------------------------
 # Spark reads/writes by path, shared by the entry points (no AWS here)
 # --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProcessedFile:
+    """One processed CSV file of this run: where Spark reads it, its base name, modification time
+    (UTC) and header (None for an empty file)."""
+
+    path: str
+    name: str
+    mtime: dt.datetime
+    header: tuple[str, ...] | None
+
+
+def parse_csv_header(data: bytes) -> tuple[str, ...] | None:
+    """The first record of a CSV file (its header) from the file's first bytes."""
+    text = data.decode("utf-8", errors="replace").lstrip("\ufeff")
+    for row in csv.reader(io.StringIO(text, newline="")):
+        return tuple(row)
+    return None
+
+
+def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> DataFrame | None:
+    """One frame over all files: string columns (the union of the headers, matched by name) plus
+    FILE_COLUMN, MTIME_COLUMN and LINE_COLUMN. RFC 4180: quotes doubled inside quoted fields, quoted
+    line breaks. None when no file has a header."""
+    by_header: dict[tuple[str, ...], list[str]] = {}
+    for f in files:
+        if f.header is None:
+            log.warning("skipping %s: the file is empty (no header)", f.name)
+            continue
+        if len(set(f.header)) != len(f.header) or any(not h for h in f.header):
+            raise SpecError(f"{f.path}: the header {list(f.header)} has empty or repeated column names; processed "
+                            f"files have unique names (re-run the preprocessing of that file).")
+        by_header.setdefault(f.header, []).append(f.path)
+    if not by_header:
+        return None
+    mtimes = spark.createDataFrame([(f.name, _utc_naive(f.mtime)) for f in files],
+                                   StructType([StructField("__name", StringType()),
+                                               StructField(MTIME_COLUMN, TimestampType())]))
+    frames = []
+    for header, paths in by_header.items():
+        schema = StructType([StructField(h, StringType()) for h in header])
+        frame = (spark.read.schema(schema)
+                 .option("header", "true").option("multiLine", "true").option("escape", '"')
+                 .option("encoding", "UTF-8").option("mode", "PERMISSIVE")
+                 .csv(paths))
+        # ids grow along each file (multiLine files are never split): they order the rows of a file
+        frames.append(frame.withColumn(FILE_COLUMN, F.input_file_name())
+                      .withColumn(LINE_COLUMN, F.monotonically_increasing_id()))
+    df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
+    df = df.withColumn("__name", base_name(col(FILE_COLUMN)))
+    return df.join(F.broadcast(mtimes), "__name").drop("__name")
+
+
+def empty_input(spark: SparkSession) -> DataFrame:
+    """An input frame with no rows and no data columns (a run with no readable file)."""
+    return spark.createDataFrame([], StructType([StructField(FILE_COLUMN, StringType()),
+                                                 StructField(MTIME_COLUMN, TimestampType()),
+                                                 StructField(LINE_COLUMN, LongType())]))
+
+
+def _utc_naive(moment: dt.datetime) -> dt.datetime:
+    return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
 
 
 def read_existing_output(spark: SparkSession, path: str, spec: DatasetSpec) -> DataFrame | None:

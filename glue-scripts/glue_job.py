@@ -1,0 +1,277 @@
+"""Glue 5.0 entry point: new processed files (Data Catalog + job bookmarks) -> transforms -> partitioned Parquet + catalog.
+
+A thin shell over pipeline_transforms (shipped with --extra-py-files): it adapts Glue's inputs (catalog
+table, bookmarks, S3 object metadata) and outputs (S3 prefixes, catalog partitions and schema). The
+transform rules are in TRANSFORMS.md; everything here but the awsglue calls is exercised by the tests.
+
+Job arguments (set by the CDK app): --JOB_NAME, --dataset_spec (JSON {"dataset", "finalSchema"}),
+--database, --processed_table, --final_table, --final_path (s3://bucket/final_output/<ds>/), and Glue's
+own --job-bookmark-option job-bookmark-enable, --TempDir, --enable-glue-datacatalog true.
+
+Reading: the bookmarked DynamicFrame of the processed table tells which files are new in this run
+(their paths from input_file_name(), or the attachFilename column when Glue provides it). Those
+files are then read with Spark's CSV reader exactly as the local job reads them (header per file,
+RFC 4180 quotes, quoted line breaks), and each file's modification time is its S3 LastModified
+(one HeadObject per new file; a batch holds few files).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any, Iterable, Sequence
+from urllib.parse import urlparse
+
+import pipeline_transforms as pt
+
+log = logging.getLogger("glue_job")
+
+JOB_ARGUMENTS = ["JOB_NAME", "dataset_spec", "database", "processed_table", "final_table", "final_path"]
+# The bookmark state is stored under this name: never change it, or the next run reads everything again.
+SOURCE_CONTEXT = "processed_source"
+FILE_NAME_ATTRIBUTE = "__glue_source_file"
+HEADER_BYTES = 1 << 16
+
+
+@dataclass(frozen=True)
+class JobArguments:
+    job_name: str
+    spec: pt.DatasetSpec
+    database: str
+    processed_table: str
+    final_table: str
+    final_path: str
+    raw: dict
+
+
+def parse_job_arguments(resolved: dict) -> JobArguments:
+    """From getResolvedOptions' dict: the spec parsed and checked, the final path ending in "/"."""
+    final_path = resolved["final_path"]
+    if not final_path.startswith(("s3://", "file://")):  # file:// only for the wiring test
+        raise pt.SpecError(f'--final_path "{final_path}" is not an s3:// URI; the CDK app sets '
+                           f"s3://<final bucket>/final_output/<dataset>/.")
+    return JobArguments(
+        job_name=resolved["JOB_NAME"],
+        spec=pt.load_spec(resolved["dataset_spec"]),
+        database=resolved["database"],
+        processed_table=resolved["processed_table"],
+        final_table=resolved["final_table"],
+        final_path=final_path if final_path.endswith("/") else final_path + "/",
+        raw=resolved,
+    )
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    parsed = urlparse(uri)
+    if parsed.scheme not in ("s3", "s3a", "s3n") or not parsed.netloc:
+        raise ValueError(f"not an S3 URI: {uri}")
+    return parsed.netloc, parsed.path.lstrip("/")
+
+
+# ---- S3 ------------------------------------------------------------------------------------------------------
+
+
+def describe_s3_files(s3: Any, uris: Iterable[str]) -> list[pt.ProcessedFile]:
+    """ProcessedFile entries for the batch's files: LastModified and the header, from S3."""
+    described = []
+    for uri in sorted(set(uris)):
+        bucket, key = split_s3_uri(uri)
+        meta = s3.head_object(Bucket=bucket, Key=key)
+        header = None
+        if meta["ContentLength"] > 0:  # a ranged GET of an empty object is an InvalidRange error
+            head = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{HEADER_BYTES - 1}")["Body"].read()
+            header = pt.parse_csv_header(head)
+        described.append(pt.ProcessedFile(f"s3://{bucket}/{key}", pt.file_basename(key), meta["LastModified"], header))
+    return described
+
+
+def delete_s3_prefix(s3: Any, uri: str) -> int:
+    """Deletes every object under an emptied partition's folder; returns how many."""
+    bucket, prefix = split_s3_uri(uri.rstrip("/") + "/")
+    deleted = 0
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        keys = [{"Key": o["Key"]} for o in page.get("Contents", [])]
+        if keys:
+            s3.delete_objects(Bucket=bucket, Delete={"Objects": keys, "Quiet": True})
+            deleted += len(keys)
+    return deleted
+
+
+# ---- Data Catalog --------------------------------------------------------------------------------------------
+
+# Fields get_table returns that TableInput does not accept.
+_TABLE_READ_ONLY = {"DatabaseName", "CreateTime", "UpdateTime", "CreatedBy", "IsRegisteredWithLakeFormation",
+                    "CatalogId", "VersionId", "FederatedTable", "IsMultiDialectView", "Status"}
+
+
+def table_input_with_columns(table: dict, columns: Sequence[tuple[str, str]]) -> dict | None:
+    """The TableInput that adds the written columns the table lacks (schema evolution), or None when it
+    has them all. Existing columns keep their place and type (type changes never get this far)."""
+    sd = table.get("StorageDescriptor", {})
+    known = {c["Name"] for c in sd.get("Columns", [])} | {c["Name"] for c in table.get("PartitionKeys", [])}
+    added = [{"Name": name, "Type": typ} for name, typ in columns if name not in known]
+    if not added:
+        return None
+    table_input = {k: v for k, v in table.items() if k not in _TABLE_READ_ONLY}
+    table_input["StorageDescriptor"] = {**sd, "Columns": list(sd.get("Columns", [])) + added}
+    return table_input
+
+
+def partition_input(table: dict, spec: pt.DatasetSpec, final_path: str, values: tuple) -> dict:
+    """A PartitionInput for one written partition: the table's storage descriptor at the partition's folder."""
+    sd = dict(table.get("StorageDescriptor", {}))
+    sd["Location"] = final_path + pt.partition_path(spec, values)
+    return {"Values": [pt.partition_value_string(v) for v in values], "StorageDescriptor": sd}
+
+
+def _chunks(items: list, size: int) -> Iterable[list]:
+    for i in range(0, len(items), size):
+        yield items[i:i + size]
+
+
+def sync_catalog(glue: Any, args: JobArguments, written_columns: Sequence[tuple[str, str]],
+                 written: Sequence[tuple], emptied: Sequence[tuple]) -> dict:
+    """Keeps the final table current: new columns, new partitions, emptied partitions dropped."""
+    table = glue.get_table(DatabaseName=args.database, Name=args.final_table)["Table"]
+    summary = {"columnsAdded": [], "partitionsCreated": 0, "partitionsUpdated": 0, "partitionsDeleted": 0}
+    table_input = table_input_with_columns(table, written_columns)
+    if table_input is not None:
+        glue.update_table(DatabaseName=args.database, TableInput=table_input)
+        known = {c["Name"] for c in table["StorageDescriptor"].get("Columns", [])}
+        summary["columnsAdded"] = [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]
+                                   if c["Name"] not in known]
+        table = {**table, "StorageDescriptor": table_input["StorageDescriptor"]}
+    if args.spec.partition_by:
+        inputs = [partition_input(table, args.spec, args.final_path, v) for v in written]
+        for chunk in _chunks(inputs, 100):
+            result = glue.batch_create_partition(DatabaseName=args.database, TableName=args.final_table,
+                                                 PartitionInputList=chunk)
+            errors = result.get("Errors", [])
+            summary["partitionsCreated"] += len(chunk) - len(errors)
+            for error in errors:
+                if error["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException":
+                    raise RuntimeError(f"Glue BatchCreatePartition failed for {error['PartitionValues']}: "
+                                       f"{error['ErrorDetail']}")
+                if table_input is not None:  # the partition must list the new columns too
+                    by_values = {tuple(p["Values"]): p for p in chunk}
+                    glue.update_partition(DatabaseName=args.database, TableName=args.final_table,
+                                          PartitionValueList=error["PartitionValues"],
+                                          PartitionInput=by_values[tuple(error["PartitionValues"])])
+                    summary["partitionsUpdated"] += 1
+        deletions = [{"Values": [pt.partition_value_string(v) for v in values]} for values in emptied]
+        for chunk in _chunks(deletions, 25):
+            glue.batch_delete_partition(DatabaseName=args.database, TableName=args.final_table,
+                                        PartitionsToDelete=chunk)
+            summary["partitionsDeleted"] += len(chunk)
+    return summary
+
+
+# ---- the run -------------------------------------------------------------------------------------------------
+
+
+def batch_files(batch_df: Any) -> list[str]:
+    """The paths of the files in the bookmarked batch (attachFilename column, else input_file_name())."""
+    from pyspark.sql import functions as F
+
+    source = F.col(FILE_NAME_ATTRIBUTE) if FILE_NAME_ATTRIBUTE in batch_df.columns else F.input_file_name()
+    paths = [r[0] for r in batch_df.select(source.alias("path")).distinct().collect()]
+    if any(not p for p in paths):
+        raise RuntimeError("Glue gave rows without a source file name (input_file_name() is empty), so rows "
+                           "cannot be traced to files; check that the processed table is an S3 CSV table.")
+    return sorted(paths)
+
+
+def run(spark: Any, batch_df: Any, args: JobArguments, s3: Any, glue: Any,
+        started_at: dt.datetime | None = None) -> dict:
+    """Everything between job.init and job.commit; `batch_df` is the bookmarked batch as a DataFrame."""
+    started_at = started_at or dt.datetime.now(dt.timezone.utc)
+    spec = args.spec
+    pt.configure_session(spark)
+    paths = batch_files(batch_df)
+    log.info("batch: %d new processed files", len(paths))
+    if not paths:
+        return {"files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0, "partitions": []}
+    files = describe_s3_files(s3, paths) if paths[0].startswith("s3") else describe_file_uris(paths)
+    raw = pt.read_processed_csv(spark, files)
+    raw = raw if raw is not None else pt.empty_input(spark)
+    new_rows = pt.transform(raw, spec, started_at)  # a bad spec fails here, before anything is written
+    from pyspark import StorageLevel
+
+    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
+    rows_in = raw.count()
+    log.info("read: %d rows", rows_in)
+    new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
+    rows_out = new_rows.count()
+    log.info("transformed: %d rows after filter and dedupe", rows_out)
+
+    existing = pt.read_existing_output(spark, args.final_path, spec)
+    log.info("existing final data: %s", "none" if existing is None else "found")
+    plan = pt.merge_with_existing(new_rows, existing, [f.name for f in files], spec)
+    rows = plan.rows.localCheckpoint(eager=True) if existing is not None else plan.rows
+    rows_written = rows.count() if plan.written_partitions else 0
+    pt.write_plan(pt.MergePlan(rows, plan.written_partitions, plan.emptied_partitions, plan.emptied_dirs,
+                               plan.whole_output), args.final_path, spec)
+    log.info("written: %d rows in %d partitions", rows_written, len(plan.written_partitions))
+    for folder in plan.emptied_dirs:
+        if folder.startswith("file:"):
+            import shutil
+
+            shutil.rmtree(pt.local_path(folder), ignore_errors=True)
+        else:
+            log.info("deleted %d objects of emptied partition %s", delete_s3_prefix(s3, folder), folder)
+    written_columns = [(f.name, f.dataType.simpleString()) for f in rows.schema.fields
+                       if f.name not in spec.partition_by]
+    catalog = sync_catalog(glue, args, written_columns, plan.written_partitions, plan.emptied_partitions)
+    log.info("catalog: %s", json.dumps(catalog))
+    raw.unpersist()
+    new_rows.unpersist()
+    return {"files": len(files), "rowsIn": rows_in, "rowsOut": rows_out, "rowsWritten": rows_written,
+            "partitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.written_partitions if p],
+            "deletedPartitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.emptied_partitions if p],
+            "catalog": catalog}
+
+
+def describe_file_uris(paths: Sequence[str]) -> list[pt.ProcessedFile]:
+    """ProcessedFile entries for file: URIs (the wiring test runs the job over local files)."""
+    import os
+
+    described = []
+    for uri in paths:
+        path = pt.local_path(uri)
+        with open(path, "rb") as f:
+            head = f.read(HEADER_BYTES)
+        mtime = dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.timezone.utc)
+        described.append(pt.ProcessedFile(uri, pt.file_basename(path), mtime, pt.parse_csv_header(head)))
+    return described
+
+
+def main(argv: Sequence[str]) -> int:
+    logging.basicConfig(level=logging.INFO, stream=sys.stdout, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    import boto3
+    from awsglue.context import GlueContext
+    from awsglue.job import Job
+    from awsglue.utils import getResolvedOptions
+    from pyspark.context import SparkContext
+
+    args = parse_job_arguments(getResolvedOptions(list(argv), JOB_ARGUMENTS))
+    glue_context = GlueContext(SparkContext.getOrCreate())
+    job = Job(glue_context)
+    job.init(args.job_name, args.raw)
+    batch = glue_context.create_dynamic_frame.from_catalog(
+        database=args.database, table_name=args.processed_table, transformation_ctx=SOURCE_CONTEXT,
+        additional_options={"attachFilename": FILE_NAME_ATTRIBUTE})
+    summary = run(glue_context.spark_session, batch.toDF(), args, boto3.client("s3"), boto3.client("glue"))
+    print(json.dumps({"dataset": args.spec.name, **summary}))
+    job.commit()  # only after the write and the catalog update: a failed run re-reads the same files
+    return 0
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main(sys.argv))
+    except Exception:
+        log.exception("transform job failed")
+        sys.exit(1)
