@@ -264,9 +264,10 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       }
     }
     let firstBad = -1;
+    const plain = reader.plain;
     for (let c = 0; c < columnCount; c++) {
       const idx = sourceIndex[c];
-      const v = cleaners[c].clean(idx >= 0 ? fields[idx] : '', failure);
+      const v = cleaners[c].clean(idx >= 0 ? fields[idx] : '', failure, plain);
       if (v === undefined) {
         if (firstBad < 0) {
           firstBad = c;

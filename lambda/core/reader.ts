@@ -46,6 +46,8 @@ export class RecordReader {
   /** Physical lines the record spans. */
   lines = 1;
   problem: RecordProblem = RecordProblem.None;
+  /** True when the record had no quote and no stray CR/LF: then no field holds a quote or line break. */
+  plain = true;
   private text = '';
   private start = 0;
   private stop = 0;
@@ -105,6 +107,9 @@ export class RecordReader {
     let nextQuote = -1;
     let nextDelim = -1;
     let nextSep = -1;
+    let nextOther = -1;
+    // The other line-break character (CR in LF files, LF in CR files) inside a line sends it to the slow path.
+    const other = this.stripCr ? '\r' : '\n';
     while (pos < len) {
       if (nextSep < pos) {
         nextSep = text.indexOf(sep, pos);
@@ -115,10 +120,14 @@ export class RecordReader {
         nextQuote = text.indexOf(quote, pos);
         if (nextQuote === -1) nextQuote = len;
       }
-      if (nextQuote >= nextSep) {
-        // Fast path: a line without quotes is one record; split it at the delimiters.
-        let end = nextSep;
-        if (this.stripCr && end > pos && text.charCodeAt(end - 1) === 13) end--;
+      let end = nextSep;
+      if (this.stripCr && end > pos && text.charCodeAt(end - 1) === 13) end--;
+      if (nextOther < pos) {
+        nextOther = text.indexOf(other, pos);
+        if (nextOther === -1) nextOther = len;
+      }
+      if (nextQuote >= nextSep && nextOther >= end) {
+        // Fast path: a line without quotes (or stray CR/LF) is one record; split it at the delimiters.
         let n = 0;
         let s = pos;
         for (;;) {
@@ -139,6 +148,7 @@ export class RecordReader {
         this.line = this.nextLine;
         this.lines = 1;
         this.problem = RecordProblem.None;
+        this.plain = true;
         this.nextLine++;
         pos = nextSep + 1;
         this.onRecord();
@@ -265,6 +275,7 @@ export class RecordReader {
     this.line = this.nextLine;
     this.lines = lines;
     this.problem = problem;
+    this.plain = false;
     this.nextLine += lines;
     this.onRecord();
     return next;

@@ -13,7 +13,8 @@ export interface CellFailure {
 export interface ColumnCleaner {
   readonly name: string;
   readonly type: ColumnType;
-  readonly clean: (raw: string, failure: CellFailure) => string | undefined;
+  /** `plain`: the record had no quote and no line break in a field (see RecordReader.plain), so quoting checks can be skipped. */
+  readonly clean: (raw: string, failure: CellFailure, plain: boolean) => string | undefined;
 }
 
 export interface CleanOptions {
@@ -40,9 +41,42 @@ function fail(failure: CellFailure, code: string, reason: string): undefined {
   return undefined;
 }
 
-const EMAIL = /^[A-Za-z0-9!#$%&'*+/=?^_`{|}~.-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-export function isEmail(value: string): boolean {
-  return value.length <= 254 && EMAIL.test(value) && value.charCodeAt(0) !== 46 && value.indexOf('..') === -1 && value.indexOf('.@') === -1;
+/** Characters allowed in the local part of an address (RFC 5322 atext and "."), ASCII only. */
+const LOCAL_CHARS = new Uint8Array(128);
+for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-") LOCAL_CHARS[c.charCodeAt(0)] = 1;
+
+/**
+ * A practical e-mail check in one pass (no regular expression): local part of atext characters and single dots
+ * (not first or last), one "@", a domain of at least two labels of letters, digits and inner hyphens (1-63 each).
+ */
+export function isEmail(v: string): boolean {
+  const len = v.length;
+  if (len < 3 || len > 254) return false;
+  const at = v.indexOf('@');
+  if (at <= 0 || at > 64) return false;
+  let prev = 46;
+  for (let i = 0; i < at; i++) {
+    const c = v.charCodeAt(i);
+    if (c > 127 || LOCAL_CHARS[c] === 0) return false;
+    if (c === 46 && prev === 46) return false;
+    prev = c;
+  }
+  if (prev === 46) return false;
+  let labels = 1;
+  let labelLength = 0;
+  prev = 0;
+  for (let i = at + 1; i < len; i++) {
+    const c = v.charCodeAt(i);
+    if (c === 46) {
+      if (labelLength === 0 || prev === 45) return false;
+      labels++;
+      labelLength = 0;
+    } else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0)) {
+      if (++labelLength > 63) return false;
+    } else return false;
+    prev = c;
+  }
+  return labelLength > 0 && prev !== 45 && labels >= 2;
 }
 
 const TRUE_WORDS = ['true', 't', 'yes', 'y', '1', 'on'];
@@ -144,9 +178,13 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
   const stats = options.stats;
   // Cleaned integers, decimals, booleans, dates, timestamps and e-mails never contain a comma, quote or line break.
   const mayNeedQuotes = col.type === 'string' || (col.type === 'enum' && (col.values ?? []).some(needsCsvQuotes));
+  // In a plain record split at commas no value holds a comma, quote or line break; with another delimiter, a comma may.
+  const commaDelimited = options.delimiter === ',';
 
-  const clean = (raw: string, failure: CellFailure): string | undefined => {
-    const t = raw.trim();
+  const clean = (raw: string, failure: CellFailure, plain: boolean): string | undefined => {
+    const c0 = raw.charCodeAt(0);
+    const cl = raw.charCodeAt(raw.length - 1);
+    const t = c0 > 32 && c0 < 127 && cl > 32 && cl < 127 ? raw : raw.trim();
     if (t.length === 0) {
       if (required) return fail(failure, 'REQUIRED_MISSING', `${name}: a value is required but the cell is empty`);
       return '';
@@ -164,7 +202,8 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
       v = "'" + v;
       if (stats) stats.neutralised++;
     }
-    return mayNeedQuotes ? quoteCsv(v) : v;
+    if (!mayNeedQuotes || (plain && (commaDelimited || v.indexOf(',') === -1))) return v;
+    return quoteCsv(v);
   };
   return { name, type: col.type, clean };
 }
@@ -201,9 +240,12 @@ function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
       const parts: DateParts = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
       const code = isDate ? 'INVALID_DATE' : 'INVALID_TIMESTAMP';
       const what = isDate ? 'a date' : 'a timestamp';
+      // A value in the output's own layout (all parts two digits, no ms) is written as it is.
+      const isoLength = formats.map((f) => (f === (isDate ? 'YYYY-MM-DD' : 'YYYY-MM-DDTHH:mm:ss') ? f.length : -1));
       return (t, f) => {
         for (let i = 0; i < parsers.length; i++) {
           if (parsers[i](t, parts)) {
+            if (t.length === isoLength[i]) return t;
             const iso = isDate ? isoDate(parts) : isoTimestamp(parts);
             return iso === t ? t : iso;
           }

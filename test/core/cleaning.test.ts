@@ -8,7 +8,7 @@ import { detectDialect } from '../../lambda/core/dialect';
 
 const clean = (spec: Partial<ColumnSpec> & Pick<ColumnSpec, 'type'>, raw: string, delimiter = ',') => {
   const failure: CellFailure = { code: '', reason: '' };
-  const value = compileColumn({ name: 'c', required: false, ...spec }, { neutraliseFormulas: true, delimiter }).clean(raw, failure);
+  const value = compileColumn({ name: 'c', required: false, ...spec }, { neutraliseFormulas: true, delimiter }).clean(raw, failure, false);
   return value === undefined ? failure.code : value;
 };
 
@@ -101,7 +101,7 @@ test.each([
 
 test('a failure names the column, shows the value and the rule', () => {
   const failure: CellFailure = { code: '', reason: '' };
-  compileColumn({ name: 'signup_date', type: 'date', required: true, formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] }, { neutraliseFormulas: true, delimiter: ',' }).clean('2024-13-01', failure);
+  compileColumn({ name: 'signup_date', type: 'date', required: true, formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] }, { neutraliseFormulas: true, delimiter: ',' }).clean('2024-13-01', failure, false);
   expect(failure).toEqual({ code: 'INVALID_DATE', reason: 'signup_date: "2024-13-01" is not a date in the formats YYYY-MM-DD, DD.MM.YYYY' });
 });
 
@@ -152,3 +152,20 @@ test('dialect detection prefers consistent field counts and finds the header und
   const single = detectDialect('name\nalice\nbob\n', true);
   expect(single).toMatchObject({ columns: 1, headerLine: 1 });
 });
+
+test.each([
+  ['a@b.co', true],
+  ["o'brien+tag@mail.example.org", true],
+  ['a@b', false],
+  ['@b.co', false],
+  ['a@@b.co', false],
+  ['a@b..co', false],
+  ['a.@b.co', false],
+  ['a@-b.co', false],
+  ['a@b-.co', false],
+  ['a@b.co.', false],
+  ['a b@c.co', false],
+  ['jö@b.co', false],
+  [`${'l'.repeat(65)}@b.co`, false],
+  [`a@${'d'.repeat(64)}.co`, false],
+])('isEmail(%j) = %s', (value, ok) => expect(isEmail(value)).toBe(ok));
