@@ -52,8 +52,10 @@ export class PipelineStorage extends Construct {
     };
     const abortUploads: s3.LifecycleRule = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOADS_DAYS) };
 
+    // Object ownership is left to aws-cdk-lib here: it picks what log delivery needs (bucket policy, or ACL without the feature flag).
+    const { objectOwnership: _ownership, ...secureWithoutOwnership } = secure;
     this.accessLogsBucket = new s3.Bucket(this, 'AccessLogs', {
-      ...secure,
+      ...secureWithoutOwnership,
       lifecycleRules: [abortUploads, { id: 'expire-access-logs', expiration: Duration.days(storage.accessLogExpirationDays) }],
     });
     acknowledge(this.accessLogsBucket, 'AwsSolutions-S1', 'This is the server access log bucket; logging it into itself would log every log delivery.');

@@ -1,6 +1,6 @@
 // One PySpark Glue job per dataset (same script, the dataset's spec as arguments), each with a role scoped to that dataset.
 import * as path from 'path';
-import { DefaultStackSynthesizer, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -200,7 +200,13 @@ function schemaPartitions(dataset: DatasetConfig): string {
 function acknowledgeAssetRead(role: iam.Role): void {
   const reason = 'Granted by aws-cdk-lib Code.fromAsset on the CDK bootstrap asset bucket (read-only: the job script and module); not a data bucket.';
   for (const id of ['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*']) acknowledge(role, `AwsSolutions-IAM5[${id}]`, reason);
+  // cdk-nag spells the bucket as it appears in the template: pseudo parameters when the stack is
+  // environment-agnostic, literal account, region and partition when CDK_DEFAULT_ACCOUNT/REGION pin it.
+  const stack = Stack.of(role);
+  const spell = (value: string, pseudo: string) => (Token.isUnresolved(value) ? `<${pseudo}>` : value);
   const qualifier = String(role.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER);
-  const assetBucket = DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace('${Qualifier}', qualifier).replace(/\$\{([^}]*)\}/g, '<$1>');
-  acknowledge(role, `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::${assetBucket}/*]`, reason);
+  const assetBucket = DefaultStackSynthesizer.DEFAULT_FILE_ASSETS_BUCKET_NAME.replace('${Qualifier}', qualifier)
+    .replace('${AWS::AccountId}', spell(stack.account, 'AWS::AccountId'))
+    .replace('${AWS::Region}', spell(stack.region, 'AWS::Region'));
+  acknowledge(role, `AwsSolutions-IAM5[Resource::arn:${spell(stack.partition, 'AWS::Partition')}:s3:::${assetBucket}/*]`, reason);
 }
