@@ -425,7 +425,7 @@ def merge_with_existing(new_rows: DataFrame, existing: DataFrame | None, input_f
     new_rows = new_rows.select(*[col(c) for c in new_rows.columns if c not in INTERNAL_COLUMNS])
     if existing is None:
         if parts:
-            written = _rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect())
+            written = sorted(_rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect()), key=repr)
         else:
             written = [()] if new_rows.limit(1).count() > 0 else []
         return MergePlan(new_rows, written, [], [], whole_output=not parts)
