@@ -16,7 +16,7 @@ import { loadPipelineConfig, findDataset } from '../lib/config/load';
 import { preprocess } from '../lambda/core/preprocess';
 
 /** Bytes per read of the input file (the CLI uses the same). */
-const READ_CHUNK = Number(process.env.BENCH_CHUNK_KB ?? 256) * 1024;
+const READ_CHUNK = Number(process.env.BENCH_CHUNK_KB ?? 64) * 1024;
 const ROOT = path.resolve(__dirname, '..', '..');
 const BENCH_DIR = path.join(ROOT, '.bench');
 

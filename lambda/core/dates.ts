@@ -92,8 +92,10 @@ export function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
+/** "00" to "99", so formatting a date allocates only the result. */
+const TWO_DIGITS = Array.from({ length: 100 }, (_v, i) => (i < 10 ? '0' : '') + i);
 function pad2(n: number): string {
-  return n < 10 ? '0' + n : String(n);
+  return TWO_DIGITS[n];
 }
 
 export function isoDate(p: DateParts): string {

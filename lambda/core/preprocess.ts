@@ -31,6 +31,8 @@ export interface PreprocessSinks {
 
 /** Bytes read before deciding the encoding and dialect. */
 export const SAMPLE_BYTES = 64 * 1024;
+/** Input is decoded and parsed in slices of at most this many bytes. */
+const SLICE_BYTES = 64 * 1024;
 /** Data rows of the sample used to infer types in inferred mode. */
 export const INFER_ROWS = 1000;
 /** Trailing short records (fewer fields than the header) taken as a footer instead of rows. */
@@ -328,8 +330,13 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
         await stopReading();
         return quarantined(tooLarge(bytesIn, false));
       }
-      push(decoder.decode(next.value, { stream: true }), next.value);
-      await flush(false);
+      // Big input chunks are worked through in slices, so memory does not depend on the caller's chunk size.
+      const chunk = next.value;
+      for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {
+        const slice = chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(offset, offset + SLICE_BYTES);
+        push(decoder.decode(slice, { stream: true }), slice);
+        await flush(false);
+      }
     }
     const tail = decoder.decode();
     if (tail) push(tail, new Uint8Array(0));
@@ -382,18 +389,22 @@ function literalReplacementChars(text: string, bytes: Uint8Array, encoding: stri
   return inText === inBytes;
 }
 
+/** Waits until a sink takes more data; a sink that errors or closes first fails the run (an I/O error). */
 function drained(stream: Writable): Promise<void> {
   return new Promise((resolve, reject) => {
-    const onDrain = () => {
-      stream.off('error', onError);
-      resolve();
-    };
-    const onError = (err: Error) => {
+    const done = (err?: Error) => {
       stream.off('drain', onDrain);
-      reject(err);
+      stream.off('error', onError);
+      stream.off('close', onClose);
+      if (err) reject(err);
+      else resolve();
     };
-    stream.once('drain', onDrain);
-    stream.once('error', onError);
+    const onDrain = () => done();
+    const onError = (err: Error) => done(err);
+    const onClose = () => done(new Error('an output stream closed before the preprocessing finished writing to it'));
+    stream.on('drain', onDrain);
+    stream.on('error', onError);
+    stream.on('close', onClose);
   });
 }
 
