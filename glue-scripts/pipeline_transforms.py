@@ -320,6 +320,10 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     # 7. lineage
     df = df.withColumn(SOURCE_FILE, base_name(col(FILE_COLUMN))).withColumn(
         INGESTED_AT, F.lit(format_timestamp(ingested_at)).cast("timestamp"))
+    # Spark writes '' and null alike to the default partition and reads both back as null: make them one value
+    for part in spec.partition_by:
+        if isinstance(df.schema[part].dataType, StringType):
+            df = df.withColumn(part, _nullif_empty(col(part)))
     df = df.select(*[col(c) for c in final_column_order(df.columns, spec)])
     check_final_schema(df, spec)
     return df

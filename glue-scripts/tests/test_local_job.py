@@ -170,6 +170,16 @@ def test_null_partition_values_go_to_the_hive_default_partition(spark, tmp_path)
     inp, out = tmp_path / "in", tmp_path / "out"
     write_processed(inp, "a.csv", "id,region\n1,\n2,eu/west: 1\n", 1e9)
     summary = run_job(spark, inp, out, make_spec(dataset))
+    # a derived '' lands in the same default partition as null, and a later run keeps both rows
+    dataset_with_derived = {**dataset, "transforms": {"partitionBy": ["zone"], "derive": [
+        {"name": "zone", "expr": "CASE WHEN id = 3 THEN '' ELSE region END"}]}}
+    write_processed(tmp_path / "in2", "b.csv", "id,region\n1,\n", 1e9)
+    run_job(spark, tmp_path / "in2", tmp_path / "out2", make_spec(dataset_with_derived))
+    write_processed(tmp_path / "in2", "b.csv", "id,region\n3,x\n", 2e9)
+    (tmp_path / "in2" / "b.csv").rename(tmp_path / "in2" / "c.csv")
+    run_job(spark, tmp_path / "in2", tmp_path / "out2", make_spec(dataset_with_derived))
+    assert sorted((r["id"], r["zone"]) for r in read_output(spark, tmp_path / "out2", make_spec(dataset_with_derived))) == [
+        (1, None), (3, None)]
     folders = sorted({f.split("/")[0] for f in parquet_files(out)})
     # the folder names Spark wrote are the ones partition_path computes (used for catalog locations)
     assert folders == sorted(p.rstrip("/") for p in summary["partitions"])
