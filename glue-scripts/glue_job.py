@@ -222,6 +222,9 @@ def run(spark: Any, batch_df: Any, args: JobArguments, s3: Any, glue: Any,
             shutil.rmtree(pt.local_path(folder), ignore_errors=True)
         else:
             log.info("deleted %d objects of emptied partition %s", delete_s3_prefix(s3, folder), folder)
+    if plan.whole_output and plan.emptied_partitions and args.final_path.startswith("s3"):
+        # no partitionBy and no row left: the output is emptied whole
+        log.info("deleted %d objects: the output has no rows left", delete_s3_prefix(s3, args.final_path))
     written_columns = [(f.name, f.dataType.simpleString()) for f in rows.schema.fields
                        if f.name not in spec.partition_by]
     catalog = sync_catalog(glue, args, written_columns, plan.written_partitions, plan.emptied_partitions)
