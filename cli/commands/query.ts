@@ -3,6 +3,7 @@ import { parseArgs } from 'util';
 import { datasetLayout } from '../../lib/config/layout';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
+import { DEFAULT_WORKDIR } from '../../local/store';
 import { openLocalTables } from '../../local/tables';
 
 export const QUERY_USAGE = `usage: csv-pipeline query "SQL" [--workdir DIR] [--config FILE] [--json | --csv]
@@ -12,7 +13,7 @@ Runs SQL on DuckDB over the local tables of every configured dataset:
   <dataset>_rejects  the rejected rows (<workdir>/quarantine/<dataset>/rows/)
 
 options:
-  --workdir DIR   local object store (default .pipeline/)
+  --workdir DIR   local object store (default ${DEFAULT_WORKDIR}/)
   --config FILE   pipeline config (default ${DEFAULT_CONFIG_PATH})
   --json          print the rows as a JSON array of objects
   --csv           print the rows as CSV with a header`;
@@ -49,7 +50,7 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     return 2;
   }
   const configPath = values.config ?? DEFAULT_CONFIG_PATH;
-  const workdir = values.workdir ?? '.pipeline';
+  const workdir = values.workdir ?? DEFAULT_WORKDIR;
   try {
     const config = loadPipelineConfig(configPath);
     const tables = await openLocalTables(workdir, config);

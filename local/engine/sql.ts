@@ -1,18 +1,18 @@
 // Pure builders of the DuckDB SQL that implements the transform spec (glue-scripts/TRANSFORMS.md): no I/O here.
 //
 // The expression language of `transforms.derive[].expr` and `transforms.filter` is SQL that must run
-// unchanged on Spark SQL (the Glue job) and DuckDB (local mode). Both engines are given the text as
-// written. The portable subset, checked on both engines:
+// unchanged on Spark SQL (the Glue job) and DuckDB (local mode): both engines get the text as written
+// (glue-scripts/TRANSFORMS.md, "Portable expression subset"). What both accept, and the differential
+// test exercises:
 //   - column references by their renamed names (lower-case identifiers, no quoting needed);
-//   - literals: 'text', 42, 4.2, TRUE/FALSE, NULL, DATE 'YYYY-MM-DD', TIMESTAMP 'YYYY-MM-DD HH:MM:SS';
-//   - operators: = <> != < <= > >= AND OR NOT, + - * /, ||, IS [NOT] NULL, [NOT] IN (...),
-//     BETWEEN, [NOT] LIKE 'pat%', CASE WHEN ... THEN ... ELSE ... END;
-//   - casts: cast(x AS string|int|bigint|double|boolean|date|timestamp);
-//   - functions: substr/substring(s, start[, len]), lower, upper, trim, length, concat, coalesce,
-//     abs, round(x, n), floor, ceil, year(d), month(d), day(d), greatest, least, nullif.
-// Not portable (avoid): date_format/strftime, to_date with a format, regexp functions (different
-// dialects), integer division `/` (Spark gives double, DuckDB gives double too but `//` is DuckDB only),
-// string-to-number casts of non-normalised text (Spark truncates '12.5' to 12 for bigint, DuckDB rounds).
+//   - literals 'text', 42, 4.2, TRUE/FALSE, NULL, DATE 'YYYY-MM-DD', TIMESTAMP 'YYYY-MM-DD HH:MM:SS';
+//   - = <> < <= > >= AND OR NOT, + - *, IS [NOT] NULL, [NOT] IN (...), BETWEEN, LIKE 'pat%',
+//     CASE WHEN ... THEN ... ELSE ... END;
+//   - CAST(x AS string|int|bigint|double|boolean|date|timestamp) (DuckDB reads `string` as VARCHAR);
+//   - substr(s, start, len) (1-based), lower, upper, trim, length, concat, coalesce, abs, round(x, n).
+// Not portable: Spark's date_format / DuckDB's strftime, to_date with a format, regexp functions,
+// `||` on non-strings, division of integers (write CAST(a AS double) / b), and casts of text the Lambda
+// did not normalise (Spark casts '12.5' to bigint 12 and '2024-11' to a date; DuckDB gives 13 and null).
 import type { DatasetConfig } from '../../lib/config/schema';
 import { LINEAGE_COLUMNS, SQL_TYPE_OF, type FinalColumn, type SqlType } from '../../lib/config/layout';
 

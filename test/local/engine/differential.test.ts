@@ -156,6 +156,39 @@ describe('DuckDB engine = Spark engine (real pyspark through transformWithSpark)
     expect(outcome.duckdb.schema).toContain('note VARCHAR');
     expect(outcome.duckdb.folders).toContain('region=__HIVE_DEFAULT_PARTITION__');
   });
+
+  test('unpartitioned and keyless, with a cast override and select: a fresh run, then the same input again (idempotent)', async () => {
+    const plainConfig = parsePipelineConfig(
+      {
+        datasets: [
+          {
+            name: 'readings',
+            columns: [
+              { name: 'sensor', type: 'string' },
+              { name: 'value', type: 'decimal' },
+              { name: 'taken_on', type: 'date' },
+              { name: 'ok', type: 'boolean' },
+            ],
+            transforms: {
+              cast: { value: 'int' },
+              derive: [{ name: 'year_text', expr: 'substr(cast(taken_on as string), 1, 4)', type: 'string' }],
+              filter: 'ok OR value IS NULL',
+              select: ['year_text', 'sensor', 'value'],
+            },
+          },
+        ],
+      },
+      'readings config',
+    );
+    const file = 'sensor,value,taken_on,ok\nA,12,2024-01-02,true\nB,,2024-02-30,false\nC,-7,,\nD,3,2023-12-31,false\nÄ,100,2000-01-01,true\n';
+    const outcome = await bothEngines(plainConfig, 'readings', [
+      { files: { 'r-1.csv': file }, mtime: 1_730_000_000 },
+      { files: { 'r-1.csv': file }, mtime: 1_730_000_000 },
+    ]);
+    expectSame(outcome);
+    expect(outcome.duckdb.folders).toEqual(['']);
+    expect(outcome.duckdb.rows).toHaveLength(3);
+  });
 });
 
 /** A small deterministic PRNG (mulberry32), so the generated files are the same on every run. */
