@@ -14,6 +14,7 @@ import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { loadPipelineConfig, findDataset } from '../lib/config/load';
 import { preprocess } from '../lambda/core/preprocess';
+import { RecordReader } from '../lambda/core/reader';
 
 /** Bytes per read of the input file (the CLI uses the same). */
 const READ_CHUNK = Number(process.env.BENCH_CHUNK_KB ?? 64) * 1024;
@@ -118,6 +119,32 @@ async function plainPass(input: string): Promise<object> {
   return { seconds, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), rows };
 }
 
+/** csv-parse alone (records counted, nothing written): how fast the named parser reads. */
+async function parseOnlyPass(input: string): Promise<object> {
+  const stopRss = rssSampler();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let rows = 0;
+  const parser = fs.createReadStream(input, { highWaterMark: READ_CHUNK }).pipe(parse({ relax_column_count: true }));
+  for await (const _record of parser) rows++;
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), rows };
+}
+
+/** The core's tokenizer alone over the decoded file (records counted, nothing written). */
+async function tokenizerPass(input: string): Promise<object> {
+  const stopRss = rssSampler();
+  const cpu0 = process.cpuUsage();
+  const t0 = performance.now();
+  let rows = 0;
+  const reader = new RecordReader({ delimiter: ',', quote: '"', lineEnding: 'LF' }, () => rows++);
+  const decoder = new TextDecoder();
+  for await (const chunk of fs.createReadStream(input, { highWaterMark: READ_CHUNK })) reader.push(decoder.decode(chunk as Buffer, { stream: true }));
+  reader.end();
+  return { seconds: (performance.now() - t0) / 1000, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), rows };
+}
+
+const PASSES: Record<string, (input: string) => Promise<object>> = { core: corePass, plain: plainPass, 'parse-only': parseOnlyPass, tokenizer: tokenizerPass };
+
 const mb = (bytes: number) => bytes / 1048576;
 
 async function main(): Promise<void> {
@@ -125,7 +152,7 @@ async function main(): Promise<void> {
     options: { child: { type: 'string' }, input: { type: 'string' }, 'size-gb': { type: 'string' }, rows: { type: 'string' } },
   });
   if (values.child) {
-    const result = values.child === 'core' ? await corePass(values.input!) : await plainPass(values.input!);
+    const result = await PASSES[values.child](values.input!);
     process.stdout.write(JSON.stringify(result));
     return;
   }
@@ -144,6 +171,8 @@ async function main(): Promise<void> {
   const child = (kind: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--child', kind, '--input', input], { encoding: 'utf8', maxBuffer: 1 << 24 }));
   const core = child('core');
   const plain = child('plain');
+  // The parsers alone, for the comparison in lambda/core/README.md (skipped on big inputs: minutes of csv-parse).
+  const extras = rows <= 2_000_000 ? { 'csv-parse alone': child('parse-only'), 'core tokenizer alone': child('tokenizer') } : {};
   for (const f of [input + '.valid.csv', input + '.rejects.csv', input + '.plain.csv']) fs.rmSync(f, { force: true });
 
   const line = (name: string, r: { seconds: number; cpuSeconds: number; peakRss: number }) =>
@@ -152,6 +181,7 @@ async function main(): Promise<void> {
   console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock figures suffer when the machine is busy; CPU figures much less)`);
   console.log(line('core (file to file)', core));
   console.log(line('csv-parse -> csv-stringify', plain));
+  for (const [name, r] of Object.entries(extras)) console.log(line(name, r));
   console.log(`core rows: in ${core.rowsIn.toLocaleString('en')}, valid ${core.rowsValid.toLocaleString('en')}, rejected ${core.rowsRejected.toLocaleString('en')} ${JSON.stringify(core.rejectedByReason)}`);
   const mbps = mb(bytes) / core.seconds;
   const ratio = plain.seconds / core.seconds;
