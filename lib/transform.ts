@@ -78,6 +78,8 @@ export class Transform extends Construct {
     const { datasets, transform, databaseName, processedBucket, finalBucket, tempBucket, tempPrefix, encryption } = props;
 
     this.logGroup = new logs.LogGroup(this, 'JobLogGroup', {
+      // Under /aws-glue/jobs so the roles' Glue-logs statement (incl. logs:AssociateKmsKey for the security configuration) covers it.
+      logGroupName: `/aws-glue/jobs/${Stack.of(this).stackName}-continuous`,
       retention: logRetention(props.logRetentionDays),
       encryptionKey: encryption.key,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,

@@ -17,10 +17,18 @@ function cfnLint(templates: string[]): { status: number; output: string } {
 
 describe('cfn-lint', () => {
   test.each([
-    ['QuickSight off', {}],
-    ['QuickSight on', QUICKSIGHT_ON],
-  ])('%s: the synthesized templates have no cfn-lint error', (_name, context) => {
-    const built = synthPipeline(context);
+    ['QuickSight off', {}, false],
+    ['QuickSight on', QUICKSIGHT_ON, false],
+    ['QuickSight on, disposable, account and region pinned', { ...QUICKSIGHT_ON, disposable: 'true' }, true],
+  ])('%s: the synthesized templates have no cfn-lint error', (_name, context, pinned) => {
+    const saved = { ...process.env };
+    if (pinned) Object.assign(process.env, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'us-east-1' });
+    let built;
+    try {
+      built = synthPipeline(context);
+    } finally {
+      process.env = saved;
+    }
     const templates = fs.readdirSync(built.outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(built.outdir, f));
     expect(templates.length).toBeGreaterThan(0);
     const { status, output } = cfnLint(templates);

@@ -53,7 +53,7 @@ describe('Transform', () => {
         S3Encryptions: [{ S3EncryptionMode: 'SSE-S3' }],
       },
     });
-    built.template.hasResourceProperties('AWS::Logs::LogGroup', { KmsKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+    built.template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws-glue/jobs/CsvPipeline-continuous', KmsKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
   });
 
   test.each(['signups', 'orders'])('the %s job role touches only its own dataset', (name) => {
