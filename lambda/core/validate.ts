@@ -50,33 +50,41 @@ for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!
  * (not first or last), one "@", a domain of at least two labels of letters, digits and inner hyphens (1-63 each).
  */
 export function isEmail(v: string): boolean {
+  return emailCheck(v) !== 0;
+}
+
+/** 0: not an e-mail address; 1: an address in lower case; 2: an address with upper-case letters. */
+function emailCheck(v: string): 0 | 1 | 2 {
   const len = v.length;
-  if (len < 3 || len > 254) return false;
+  if (len < 3 || len > 254) return 0;
+  let upper = false;
   const at = v.indexOf('@');
-  if (at <= 0 || at > 64) return false;
+  if (at <= 0 || at > 64) return 0;
   let prev = 46;
   for (let i = 0; i < at; i++) {
     const c = v.charCodeAt(i);
-    if (c > 127 || LOCAL_CHARS[c] === 0) return false;
-    if (c === 46 && prev === 46) return false;
+    if (c > 127 || LOCAL_CHARS[c] === 0) return 0;
+    if (c >= 65 && c <= 90) upper = true;
+    if (c === 46 && prev === 46) return 0;
     prev = c;
   }
-  if (prev === 46) return false;
+  if (prev === 46) return 0;
   let labels = 1;
   let labelLength = 0;
   prev = 0;
   for (let i = at + 1; i < len; i++) {
     const c = v.charCodeAt(i);
     if (c === 46) {
-      if (labelLength === 0 || prev === 45) return false;
+      if (labelLength === 0 || prev === 45) return 0;
       labels++;
       labelLength = 0;
-    } else if ((c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0)) {
-      if (++labelLength > 63) return false;
-    } else return false;
+    } else if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0) || (c >= 65 && c <= 90 && (upper = true))) {
+      if (++labelLength > 63) return 0;
+    } else return 0;
     prev = c;
   }
-  return labelLength > 0 && prev !== 45 && labels >= 2;
+  if (labelLength === 0 || prev === 45 || labels < 2) return 0;
+  return upper ? 2 : 1;
 }
 
 const TRUE_WORDS = ['true', 't', 'yes', 'y', '1', 'on'];
@@ -208,6 +216,9 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
   return { name, type: col.type, clean };
 }
 
+/** Entries kept by the per-column caches of recent date spellings and enum spellings. */
+const VALUE_CACHE_SIZE = 8192;
+
 type TypeCheck = (t: string, failure: CellFailure) => string | undefined;
 
 function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
@@ -225,12 +236,23 @@ function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
     case 'boolean':
       return (t, f) => normaliseBoolean(t) ?? fail(f, 'INVALID_BOOLEAN', `${name}: ${showValue(t)} is not a boolean (true/false, yes/no, y/n, 1/0, t/f, on/off)`);
     case 'email':
-      return (t, f) => (isEmail(t) ? t.toLowerCase() : fail(f, 'INVALID_EMAIL', `${name}: ${showValue(t)} is not an e-mail address`));
+      return (t, f) => {
+        const kind = emailCheck(t);
+        return kind === 1 ? t : kind === 2 ? t.toLowerCase() : fail(f, 'INVALID_EMAIL', `${name}: ${showValue(t)} is not an e-mail address`);
+      };
     case 'enum': {
       const exact = new Map((col.values ?? []).map((v) => [v, v]));
       const lower = new Map((col.values ?? []).map((v) => [v.toLowerCase(), v]));
       const list = (col.values ?? []).join(', ');
-      return (t, f) => exact.get(t) ?? lower.get(t.toLowerCase()) ?? fail(f, 'INVALID_ENUM', `${name}: ${showValue(t)} is not one of ${list}`);
+      return (t, f) => {
+        const hit = exact.get(t);
+        if (hit !== undefined) return hit;
+        const value = lower.get(t.toLowerCase());
+        if (value === undefined) return fail(f, 'INVALID_ENUM', `${name}: ${showValue(t)} is not one of ${list}`);
+        // Other spellings of allowed values are few: remember them (bounded) to skip the lower-casing.
+        if (exact.size < VALUE_CACHE_SIZE) exact.set(t, value);
+        return value;
+      };
     }
     case 'date':
     case 'timestamp': {
@@ -242,12 +264,21 @@ function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
       const what = isDate ? 'a date' : 'a timestamp';
       // A value in the output's own layout (all parts two digits, no ms) is written as it is.
       const isoLength = formats.map((f) => (f === (isDate ? 'YYYY-MM-DD' : 'YYYY-MM-DDTHH:mm:ss') ? f.length : -1));
+      // Files repeat dates a lot: remember recent spellings (bounded) so most cells are a map lookup.
+      const seen = new Map<string, string>();
       return (t, f) => {
+        const known = seen.get(t);
+        if (known !== undefined) return known;
         for (let i = 0; i < parsers.length; i++) {
           if (parsers[i](t, parts)) {
-            if (t.length === isoLength[i]) return t;
-            const iso = isDate ? isoDate(parts) : isoTimestamp(parts);
-            return iso === t ? t : iso;
+            let iso = t;
+            if (t.length !== isoLength[i]) {
+              iso = isDate ? isoDate(parts) : isoTimestamp(parts);
+              if (iso === t) iso = t;
+            }
+            if (seen.size >= VALUE_CACHE_SIZE) seen.clear();
+            seen.set(t, iso);
+            return iso;
           }
         }
         return fail(f, code, `${name}: ${showValue(t)} is not ${what} in the format${formats.length > 1 ? 's' : ''} ${formats.join(', ')}`);

@@ -169,3 +169,23 @@ test.each([
   [`${'l'.repeat(65)}@b.co`, false],
   [`a@${'d'.repeat(64)}.co`, false],
 ])('isEmail(%j) = %s', (value, ok) => expect(isEmail(value)).toBe(ok));
+
+test('remembered spellings (dates, enums) give the same answers as the first time, and failures are not remembered', () => {
+  const failure: CellFailure = { code: '', reason: '' };
+  const date = compileColumn({ name: 'd', type: 'date', required: false, formats: ['DD.MM.YYYY', 'YYYY-MM-DD'] }, { neutraliseFormulas: true, delimiter: ',' });
+  const status = compileColumn({ name: 's', type: 'enum', required: false, values: ['active', 'inactive'] }, { neutraliseFormulas: true, delimiter: ',' });
+  for (let round = 0; round < 3; round++) {
+    expect(date.clean('3.11.2024', failure, true)).toBe('2024-11-03');
+    expect(date.clean('2024-11-03', failure, true)).toBe('2024-11-03');
+    expect(date.clean('31.11.2024', failure, true)).toBeUndefined();
+    expect(status.clean('ACTIVE', failure, true)).toBe('active');
+    expect(status.clean('Inactive', failure, true)).toBe('inactive');
+    expect(status.clean('gone', failure, true)).toBeUndefined();
+  }
+  // More distinct dates than the cache holds still come out right.
+  for (let day = 0; day < 20000; day++) {
+    const d = new Date(Date.UTC(1990, 0, 1) + day * 86400000);
+    const iso = d.toISOString().slice(0, 10);
+    expect(date.clean(`${d.getUTCDate()}.${d.getUTCMonth() + 1}.${d.getUTCFullYear()}`, failure, true)).toBe(iso);
+  }
+});
