@@ -46,6 +46,8 @@ function uniqueNames(names: string[]): string[] {
 }
 
 const show = (s: string) => JSON.stringify(s);
+/** A header cell for messages: its text, or its position when it has none (a trailing delimiter, say). */
+const showHeader = (header: readonly string[], j: number) => (header[j] === '' ? `an unnamed column (column ${j + 1})` : show(header[j]));
 
 /** Matches the header against the dataset; missing required or (with extraColumns "reject") unknown columns fail the file. */
 export function planForDataset(dataset: DatasetConfig, header: readonly string[]): HeaderPlan {
@@ -71,7 +73,7 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
     problems.push(`missing required column${missingRequired.length > 1 ? 's' : ''} ${missingRequired.map((c) => c.name + (c.aliases.length ? ` (or ${c.aliases.map(show).join(', ')})` : '')).join(', ')}`);
   }
   if (unknown.length && dataset.extraColumns === 'reject') {
-    problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((j) => show(header[j])).join(', ')} (set extraColumns to "drop" or "keep" in dataset "${dataset.name}", or add them as aliases)`);
+    problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((j) => showHeader(header, j)).join(', ')} (set extraColumns to "drop" or "keep" in dataset "${dataset.name}", or add them as aliases)`);
   }
   if (problems.length) {
     return { ok: false, code: 'HEADER_MISMATCH', reason: `the header does not match dataset "${dataset.name}": ${problems.join('; ')}; header found: ${header.map(show).join(', ')}` };
@@ -84,7 +86,7 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
   }));
   const missingOptional = dataset.columns.filter((_c, i) => sourceOf[i] === -1);
   if (missingOptional.length) notes.push(`optional column${missingOptional.length > 1 ? 's' : ''} not in the file, written empty: ${missingOptional.map((c) => c.name).join(', ')}`);
-  if (unknown.length && dataset.extraColumns === 'drop') notes.push(`extra columns dropped (extraColumns "drop"): ${unknown.map((j) => show(header[j])).join(', ')}`);
+  if (unknown.length && dataset.extraColumns === 'drop') notes.push(`extra columns dropped (extraColumns "drop"): ${unknown.map((j) => showHeader(header, j)).join(', ')}`);
   if (unknown.length && dataset.extraColumns === 'keep') {
     const taken = dataset.columns.map((c) => c.name);
     const names = uniqueNames([...taken, ...unknown.map((j) => identifierFrom(header[j], j))]).slice(taken.length);

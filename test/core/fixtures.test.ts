@@ -241,3 +241,8 @@ describe('cleaning', () => {
     expect(rejectRows[0].reason.split('; ').map((s) => s.split(':')[0])).toEqual(['id', 'name', 'email', 'signup_date', 'status']);
   });
 });
+
+test('a trailing delimiter makes an unnamed column, named by its position in the quarantine reason', async () => {
+  const { report } = await runCore(Buffer.from('id,name,email,signup_date,status,\n1,A,a@example.com,2024-11-01,active,\n'), { dataset: 'signups' });
+  expect(report.fileError?.reason).toMatch(/unknown column an unnamed column \(column 6\)/);
+});
