@@ -116,6 +116,8 @@ export class Ingest extends Construct {
         minify: true,
         sourceMap: true,
         forceDockerBundling: false,
+        // Bundle the AWS SDK too: @aws-sdk/lib-storage is not promised by the runtime, and the tested versions ship.
+        externalModules: [],
         // The validated config is compiled into the bundle: the function cannot run with a config that did not pass synth.
         define: { 'process.env.PIPELINE_CONFIG_JSON': JSON.stringify(JSON.stringify(config)) },
       },
