@@ -24,3 +24,14 @@ export function csvLine(values: readonly string[]): string {
 export function escapeRawRecord(raw: string): string {
   return raw.replace(/[\\\r\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\r' ? '\\r' : '\\n'));
 }
+
+/** A value a spreadsheet would run as a formula (starting with = + - @ tab or CR) with a leading ' so it is shown as text. */
+export function neutraliseFormula(v: string): string {
+  return startsFormula(v) ? "'" + v : v;
+}
+
+/** True when a spreadsheet would run the value as a formula: it starts with = + - @ tab or CR. */
+export function startsFormula(v: string): boolean {
+  const c = v.charCodeAt(0);
+  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
+}

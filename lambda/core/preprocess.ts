@@ -9,7 +9,7 @@ import { detectDialect } from './dialect';
 import { readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
 import { HeaderPlan, planForDataset, planInferred } from './header';
 import { CellFailure, ColumnCleaner, compileColumn } from './validate';
-import { csvLine, escapeRawRecord, quoteCsv } from './csv-text';
+import { csvLine, escapeRawRecord, neutraliseFormula, quoteCsv } from './csv-text';
 import { DuplicateKeys } from './keyset';
 
 export interface PreprocessOptions {
@@ -186,7 +186,9 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   // Valid rows collect in an array joined once per batch: one flat string instead of a rope per row.
   const validRows: string[] = [csvLine(plan.columns.map((c) => c.spec.name))];
   let rejectsOut = csvLine(REJECT_COLUMNS.map((c) => c.name)) + '\n';
-  const sourceField = quoteCsv(source);
+  // The rejects file is an output too: a spreadsheet opening it must not run a raw record or a file name as a formula.
+  const neutralise = config.ingest.neutraliseFormulas ? neutraliseFormula : (v: string) => v;
+  const sourceField = quoteCsv(neutralise(source));
   let rowsIn = 0;
   let rowsValid = 0;
   let rowsRejected = 0;
@@ -203,7 +205,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     rowsIn++;
     rowsRejected++;
     rejectedByReason.set(code, (rejectedByReason.get(code) ?? 0) + 1);
-    rejectsOut += sourceField + ',' + line + ',' + code + ',' + quoteCsv(column) + ',' + quoteCsv(reason) + ',' + quoteCsv(escapeRawRecord(raw)) + '\n';
+    rejectsOut += sourceField + ',' + line + ',' + code + ',' + quoteCsv(column) + ',' + quoteCsv(reason) + ',' + quoteCsv(neutralise(escapeRawRecord(raw))) + '\n';
   };
   const wrongCount = (p: { line: number; raw: string; count: number }) =>
     reject(p.line, 'WRONG_FIELD_COUNT', '', `the record has ${p.count} field${p.count === 1 ? '' : 's'}, the header has ${expected}`, p.raw);

@@ -1,7 +1,7 @@
 // Compiles each configured column into one function that cleans a cell to its output CSV text or names the rule it breaks.
 import type { ColumnConfig, ColumnType } from '../../lib/config/schema';
 import { compileDateFormat, DateParser, DateParts, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
-import { quoteCsv, needsCsvQuotes } from './csv-text';
+import { quoteCsv, needsCsvQuotes, startsFormula } from './csv-text';
 
 /** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */
 export interface CellFailure {
@@ -168,10 +168,6 @@ export function normaliseBoolean(t: string): string | undefined {
   return BOOLEANS.get(t) ?? BOOLEANS.get(t.toLowerCase());
 }
 
-function startsFormula(v: string): boolean {
-  const c = v.charCodeAt(0);
-  return c === 61 || c === 43 || c === 45 || c === 64 || c === 9 || c === 13;
-}
 
 /** Compiles one column; the result is called once per cell, so all decisions that can be made here are. */
 export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCleaner {

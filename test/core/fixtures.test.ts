@@ -246,3 +246,8 @@ test('a trailing delimiter makes an unnamed column, named by its position in the
   const { report } = await runCore(Buffer.from('id,name,email,signup_date,status,\n1,A,a@example.com,2024-11-01,active,\n'), { dataset: 'signups' });
   expect(report.fileError?.reason).toMatch(/unknown column an unnamed column \(column 6\)/);
 });
+
+test('a rejected raw record that starts like a formula is neutralised in the rejects file too', async () => {
+  const { rejectRows } = await runCore(Buffer.from('id,name,email,signup_date,status\n=1+1,x,a@example.com,2024-11-01,active\n'), { dataset: 'signups' });
+  expect(rejectRows[0]).toMatchObject({ reason_code: 'INVALID_INTEGER', raw_record: "'=1+1,x,a@example.com,2024-11-01,active" });
+});
