@@ -107,7 +107,7 @@ export class Transform extends Construct {
           sid: 'ListProcessed',
           actions: ['s3:ListBucket'],
           resources: [processedBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [layout.processedPrefix, `${layout.processedPrefix}*`] } },
+          conditions: { StringLike: { 's3:prefix': [layout.processedPrefix.replace(/\/$/, ''), layout.processedPrefix, `${layout.processedPrefix}*`] } },
         }),
       );
       role.addToPrincipalPolicy(
@@ -122,7 +122,8 @@ export class Transform extends Construct {
           sid: 'ListFinal',
           actions: ['s3:ListBucket'],
           resources: [finalBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [layout.finalPrefix, `${layout.finalPrefix}*`] } },
+          // Hadoop file systems also list the folder's own name, without the trailing "/".
+          conditions: { StringLike: { 's3:prefix': [layout.finalPrefix.replace(/\/$/, ''), layout.finalPrefix, `${layout.finalPrefix}*`] } },
         }),
       );
       role.addToPrincipalPolicy(

@@ -70,7 +70,7 @@ describe('Transform', () => {
     expect(asArray(bySid('ReadProcessed').Resource).map(flat)).toEqual([`<${processed}.Arn>/processed/${name}/*`]);
     expect(asArray(bySid('WriteFinal').Resource).map(flat)).toEqual([`<${final}.Arn>/final_output/${name}/*`, `<${final}.Arn>/final_output/${name}_$folder$`]);
     expect(asArray(bySid('WriteFinal').Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-    expect(bySid('ListFinal').Condition).toEqual({ StringLike: { 's3:prefix': [`final_output/${name}/`, `final_output/${name}/*`] } });
+    expect(bySid('ListFinal').Condition).toEqual({ StringLike: { 's3:prefix': [`final_output/${name}`, `final_output/${name}/`, `final_output/${name}/*`] } });
     const catalog = bySid('CatalogOfThisDataset');
     expect(asArray(catalog.Action).sort()).toEqual([...JOB_CATALOG_ACTIONS].sort());
     const tables = asArray(catalog.Resource).map(flat).filter((r) => r.includes(':table/')).map((r) => r.split(':table/')[1]);
