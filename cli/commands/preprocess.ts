@@ -1,12 +1,12 @@
 // `csv-pipeline preprocess`: runs the Lambda's preprocessing core on a local file (a thin shell: arguments and files only).
 import * as fs from 'fs';
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/config/load';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { IngestSchema } from '../../lib/config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
+import { parseCommandArgs } from '../args';
 
 const USAGE = `usage: csv-pipeline preprocess INPUT [--config FILE] [--dataset NAME] [--out FILE] [--rejects FILE] [--report FILE] [--json]
 
@@ -20,30 +20,19 @@ Cleans and validates one CSV file exactly as the Lambda does.
 Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string' },
-        dataset: { type: 'string' },
-        out: { type: 'string' },
-        rejects: { type: 'string' },
-        report: { type: 'string' },
-        json: { type: 'boolean', default: false },
-        help: { type: 'boolean', short: 'h', default: false },
-      },
-    });
-  } catch (err) {
-    console.error(`csv-pipeline preprocess: ${(err as Error).message}\n\n${USAGE}`);
-    return 1;
-  }
-  const { values, positionals } = args;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
+  const parsed = parseCommandArgs({ name: 'preprocess', usage: USAGE, usageErrorStatus: 1 }, argv, {
+    allowPositionals: true,
+    options: {
+      config: { type: 'string' },
+      dataset: { type: 'string' },
+      out: { type: 'string' },
+      rejects: { type: 'string' },
+      report: { type: 'string' },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
+  const { values, positionals } = parsed;
   if (positionals.length !== 1) {
     console.error(`csv-pipeline preprocess: expected one INPUT file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}\n\n${USAGE}`);
     return 1;

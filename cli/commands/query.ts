@@ -1,10 +1,10 @@
 // `csv-pipeline query "SQL"`: SQL over the local final tables (the local Athena); adapts argv and output, the work is in local/tables.
-import { parseArgs } from 'util';
 import { datasetLayout } from '../../lib/config/layout';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { openLocalTables } from '../../local/tables';
+import { parseCommandArgs } from '../args';
 
 export const QUERY_USAGE = `usage: csv-pipeline query "SQL" [--workdir DIR] [--config FILE] [--json | --csv]
 
@@ -19,28 +19,17 @@ options:
   --csv           print the rows as CSV with a header`;
 
 export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        workdir: { type: 'string', short: 'w' },
-        config: { type: 'string', short: 'c' },
-        json: { type: 'boolean' },
-        csv: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    console.error(`csv-pipeline query: ${(err as Error).message}\n\n${QUERY_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs({ name: 'query', usage: QUERY_USAGE, write }, argv, {
+    allowPositionals: true,
+    options: {
+      workdir: { type: 'string', short: 'w' },
+      config: { type: 'string', short: 'c' },
+      json: { type: 'boolean' },
+      csv: { type: 'boolean' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    write(`${QUERY_USAGE}\n`);
-    return 0;
-  }
   if (positionals.length !== 1 || !positionals[0].trim()) {
     console.error(`csv-pipeline query: give exactly one SQL statement in quotes (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})\n\n${QUERY_USAGE}`);
     return 2;

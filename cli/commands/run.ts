@@ -1,10 +1,10 @@
 // `csv-pipeline run`: the whole pipeline on this machine, raw files to dashboard; adapts argv and output, the work is in local/pipeline.
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { runLocalPipeline, type LocalRunResult, type QueryRunResult, type TransformEngine } from '../../local/pipeline';
 import { ConsoleProgress, formatDuration } from '../../local/progress';
 import { DEFAULT_WORKDIR } from '../../local/store';
+import { parseCommandArgs } from '../args';
 
 export const RUN_USAGE = `usage: csv-pipeline run [FILES...] [--config FILE] [--workdir DIR] [--engine duckdb|spark] [--dataset NAME]
 
@@ -47,29 +47,18 @@ export function printDashboardLocation(result: Pick<LocalRunResult, 'dashboardFi
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      options: {
-        config: { type: 'string', short: 'c' },
-        workdir: { type: 'string', short: 'w' },
-        engine: { type: 'string' },
-        dataset: { type: 'string' },
-        quiet: { type: 'boolean', short: 'q' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    console.error(`csv-pipeline run: ${(err as Error).message}\n\n${RUN_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs({ name: 'run', usage: RUN_USAGE }, argv, {
+    allowPositionals: true,
+    options: {
+      config: { type: 'string', short: 'c' },
+      workdir: { type: 'string', short: 'w' },
+      engine: { type: 'string' },
+      dataset: { type: 'string' },
+      quiet: { type: 'boolean', short: 'q' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (values.help) {
-    console.log(RUN_USAGE);
-    return 0;
-  }
   const engine = (values.engine ?? 'duckdb') as TransformEngine;
   if (engine !== 'duckdb' && engine !== 'spark') {
     console.error(`csv-pipeline run: --engine must be "duckdb" or "spark" (got "${values.engine}")`);

@@ -2,10 +2,10 @@
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { DASHBOARD_KEY, generateDashboard } from '../../local/dashboard/generate';
 import { DEFAULT_WORKDIR, LocalObjectStore } from '../../local/store';
+import { parseCommandArgs } from '../args';
 
 const USAGE = `usage: csv-pipeline serve [--workdir DIR] [--port N] [--config FILE] [--regenerate]
 
@@ -50,27 +50,16 @@ export function serveFolder(root: string, port: number): Promise<http.Server> {
 }
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        workdir: { type: 'string', short: 'w' },
-        port: { type: 'string', short: 'p' },
-        config: { type: 'string', short: 'c' },
-        regenerate: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    console.error(`csv-pipeline serve: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs({ name: 'serve', usage: USAGE }, argv, {
+    options: {
+      workdir: { type: 'string', short: 'w' },
+      port: { type: 'string', short: 'p' },
+      config: { type: 'string', short: 'c' },
+      regenerate: { type: 'boolean' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const port = Number(values.port ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     console.error(`csv-pipeline serve: --port must be a whole number from 0 to 65535 (got "${values.port}")`);

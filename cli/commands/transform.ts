@@ -1,10 +1,10 @@
 // `csv-pipeline transform`: the Glue transform on local folders with DuckDB or local Spark; adapts argv and output only.
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/config/load';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
 import { transformWithSpark } from '../../local/spark-transform';
+import { parseCommandArgs } from '../args';
 
 export const TRANSFORM_USAGE = `usage: csv-pipeline transform --input DIR --output DIR [--engine duckdb|spark] [--config FILE] [--dataset NAME]
 
@@ -36,29 +36,18 @@ export function describeResult(dataset: string, result: TransformRunResult): str
 }
 
 export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        input: { type: 'string', short: 'i' },
-        output: { type: 'string', short: 'o' },
-        engine: { type: 'string', short: 'e' },
-        config: { type: 'string', short: 'c' },
-        dataset: { type: 'string', short: 'd' },
-        'ingested-at': { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    console.error(`csv-pipeline transform: ${(err as Error).message}\n\n${TRANSFORM_USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs({ name: 'transform', usage: TRANSFORM_USAGE, write }, argv, {
+    options: {
+      input: { type: 'string', short: 'i' },
+      output: { type: 'string', short: 'o' },
+      engine: { type: 'string', short: 'e' },
+      config: { type: 'string', short: 'c' },
+      dataset: { type: 'string', short: 'd' },
+      'ingested-at': { type: 'string' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help) {
-    write(`${TRANSFORM_USAGE}\n`);
-    return 0;
-  }
   if (!values.input || !values.output) {
     console.error(`csv-pipeline transform: --input and --output are required\n\n${TRANSFORM_USAGE}`);
     return 2;

@@ -1,12 +1,12 @@
 // `csv-pipeline watch`: processes files dropped into <workdir>/raw/ and refreshes the final tables and the dashboard until Ctrl-C.
 import * as path from 'path';
-import { parseArgs } from 'util';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import type { TransformEngine } from '../../local/pipeline';
 import { ConsoleProgress } from '../../local/progress';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { watchRawFolder } from '../../local/watch';
 import { printDashboardLocation, printQueries } from './run';
+import { parseCommandArgs } from '../args';
 
 const USAGE = `usage: csv-pipeline watch [--config FILE] [--workdir DIR] [--engine duckdb|spark]
 
@@ -15,26 +15,15 @@ crawl, transform, queries, dashboard. Put files under raw/<dataset>/ (e.g. raw/s
 under raw/ are read in inferred mode. Stop with Ctrl-C.`;
 
 export async function run(argv: string[]): Promise<number> {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        config: { type: 'string', short: 'c' },
-        workdir: { type: 'string', short: 'w' },
-        engine: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    console.error(`csv-pipeline watch: ${(err as Error).message}\n\n${USAGE}`);
-    return 2;
-  }
+  const parsed = parseCommandArgs({ name: 'watch', usage: USAGE }, argv, {
+    options: {
+      config: { type: 'string', short: 'c' },
+      workdir: { type: 'string', short: 'w' },
+      engine: { type: 'string' },
+    },
+  });
+  if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  if (values.help) {
-    console.log(USAGE);
-    return 0;
-  }
   const engine = (values.engine ?? 'duckdb') as TransformEngine;
   if (engine !== 'duckdb' && engine !== 'spark') {
     console.error(`csv-pipeline watch: --engine must be "duckdb" or "spark" (got "${values.engine}")`);

@@ -1,0 +1,39 @@
+// Parses a subcommand's arguments the same way for every command: --help prints the usage, a bad option says why and shows it.
+import { parseArgs } from 'util';
+import type { ParseArgsConfig } from 'util';
+
+export interface CommandInfo {
+  /** The subcommand, as typed after `csv-pipeline`. */
+  readonly name: string;
+  readonly usage: string;
+  /** Exit status of a usage error. @default 2 */
+  readonly usageErrorStatus?: number;
+  /** Where --help goes. @default standard output */
+  readonly write?: (text: string) => void;
+}
+
+type Parsed<T extends ParseArgsConfig> = ReturnType<typeof parseArgs<T>>;
+
+/**
+ * Parses `argv` with `config` plus a `--help`/`-h` flag. Returns the parsed arguments, or the exit status
+ * when the command should stop here (0 after --help, `usageErrorStatus` after a usage error).
+ */
+export function parseCommandArgs<const T extends Omit<ParseArgsConfig, 'args'>>(command: CommandInfo, argv: string[], config: T): Parsed<T> | number {
+  let parsed: Parsed<T>;
+  try {
+    parsed = parseArgs({ ...config, args: argv, options: { ...config.options, help: { type: 'boolean', short: 'h' } } } as T);
+  } catch (err) {
+    return usageError(command, (err as Error).message);
+  }
+  if ((parsed.values as Record<string, unknown>).help) {
+    (command.write ?? ((text: string) => process.stdout.write(text)))(`${command.usage}\n`);
+    return 0;
+  }
+  return parsed;
+}
+
+/** Prints a usage error (what was wrong, then the usage) and returns the command's usage-error status. */
+export function usageError(command: CommandInfo, message: string): number {
+  console.error(`csv-pipeline ${command.name}: ${message}\n\n${command.usage}`);
+  return command.usageErrorStatus ?? 2;
+}
