@@ -45,8 +45,18 @@ function tokenize(format: string): Token[] {
 
 /** Compiles a format such as "DD.MM.YYYY HH:mm"; MM, DD and HH accept one or two digits, SSS one to nine (kept to ms). */
 export function compileDateFormat(format: string): DateParser {
+  const parse = compileDateRangeParser(format);
+  return (value, into) => parse(value, 0, value.length, into);
+}
+
+/** Parses value[start..end) in one format (no substring needed); false when it does not match or is not a real date. */
+export type DateRangeParser = (value: string, start: number, end: number, into: DateParts) => boolean;
+
+/** compileDateFormat for a range of a larger string. */
+export function compileDateRangeParser(format: string): DateRangeParser {
   const tokens = tokenize(format);
-  return (value, into) => {
+  return (value, start, len, into) => {
+    // `len` is the end of the range: nothing at or after it is read.
     into.year = 0;
     into.month = 1;
     into.day = 1;
@@ -54,12 +64,11 @@ export function compileDateFormat(format: string): DateParser {
     into.minute = 0;
     into.second = 0;
     into.ms = 0;
-    let i = 0;
-    const len = value.length;
+    let i = start;
     for (let t = 0; t < tokens.length; t++) {
       const tok = tokens[t];
       if (tok.kind === 'lit') {
-        if (value.charCodeAt(i) !== tok.code) return false;
+        if (i >= len || value.charCodeAt(i) !== tok.code) return false;
         i++;
         continue;
       }

@@ -17,24 +17,36 @@ export class DuplicateKeys {
 
   /** Adds an integer key; returns false when it was already present. */
   addInteger(n: number, text: string): boolean {
-    if (this.pages === undefined || !Number.isSafeInteger(n)) return this.addText(text);
+    const paged = this.addPagedInteger(n);
+    if (paged !== -1) return paged === 1;
+    if (this.pages !== undefined && Number.isSafeInteger(n)) this.movePagesToHashes();
+    return this.addText(text);
+  }
+
+  /**
+   * Adds an integer key to the pages when it can without the key's text: 1 added, 0 already present, -1 not done
+   * (not a safe integer, or the keys are hashed or about to be: call addInteger with the text).
+   */
+  addPagedInteger(n: number): -1 | 0 | 1 {
+    if (this.pages === undefined || !Number.isSafeInteger(n)) return -1;
     const page = Math.floor(n / PAGE_SIZE);
-    let bits = this.pages.get(page);
+    let bits = page === this.lastPage ? this.lastBits : this.pages.get(page);
     if (bits === undefined) {
-      if (this.pages.size >= MAX_PAGES) {
-        this.movePagesToHashes();
-        return this.addText(text);
-      }
+      if (this.pages.size >= MAX_PAGES) return -1;
       bits = new Uint32Array(PAGE_SIZE >>> 5);
       this.pages.set(page, bits);
     }
+    this.lastPage = page;
+    this.lastBits = bits;
     const offset = n - page * PAGE_SIZE;
     const word = offset >>> 5;
     const mask = 1 << (offset & 31);
-    if (bits[word] & mask) return false;
+    if (bits[word] & mask) return 0;
     bits[word] |= mask;
-    return true;
+    return 1;
   }
+  private lastPage = NaN;
+  private lastBits: Uint32Array | undefined;
 
   /** Adds any key (several columns joined by the caller); returns false when it was already present. */
   addText(key: string): boolean {
@@ -45,6 +57,7 @@ export class DuplicateKeys {
   private movePagesToHashes(): void {
     const pages = this.pages!;
     this.pages = undefined;
+    this.lastBits = undefined;
     for (const [page, bits] of pages) {
       for (let w = 0; w < bits.length; w++) {
         let word = bits[w];

@@ -6,11 +6,12 @@ import { REJECT_COLUMNS } from '../../lib/config/layout';
 import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
 import { createDecoder, detectEncoding } from './encoding';
 import { detectDialect } from './dialect';
-import { readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
+import { MAX_RECORD_CHARS, readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
 import { HeaderPlan, planForDataset, planInferred } from './header';
 import { CellFailure, ColumnCleaner, compileColumn } from './validate';
 import { csvLine, escapeRawRecord, neutraliseFormula, quoteCsv } from './csv-text';
 import { DuplicateKeys } from './keyset';
+import { ByteOut } from './byte-out';
 
 export interface PreprocessOptions {
   readonly config: PipelineConfig;
@@ -39,8 +40,8 @@ export const INFER_ROWS = 1000;
 export const MAX_FOOTER_RECORDS = 5;
 /** Output is written to the sinks in batches of about this many characters. */
 const BATCH_CHARS = 256 * 1024;
-/** Valid rows are written to their sink in batches of about this many rows. */
-const BATCH_ROWS = 2048;
+/** Valid rows are written to their sink in batches of about this many bytes. */
+const VALID_BATCH_BYTES = 128 * 1024;
 
 class Quarantine {
   constructor(
@@ -183,8 +184,14 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   const keys = new DuplicateKeys();
 
   // 3. Stream every record through the cleaners.
-  // Valid rows collect in an array joined once per batch: one flat string instead of a rope per row.
-  const validRows: string[] = [csvLine(plan.columns.map((c) => c.spec.name))];
+  // Valid rows are written as UTF-8 straight into a batch buffer: a plain record's cells are checked and copied
+  // from the decoded text by each column's `write` (no strings); other records, and rows that fail, take the
+  // general way through `clean` (strings), which also gives the reasons. Both write the same bytes.
+  const out = new ByteOut(VALID_BATCH_BYTES + 64 * 1024);
+  out.writeString(csvLine(plan.columns.map((c) => c.spec.name)) + '\n');
+  const cellStart = new Int32Array(columnCount);
+  const cellEnd = new Int32Array(columnCount);
+  const keyText = (k: number): string => (out.buf as unknown as Utf8Slicer).utf8Slice(cellStart[k], cellEnd[k]);
   let rejectsOut = csvLine(REJECT_COLUMNS.map((c) => c.name)) + '\n';
   // The rejects file is an output too: a spreadsheet opening it must not run a raw record or a file name as a formula.
   const neutralise = config.ingest.neutraliseFormulas ? neutraliseFormula : (v: string) => v;
@@ -217,7 +224,62 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     pending.length = 0;
   };
 
+  /** The fast way for a plain record with the header's field count: true when written as a valid row. */
+  const writeRow = (): boolean => {
+    if (pending.length) flushPending();
+    if (blankRun) {
+      bodyBlankLines += blankRun;
+      blankRun = 0;
+    }
+    const text = reader.source;
+    const starts = reader.starts;
+    const ends = reader.ends;
+    const rowStart = out.pos;
+    const neutralisedBefore = stats.neutralised;
+    for (let c = 0; c < columnCount; c++) {
+      const idx = sourceIndex[c];
+      const s = idx >= 0 ? starts[idx] : 0;
+      const e = idx >= 0 ? ends[idx] : 0;
+      out.ensure(3 * (e - s) + 16);
+      if (c) out.buf[out.pos++] = 44;
+      cellStart[c] = out.pos;
+      if (!writers[c](idx >= 0 ? text : '', s, e, out)) {
+        out.pos = rowStart;
+        stats.neutralised = neutralisedBefore;
+        return false;
+      }
+      cellEnd[c] = out.pos;
+    }
+    if (keyIndexes.length) {
+      let fresh: boolean;
+      if (integerKey) {
+        const added = keys.addPagedInteger(digitsValue(out.buf, cellStart[keyIndexes[0]], cellEnd[keyIndexes[0]]));
+        if (added === -1) {
+          const k = keyText(keyIndexes[0]);
+          fresh = keys.addInteger(+k, k);
+        } else fresh = added === 1;
+      } else {
+        fresh = keys.addText(keyIndexes.length === 1 ? keyText(keyIndexes[0]) : keyIndexes.map(keyText).join('\u0001'));
+      }
+      if (!fresh) {
+        // The general way finds the duplicate again and writes the reject with the key's values.
+        out.pos = rowStart;
+        stats.neutralised = neutralisedBefore;
+        return false;
+      }
+    }
+    out.ensure(1);
+    out.buf[out.pos++] = 10;
+    rowsIn++;
+    rowsValid++;
+    return true;
+  };
+
   const onRecord = () => {
+    if (!reader.sliced) {
+      if (reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeRow()) return;
+      reader.materialize();
+    }
     const line = reader.line;
     if (line <= headerLine) return;
     const count = reader.count;
@@ -294,15 +356,16 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     }
     rowsIn++;
     rowsValid++;
-    validRows.push(cleaned.join(','));
+    out.writeString(cleaned.join(','));
+    out.ensure(1);
+    out.buf[out.pos++] = 10;
   };
-  const reader: RecordReader = new RecordReader(dialect, onRecord);
+  const writers = cleaners.map((c) => c.write);
+  const reader: RecordReader = new RecordReader(dialect, onRecord, MAX_RECORD_CHARS, true);
 
   const flush = async (force: boolean) => {
-    if (validRows.length >= BATCH_ROWS || (force && validRows.length)) {
-      const text = validRows.join('\n') + '\n';
-      validRows.length = 0;
-      if (!sinks.valid.write(text)) await drained(sinks.valid);
+    if (out.pos >= VALID_BATCH_BYTES || (force && out.pos)) {
+      if (!sinks.valid.write(out.take())) await drained(sinks.valid);
     }
     if (rejectsOut.length >= BATCH_CHARS || (force && rejectsOut.length)) {
       const text = rejectsOut;
@@ -318,6 +381,10 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     reader.push(text);
   };
 
+  // Single-byte and UTF-8 text can be cut after a line-end byte without splitting a character.
+  const alignLines = encoding.choice.encoding === 'utf-8' || encoding.choice.encoding === 'utf-8-bom' || encoding.choice.encoding === 'windows-1252';
+  const lineByte = dialect.lineEnding === 'CR' ? 13 : 10;
+  let carry: Uint8Array = EMPTY;
   try {
     push(sampleText, sample);
     await flush(false);
@@ -336,10 +403,25 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       const chunk = next.value;
       for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {
         const slice = chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(offset, offset + SLICE_BYTES);
-        push(decoder.decode(slice, { stream: true }), slice);
+        // Each piece decoded ends at a line end where it can (the bytes after it wait for the next slice), so the
+        // tokenizer rarely joins a leftover to new text and works on flat strings.
+        const bytes = carry.length ? Buffer.concat([carry, slice]) : slice;
+        let cut = bytes.length;
+        if (alignLines && bytes.length < 2 * SLICE_BYTES) {
+          cut = bytes.lastIndexOf(lineByte) + 1;
+          if (cut === 0 && bytes.length < SLICE_BYTES) {
+            carry = Buffer.from(bytes);
+            continue;
+          }
+          if (cut === 0) cut = bytes.length;
+        }
+        const piece = cut === bytes.length ? bytes : bytes.subarray(0, cut);
+        push(decoder.decode(piece, { stream: true }), piece);
+        carry = cut === bytes.length ? EMPTY : Buffer.from(bytes.subarray(cut));
         await flush(false);
       }
     }
+    if (carry.length) push(decoder.decode(carry, { stream: true }), carry);
     const tail = decoder.decode();
     if (tail) push(tail, new Uint8Array(0));
     reader.end();
@@ -378,6 +460,24 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   };
 }
 
+/** The value of bytes[start..end) when they are 1 to 15 ASCII digits, else NaN (which addPagedInteger declines). */
+function digitsValue(bytes: Uint8Array, start: number, end: number): number {
+  if (end <= start || end - start > 15) return NaN;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const d = bytes[i] - 48;
+    if (d < 0 || d > 9) return NaN;
+    n = n * 10 + d;
+  }
+  return n;
+}
+
+/** Buffer's undocumented but stable UTF-8 slice (Buffer#toString without the argument checks). */
+interface Utf8Slicer {
+  utf8Slice(start: number, end: number): string;
+}
+
+const EMPTY = new Uint8Array(0);
 const UTF8_REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
 
 /** True when every U+FFFD in a decoded UTF-8 chunk was written as such in the file (not a decoding error). */

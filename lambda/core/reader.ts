@@ -48,6 +48,14 @@ export class RecordReader {
   problem: RecordProblem = RecordProblem.None;
   /** True when the record had no quote and no stray CR/LF: then no field holds a quote or line break. */
   plain = true;
+  /**
+   * With `offsetsOnly`, a plain record's fields are not sliced: field i is `source[starts[i]..ends[i])` and
+   * `fields` is filled only by `materialize()`. `sliced` says whether `fields` holds the current record.
+   */
+  readonly starts: number[] = [];
+  readonly ends: number[] = [];
+  source = '';
+  sliced = true;
   private text = '';
   private start = 0;
   private stop = 0;
@@ -65,6 +73,7 @@ export class RecordReader {
     dialect: Dialect,
     private readonly onRecord: () => void,
     private readonly maxRecordChars = MAX_RECORD_CHARS,
+    private readonly offsetsOnly = false,
   ) {
     this.delim = dialect.delimiter;
     this.delimCode = dialect.delimiter.charCodeAt(0);
@@ -78,6 +87,14 @@ export class RecordReader {
   /** The current record's original text, without its line terminator. */
   raw(): string {
     return this.text.slice(this.start, this.stop);
+  }
+
+  /** Fills `fields[0..count)` for the current record when only its offsets were recorded. */
+  materialize(): void {
+    if (this.sliced) return;
+    const src = this.source;
+    for (let i = 0; i < this.count; i++) this.fields[i] = src.slice(this.starts[i], this.ends[i]);
+    this.sliced = true;
   }
 
   /** Feeds the next piece of text; complete records are delivered before it returns. */
@@ -130,7 +147,25 @@ export class RecordReader {
         // Fast path: a line without quotes (or stray CR/LF) is one record; split it at the delimiters.
         let n = 0;
         let s = pos;
-        for (;;) {
+        if (this.offsetsOnly) {
+          const starts = this.starts;
+          const ends = this.ends;
+          for (;;) {
+            if (nextDelim < s) {
+              nextDelim = text.indexOf(delim, s);
+              if (nextDelim === -1) nextDelim = len;
+            }
+            starts[n] = s;
+            if (nextDelim >= end) {
+              ends[n++] = end;
+              break;
+            }
+            ends[n++] = nextDelim;
+            s = nextDelim + 1;
+          }
+          this.source = text;
+          this.sliced = false;
+        } else for (;;) {
           if (nextDelim < s) {
             nextDelim = text.indexOf(delim, s);
             if (nextDelim === -1) nextDelim = len;
@@ -276,6 +311,7 @@ export class RecordReader {
     this.lines = lines;
     this.problem = problem;
     this.plain = false;
+    this.sliced = true;
     this.nextLine += lines;
     this.onRecord();
     return next;

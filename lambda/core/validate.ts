@@ -1,7 +1,8 @@
 // Compiles each configured column into one function that cleans a cell to its output CSV text or names the rule it breaks.
 import type { ColumnConfig, ColumnType } from '../../lib/config/schema';
-import { compileDateFormat, DateParser, DateParts, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
+import { compileDateFormat, compileDateRangeParser, DateParser, DateParts, DateRangeParser, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
 import { quoteCsv, needsCsvQuotes, startsFormula } from './csv-text';
+import { ByteOut, writeUtf8 } from './byte-out';
 
 /** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */
 export interface CellFailure {
@@ -15,6 +16,13 @@ export interface ColumnCleaner {
   readonly type: ColumnType;
   /** `plain`: the record had no quote and no line break in a field (see RecordReader.plain), so quoting checks can be skipped. */
   readonly clean: (raw: string, failure: CellFailure, plain: boolean) => string | undefined;
+  /**
+   * The same cleaning for the cell text[start..end) of a plain record, written as UTF-8 straight into `out`
+   * (the caller made room for 3 bytes per character of the record): true when written, false when the cell
+   * fails (the caller then runs `clean` on the whole row for the reasons). Common values are checked and
+   * copied without creating strings; anything else goes through `clean`.
+   */
+  readonly write: (text: string, start: number, end: number, out: ByteOut) => boolean;
 }
 
 export interface CleanOptions {
@@ -209,7 +217,177 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
     if (!mayNeedQuotes || (plain && (commaDelimited || v.indexOf(',') === -1))) return v;
     return quoteCsv(v);
   };
-  return { name, type: col.type, clean };
+  const scratch: CellFailure = { code: '', reason: '' };
+  const viaClean = (text: string, start: number, end: number, out: ByteOut): boolean => {
+    const v = clean(text.slice(start, end), scratch, true);
+    if (v === undefined) return false;
+    out.writeString(v);
+    return true;
+  };
+  const fast = values === undefined && pattern === undefined ? fastWriter(col, options, neutralise, viaClean) : undefined;
+  const write =
+    fast === undefined
+      ? viaClean
+      : (text: string, start: number, end: number, out: ByteOut): boolean => {
+          if (start === end) return !required;
+          const c0 = text.charCodeAt(start);
+          const cl = text.charCodeAt(end - 1);
+          // Cells to trim, and cells a spreadsheet would run as a formula, take the general way.
+          if (!(c0 > 32 && c0 < 127 && cl > 32 && cl < 127) || (neutralise && (c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64))) return viaClean(text, start, end, out);
+          if (maxLength !== undefined && end - start > maxLength) return false;
+          return fast(text, start, end, out);
+        };
+  return { name, type: col.type, clean, write };
+}
+
+type CellWriter = (text: string, start: number, end: number, out: ByteOut) => boolean;
+
+/**
+ * The byte writer of a column type for a trimmed, non-empty cell that is not a formula (see compileColumn's
+ * `write`): it writes exactly what `clean` would return, or hands the cell to `viaClean`; undefined when the
+ * type has no fast writer.
+ */
+function fastWriter(col: ColumnSpec, options: CleanOptions, neutralise: boolean, viaClean: CellWriter): CellWriter | undefined {
+  const commaDelimited = options.delimiter === ',';
+  switch (col.type) {
+    case 'string':
+      // In a plain comma-delimited record no cell holds a comma, quote or line break: nothing to quote.
+      if (!commaDelimited) return undefined;
+      return (text, start, end, out) => {
+        out.pos = writeUtf8(text, start, end, out.buf, out.pos);
+        return true;
+      };
+    case 'integer':
+      return (text, start, end, out) => {
+        const len = end - start;
+        // The common spelling (digits, no sign, no leading zero, < 19 digits) is written as it is.
+        if (len >= 19 || (text.charCodeAt(start) === 48 && len > 1)) return viaClean(text, start, end, out);
+        const buf = out.buf;
+        let pos = out.pos;
+        for (let i = start; i < end; i++) {
+          const c = text.charCodeAt(i);
+          if (c < 48 || c > 57) return viaClean(text, start, end, out);
+          buf[pos++] = c;
+        }
+        out.pos = pos;
+        return true;
+      };
+    case 'email':
+      return (text, start, end, out) => {
+        if (!emailInto(text, start, end, out.buf, out.pos)) return viaClean(text, start, end, out);
+        out.pos += end - start;
+        return true;
+      };
+    case 'enum': {
+      const values = col.values ?? [];
+      // Values that would be written differently from their spelling (neutralised, quoted), or checked for a length, take the general way.
+      if (col.maxLength !== undefined || values.some((v) => needsCsvQuotes(v) || (neutralise && startsFormula(v)))) return undefined;
+      const exact = values.map((v) => Buffer.from(v));
+      const lower = new Map(values.map((v) => [v.toLowerCase(), v]));
+      const lowerKeys = [...lower.keys()];
+      const lowerValues = lowerKeys.map((k) => Buffer.from(lower.get(k)!));
+      return (text, start, end, out) => {
+        const len = end - start;
+        for (let k = 0; k < values.length; k++) {
+          if (values[k].length === len && sameText(text, start, values[k], false)) return writeBytes(exact[k], out);
+        }
+        for (let k = 0; k < lowerKeys.length; k++) {
+          if (lowerKeys[k].length === len && sameText(text, start, lowerKeys[k], true)) return writeBytes(lowerValues[k], out);
+        }
+        return viaClean(text, start, end, out);
+      };
+    }
+    case 'date': {
+      const formats = col.formats ?? DEFAULT_DATE_FORMATS;
+      const parsers: DateRangeParser[] = formats.map(compileDateRangeParser);
+      const isoLength = formats.map((f) => (f === 'YYYY-MM-DD' ? f.length : -1));
+      const parts: DateParts = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
+      return (text, start, end, out) => {
+        for (let i = 0; i < parsers.length; i++) {
+          if (!parsers[i](text, start, end, parts)) continue;
+          // As clean: a value in the output's layout is written as it is, any other as isoDate(parts).
+          if (end - start === isoLength[i]) {
+            out.pos = writeUtf8(text, start, end, out.buf, out.pos);
+            return true;
+          }
+          const buf = out.buf;
+          let pos = out.pos;
+          const y = parts.year;
+          if (y >= 1000) buf[pos++] = 48 + ((y / 1000) | 0);
+          if (y >= 100) buf[pos++] = 48 + (((y / 100) | 0) % 10);
+          if (y >= 10) buf[pos++] = 48 + (((y / 10) | 0) % 10);
+          buf[pos++] = 48 + (y % 10);
+          buf[pos++] = 45;
+          buf[pos++] = 48 + ((parts.month / 10) | 0);
+          buf[pos++] = 48 + (parts.month % 10);
+          buf[pos++] = 45;
+          buf[pos++] = 48 + ((parts.day / 10) | 0);
+          buf[pos++] = 48 + (parts.day % 10);
+          out.pos = pos;
+          return true;
+        }
+        return false;
+      };
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** True when text[start..start+expected.length) is `expected` (ASCII-lower-cased first when `lowerAscii`; other characters compared as they are). */
+function sameText(text: string, start: number, expected: string, lowerAscii: boolean): boolean {
+  for (let i = 0; i < expected.length; i++) {
+    let c = text.charCodeAt(start + i);
+    if (lowerAscii && c >= 65 && c <= 90) c += 32;
+    else if (lowerAscii && c > 127) return false;
+    if (c !== expected.charCodeAt(i)) return false;
+  }
+  return true;
+}
+
+function writeBytes(bytes: Buffer, out: ByteOut): boolean {
+  out.ensure(bytes.length);
+  bytes.copy(out.buf, out.pos);
+  out.pos += bytes.length;
+  return true;
+}
+
+/** emailCheck on text[start..end), writing the address in lower case at buf[pos..]; false when it is not an address. */
+function emailInto(text: string, start: number, end: number, buf: Uint8Array, pos: number): boolean {
+  const len = end - start;
+  if (len < 3 || len > 254) return false;
+  const at = text.indexOf('@', start);
+  if (at <= start || at - start > 64 || at >= end) return false;
+  let prev = 46;
+  for (let i = start; i < at; i++) {
+    const c = text.charCodeAt(i);
+    if (c > 127 || LOCAL_CHARS[c] === 0) return false;
+    if (c === 46 && prev === 46) return false;
+    buf[pos++] = c >= 65 && c <= 90 ? c + 32 : c;
+    prev = c;
+  }
+  if (prev === 46) return false;
+  buf[pos++] = 64;
+  let labels = 1;
+  let labelLength = 0;
+  prev = 0;
+  for (let i = at + 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 46) {
+      if (labelLength === 0 || prev === 45) return false;
+      labels++;
+      labelLength = 0;
+      buf[pos++] = c;
+    } else if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0)) {
+      if (++labelLength > 63) return false;
+      buf[pos++] = c;
+    } else if (c >= 65 && c <= 90) {
+      if (++labelLength > 63) return false;
+      buf[pos++] = c + 32;
+    } else return false;
+    prev = c;
+  }
+  return !(labelLength === 0 || prev === 45 || labels < 2);
 }
 
 /** Entries kept by the per-column caches of recent date spellings and enum spellings. */
