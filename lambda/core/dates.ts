@@ -55,40 +55,73 @@ export type DateRangeParser = (value: string, start: number, end: number, into: 
 /** compileDateFormat for a range of a larger string. */
 export function compileDateRangeParser(format: string): DateRangeParser {
   const tokens = tokenize(format);
+  // Tokens as parallel arrays (0 literal, 1..7 the DateParts field) so the loop does no property lookups by name.
+  const count = tokens.length;
+  const kind = new Int8Array(count);
+  const code = new Int32Array(count);
+  const min = new Int8Array(count);
+  const max = new Int8Array(count);
+  for (let t = 0; t < count; t++) {
+    const tok = tokens[t];
+    if (tok.kind === 'lit') code[t] = tok.code;
+    else {
+      kind[t] = FIELDS.indexOf(tok.field) + 1;
+      min[t] = tok.min;
+      max[t] = tok.max;
+    }
+  }
+  // `len` is the end of the range: nothing at or after it is read.
   return (value, start, len, into) => {
-    // `len` is the end of the range: nothing at or after it is read.
-    into.year = 0;
-    into.month = 1;
-    into.day = 1;
-    into.hour = 0;
-    into.minute = 0;
-    into.second = 0;
-    into.ms = 0;
+    let year = 0;
+    let month = 1;
+    let day = 1;
+    let hour = 0;
+    let minute = 0;
+    let second = 0;
+    let ms = 0;
     let i = start;
-    for (let t = 0; t < tokens.length; t++) {
-      const tok = tokens[t];
-      if (tok.kind === 'lit') {
-        if (i >= len || value.charCodeAt(i) !== tok.code) return false;
+    for (let t = 0; t < count; t++) {
+      const k = kind[t];
+      if (k === 0) {
+        if (i >= len || value.charCodeAt(i) !== code[t]) return false;
         i++;
         continue;
       }
       let n = 0;
       let digits = 0;
-      while (i < len && digits < tok.max) {
+      const most = max[t];
+      while (i < len && digits < most) {
         const c = value.charCodeAt(i) - 48;
         if (c < 0 || c > 9) break;
-        if (tok.field !== 'ms' || digits < 3) n = n * 10 + c;
+        if (k !== 7 || digits < 3) n = n * 10 + c;
         digits++;
         i++;
       }
-      if (digits < tok.min) return false;
-      if (tok.field === 'ms') n = digits === 1 ? n * 100 : digits === 2 ? n * 10 : n;
-      into[tok.field] = n;
+      if (digits < min[t]) return false;
+      switch (k) {
+        case 1: year = n; break;
+        case 2: month = n; break;
+        case 3: day = n; break;
+        case 4: hour = n; break;
+        case 5: minute = n; break;
+        case 6: second = n; break;
+        default: ms = digits === 1 ? n * 100 : digits === 2 ? n * 10 : n;
+      }
     }
+    into.year = year;
+    into.month = month;
+    into.day = day;
+    into.hour = hour;
+    into.minute = minute;
+    into.second = second;
+    into.ms = ms;
     if (i !== len) return false;
     return isRealDate(into);
   };
 }
+
+/** DateParts fields in token-kind order (kind = index + 1). */
+const FIELDS: (keyof DateParts)[] = ['year', 'month', 'day', 'hour', 'minute', 'second', 'ms'];
 
 function isRealDate(p: DateParts): boolean {
   if (p.month < 1 || p.month > 12 || p.day < 1 || p.year < 1) return false;

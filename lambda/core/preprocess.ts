@@ -40,6 +40,12 @@ export const INFER_ROWS = 1000;
 export const MAX_FOOTER_RECORDS = 5;
 /** Output is written to the sinks in batches of about this many characters. */
 const BATCH_CHARS = 256 * 1024;
+/**
+ * Output a sink may hold queued before the core waits for it to drain. A sink's own highWaterMark (16 KiB for a
+ * file stream) is smaller than one batch: waiting for each batch to be written would leave the CPU idle during
+ * every write, so the core goes on working while up to this much is being written.
+ */
+const QUEUED_BYTES = 1024 * 1024;
 /** Valid rows are written to their sink in batches of about this many bytes. */
 const VALID_BATCH_BYTES = 128 * 1024;
 
@@ -365,12 +371,12 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   const flush = async (force: boolean) => {
     if (out.pos >= VALID_BATCH_BYTES || (force && out.pos)) {
-      if (!sinks.valid.write(out.take())) await drained(sinks.valid);
+      if (!sinks.valid.write(out.take()) && sinks.valid.writableLength >= QUEUED_BYTES) await drained(sinks.valid);
     }
     if (rejectsOut.length >= BATCH_CHARS || (force && rejectsOut.length)) {
       const text = rejectsOut;
       rejectsOut = '';
-      if (!sinks.rejects.write(text)) await drained(sinks.rejects);
+      if (!sinks.rejects.write(text) && sinks.rejects.writableLength >= QUEUED_BYTES) await drained(sinks.rejects);
     }
   };
   // Rows are checked for NUL and U+FFFD only once a chunk had one that the bytes did not spell literally.
