@@ -39,6 +39,17 @@ export class ByteOut {
 
 /** Encodes text[s..e) as UTF-8 into buf at pos (room for 3 bytes per character is the caller's); returns the new position. */
 export function writeUtf8(text: string, s: number, e: number, buf: Uint8Array, pos: number): number {
+  // ASCII first (the common case), in a loop of its own.
+  let i = s;
+  for (; i < e; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 0x80) break;
+    buf[pos++] = c;
+  }
+  return i === e ? pos : writeUtf8From(text, i, e, buf, pos);
+}
+
+function writeUtf8From(text: string, s: number, e: number, buf: Uint8Array, pos: number): number {
   for (let i = s; i < e; i++) {
     let c = text.charCodeAt(i);
     if (c < 0x80) {

@@ -361,6 +361,11 @@ function emailInto(text: string, start: number, end: number, buf: Uint8Array, po
   let prev = 46;
   for (let i = start; i < at; i++) {
     const c = text.charCodeAt(i);
+    if (c >= 97 && c <= 122) {
+      buf[pos++] = c;
+      prev = c;
+      continue;
+    }
     if (c > 127 || LOCAL_CHARS[c] === 0) return false;
     if (c === 46 && prev === 46) return false;
     buf[pos++] = c >= 65 && c <= 90 ? c + 32 : c;
@@ -373,7 +378,10 @@ function emailInto(text: string, start: number, end: number, buf: Uint8Array, po
   prev = 0;
   for (let i = at + 1; i < end; i++) {
     const c = text.charCodeAt(i);
-    if (c === 46) {
+    if (c >= 97 && c <= 122) {
+      if (++labelLength > 63) return false;
+      buf[pos++] = c;
+    } else if (c === 46) {
       if (labelLength === 0 || prev === 45) return false;
       labels++;
       labelLength = 0;
