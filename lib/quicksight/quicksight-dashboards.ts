@@ -1,5 +1,5 @@
 // QuickSight over the pipeline's tables: an Athena data source with its own least-privilege role, data sets, dashboards.
-import { Stack, Validations } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import { CfnDashboard, CfnDataSet, CfnDataSource } from 'aws-cdk-lib/aws-quicksight';
@@ -10,7 +10,7 @@ import { datasetLayout } from '../config/layout';
 import { tableOf, type TableSource } from './columns';
 import { dashboardDefinition } from './dashboard-definition';
 import { DASHBOARD_OWNER_ACTIONS, DATA_SET_OWNER_ACTIONS, DATA_SOURCE_OWNER_ACTIONS, ownerPermissions } from './permissions';
-import { wildcardResourceFinding } from './nag-findings';
+import { acknowledge, wildcardResourceFinding } from '../nag';
 
 export interface QuickSightDashboardsProps {
   readonly config: PipelineConfig;
@@ -225,7 +225,7 @@ export class QuickSightDashboards extends Construct {
     props.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
 
     for (const { arn, reason } of wildcardArns) {
-      Validations.of(this.role).acknowledge({ id: wildcardResourceFinding(this, arn), reason });
+      acknowledge(this.role, wildcardResourceFinding(this, arn), reason);
     }
   }
 }
