@@ -4,12 +4,11 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { preprocess } from './core/preprocess';
+import { METRICS_NAMESPACE } from '../lib/ingest-metrics';
 import { handleEvent, type HandlerDeps, s3ClientConfigFromEnv, settingsFromEnv } from './s3-io';
 
-/** Namespace of the pipeline's metrics, unless POWERTOOLS_METRICS_NAMESPACE says otherwise. */
-export const METRICS_NAMESPACE = 'CsvPipeline';
-
 const logger = new Logger();
+// POWERTOOLS_METRICS_NAMESPACE (set by the stack) wins; the shared default otherwise.
 const metrics = new Metrics({ namespace: process.env.POWERTOOLS_METRICS_NAMESPACE || METRICS_NAMESPACE });
 
 const deps: HandlerDeps = {

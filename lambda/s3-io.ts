@@ -18,6 +18,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { datasetForKey, parsePipelineConfig } from '../lib/config/load';
+import { INGEST_METRICS } from '../lib/ingest-metrics';
 import type { PipelineConfig } from '../lib/config/schema';
 import { INFERRED_FOLDER, type OutputKeys, outputKeysFor } from './core/keys';
 import type { preprocess } from './core/preprocess';
@@ -294,13 +295,13 @@ function gone(ref: S3ObjectRef, deps: HandlerDeps): ObjectResult {
 
 function publishMetrics(metrics: HandlerDeps['metrics'], report: PreprocessReport): void {
   metrics.addDimension('Dataset', report.dataset ?? INFERRED_FOLDER);
-  metrics.addMetric('RowsIn', MetricUnit.Count, report.rowsIn);
-  metrics.addMetric('RowsValid', MetricUnit.Count, report.rowsValid);
-  metrics.addMetric('RowsRejected', MetricUnit.Count, report.rowsRejected);
-  metrics.addMetric('BytesIn', MetricUnit.Bytes, report.bytesIn);
-  metrics.addMetric('FilesProcessed', MetricUnit.Count, report.outcome === 'processed' ? 1 : 0);
-  metrics.addMetric('FilesQuarantined', MetricUnit.Count, report.outcome === 'quarantined' ? 1 : 0);
-  metrics.addMetric('DurationMs', MetricUnit.Milliseconds, report.durationMs);
+  metrics.addMetric(INGEST_METRICS.rowsIn, MetricUnit.Count, report.rowsIn);
+  metrics.addMetric(INGEST_METRICS.rowsValid, MetricUnit.Count, report.rowsValid);
+  metrics.addMetric(INGEST_METRICS.rowsRejected, MetricUnit.Count, report.rowsRejected);
+  metrics.addMetric(INGEST_METRICS.bytesIn, MetricUnit.Bytes, report.bytesIn);
+  metrics.addMetric(INGEST_METRICS.filesProcessed, MetricUnit.Count, report.outcome === 'processed' ? 1 : 0);
+  metrics.addMetric(INGEST_METRICS.filesQuarantined, MetricUnit.Count, report.outcome === 'quarantined' ? 1 : 0);
+  metrics.addMetric(INGEST_METRICS.durationMs, MetricUnit.Milliseconds, report.durationMs);
   metrics.publishStoredMetrics();
 }
 

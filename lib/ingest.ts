@@ -13,6 +13,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { datasetLayout, PREFIXES } from './config/layout';
 import type { PipelineConfig } from './config/schema';
+import { METRICS_NAMESPACE } from './ingest-metrics';
 import { logRetention } from './log-retention';
 import { acknowledgeWildcardResources } from './nag';
 
@@ -24,8 +25,6 @@ export const INGEST_BATCH_SIZE = 10;
 export const INGEST_MAX_CONCURRENCY = 10;
 /** Visibility timeout of the ingest queue as a multiple of the Lambda timeout (AWS's advice for SQS event sources). */
 const VISIBILITY_TIMEOUT_FACTOR = 6;
-/** Namespace of the Lambda's custom metrics (Powertools). */
-export const METRICS_NAMESPACE = 'CsvPipeline';
 export const POWERTOOLS_SERVICE_NAME = 'csv-preprocess';
 
 export interface IngestProps {

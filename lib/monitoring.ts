@@ -12,10 +12,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MonitoringConfig } from './config/schema';
-import { METRICS_NAMESPACE } from './ingest';
+import { INGEST_METRICS, METRICS_NAMESPACE } from './ingest-metrics';
 
-/** Custom metrics the preprocessing Lambda emits per file, with a `Dataset` dimension. */
-export const LAMBDA_CUSTOM_METRICS = ['RowsIn', 'RowsValid', 'RowsRejected', 'FilesQuarantined', 'BytesIn'] as const;
 /** Glue job states that alarm. */
 export const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
 
@@ -135,8 +133,8 @@ export class Monitoring extends Construct {
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.lambdaErrorsAlarm, this.deadLetterAlarm], width: 8 }),
     );
     this.dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Rows per dataset (in / valid / rejected)', left: ['RowsIn', 'RowsValid', 'RowsRejected'].map(custom), width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Files quarantined and bytes in', left: [custom('FilesQuarantined')], right: [custom('BytesIn')], width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Rows per dataset (in / valid / rejected)', left: [INGEST_METRICS.rowsIn, INGEST_METRICS.rowsValid, INGEST_METRICS.rowsRejected].map(custom), width: 12 }),
+      new cloudwatch.GraphWidget({ title: 'Files quarantined and bytes in', left: [custom(INGEST_METRICS.filesQuarantined)], right: [custom(INGEST_METRICS.bytesIn)], width: 12 }),
     );
     this.dashboard.addWidgets(
       new cloudwatch.GraphWidget({
