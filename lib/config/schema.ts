@@ -152,7 +152,7 @@ export const DatasetSchema = z
     key: z.array(identifier).default([]),
     /** Columns not in `columns` are rejected as a file ("reject") or dropped with a note in the report ("drop"). */
     extraColumns: z.enum(['reject', 'drop', 'keep']).default('reject'),
-    transforms: TransformsSchema.default({ rename: {}, cast: {}, derive: [], partitionBy: [] }),
+    transforms: TransformsSchema.default(TransformsSchema.parse({})),
     queries: z.array(NamedQuerySchema).default([]),
     dashboard: DashboardSchema.optional(),
   })
