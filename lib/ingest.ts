@@ -14,7 +14,6 @@ import { Construct } from 'constructs';
 import { datasetLayout, PREFIXES } from './config/layout';
 import type { PipelineConfig } from './config/schema';
 import { METRICS_NAMESPACE } from './ingest-metrics';
-import { logRetention } from './log-retention';
 import { acknowledgeWildcardResources } from './nag';
 
 /** The handler module the function is bundled from. */
@@ -86,7 +85,8 @@ export class Ingest extends Construct {
     }
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      retention: logRetention(config.monitoring.logRetentionDays),
+      // One of LOG_RETENTION_DAYS: the config schema accepts no other value.
+      retention: config.monitoring.logRetentionDays as logs.RetentionDays,
     });
     const role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),

@@ -10,7 +10,6 @@ import { datasetLayout, finalSchema } from './config/layout';
 import type { DatasetConfig, TransformJobConfig } from './config/schema';
 import type { PipelineEncryption } from './encryption';
 import { catalogArn, databaseArn, glueLogsStatement, glueLogGroupArns, GLUE_LOGS_REASON, tableArn } from './glue-access';
-import { logRetention } from './log-retention';
 import { acknowledge, acknowledgeWildcardResources } from './nag';
 
 /** The job's entry point and the plain-PySpark transforms it imports (shipped as --extra-py-files). */
@@ -41,7 +40,7 @@ export interface TransformProps {
   readonly datasets: readonly DatasetConfig[];
   /** Job sizing from the validated config (`config.transform`). */
   readonly transform: TransformJobConfig;
-  /** Retention of the jobs' continuous-logging log group (`config.monitoring.logRetentionDays`). */
+  /** Retention of the jobs' continuous-logging log group (`config.monitoring.logRetentionDays`, one of LOG_RETENTION_DAYS). */
   readonly logRetentionDays: number;
   /** The Glue database holding processed_<dataset>, <dataset> and <dataset>_rejects. */
   readonly databaseName: string;
@@ -80,7 +79,7 @@ export class Transform extends Construct {
     this.logGroup = new logs.LogGroup(this, 'JobLogGroup', {
       // Under /aws-glue/jobs so the roles' Glue-logs statement (incl. logs:AssociateKmsKey for the security configuration) covers it.
       logGroupName: `/aws-glue/jobs/${Stack.of(this).stackName}-continuous`,
-      retention: logRetention(props.logRetentionDays),
+      retention: props.logRetentionDays as logs.RetentionDays,
       encryptionKey: encryption.key,
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });

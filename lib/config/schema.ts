@@ -207,11 +207,20 @@ export const AthenaSchema = z
   })
   .strict();
 
+/** Retention periods CloudWatch Logs accepts, in days (9999: never expire); test/config checks them against aws-cdk-lib's logs.RetentionDays. */
+export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
+
 export const MonitoringSchema = z
   .object({
     /** An address subscribed to the alarm topic (it must confirm the subscription). */
     alarmEmail: z.email().optional(),
-    logRetentionDays: z.number().int().positive().default(30),
+    /** Days CloudWatch Logs keeps the Lambda's and the Glue jobs' logs: one of LOG_RETENTION_DAYS. */
+    logRetentionDays: z
+      .number()
+      .int()
+      .positive()
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), { message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(', ')}` })
+      .default(30),
   })
   .strict();
 

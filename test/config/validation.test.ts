@@ -2,7 +2,9 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { applyOverrides, ConfigError, loadPipelineConfig, parsePipelineConfig } from '../../lib/config/load';
+import { LOG_RETENTION_DAYS } from '../../lib/config/schema';
 
 const PROJECT_CONFIG = path.join(__dirname, '..', '..', 'pipeline.config.json');
 const base = () => JSON.parse(fs.readFileSync(PROJECT_CONFIG, 'utf8'));
@@ -28,11 +30,17 @@ describe('config validation messages', () => {
     ['too few Glue workers', { 'transform.workers': 1 }, [/transform\.workers: .*>=2/, /\(got 1\)/]],
     ['a bad alarm address', { 'monitoring.alarmEmail': 'not-an-email' }, [/monitoring\.alarmEmail: /, /\(got "not-an-email"\)/]],
     ['a principal that is not an ARN', { 'quicksight.principalArn': 'alice' }, [/quicksight\.principalArn: must be a QuickSight user or group ARN, e\.g\. arn:aws:quicksight:/, /\(got "alice"\)/]],
+    ['a log retention CloudWatch Logs does not offer', { 'monitoring.logRetentionDays': 10 }, [/monitoring\.logRetentionDays: is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, /, /\(got 10\)/]],
     ['QuickSight on without a principal', { 'quicksight.enabled': true }, [/quicksight\.principalArn: is required when quicksight\.enabled is true/, /-c quicksight\.principalArn=/]],
   ])('%s', (_name, overrides, expected) => {
     const message = problemsOf(applyOverrides(base(), overrides));
     expect(message).toMatch(/^Invalid pipeline config test\.json \(1 problem\):/);
     for (const pattern of expected) expect(message).toMatch(pattern);
+  });
+
+  test('the accepted log retentions are exactly those of aws-cdk-lib (CloudWatch Logs)', () => {
+    const cdkRetentions = Object.values(logs.RetentionDays).filter((v): v is number => typeof v === 'number');
+    expect([...LOG_RETENTION_DAYS].sort((a, b) => a - b)).toEqual(cdkRetentions.sort((a, b) => a - b));
   });
 
   test('cross-key problems are all listed, each with the known names', () => {
