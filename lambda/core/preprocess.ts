@@ -230,6 +230,33 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     pending.length = 0;
   };
 
+  /** After a row's cells were written: the duplicate-key check, then the line end; false (row undone) for a duplicate. */
+  const addKeyAndEnd = (rowStart: number, neutralisedBefore: number): boolean => {
+    if (keyIndexes.length) {
+      let fresh: boolean;
+      if (integerKey) {
+        const added = keys.addPagedInteger(digitsValue(out.buf, cellStart[keyIndexes[0]], cellEnd[keyIndexes[0]]));
+        if (added === -1) {
+          const k = keyText(keyIndexes[0]);
+          fresh = keys.addInteger(+k, k);
+        } else fresh = added === 1;
+      } else {
+        fresh = keys.addText(keyIndexes.length === 1 ? keyText(keyIndexes[0]) : keyIndexes.map(keyText).join('\u0001'));
+      }
+      if (!fresh) {
+        // The general way finds the duplicate again and writes the reject with the key's values.
+        out.pos = rowStart;
+        stats.neutralised = neutralisedBefore;
+        return false;
+      }
+    }
+    out.ensure(1);
+    out.buf[out.pos++] = 10;
+    rowsIn++;
+    rowsValid++;
+    return true;
+  };
+
   /** The fast way for a plain record with the header's field count: true when written as a valid row. */
   const writeRow = (): boolean => {
     if (pending.length) flushPending();
@@ -256,36 +283,46 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       }
       cellEnd[c] = out.pos;
     }
-    if (keyIndexes.length) {
-      let fresh: boolean;
-      if (integerKey) {
-        const added = keys.addPagedInteger(digitsValue(out.buf, cellStart[keyIndexes[0]], cellEnd[keyIndexes[0]]));
-        if (added === -1) {
-          const k = keyText(keyIndexes[0]);
-          fresh = keys.addInteger(+k, k);
-        } else fresh = added === 1;
-      } else {
-        fresh = keys.addText(keyIndexes.length === 1 ? keyText(keyIndexes[0]) : keyIndexes.map(keyText).join('\u0001'));
-      }
-      if (!fresh) {
-        // The general way finds the duplicate again and writes the reject with the key's values.
+    return addKeyAndEnd(rowStart, neutralisedBefore);
+  };
+
+  /** The fast way for a record with quotes (its fields already unquoted strings): true when written as a valid row. */
+  const writeQuotedRow = (): boolean => {
+    if (pending.length) flushPending();
+    if (blankRun) {
+      bodyBlankLines += blankRun;
+      blankRun = 0;
+    }
+    const fields = reader.fields;
+    const rowStart = out.pos;
+    const neutralisedBefore = stats.neutralised;
+    for (let c = 0; c < columnCount; c++) {
+      const idx = sourceIndex[c];
+      const raw = idx >= 0 ? fields[idx] : '';
+      out.ensure(3 * raw.length + 16);
+      if (c) out.buf[out.pos++] = 44;
+      cellStart[c] = out.pos;
+      let ok: boolean;
+      if (cleaners[c].mayNeedQuotes) {
+        const v = cleaners[c].clean(raw, failure, false);
+        ok = v !== undefined;
+        if (ok) out.writeString(v!);
+      } else ok = writers[c](raw, 0, raw.length, out);
+      if (!ok) {
         out.pos = rowStart;
         stats.neutralised = neutralisedBefore;
         return false;
       }
+      cellEnd[c] = out.pos;
     }
-    out.ensure(1);
-    out.buf[out.pos++] = 10;
-    rowsIn++;
-    rowsValid++;
-    return true;
+    return addKeyAndEnd(rowStart, neutralisedBefore);
   };
 
   const onRecord = () => {
     if (!reader.sliced) {
       if (reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeRow()) return;
       reader.materialize();
-    }
+    } else if (reader.problem === RecordProblem.None && reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeQuotedRow()) return;
     const line = reader.line;
     if (line <= headerLine) return;
     const count = reader.count;

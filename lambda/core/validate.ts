@@ -23,6 +23,8 @@ export interface ColumnCleaner {
    * copied without creating strings; anything else goes through `clean`.
    */
   readonly write: (text: string, start: number, end: number, out: ByteOut) => boolean;
+  /** True when the output may need quotes, so `write` is right only for plain records (else use `clean` with plain false). */
+  readonly mayNeedQuotes: boolean;
 }
 
 export interface CleanOptions {
@@ -237,7 +239,7 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
           if (maxLength !== undefined && end - start > maxLength) return false;
           return fast(text, start, end, out);
         };
-  return { name, type: col.type, clean, write };
+  return { name, type: col.type, clean, write, mayNeedQuotes };
 }
 
 type CellWriter = (text: string, start: number, end: number, out: ByteOut) => boolean;
