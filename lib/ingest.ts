@@ -41,9 +41,13 @@ export interface IngestProps {
 }
 
 export class Ingest extends Construct {
+  /** The preprocessing Lambda (bundled from `entry`, config inlined). */
   readonly function: nodejs.NodejsFunction;
+  /** Raw-object events wait here for the Lambda. */
   readonly queue: sqs.Queue;
+  /** Events whose processing failed every retry. */
   readonly deadLetterQueue: sqs.Queue;
+  /** The Lambda's log group (retention from config). */
   readonly logGroup: logs.LogGroup;
   /** One rule per dataset, keyed by dataset name. */
   readonly rules: Record<string, events.Rule> = {};

@@ -24,9 +24,13 @@ export interface MonitoringProps {
   readonly monitoring: MonitoringConfig;
   /** Encrypts the alarm topic; CloudWatch and EventBridge are allowed to use it. */
   readonly key: kms.IKey;
+  /** The preprocessing Lambda: its errors alarm, its invocations, errors and duration are graphed. */
   readonly ingestFunction: lambda.IFunction;
+  /** The queue in front of the Lambda: depth and age of the oldest message are graphed. */
   readonly ingestQueue: sqs.IQueue;
+  /** Where uploads go after every retry failed: any message alarms. */
   readonly deadLetterQueue: sqs.IQueue;
+  /** The crawler over processed data: a Failed state alarms. */
   readonly crawlerName: string;
   /** Glue job names keyed by dataset name. */
   readonly jobNames: Record<string, string>;

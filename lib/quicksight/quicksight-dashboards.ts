@@ -13,14 +13,21 @@ import { DASHBOARD_OWNER_ACTIONS, DATA_SET_OWNER_ACTIONS, DATA_SOURCE_OWNER_ACTI
 import { acknowledge, wildcardResourceFinding } from '../nag';
 
 export interface QuickSightDashboardsProps {
+  /** The validated config: one final and one rejects data set per dataset, a dashboard per `dashboard` section. */
   readonly config: PipelineConfig;
   /** The QuickSight user or group that owns the data source, data sets and dashboards. */
   readonly principalArn: string;
+  /** The Glue database holding the <dataset> and <dataset>_rejects tables. */
   readonly databaseName: string;
+  /** The Athena workgroup the data source queries through. */
   readonly workGroupName: string;
+  /** Where the workgroup writes query results (the role reads and writes `resultsPrefix` there). */
   readonly resultsBucket: s3.IBucket;
+  /** Key prefix of query results in `resultsBucket`, ending in "/". */
   readonly resultsPrefix: string;
+  /** Holds final_output/<dataset>/ (read by the role). */
   readonly finalBucket: s3.IBucket;
+  /** Holds quarantine/<dataset>/rows/ (read by the role). */
   readonly processedBucket: s3.IBucket;
   /** @default - the buckets use S3-managed keys; no KMS permissions */
   readonly encryptionKey?: kms.IKey;
