@@ -98,17 +98,10 @@ export class Transform extends Construct {
       const processedObjects = processedBucket.arnForObjects(`${layout.processedPrefix}*`);
       const finalObjects = finalBucket.arnForObjects(`${layout.finalPrefix}*`);
       // Hadoop-style writers may leave a "<folder>_$folder$" marker beside the folder they write.
-      const finalFolderMarker = finalBucket.arnForObjects(`${layout.finalPrefix.replace(/\/$/, '')}_$folder$`);
+      const finalFolderMarker = finalBucket.arnForObjects(`${folderName(layout.finalPrefix)}_$folder$`);
       const tempObjects = tempBucket.arnForObjects(`${tempDir}*`);
       role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadProcessed', actions: ['s3:GetObject'], resources: [processedObjects] }));
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListProcessed',
-          actions: ['s3:ListBucket'],
-          resources: [processedBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [layout.processedPrefix.replace(/\/$/, ''), layout.processedPrefix, `${layout.processedPrefix}*`] } },
-        }),
-      );
+      role.addToPrincipalPolicy(listFolderStatement('ListProcessed', processedBucket, layout.processedPrefix));
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'WriteFinal',
@@ -116,15 +109,7 @@ export class Transform extends Construct {
           resources: [finalObjects, finalFolderMarker],
         }),
       );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListFinal',
-          actions: ['s3:ListBucket'],
-          resources: [finalBucket.bucketArn],
-          // Hadoop file systems also list the folder's own name, without the trailing "/".
-          conditions: { StringLike: { 's3:prefix': [layout.finalPrefix.replace(/\/$/, ''), layout.finalPrefix, `${layout.finalPrefix}*`] } },
-        }),
-      );
+      role.addToPrincipalPolicy(listFolderStatement('ListFinal', finalBucket, layout.finalPrefix));
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({ sid: 'UseTempDir', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [tempObjects] }),
       );
@@ -192,6 +177,21 @@ export class Transform extends Construct {
       acknowledgeAssetRead(role);
     }
   }
+}
+
+/** A folder prefix ("final_output/orders/") as Hadoop file systems also name it: without the trailing "/". */
+function folderName(prefix: string): string {
+  return prefix.replace(/\/$/, '');
+}
+
+/** ListBucket on one folder of a bucket: its own name (Hadoop file systems list it without the "/"), the folder, and everything under it. */
+function listFolderStatement(sid: string, bucket: s3.IBucket, prefix: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    actions: ['s3:ListBucket'],
+    resources: [bucket.bucketArn],
+    conditions: { StringLike: { 's3:prefix': [folderName(prefix), prefix, `${prefix}*`] } },
+  });
 }
 
 function schemaPartitions(dataset: DatasetConfig): string {
