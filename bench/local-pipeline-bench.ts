@@ -5,23 +5,13 @@ import * as path from 'path';
 import { loadPipelineConfig } from '../lib/config/load';
 import { runLocalPipeline } from '../local/pipeline';
 import { formatDuration, formatRate, silentProgress } from '../local/progress';
+import { prng } from './prng';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const TARGET_MS = 10_000;
 const ROOT = path.resolve(__dirname, '..', '..');
 const BENCH_DIR = path.join(ROOT, '.bench', 'local-pipeline');
 
-/** mulberry32: a small deterministic PRNG, so every run reads the same file. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['Ada', 'Ben', 'Carla', 'Dmitri', 'Eve', 'Fatima', 'Goran', 'Hiro', 'Inès', 'Jamal', 'Kai', 'Lena', 'Mateo', 'Nia', 'Oskar', 'Priya'];
 const LAST = ['Smith', 'Gómez', 'Tanaka', 'Okafor', 'Müller', 'Nguyen', 'Rossi', "O'Brien", 'Kowalski', 'Haddad', 'Lee, Jr.', 'Novak'];

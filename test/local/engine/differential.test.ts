@@ -6,6 +6,7 @@ import { transformWithSpark } from '../../../local/spark-transform';
 import type { PipelineConfig } from '../../../lib/config/schema';
 import { parsePipelineConfig, loadPipelineConfig } from '../../../lib/config/load';
 import { partitionFolders, tempDir, writeProcessed } from './helpers';
+import { prng } from '../../../bench/prng';
 
 // Every case runs Spark (JVM start ~15-25 s per run).
 jest.setTimeout(600_000);
@@ -191,17 +192,6 @@ describe('DuckDB engine = Spark engine (real pyspark through transformWithSpark)
   });
 });
 
-/** A small deterministic PRNG (mulberry32), so the generated files are the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function csvField(value: string | null): string {
   if (value === null) return '';
