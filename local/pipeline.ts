@@ -114,6 +114,20 @@ async function* countedRead(file: string, onBytes: (n: number) => void): AsyncIt
   }
 }
 
+/** Content tags by raw key, valid while the file's size and mtime stay the same (so no run or watch scan hashes a file twice). */
+export type TagCache = Map<string, { size: number; mtimeMs: number; tag: string }>;
+
+/** A raw file's stat and content tag; the tag is taken from `tags` while the file's size and mtime are unchanged. */
+async function statAndTag(file: string, key: string, tags: TagCache): Promise<{ stat: fs.Stats; tag: string }> {
+  const stat = fs.statSync(file);
+  let cached = tags.get(key);
+  if (!cached || cached.size !== stat.size || cached.mtimeMs !== stat.mtimeMs) {
+    cached = { size: stat.size, mtimeMs: stat.mtimeMs, tag: await contentTag(file) };
+    tags.set(key, cached);
+  }
+  return { stat, tag: cached.tag };
+}
+
 export interface PreprocessedFile extends FileRunResult {
   readonly processedKey?: string;
 }
@@ -122,16 +136,17 @@ export interface PreprocessedFile extends FileRunResult {
  * Preprocesses one raw object of the store as the Lambda does for one S3 event: same core, same output
  * keys (version tag = content hash), processed/rejects/report committed by rename; a quarantined file is
  * copied whole under its quarantine key with a .reason.json. A file whose report exists is skipped.
+ * `tags`: content tags already computed (by `pendingRawKeys`), so the file is not hashed again.
  */
 export async function preprocessRawObject(
   store: LocalObjectStore,
   config: PipelineConfig,
   rawKey: string,
   onProgress: (rows: number, bytes: number) => void = () => undefined,
+  tags: TagCache = new Map(),
 ): Promise<PreprocessedFile> {
   const rawFile = store.pathOf(rawKey);
-  const stat = fs.statSync(rawFile);
-  const tag = await contentTag(rawFile);
+  const { stat, tag } = await statAndTag(rawFile, rawKey, tags);
   const keys = outputKeysFor(config, rawKey, tag);
   if (store.exists(keys.reportKey)) {
     return { rawKey, dataset: keys.dataset, status: 'skipped', reportKey: keys.reportKey };
@@ -186,26 +201,17 @@ export async function preprocessRawObject(
   return { rawKey, dataset: keys.dataset, status: report.outcome, report, reportKey: keys.reportKey, processedKey: keys.processedKey };
 }
 
-/** Content tags by raw key, valid while the file's size and mtime stay the same (so a watcher does not re-hash every file on every scan). */
-export type TagCache = Map<string, { size: number; mtimeMs: number; tag: string }>;
-
 /** Raw keys that have no report yet (the files a run without FILES processes). */
 export async function pendingRawKeys(store: LocalObjectStore, config: PipelineConfig, cache: TagCache = new Map()): Promise<string[]> {
   const pending: string[] = [];
   for (const key of store.list(PREFIXES.raw)) {
-    const file = store.pathOf(key);
-    let stat: fs.Stats;
+    let tag: string;
     try {
-      stat = fs.statSync(file);
+      ({ tag } = await statAndTag(store.pathOf(key), key, cache));
     } catch {
       continue; // removed while listing
     }
-    let cached = cache.get(key);
-    if (!cached || cached.size !== stat.size || cached.mtimeMs !== stat.mtimeMs) {
-      cached = { size: stat.size, mtimeMs: stat.mtimeMs, tag: await contentTag(file) };
-      cache.set(key, cached);
-    }
-    if (!store.exists(outputKeysFor(config, key, cached.tag).reportKey)) pending.push(key);
+    if (!store.exists(outputKeysFor(config, key, tag).reportKey)) pending.push(key);
   }
   return pending;
 }
@@ -330,6 +336,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
   const startedAt = new Date();
   const timings: Partial<Record<StageName, number>> = {};
 
+  const tags: TagCache = new Map();
   let rawKeys: string[];
   if (options.files && options.files.length > 0) {
     rawKeys = await timed(timings, progress, 'stage-in', (k: string[]) => `${k.length} file(s) copied into raw/`, async () => {
@@ -350,7 +357,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
       return keys;
     });
   } else {
-    rawKeys = await pendingRawKeys(store, config);
+    rawKeys = await pendingRawKeys(store, config, tags);
   }
 
   const files: FileRunResult[] = [];
@@ -383,7 +390,7 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
               bytes: totalBytes + bytes,
               elapsedMs: performance.now() - stageStart,
             });
-          }),
+          }, tags),
         );
         totalRows += fileRows;
         totalBytes += fileBytes;

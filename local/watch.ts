@@ -98,7 +98,7 @@ export function watchRawFolder(options: WatchOptions): Watcher {
     for (const key of ready) {
       progress.info(`[watch] new file ${key}`);
       try {
-        files.push(await preprocessRawObject(store, config, key));
+        files.push(await preprocessRawObject(store, config, key, undefined, tags));
         failed.delete(key);
       } catch (err) {
         failed.set(key, signature(key));
