@@ -117,12 +117,13 @@ export function finalSchema(dataset: DatasetConfig): FinalSchema {
   };
 }
 
-/** Replaces {{database}}, {{table}} and {{rejects_table}} in a configured query. */
-export function renderQuery(sql: string, names: { database: string; table: string; rejectsTable: string }): string {
-  return sql
-    .replace(/\{\{\s*database\s*\}\}/g, names.database)
-    .replace(/\{\{\s*table\s*\}\}/g, names.table)
-    .replace(/\{\{\s*rejects_table\s*\}\}/g, names.rejectsTable);
-}
-
+/** Placeholders a configured query may use, as {{name}}. */
 export const QUERY_PLACEHOLDERS = ['database', 'table', 'rejects_table'] as const;
+/** A {{placeholder}} in a configured query (spaces inside the braces allowed); group 1 is its name. */
+export const QUERY_PLACEHOLDER_PATTERN = /\{\{\s*([^}\s]*)\s*\}\}/g;
+
+/** Replaces {{database}}, {{table}} and {{rejects_table}} in a configured query; anything else is left as written. */
+export function renderQuery(sql: string, names: { database: string; table: string; rejectsTable: string }): string {
+  const values: Record<(typeof QUERY_PLACEHOLDERS)[number], string> = { database: names.database, table: names.table, rejects_table: names.rejectsTable };
+  return sql.replace(QUERY_PLACEHOLDER_PATTERN, (placeholder, name: string) => (Object.hasOwn(values, name) ? values[name as keyof typeof values] : placeholder));
+}

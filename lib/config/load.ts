@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import { z } from 'zod';
 import { PipelineConfig, PipelineConfigSchema, DatasetConfig } from './schema';
-import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
+import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDER_PATTERN, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
 
 /** Where the config is read from when no path is given (`-c config=...` overrides it). */
 export const DEFAULT_CONFIG_PATH = 'pipeline.config.json';
@@ -188,7 +188,7 @@ function checkDataset(dataset: DatasetConfig, at: string, add: (path: string, me
   }
 
   dataset.queries.forEach((q, i) => {
-    for (const m of q.sql.matchAll(/\{\{\s*([^}\s]*)\s*\}\}/g)) {
+    for (const m of q.sql.matchAll(QUERY_PLACEHOLDER_PATTERN)) {
       if (!(QUERY_PLACEHOLDERS as readonly string[]).includes(m[1])) {
         add(`${at}.queries[${i}].sql`, `unknown placeholder {{${m[1]}}}; use ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`, m[0]);
       }
