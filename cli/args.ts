@@ -1,6 +1,7 @@
 // Parses a subcommand's arguments the same way for every command: --help prints the usage, a bad option says why and shows it.
 import { parseArgs } from 'util';
 import type { ParseArgsConfig } from 'util';
+import type { TransformEngine } from '../local/pipeline';
 
 export interface CommandInfo {
   /** The subcommand, as typed after `csv-pipeline`. */
@@ -35,5 +36,13 @@ export function parseCommandArgs<const T extends Omit<ParseArgsConfig, 'args'>>(
 /** Prints a usage error (what was wrong, then the usage) and returns the command's usage-error status. */
 export function usageError(command: CommandInfo, message: string): number {
   console.error(`csv-pipeline ${command.name}: ${message}\n\n${command.usage}`);
+  return command.usageErrorStatus ?? 2;
+}
+
+/** The --engine value of a command (default duckdb), or the usage-error status after saying what is allowed. */
+export function parseEngine(command: CommandInfo, value: string | undefined): TransformEngine | number {
+  const engine = value ?? 'duckdb';
+  if (engine === 'duckdb' || engine === 'spark') return engine;
+  console.error(`csv-pipeline ${command.name}: --engine must be "duckdb" or "spark" (got "${engine}")`);
   return command.usageErrorStatus ?? 2;
 }

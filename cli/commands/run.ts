@@ -1,10 +1,11 @@
 // `csv-pipeline run`: the whole pipeline on this machine, raw files to dashboard; adapts argv and output, the work is in local/pipeline.
 import * as path from 'path';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
-import { runLocalPipeline, type LocalRunResult, type QueryRunResult, type TransformEngine } from '../../local/pipeline';
+import { formatTextTable } from '../../local/engine/format';
+import { runLocalPipeline, type LocalRunResult, type QueryRunResult } from '../../local/pipeline';
 import { ConsoleProgress, formatDuration } from '../../local/progress';
 import { DEFAULT_WORKDIR } from '../../local/store';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs, parseEngine } from '../args';
 
 export const RUN_USAGE = `usage: csv-pipeline run [FILES...] [--config FILE] [--workdir DIR] [--engine duckdb|spark] [--dataset NAME]
 
@@ -20,21 +21,9 @@ options:
   --dataset NAME    route every given file to this dataset
   --quiet           print only errors and the dashboard location`;
 
-/** Prints a result set as an aligned text table. */
-export function formatTable(columns: readonly string[], rows: readonly unknown[][], maxRows = 50): string {
-  const cell = (v: unknown): string => (v === null || v === undefined ? 'NULL' : v instanceof Date ? v.toISOString() : typeof v === 'object' ? JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x)) : String(v));
-  const shown = rows.slice(0, maxRows).map((r) => r.map(cell));
-  const widths = columns.map((c, i) => Math.min(60, Math.max(c.length, ...shown.map((r) => r[i]?.length ?? 0))));
-  const line = (values: string[]) => values.map((v, i) => (v.length > widths[i] ? `${v.slice(0, widths[i] - 1)}…` : v.padEnd(widths[i]))).join('  ').trimEnd();
-  const out = [line([...columns]), widths.map((w) => '-'.repeat(w)).join('  '), ...shown.map(line)];
-  if (rows.length > maxRows) out.push(`... ${rows.length - maxRows} more row(s)`);
-  out.push(`(${rows.length} row${rows.length === 1 ? '' : 's'})`);
-  return out.join('\n');
-}
-
 export function printQueries(queries: readonly QueryRunResult[], write: (s: string) => void): void {
   for (const q of queries) {
-    write(`\n${q.dataset}.${q.name}${q.description ? ` - ${q.description}` : ''}\n${formatTable(q.columns, q.rows)}\n`);
+    write(`\n${q.dataset}.${q.name}${q.description ? ` - ${q.description}` : ''}\n${formatTextTable(q.columns, q.rows, { maxRows: 50 })}\n`);
   }
 }
 
@@ -59,11 +48,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  const engine = (values.engine ?? 'duckdb') as TransformEngine;
-  if (engine !== 'duckdb' && engine !== 'spark') {
-    console.error(`csv-pipeline run: --engine must be "duckdb" or "spark" (got "${values.engine}")`);
-    return 2;
-  }
+  const engine = parseEngine({ name: 'run', usage: RUN_USAGE }, values.engine);
+  if (typeof engine === 'number') return engine;
   const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
   const progress = new ConsoleProgress(process.stderr);
   const result = await runLocalPipeline({

@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
 import { transformWithSpark } from '../../local/spark-transform';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs, parseEngine } from '../args';
 
 export const TRANSFORM_USAGE = `usage: csv-pipeline transform --input DIR --output DIR [--engine duckdb|spark] [--config FILE] [--dataset NAME]
 
@@ -52,11 +52,8 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     console.error(`csv-pipeline transform: --input and --output are required\n\n${TRANSFORM_USAGE}`);
     return 2;
   }
-  const engine = values.engine ?? 'duckdb';
-  if (engine !== 'duckdb' && engine !== 'spark') {
-    console.error(`csv-pipeline transform: --engine must be "duckdb" or "spark" (got "${engine}")`);
-    return 2;
-  }
+  const engine = parseEngine({ name: 'transform', usage: TRANSFORM_USAGE }, values.engine);
+  if (typeof engine === 'number') return engine;
   let ingestedAt: Date | undefined;
   if (values['ingested-at']) {
     ingestedAt = new Date(values['ingested-at']);

@@ -1,12 +1,12 @@
 // `csv-pipeline watch`: processes files dropped into <workdir>/raw/ and refreshes the final tables and the dashboard until Ctrl-C.
 import * as path from 'path';
+import { datasetLayout } from '../../lib/config/layout';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
-import type { TransformEngine } from '../../local/pipeline';
 import { ConsoleProgress } from '../../local/progress';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { watchRawFolder } from '../../local/watch';
 import { printDashboardLocation, printQueries } from './run';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs, parseEngine } from '../args';
 
 const USAGE = `usage: csv-pipeline watch [--config FILE] [--workdir DIR] [--engine duckdb|spark]
 
@@ -24,11 +24,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
-  const engine = (values.engine ?? 'duckdb') as TransformEngine;
-  if (engine !== 'duckdb' && engine !== 'spark') {
-    console.error(`csv-pipeline watch: --engine must be "duckdb" or "spark" (got "${values.engine}")`);
-    return 2;
-  }
+  const engine = parseEngine({ name: 'watch', usage: USAGE }, values.engine);
+  if (typeof engine === 'number') return engine;
   const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
   const workdir = path.resolve(values.workdir ?? DEFAULT_WORKDIR);
   const progress = new ConsoleProgress(process.stderr);
@@ -44,7 +41,7 @@ export async function run(argv: string[]): Promise<number> {
     },
     onError: (err) => console.error(`csv-pipeline watch: ${err instanceof Error ? err.message : String(err)}\n  (still watching; fix the file or the config and drop it again)`),
   });
-  const datasets = config.datasets.map((d) => path.join(workdir, d.rawPrefix ?? `raw/${d.name}/`)).join(', ');
+  const datasets = config.datasets.map((d) => path.join(workdir, datasetLayout(d).rawPrefix)).join(', ');
   progress.info(`Watching ${path.join(workdir, 'raw')} (drop files into ${datasets}); Ctrl-C to stop.`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

@@ -7,9 +7,9 @@ function cellText(value: unknown): string {
   return String(value);
 }
 
-/** An aligned text table with a header rule and a row count; long cells are cut at `maxWidth`. */
-export function formatTextTable(columns: readonly string[], rows: readonly unknown[][], maxWidth = 60): string {
-  const cells = rows.map((r) => r.map(cellText));
+/** An aligned text table with a header rule and a row count; long cells are cut at `maxWidth`, rows after `maxRows` are counted, not shown. */
+export function formatTextTable(columns: readonly string[], rows: readonly unknown[][], { maxWidth = 60, maxRows = Infinity } = {}): string {
+  const cells = rows.slice(0, maxRows).map((r) => r.map(cellText));
   const widths = columns.map((c, i) => Math.min(maxWidth, Math.max(c.length, ...cells.map((r) => r[i].length))));
   const numeric = columns.map((_, i) => rows.length > 0 && rows.every((r) => r[i] === null || typeof r[i] === 'number'));
   const line = (values: readonly string[]) =>
@@ -20,7 +20,8 @@ export function formatTextTable(columns: readonly string[], rows: readonly unkno
       })
       .join('  ')
       .trimEnd();
-  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n');
+  const more = rows.length > cells.length ? [`... ${rows.length - cells.length} more row(s)`] : [];
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...more, `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n');
 }
 
 /** One JSON object per row, keyed by column name. */
