@@ -24,6 +24,7 @@ function emptySelect(columns: readonly { name: string; type: string }[]): string
  */
 export async function openLocalTables(workdir: string, config: PipelineConfig): Promise<LocalTables> {
   const root = path.resolve(workdir);
+  const tableNames = config.datasets.flatMap((d) => [datasetLayout(d).finalTable, datasetLayout(d).rejectsTable]).join(', ');
   const db = await openDatabase();
   try {
     for (const dataset of config.datasets) {
@@ -59,7 +60,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
     }
   } catch (err) {
     db.close();
-    throw new Error(`query: cannot open the local tables in ${root}: ${duckDbMessage(err)}; run "csv-pipeline run" to (re)build them`);
+    throw new Error(`query: cannot open the local tables in ${root}: ${duckDbMessage(err)}; run "csv-pipeline run" to (re)build them; tables: ${tableNames}`);
   }
   return {
     async query(sql: string) {
@@ -67,8 +68,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
         const result = await db.all(sql);
         return { columns: result.columns, rows: result.rows };
       } catch (err) {
-        const names = config.datasets.flatMap((d) => [datasetLayout(d).finalTable, datasetLayout(d).rejectsTable]);
-        throw new Error(`query failed: ${duckDbMessage(err)}; tables: ${names.join(', ')}`);
+        throw new Error(`query failed: ${duckDbMessage(err)}; tables: ${tableNames}`);
       }
     },
     close() {

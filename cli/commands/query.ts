@@ -1,5 +1,4 @@
 // `csv-pipeline query "SQL"`: SQL over the local final tables (the local Athena); adapts argv and output, the work is in local/tables.
-import { datasetLayout } from '../../lib/config/layout';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
 import { DEFAULT_WORKDIR } from '../../local/store';
@@ -51,14 +50,8 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     }
     return 0;
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
-    let names = '';
-    try {
-      names = loadPipelineConfig(configPath).datasets.map((d) => `${datasetLayout(d).finalTable}, ${datasetLayout(d).rejectsTable}`).join(', ');
-    } catch {
-      // The config itself is what failed; its message says so.
-    }
-    console.error(`csv-pipeline query (workdir ${workdir}, config ${configPath}): ${message}${names && !message.includes('tables:') ? `\n  tables: ${names}` : ''}`);
+    // local/tables names the tables in its errors; a config error says what is wrong with the config.
+    console.error(`csv-pipeline query (workdir ${workdir}, config ${configPath}): ${err instanceof Error ? err.message : String(err)}`);
     return 1;
   }
 }
