@@ -260,6 +260,9 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     renamed = [spec.rename.get(c, c) for c in available]
     seen: dict[str, str] = {}
     for old, new in zip(available, renamed):
+        if new in LINEAGE_COLUMNS:
+            raise SpecError(f'{where}: transforms.rename renames "{old}" to "{new}", which is a lineage column '
+                            f"the transform adds. Pick another name.")
         if new in seen:
             raise SpecError(f'{where}: transforms.rename gives two columns the name "{new}" '
                             f'("{seen[new]}" and "{old}"). Pick a name no other column has.')
@@ -269,9 +272,9 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     # 3. derive
     columns = list(renamed)
     for i, d in enumerate(spec.derive):
-        if d.name in columns:
+        if d.name in columns or d.name in LINEAGE_COLUMNS:
             raise SpecError(f'{where}: transforms.derive[{i}] names its column "{d.name}", which already '
-                            f"exists. Pick a new name (existing: {', '.join(columns)}).")
+                            f"exists. Pick a new name (existing: {', '.join([*columns, *LINEAGE_COLUMNS])}).")
         try:
             df = df.withColumn(d.name, F.expr(f"CAST(({d.expr}) AS {d.type})"))
         except CapturedException as err:

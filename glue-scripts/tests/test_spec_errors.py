@@ -38,6 +38,13 @@ def test_rename_of_a_missing_column_and_rename_onto_an_existing_one(spark):
     check(spark, signups_spec(rename={"id": "user_id", "name": "email"}), 'two columns the name "email"')
 
 
+def test_rename_or_derive_onto_a_lineage_column(spark):
+    check(spark, signups_spec(rename={"id": "user_id", "name": "source_file"}), 'transforms.rename', '"source_file"',
+          "lineage column")
+    spec = signups_spec(derive=[{"name": "ingested_at", "expr": "1", "type": "int"}], select=None, partitionBy=[])
+    check(spark, spec, "transforms.derive[0]", '"ingested_at"', "already exists")
+
+
 def test_cast_of_a_missing_column(spark):
     check(spark, signups_spec(cast={"age": "int"}), "transforms.cast", '"age"')
 
