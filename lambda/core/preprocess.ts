@@ -428,6 +428,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   const alignLines = encoding.choice.encoding === 'utf-8' || encoding.choice.encoding === 'utf-8-bom' || encoding.choice.encoding === 'windows-1252';
   const lineByte = dialect.lineEnding === 'CR' ? 13 : 10;
   let carry: Uint8Array = EMPTY;
+  const pushBytes = (bytes: Uint8Array) => push(decoder.decode(bytes, { stream: true }), bytes);
   try {
     push(sampleText, sample);
     await flush(false);
@@ -446,25 +447,33 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       const chunk = next.value;
       for (let offset = 0; offset < chunk.length; offset += SLICE_BYTES) {
         const slice = chunk.length <= SLICE_BYTES ? chunk : chunk.subarray(offset, offset + SLICE_BYTES);
-        // Each piece decoded ends at a line end where it can (the bytes after it wait for the next slice), so the
-        // tokenizer rarely joins a leftover to new text and works on flat strings.
-        const bytes = carry.length ? Buffer.concat([carry, slice]) : slice;
-        let cut = bytes.length;
-        if (alignLines && bytes.length < 2 * SLICE_BYTES) {
-          cut = bytes.lastIndexOf(lineByte) + 1;
-          if (cut === 0 && bytes.length < SLICE_BYTES) {
-            carry = Buffer.from(bytes);
-            continue;
+        // Each piece decoded ends at a line end where it can (the bytes after the last one wait for the next slice),
+        // so the tokenizer rarely joins a leftover to new text and works on flat strings; only the short line
+        // across two slices is copied.
+        if (!alignLines) {
+          pushBytes(slice);
+        } else {
+          const last = slice.lastIndexOf(lineByte);
+          if (last === -1) {
+            carry = carry.length ? Buffer.concat([carry, slice]) : Buffer.from(slice);
+            if (carry.length >= SLICE_BYTES) {
+              pushBytes(carry);
+              carry = EMPTY;
+            }
+          } else {
+            let from = 0;
+            if (carry.length) {
+              from = slice.indexOf(lineByte) + 1;
+              pushBytes(Buffer.concat([carry, slice.subarray(0, from)]));
+            }
+            if (last + 1 > from) pushBytes(from === 0 && last + 1 === slice.length ? slice : slice.subarray(from, last + 1));
+            carry = last + 1 < slice.length ? Buffer.from(slice.subarray(last + 1)) : EMPTY;
           }
-          if (cut === 0) cut = bytes.length;
         }
-        const piece = cut === bytes.length ? bytes : bytes.subarray(0, cut);
-        push(decoder.decode(piece, { stream: true }), piece);
-        carry = cut === bytes.length ? EMPTY : Buffer.from(bytes.subarray(cut));
         await flush(false);
       }
     }
-    if (carry.length) push(decoder.decode(carry, { stream: true }), carry);
+    if (carry.length) pushBytes(carry);
     const tail = decoder.decode();
     if (tail) push(tail, new Uint8Array(0));
     reader.end();
