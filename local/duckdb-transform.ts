@@ -1,6 +1,7 @@
 // The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
 import * as fs from 'fs';
 import * as path from 'path';
+import { LINEAGE_COLUMNS } from '../lib/config/layout';
 import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
 import { listFiles, listInputFiles, partitionFolder, partitionOf, renameToSparkFolders, swapPartitions } from './engine/files';
@@ -142,9 +143,11 @@ function existingRowsSql(plan: TransformPlan, existingFiles: readonly string[]):
 async function writeParquet(db: Database, select: string, plan: TransformPlan, dir: string | undefined, availableColumns?: readonly string[]): Promise<void> {
   if (!dir) return;
   const partitionNames = plan.partitionColumns.map((c) => c.name);
-  const lineage = ['source_file', 'ingested_at'];
-  const base = plan.dataColumns.filter((c) => !lineage.includes(c.name)).map((c) => c.name);
-  const extras = (availableColumns ?? [])
+  const lineage = LINEAGE_COLUMNS.map((c) => c.name);
+  // finalSchema's columns first; undeclared columns of this run and columns only the existing data has are sorted together.
+  const undeclared = new Set(plan.columns.filter((c) => c.origin === 'undeclared').map((c) => c.name));
+  const base = plan.dataColumns.map((c) => c.name).filter((n) => !lineage.includes(n) && !undeclared.has(n));
+  const extras = (availableColumns ?? plan.dataColumns.map((c) => c.name))
     .filter((c) => !base.includes(c) && !partitionNames.includes(c) && !lineage.includes(c))
     .sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
   const names = [...base, ...extras, ...lineage, ...partitionNames];

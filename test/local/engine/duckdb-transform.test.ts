@@ -267,6 +267,21 @@ describe('merge with the existing output', () => {
     ]);
     expect((await parquetColumns(output)).map((c) => c.name)).toEqual(['id', 'label', 'price', 'active', 'day', 'at', 'colour', 'source_file', 'ingested_at']);
   });
+
+  test('columns only the existing data has and undeclared columns of this run are sorted by name together (TRANSFORMS.md step 8)', async () => {
+    const dir = tempDir();
+    const config = configWith([plain()]);
+    const output = path.join(dir, 'out');
+    writeProcessed(path.join(dir, 'in1'), { 'old.csv': 'id,label,alpha\n1,one,a\n' });
+    await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(dir, 'in1'), outputDir: output, ingestedAt: AT });
+    writeProcessed(path.join(dir, 'in2'), { 'new.csv': 'id,label,zeta\n2,two,z\n' }, 1_800_000_000);
+    await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(dir, 'in2'), outputDir: output, ingestedAt: AT });
+    expect((await parquetColumns(output)).map((c) => c.name)).toEqual(['id', 'label', 'price', 'active', 'day', 'at', 'alpha', 'zeta', 'source_file', 'ingested_at']);
+    expect((await readFinal(output, 'id')).map((r) => [r.id, r.alpha, r.zeta])).toEqual([
+      [1, 'a', null],
+      [2, null, 'z'],
+    ]);
+  });
 });
 
 describe('errors, raised before anything is written', () => {
