@@ -32,10 +32,8 @@ export interface MonitoringProps {
   readonly deadLetterQueue: sqs.IQueue;
   /** The crawler over processed data: a Failed state alarms. */
   readonly crawlerName: string;
-  /** Glue job names keyed by dataset name. */
+  /** Glue job names keyed by dataset name (the keys also title the dashboard). */
   readonly jobNames: Record<string, string>;
-  /** Dataset names, for the custom-metric widgets' titles. */
-  readonly datasetNames: readonly string[];
   /**
    * CloudWatch dashboard name.
    * @default `<stack name>-csv-pipeline`
@@ -113,7 +111,7 @@ export class Monitoring extends Construct {
 
     this.dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# CSV pipeline\nUploads -> Lambda (datasets: ${props.datasetNames.join(', ')}) -> processed -> crawler -> Glue jobs -> final Parquet. Alarms go to the SNS topic.`,
+        markdown: `# CSV pipeline\nUploads -> Lambda (datasets: ${Object.keys(jobNames).join(', ')}) -> processed -> crawler -> Glue jobs -> final Parquet. Alarms go to the SNS topic.`,
         width: 24,
         height: 2,
       }),

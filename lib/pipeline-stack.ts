@@ -100,7 +100,6 @@ export class PipelineStack extends Stack {
       deadLetterQueue: this.ingest.deadLetterQueue,
       crawlerName: this.catalog.crawlerName,
       jobNames,
-      datasetNames: config.datasets.map((d) => d.name),
     });
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
