@@ -6,8 +6,8 @@ import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
 import { listFiles, listInputFiles, partitionFolder, partitionOf, renameToSparkFolders, swapPartitions } from './engine/files';
 import {
-  DUCKDB_TYPE_OF,
   filesValuesSql,
+  finalParquetSql,
   ident,
   ingestedAtLiteral,
   INTERNAL,
@@ -87,7 +87,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     let kept: string[] = [];
     if (existingFiles.length) {
       const inputNames = files.map((f) => literal(f.baseName)).join(', ');
-      await db.run(`CREATE TEMP VIEW existing_rows AS ${existingRowsSql(plan, existingFiles)}`);
+      await db.run(`CREATE TEMP VIEW existing_rows AS ${finalParquetSql(plan, existingFiles, INTERNAL.path)}`);
       const sameKey = plan.key.map((k) => `e.${ident(k)} IS NOT DISTINCT FROM n.${ident(k)}`).join(' AND ');
       const stale = `e.source_file IN (${inputNames})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
       await db.run(`CREATE TEMP TABLE existing_marked AS SELECT e.*, (${stale}) AS ${INTERNAL.stale} FROM existing_rows e`);
@@ -125,14 +125,6 @@ async function partitionFoldersOf(db: Database, plan: TransformPlan, relation: s
   const names = plan.partitionColumns.map((c) => c.name);
   const distinct = await db.all(`SELECT DISTINCT ${names.map((n) => `CAST(${ident(n)} AS VARCHAR)`).join(', ')} FROM ${relation}`);
   return distinct.rows.map((row) => partitionFolder(names, row.map((v) => (v === null ? null : String(v))))).sort();
-}
-
-/** The existing final rows with their file, partition columns typed as planned and timestamps as plain UTC. */
-function existingRowsSql(plan: TransformPlan, existingFiles: readonly string[]): string {
-  const hive = plan.partitionColumns.length ? 'hive_partitioning = true, hive_types_autocast = false' : 'hive_partitioning = false';
-  const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
-  const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
-  return `SELECT ${star} FROM read_parquet([${existingFiles.map(literal).join(', ')}], ${hive}, union_by_name = true, filename = ${literal(INTERNAL.path)})`;
 }
 
 /**

@@ -5,7 +5,7 @@ import { datasetLayout, REJECT_COLUMNS } from '../lib/config/layout';
 import type { PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
-import { DUCKDB_TYPE_OF, ident, literal, planTransform } from './engine/sql';
+import { DUCKDB_TYPE_OF, finalParquetSql, ident, literal, planTransform } from './engine/sql';
 
 export interface LocalTables {
   query(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
@@ -35,18 +35,11 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
       let finalSql = emptySelect(planned);
       if (parquet.length) {
-        const hive = plan.partitionColumns.length ? 'hive_partitioning = true, hive_types_autocast = false' : 'hive_partitioning = false';
-        const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
-        const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
-        // Spark may write timestamps as UTC-adjusted (TIMESTAMP WITH TIME ZONE); show every timestamp as plain UTC.
-        finalSql = `SELECT ${star} FROM read_parquet([${parquet.map(literal).join(', ')}], ${hive}, union_by_name = true)`;
+        finalSql = finalParquetSql(plan, parquet);
+        // Spark may write timestamps as UTC-adjusted (TIMESTAMP WITH TIME ZONE); show every timestamp as plain UTC (the session zone).
         const described = await db.all(`DESCRIBE ${finalSql}`);
         const tz = described.rows.filter((r) => String(r[1]) === 'TIMESTAMP WITH TIME ZONE').map((r) => String(r[0]));
-        if (tz.length) {
-          await db.run(`SET TimeZone = 'UTC'`);
-          const tzCasts = [...casts, ...tz.map((c) => `CAST(${ident(c)} AS TIMESTAMP) AS ${ident(c)}`)];
-          finalSql = `SELECT * REPLACE (${tzCasts.join(', ')}) FROM read_parquet([${parquet.map(literal).join(', ')}], ${hive}, union_by_name = true)`;
-        }
+        if (tz.length) finalSql = `SELECT * REPLACE (${tz.map((c) => `CAST(${ident(c)} AS TIMESTAMP) AS ${ident(c)}`).join(', ')}) FROM (${finalSql})`;
       }
       await db.run(`CREATE VIEW ${ident(layout.finalTable)} AS ${finalSql}`);
 

@@ -71,6 +71,18 @@ export function filesValuesSql(files: readonly InputFile[]): string {
   return `SELECT * FROM (VALUES ${rows.join(', ')}) AS t(${INTERNAL.path}, ${INTERNAL.mtime}, ${INTERNAL.file})`;
 }
 
+/**
+ * The final Parquet files as one relation (columns matched by name), with the partition columns read
+ * from the Hive folders and typed as planned; `filenameColumn` adds each row's file path.
+ */
+export function finalParquetSql(plan: TransformPlan, files: readonly string[], filenameColumn?: string): string {
+  const hive = plan.partitionColumns.length ? 'hive_partitioning = true, hive_types_autocast = false' : 'hive_partitioning = false';
+  const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
+  const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
+  const filename = filenameColumn ? `, filename = ${literal(filenameColumn)}` : '';
+  return `SELECT ${star} FROM read_parquet([${files.map(literal).join(', ')}], ${hive}, union_by_name = true${filename})`;
+}
+
 /** Reads processed CSV files as they are written: RFC 4180, header first, every value a string, empty = null. */
 export function readCsvSql(paths: readonly string[]): string {
   return (
