@@ -9,6 +9,7 @@ import {
   categorySql,
   changePct,
   GRAINS,
+  MAX_CATEGORIES,
   measureSql,
   periodsEndingAt,
   quoteIdent,
@@ -22,8 +23,7 @@ import {
   type SeriesPoint,
 } from './model';
 
-/** Breakdowns show at most this many categories (the largest). */
-export const MAX_CATEGORIES = 20;
+export { MAX_CATEGORIES } from './model';
 
 /** Which reports make up "the last run": the run's report keys, else every report. */
 export interface LastRunInput {

@@ -4,6 +4,9 @@ import type { ChartConfig, KpiConfig } from '../../lib/config/schema';
 export type Grain = 'DAY' | 'WEEK' | 'MONTH';
 export const GRAINS: readonly Grain[] = ['DAY', 'WEEK', 'MONTH'];
 
+/** Breakdowns show at most this many categories (the largest). */
+export const MAX_CATEGORIES = 20;
+
 export interface PeriodValue {
   /** Human label of the period, e.g. "November 2024" or "week of 2024-11-04". */
   readonly label: string;

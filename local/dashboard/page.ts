@@ -1,6 +1,6 @@
 // Renders the self-contained dashboard page: aggregated data, chart specs and the bundled chart library in one HTML file.
 import { formatDuration } from '../progress';
-import type { ChartData, DashboardData, DatasetDashboard, Grain, KpiData, LastRunFile } from './model';
+import { GRAINS, MAX_CATEGORIES, type ChartData, type DashboardData, type DatasetDashboard, type Grain, type KpiData, type LastRunFile } from './model';
 import { chartSpecs } from './specs';
 
 export function escapeHtml(text: string): string {
@@ -41,18 +41,18 @@ function kpiCard(kpi: KpiData): string {
 
 function chartCard(dataset: string, chart: ChartData): string {
   const id = `${dataset}--${chart.config.id}`;
-  const empty = chart.kind === 'time' ? GRAINS_EMPTY(chart) : chart.rows.length === 0;
+  const empty = chart.kind === 'time' ? chart.series.DAY.length === 0 : chart.rows.length === 0;
   const emptyText = chart.config.source === 'rejects' ? 'No rejected rows.' : 'No data yet.';
   const switcher =
     chart.kind === 'time'
-      ? `<div class="grain-switch" role="group" aria-label="Time grain">${(['DAY', 'WEEK', 'MONTH'] as Grain[])
+      ? `<div class="grain-switch" role="group" aria-label="Time grain">${GRAINS
           .map(
             (g) =>
               `<button type="button" data-grain="${g}" class="${g === chart.defaultGrain ? 'active' : ''}" aria-pressed="${g === chart.defaultGrain}">${g[0]}${g.slice(1).toLowerCase()}</button>`,
           )
           .join('')}</div>`
       : '';
-  const note = chart.kind === 'category' && chart.truncated ? '<div class="note">Largest 20 categories shown.</div>' : '';
+  const note = chart.kind === 'category' && chart.truncated ? `<div class="note">Largest ${MAX_CATEGORIES} categories shown.</div>` : '';
   const source = chart.config.source === 'rejects' ? 'rejected rows' : 'final table';
   return (
     `<div class="card chart ${chart.kind}" data-chart-id="${escapeHtml(chart.config.id)}" data-chart-kind="${chart.kind}">` +
@@ -60,10 +60,6 @@ function chartCard(dataset: string, chart: ChartData): string {
     (empty ? `<div class="empty">${emptyText}</div>` : `<div class="vis" id="${escapeHtml(id)}" data-spec-key="${escapeHtml(id)}"></div>`) +
     `${note}</div>`
   );
-}
-
-function GRAINS_EMPTY(chart: Extract<ChartData, { kind: 'time' }>): boolean {
-  return chart.series.DAY.length === 0;
 }
 
 function periodNote(ds: DatasetDashboard): string {
