@@ -316,7 +316,7 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
             raise SpecError(f"{where}: key names {', '.join(missing)}, not among the final columns "
                             f"({', '.join(columns)}). Keep the key columns in transforms.select.")
         latest_first = Window.partitionBy(*[col(k) for k in spec.final_key]).orderBy(
-            col(MTIME_COLUMN).desc(), col(FILE_COLUMN).desc(), col(LINE_COLUMN).desc())
+            col(MTIME_COLUMN).desc(), base_name(col(FILE_COLUMN)).desc(), col(LINE_COLUMN).desc())
         df = (df.withColumn("__rank", F.row_number().over(latest_first))
               .filter(F.col("__rank") == 1).drop("__rank"))
 

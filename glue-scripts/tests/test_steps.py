@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pipeline_transforms as pt
-from conftest import INGESTED_AT_VALUE, frame, make_spec
+import local_job
+from conftest import INGESTED_AT_VALUE, frame, make_spec, write_processed
 
 T0 = 1_700_000_000.0  # file modification times, epoch seconds
 
@@ -92,6 +93,17 @@ def test_dedupe_keeps_the_row_from_the_newest_file_then_the_last_line(spark, tmp
     _, rows = run(spark, tmp_path, files, dataset)
     got = {r["user_id"]: (r["v"], r["source_file"]) for r in rows}
     assert got == {1: ("new", "a_new.csv"), 2: ("second", "z_old.csv"), 3: ("only", "z_old.csv")}
+
+
+def test_dedupe_tie_is_broken_by_the_base_name_not_the_folder(spark, tmp_path):
+    dataset = {"name": "t", "key": ["id"], "columns": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}]}
+    folder = tmp_path / "processed"
+    # equal modification times: b.csv wins by base name although z/a.csv has the greater path
+    paths = [write_processed(folder / "z", "a.csv", "id,v\n1,from-a\n", T0),
+             write_processed(folder / "a", "b.csv", "id,v\n1,from-b\n", T0)]
+    spec = pt.parse_spec(make_spec(dataset))
+    rows = [r.asDict() for r in pt.transform(local_job.read_processed_files(spark, paths), spec, INGESTED_AT_VALUE).collect()]
+    assert [(r["v"], r["source_file"]) for r in rows] == [("from-b", "b.csv")]
 
 
 def test_dedupe_treats_null_keys_as_one_key(spark, tmp_path):
