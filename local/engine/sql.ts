@@ -120,6 +120,12 @@ export class TransformSpecError extends Error {
 
 const LINEAGE_NAMES = LINEAGE_COLUMNS.map((c) => c.name);
 
+/** The columns before any step: the config columns, then the files' other columns in header order. */
+function inputColumnNames(dataset: DatasetConfig, fileColumns: readonly string[]): string[] {
+  const declared = new Set(dataset.columns.map((c) => c.name));
+  return [...declared, ...fileColumns.filter((c) => !declared.has(c) && c !== INTERNAL.path)];
+}
+
 /**
  * Works out the columns of each step from the config and the files' header union, and checks every
  * name the spec uses (glue-scripts/TRANSFORMS.md, "Errors"). `fileColumns`: the processed files' columns.
@@ -128,7 +134,7 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
   const t = dataset.transforms;
   const declared = new Set(dataset.columns.map((c) => c.name));
   const at = `dataset "${dataset.name}"`;
-  const inputNames = [...declared, ...fileColumns.filter((c) => !declared.has(c) && c !== INTERNAL.path)];
+  const inputNames = inputColumnNames(dataset, fileColumns);
   for (const [key, what] of [['rename', t.rename], ['cast', t.cast]] as const) {
     for (const name of Object.keys(what)) {
       if (!inputNames.includes(name)) {
@@ -188,9 +194,8 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
 export function typedAndDerivedCtes(dataset: DatasetConfig, plan: TransformPlan, sourceTable: string, fileColumns: readonly string[]): { ctes: string[]; last: string } {
   const t = dataset.transforms;
   const present = new Set(fileColumns);
-  const declared = new Set(dataset.columns.map((c) => c.name));
-  const inputNames = [...declared, ...fileColumns.filter((c) => !declared.has(c) && c !== INTERNAL.path)];
-  const typedSelect = inputNames.map((name, i) => {
+  // plan.columns starts with one entry per input column, in this order.
+  const typedSelect = inputColumnNames(dataset, fileColumns).map((name, i) => {
     const planned = plan.columns[i];
     const type = DUCKDB_TYPE_OF[planned.type];
     const value = !present.has(name) ? `CAST(NULL AS ${type})` : planned.type === 'string' ? `s.${ident(name)}` : `TRY_CAST(s.${ident(name)} AS ${type})`;
