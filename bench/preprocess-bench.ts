@@ -15,23 +15,12 @@ import { stringify } from 'csv-stringify';
 import { loadPipelineConfig, findDataset } from '../lib/config/load';
 import { preprocess } from '../lambda/core/preprocess';
 import { RecordReader } from '../lambda/core/reader';
+import { prng } from './prng';
 
 /** Bytes per read of the input file (the CLI uses the same). */
 const READ_CHUNK = Number(process.env.BENCH_CHUNK_KB ?? 64) * 1024;
 const ROOT = path.resolve(__dirname, '..', '..');
 const BENCH_DIR = path.join(ROOT, '.bench');
-
-/** A deterministic pseudo-random generator (mulberry32), so every run reads the same file. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const FIRST = ['John', 'Jane', 'Alice', 'Bob', 'Carla', 'Min-jun', 'Grace', 'Hiro', 'Ivy', 'Lena', 'Noah', 'Olivia', 'Zoë', 'François'];
 const LAST = ['Doe', 'Smith', 'Brown', 'Martin', 'Gómez', 'Lee', 'Hopper', 'Tanaka', 'Chen', 'Jones', 'Kim', 'Park'];
@@ -39,7 +28,7 @@ const STATUS = ['active', 'inactive', 'pending', 'Active', 'PENDING'];
 
 /** Writes `rows` sign-up rows; about 2% are invalid in one of six ways. Returns the invalid-row count. */
 function generate(file: string, rows: number): number {
-  const next = random(42);
+  const next = prng(42);
   const fd = fs.openSync(file, 'w');
   let buf = 'id,name,email,signup_date,status\n';
   let invalid = 0;
