@@ -6,7 +6,7 @@ import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { IngestSchema } from '../../lib/config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs, usageError } from '../args';
 
 const USAGE = `usage: csv-pipeline preprocess INPUT [--config FILE] [--dataset NAME] [--out FILE] [--rejects FILE] [--report FILE] [--json]
 
@@ -20,7 +20,8 @@ Cleans and validates one CSV file exactly as the Lambda does.
 Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed.`;
 
 export async function run(argv: string[]): Promise<number> {
-  const parsed = parseCommandArgs({ name: 'preprocess', usage: USAGE, usageErrorStatus: 1 }, argv, {
+  const command = { name: 'preprocess', usage: USAGE, usageErrorStatus: 1 };
+  const parsed = parseCommandArgs(command, argv, {
     allowPositionals: true,
     options: {
       config: { type: 'string' },
@@ -34,8 +35,7 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1) {
-    console.error(`csv-pipeline preprocess: expected one INPUT file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}\n\n${USAGE}`);
-    return 1;
+    return usageError(command, `expected one INPUT file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
   }
   const input = positionals[0];
   let stat: fs.Stats;

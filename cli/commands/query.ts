@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { openLocalTables } from '../../local/tables';
-import { parseCommandArgs } from '../args';
+import { parseCommandArgs, usageError } from '../args';
 
 export const QUERY_USAGE = `usage: csv-pipeline query "SQL" [--workdir DIR] [--config FILE] [--json | --csv]
 
@@ -18,7 +18,8 @@ options:
   --csv           print the rows as CSV with a header`;
 
 export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  const parsed = parseCommandArgs({ name: 'query', usage: QUERY_USAGE, write }, argv, {
+  const command = { name: 'query', usage: QUERY_USAGE, write };
+  const parsed = parseCommandArgs(command, argv, {
     allowPositionals: true,
     options: {
       workdir: { type: 'string', short: 'w' },
@@ -30,8 +31,7 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
   if (positionals.length !== 1 || !positionals[0].trim()) {
-    console.error(`csv-pipeline query: give exactly one SQL statement in quotes (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})\n\n${QUERY_USAGE}`);
-    return 2;
+    return usageError(command, `give exactly one SQL statement in quotes (got ${positionals.length} argument${positionals.length === 1 ? '' : 's'})`);
   }
   if (values.json && values.csv) {
     console.error('csv-pipeline query: choose one of --json and --csv');

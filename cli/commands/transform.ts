@@ -4,7 +4,7 @@ import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
 import { transformWithSpark } from '../../local/spark-transform';
-import { parseCommandArgs, parseEngine } from '../args';
+import { parseCommandArgs, usageError, parseEngine } from '../args';
 
 export const TRANSFORM_USAGE = `usage: csv-pipeline transform --input DIR --output DIR [--engine duckdb|spark] [--config FILE] [--dataset NAME]
 
@@ -36,7 +36,8 @@ export function describeResult(dataset: string, result: TransformRunResult): str
 }
 
 export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
-  const parsed = parseCommandArgs({ name: 'transform', usage: TRANSFORM_USAGE, write }, argv, {
+  const command = { name: 'transform', usage: TRANSFORM_USAGE, write };
+  const parsed = parseCommandArgs(command, argv, {
     options: {
       input: { type: 'string', short: 'i' },
       output: { type: 'string', short: 'o' },
@@ -49,10 +50,9 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
   if (typeof parsed === 'number') return parsed;
   const { values } = parsed;
   if (!values.input || !values.output) {
-    console.error(`csv-pipeline transform: --input and --output are required\n\n${TRANSFORM_USAGE}`);
-    return 2;
+    return usageError(command, '--input and --output are required');
   }
-  const engine = parseEngine({ name: 'transform', usage: TRANSFORM_USAGE }, values.engine);
+  const engine = parseEngine(command, values.engine);
   if (typeof engine === 'number') return engine;
   let ingestedAt: Date | undefined;
   if (values['ingested-at']) {
