@@ -3,18 +3,18 @@ import type { DatasetConfig } from '../config/schema';
 import { datasetLayout, finalSchema, REJECT_COLUMNS, type FinalColumn, type SqlType } from '../config/layout';
 
 /** QuickSight input column types the pipeline's SQL types map to (AWS::QuickSight::DataSet InputColumn Type). */
-export type QuickSightColumnType = 'STRING' | 'INTEGER' | 'DECIMAL' | 'DATETIME';
+export type QuickSightColumnType = 'STRING' | 'INTEGER' | 'DECIMAL' | 'DATETIME' | 'BOOLEAN';
 
 /**
- * QuickSight's primitive types are Date, Decimal, Integer and String; it "accepts Boolean values by promoting
- * them to integers" (QuickSight user guide, "Supported data types and values"), so booleans are INTEGER (1/0).
+ * Booleans are BOOLEAN: an allowed InputColumn Type (STRING | INTEGER | DECIMAL | DATETIME | BIT | BOOLEAN | JSON in
+ * the AWS::QuickSight::DataSet InputColumn reference), and what Athena returns for a Parquet boolean column.
  */
 export const QUICKSIGHT_TYPE_OF: Record<SqlType, QuickSightColumnType> = {
   string: 'STRING',
   int: 'INTEGER',
   bigint: 'INTEGER',
   double: 'DECIMAL',
-  boolean: 'INTEGER',
+  boolean: 'BOOLEAN',
   date: 'DATETIME',
   timestamp: 'DATETIME',
 };
@@ -23,7 +23,8 @@ export const QUICKSIGHT_TYPE_OF: Record<SqlType, QuickSightColumnType> = {
 export type FieldKind = 'categorical' | 'numerical' | 'date';
 
 export function fieldKindOf(type: QuickSightColumnType): FieldKind {
-  if (type === 'STRING') return 'categorical';
+  // true / false are categories to break down by, not numbers to sum.
+  if (type === 'STRING' || type === 'BOOLEAN') return 'categorical';
   if (type === 'DATETIME') return 'date';
   return 'numerical';
 }

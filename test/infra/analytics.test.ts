@@ -207,6 +207,9 @@ describe('QuickSight on', () => {
       { Name: 'ingested_at', Type: 'DATETIME' },
       { Name: 'signup_month', Type: 'STRING' },
     ]);
+    // A boolean config column is a BOOLEAN input column (not INTEGER).
+    const orders = tables.find((t) => t.Name === 'orders');
+    expect(orders.InputColumns).toContainEqual({ Name: 'paid', Type: 'BOOLEAN' });
   });
 
   test('one dashboard per dataset with a dashboard section, ids exposed, definition generated from config', () => {

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { parsePipelineConfig } from '../../lib/config/load';
 import type { DatasetConfig, PipelineConfigInput } from '../../lib/config/schema';
-import { finalTable, rejectsTable } from '../../lib/quicksight/columns';
+import { fieldKindOf, finalTable, QUICKSIGHT_TYPE_OF, rejectsTable } from '../../lib/quicksight/columns';
 import { dashboardDefinition, DashboardDefinitionError, GRID_COLUMNS } from '../../lib/quicksight/dashboard-definition';
 
 const ARNS = { final: 'arn:aws:quicksight:eu-west-1:123456789012:dataset/final', rejects: 'arn:aws:quicksight:eu-west-1:123456789012:dataset/rejects' };
@@ -143,7 +143,7 @@ describe('aggregations by column type', () => {
     ['count_distinct', 'email', { categoricalMeasureField: { aggregationFunction: 'DISTINCT_COUNT' } }],
     ['count_distinct', 'sold_on', { dateMeasureField: { aggregationFunction: 'DISTINCT_COUNT' } }],
     ['count', '(rows)', { categoricalMeasureField: { aggregationFunction: 'COUNT', column: { columnName: 'source_file' } } }],
-    ['sum', 'gift', { numericalMeasureField: { aggregationFunction: { simpleNumericalAggregation: 'SUM' } } }],
+    ['count_distinct', 'gift', { categoricalMeasureField: { aggregationFunction: 'DISTINCT_COUNT' } }],
   ] as const)('%s of %s', (aggregate, column, expected) => {
     const dataset = datasetWith({
       title: 'Sales',
@@ -181,17 +181,19 @@ describe('time and category fields', () => {
     expect(() => dashboardDefinition(dataset, ARNS)).toThrow(/charts\[0\]\.time: "sold_month" is STRING, not a date/);
   });
 
-  test('bar and pie categories use the field kind of their column (numeric, date, text)', () => {
+  test('bar and pie categories use the field kind of their column (numeric, date, text, boolean)', () => {
     const dataset = datasetWith({
       title: 'Sales',
       charts: [
+        { id: 'by_id', title: 'I', type: 'bar', category: 'id' },
         { id: 'by_gift', title: 'G', type: 'bar', category: 'gift' },
         { id: 'by_day', title: 'D', type: 'pie', category: 'sold_on' },
         { id: 'by_region', title: 'R', type: 'pie', category: 'region' },
       ],
     });
     const d: Json = dashboardDefinition(dataset, ARNS);
-    expect(Object.keys(visual(d, 'by_gift').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual(['numericalDimensionField']);
+    expect(Object.keys(visual(d, 'by_id').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual(['numericalDimensionField']);
+    expect(Object.keys(visual(d, 'by_gift').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual(['categoricalDimensionField']);
     expect(Object.keys(visual(d, 'by_day').pieChartVisual.chartConfiguration.fieldWells.pieChartAggregatedFieldWells.category[0])).toEqual(['dateDimensionField']);
     expect(Object.keys(visual(d, 'by_region').pieChartVisual.chartConfiguration.fieldWells.pieChartAggregatedFieldWells.category[0])).toEqual(['categoricalDimensionField']);
     expect(d.dataSetIdentifierDeclarations).toEqual([{ identifier: 'sales', dataSetArn: ARNS.final }]);
@@ -214,11 +216,16 @@ describe('QuickSight column types', () => {
       { name: 'sold_on', type: 'DATETIME' },
       { name: 'amount', type: 'DECIMAL' },
       { name: 'region', type: 'STRING' },
-      { name: 'gift', type: 'INTEGER' },
+      { name: 'gift', type: 'BOOLEAN' },
       { name: 'source_file', type: 'STRING' },
       { name: 'ingested_at', type: 'DATETIME' },
       { name: 'sold_month', type: 'STRING' },
     ]);
+  });
+
+  test('a boolean column is a BOOLEAN input column and a categorical field (true / false to break down by)', () => {
+    expect(QUICKSIGHT_TYPE_OF.boolean).toBe('BOOLEAN');
+    expect(fieldKindOf('BOOLEAN')).toBe('categorical');
   });
 
   test('the rejects table reads everything as text except the line number', () => {
