@@ -73,7 +73,8 @@ export class Catalog extends Construct {
         containsHeader: 'PRESENT',
         delimiter: ',',
         quoteSymbol: '"',
-        allowSingleColumn: false,
+        // A dataset may have one column: without this, its files classify as UNKNOWN and get no processed table.
+        allowSingleColumn: true,
       },
     });
 

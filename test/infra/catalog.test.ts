@@ -16,8 +16,11 @@ describe('Catalog', () => {
     built.template.hasResourceProperties('AWS::Glue::Database', { DatabaseInput: { Name: 'csvpipeline_db' } });
   });
 
-  test('a custom CSV classifier that declares the header', () => {
-    built.template.hasResourceProperties('AWS::Glue::Classifier', { CsvClassifier: { ContainsHeader: 'PRESENT', Delimiter: ',', QuoteSymbol: '"' } });
+  test('a custom CSV classifier that declares the header and accepts single-column files', () => {
+    // AllowSingleColumn: a dataset with one column would otherwise get no processed table.
+    built.template.hasResourceProperties('AWS::Glue::Classifier', {
+      CsvClassifier: { ContainsHeader: 'PRESENT', Delimiter: ',', QuoteSymbol: '"', AllowSingleColumn: true },
+    });
   });
 
   test('one crawler, one S3 target per dataset, grouping and partition inheritance, encrypted logs', () => {
