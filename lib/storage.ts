@@ -1,5 +1,5 @@
 // The pipeline's buckets (raw, processed, final, scratch, access logs) with secure defaults and config-driven lifecycle.
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { PREFIXES } from './config/layout';
@@ -13,6 +13,8 @@ export const SCRATCH_PREFIXES = { athenaResults: 'athena-results/', glueTemp: 'g
 const ABORT_INCOMPLETE_UPLOADS_DAYS = 7;
 /** Days after which Athena results and Glue temporary files expire: both can be recomputed. */
 const SCRATCH_EXPIRATION_DAYS = 30;
+/** Construct id aws-cdk-lib gives a bucket's auto-delete custom resource (autoDeleteObjects: true). */
+const AUTO_DELETE_OBJECTS_ID = 'AutoDeleteObjectsCustomResource';
 
 export interface PipelineStorageProps {
   /** Lifecycle settings from the validated config (`config.storage`). */
@@ -92,5 +94,29 @@ export class PipelineStorage extends Construct {
     for (const bucket of [this.rawBucket, this.processedBucket]) {
       (bucket.node.defaultChild as s3.CfnBucket).notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     }
+    if (props.disposable) emptyAccessLogsLast(this.accessLogsBucket, [this.rawBucket, this.processedBucket, this.finalBucket, this.scratchBucket]);
   }
+}
+
+/**
+ * CloudFormation deletes in reverse dependency order. The logged buckets already depend on the access-log bucket
+ * (their LoggingConfiguration names it), but not on its auto-delete custom resource, so that resource could empty
+ * the log bucket while the others were still being emptied and logged. Making every logged bucket (its policy and
+ * its own auto-delete resource included) depend on it empties the access-log bucket only after they are all gone.
+ *
+ * aws-cdk-lib makes the auto-delete resource depend on the log bucket's policy, and that policy names every logged
+ * bucket (aws:SourceArn of log delivery), which would close a cycle; that one DependsOn is dropped. On deletion the
+ * log bucket's policy then goes first (no log delivery is allowed from then on), and the auto-delete handler still
+ * puts its own deny-PutObject policy on the bucket before emptying it.
+ */
+function emptyAccessLogsLast(accessLogsBucket: s3.Bucket, loggedBuckets: readonly s3.Bucket[]): void {
+  const autoDelete = accessLogsBucket.node.tryFindChild(AUTO_DELETE_OBJECTS_ID);
+  const autoDeleteResource = autoDelete?.node.defaultChild;
+  if (!autoDelete || !(autoDeleteResource instanceof CfnResource)) {
+    throw new Error(
+      `The access-log bucket has no "${AUTO_DELETE_OBJECTS_ID}" custom resource although autoDeleteObjects is on; aws-cdk-lib renamed it: update AUTO_DELETE_OBJECTS_ID in lib/storage.ts`,
+    );
+  }
+  autoDeleteResource.addDeletionOverride('DependsOn');
+  for (const bucket of loggedBuckets) bucket.node.addDependency(autoDelete);
 }

@@ -71,4 +71,27 @@ describe('PipelineStorage', () => {
     disposable.template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Delete' });
     built.template.hasResource('AWS::KMS::Key', { DeletionPolicy: 'Retain', Properties: Match.objectLike({ EnableKeyRotation: true }) });
   });
+
+  test('disposable=true empties the access-log bucket only after every logged bucket is deleted', () => {
+    const disposable = synthPipeline({ disposable: 'true' });
+    const storage = disposable.stack.storage;
+    const logsBucket = logicalId(disposable, storage.accessLogsBucket);
+    const autoDeletes = resourcesOfType(disposable.template, 'Custom::S3AutoDeleteObjects');
+    const logsAutoDelete = Object.keys(autoDeletes).find((id) => JSON.stringify(autoDeletes[id].Properties.BucketName) === JSON.stringify({ Ref: logsBucket }))!;
+    expect(logsAutoDelete).toBeDefined();
+    const resources = disposable.template.toJSON().Resources as Record<string, { DependsOn?: string[]; Properties?: any }>;
+    for (const name of ['rawBucket', 'processedBucket', 'finalBucket', 'scratchBucket'] as const) {
+      const bucket = logicalId(disposable, storage[name]);
+      // Deleted before the log bucket is emptied: the bucket, its policy and its own auto-delete resource.
+      const ownResources = Object.keys(resources).filter(
+        (id) => id === bucket || JSON.stringify(resources[id].Properties?.Bucket ?? resources[id].Properties?.BucketName) === JSON.stringify({ Ref: bucket }),
+      );
+      expect(ownResources.length).toBe(3);
+      for (const id of ownResources) expect(resources[id].DependsOn ?? []).toContain(logsAutoDelete);
+    }
+    // The log bucket's own policy names the logged buckets, so it may not be a prerequisite of the log bucket's emptying.
+    expect(resources[logsAutoDelete].DependsOn).toBeUndefined();
+    // Retained buckets have no auto-delete resource to order.
+    expect(resourcesOfType(built.template, 'Custom::S3AutoDeleteObjects')).toEqual({});
+  });
 });
