@@ -1,0 +1,206 @@
+"""Glue in the emulated account: job runs as Glue starts them (script and --extra-py-files downloaded under
+their object keys' file names, DefaultArguments plus --JOB_NAME, the job role's credentials, Spark reading and
+writing the emulated S3 through hadoop-aws S3A), a crawler STAND-IN, and the workflow's triggers as synthesized."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+from .account import REGION, Credentials, EmulatedAccount
+from .cloudformation import Deployment
+from .events import glue_job_state_event, matching_rules
+
+STANDIN = Path(__file__).with_name("awsglue_standin")
+# Spark 3.5.4 (pyspark) is built on Hadoop 3.3.4: its S3A file system, from Maven Central on first use.
+HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.3.4"
+
+
+@dataclass
+class JobRun:
+    job_name: str
+    dataset: str
+    state: str
+    error_message: str
+    logs: str
+    alarm_rules: list[str]
+
+
+def _split(uri: str) -> tuple[str, str]:
+    bucket, _, key = uri.split("://", 1)[1].partition("/")
+    return bucket, key
+
+
+def spark_submit_args(account: EmulatedAccount, creds: Credentials) -> str:
+    conf = {
+        "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
+        "spark.hadoop.fs.s3a.endpoint": account.endpoint,
+        "spark.hadoop.fs.s3a.endpoint.region": REGION,
+        "spark.hadoop.fs.s3a.path.style.access": "true",
+        "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider",
+        "spark.hadoop.fs.s3a.access.key": creds.access_key,
+        "spark.hadoop.fs.s3a.secret.key": creds.secret_key,
+        "spark.hadoop.fs.s3a.session.token": creds.session_token or "",
+        "spark.hadoop.fs.s3a.attempts.maximum": "1",
+        "spark.hadoop.fs.s3a.retry.limit": "1",
+        "spark.ui.enabled": "false",
+        "spark.sql.shuffle.partitions": "4",
+        "spark.driver.memory": "1g",
+    }
+    return " ".join([f"--packages {HADOOP_AWS}", *[f"--conf {k}={v}" for k, v in conf.items()], "pyspark-shell"])
+
+
+def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, state_dir: Path) -> JobRun:
+    """One job run as Glue does it (see the module comment); the Glue Job State Change event it ends with is
+    matched against the stack's rules (alarm_rules)."""
+    glue, s3 = account.client("glue"), account.client("s3")
+    job = glue.get_job(JobName=job_name)["Job"]
+    args = dict(job.get("DefaultArguments", {}))
+    creds = account.assume(job["Role"], "glue.amazonaws.com")
+    with tempfile.TemporaryDirectory(prefix="emulated-glue-") as tmp:
+        work = Path(tmp, "python")
+        work.mkdir()
+        downloads = [job["Command"]["ScriptLocation"]] + [u for u in args.get("--extra-py-files", "").split(",") if u]
+        for uri in downloads:
+            bucket, key = _split(uri)
+            (work / key.rsplit("/", 1)[-1]).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+        script = work / _split(job["Command"]["ScriptLocation"])[1].rsplit("/", 1)[-1]
+        argv = ["--JOB_NAME", job_name, "--JOB_RUN_ID", f"jr_{uuid.uuid4().hex}"]
+        for k, v in args.items():
+            argv += [k, v]
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYSPARK_SUBMIT_ARGS"}
+        env.update(creds.env())
+        env.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": account.endpoint,
+                    "PYTHONPATH": os.pathsep.join([str(work), str(STANDIN)]),
+                    "GLUE_EMULATOR_STATE_DIR": str(state_dir),
+                    "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds)})
+        result_file = Path(tmp, "result.json")
+        proc = subprocess.run([sys.executable, str(Path(__file__).with_name("glue_job_process.py")), str(result_file),
+                               str(script), *argv], env=env, capture_output=True, text=True, timeout=900, cwd=tmp)
+        logs = proc.stdout + proc.stderr
+        result = json.loads(result_file.read_text()) if result_file.exists() else \
+            {"state": "FAILED", "errorMessage": f"the job process died (exit {proc.returncode})"}
+    event = glue_job_state_event(job_name, result["state"], "jr_emulated", result["errorMessage"])
+    spec = json.loads(args.get("--dataset_spec", "{}"))
+    dataset = spec.get("dataset", {}).get("name", "") if isinstance(spec, dict) else ""
+    return JobRun(job_name, dataset, result["state"], result["errorMessage"], logs,
+                  matching_rules(account, deployment, event))
+
+
+# ---- crawler STAND-IN -----------------------------------------------------------------------------------------
+
+def _classifier(deployment: Deployment, names: list[str]) -> dict:
+    for lid in deployment.resources("AWS::Glue::Classifier"):
+        props = deployment.properties(lid).get("CsvClassifier", {})
+        if props.get("Name") in names or deployment.physical[lid].ref in names:
+            return props
+    return {}
+
+
+def run_crawler(account: EmulatedAccount, deployment: Deployment, crawler_lid: str) -> str:
+    """STAND-IN for a Glue crawler with the custom CSV classifier: for each S3 target with objects, one table
+    named <TablePrefix><folder> whose columns are the header of the first object (all string, as the classifier
+    gives for all-text files), at the target's location. A one-column header matches the classifier only when
+    AllowSingleColumn is true, as Glue documents; otherwise no table is made. Runs with the crawler role's
+    credentials, so its permissions are checked. Returns SUCCEEDED or FAILED."""
+    props = deployment.properties(crawler_lid)
+    creds = account.assume(props["Role"], "glue.amazonaws.com")
+    s3, glue = account.client("s3", creds), account.client("glue", creds)
+    classifier = _classifier(deployment, props.get("Classifiers", []))
+    for target in props["Targets"].get("S3Targets", []):
+        bucket, prefix = _split(target["Path"])
+        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+                for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+        if not keys:
+            continue
+        first = s3.get_object(Bucket=bucket, Key=sorted(keys)[0], Range="bytes=0-65535")["Body"].read()
+        header = next(csv.reader(io.StringIO(first.decode("utf-8", "replace").lstrip("\ufeff"),
+                                             newline=""), delimiter=classifier.get("Delimiter", ",")), [])
+        if len(header) < 2 and not classifier.get("AllowSingleColumn", False):
+            continue
+        name = props.get("TablePrefix", "") + prefix.rstrip("/").rsplit("/", 1)[-1]
+        table_input = {
+            "Name": name, "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "csv", "skip.header.line.count": "1", "areColumnsQuoted": "false"},
+            "StorageDescriptor": {
+                "Columns": [{"Name": c.lower(), "Type": "string"} for c in header],
+                "Location": target["Path"], "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
+                "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+                              "Parameters": {"separatorChar": classifier.get("Delimiter", ","),
+                                             "quoteChar": classifier.get("QuoteSymbol", '"')}}},
+        }
+        try:
+            glue.get_table(DatabaseName=props["DatabaseName"], Name=name)
+            glue.update_table(DatabaseName=props["DatabaseName"], TableInput=table_input)
+        except glue.exceptions.EntityNotFoundException:
+            glue.create_table(DatabaseName=props["DatabaseName"], TableInput=table_input)
+    return "SUCCEEDED"
+
+
+# ---- workflow -------------------------------------------------------------------------------------------------
+
+@dataclass
+class WorkflowRun:
+    crawls: dict[str, str]
+    jobs: list[JobRun]
+
+    def job(self, dataset: str) -> JobRun:
+        return next(j for j in self.jobs if j.dataset == dataset)
+
+
+def run_workflow(account: EmulatedAccount, deployment: Deployment, start_type: str, state_dir: Path) -> WorkflowRun:
+    """Starts the workflow's trigger of `start_type` (EVENT: the batched EventBridge trigger; SCHEDULED: the
+    backstop) and follows the CONDITIONAL triggers as Glue does, until nothing more starts."""
+    triggers = {lid: deployment.properties(lid) for lid in deployment.resources("AWS::Glue::Trigger")}
+    crawler_lid = {deployment.physical[lid].ref: lid for lid in deployment.resources("AWS::Glue::Crawler")}
+    run = WorkflowRun({}, [])
+    done: dict[tuple[str, str], str] = {}  # ("crawler"|"job", name) -> state
+
+    def start(actions: list[dict]) -> None:
+        for action in actions:
+            if "CrawlerName" in action:
+                state = run_crawler(account, deployment, crawler_lid[action["CrawlerName"]])
+                run.crawls[action["CrawlerName"]] = state
+                done[("crawler", action["CrawlerName"])] = state
+            else:
+                job_run = run_job(account, deployment, action["JobName"], state_dir)
+                run.jobs.append(job_run)
+                done[("job", action["JobName"])] = job_run.state
+
+    starters = [t for t in triggers.values() if t["Type"] == start_type]
+    if not starters:
+        raise AssertionError(f"the workflow has no {start_type} trigger; triggers: {[t['Type'] for t in triggers.values()]}")
+    for trigger in starters:
+        start(trigger["Actions"])
+    fired: set[str] = set()
+    progressed = True
+    while progressed:
+        progressed = False
+        for lid, trigger in triggers.items():
+            if trigger["Type"] != "CONDITIONAL" or lid in fired:
+                continue
+            if _predicate_holds(trigger.get("Predicate", {}), done):
+                fired.add(lid)
+                start(trigger["Actions"])
+                progressed = True
+    return run
+
+
+def _predicate_holds(predicate: dict, done: dict[tuple[str, str], str]) -> bool:
+    results = []
+    for c in predicate.get("Conditions", []):
+        if "CrawlerName" in c:
+            results.append(done.get(("crawler", c["CrawlerName"])) == c.get("CrawlState"))
+        else:
+            results.append(done.get(("job", c["JobName"])) == c.get("State"))
+    return any(results) if predicate.get("Logical", "AND") == "ANY" else all(results) and bool(results)

@@ -1,0 +1,79 @@
+"""moto's server with one addition: Glue actions are authorized against the catalog, database and table ARNs
+they touch, as IAM does, instead of moto's "*" (which no scoped policy matches).
+
+Run as `python3 moto_server.py -H 127.0.0.1 -p PORT`, with INITIAL_NO_AUTH_ACTION_COUNT set to turn IAM on.
+moto already authorizes S3 (bucket/object ARNs), SQS (queue ARN), IAM and STS by resource; other services it
+authorizes by action only. IAM conditions other than StringEquals are not evaluated by moto.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any
+
+from moto.core.responses import BaseResponse
+from moto.glue.responses import GlueResponse
+from werkzeug.exceptions import HTTPException
+
+ACCOUNT = "123456789012"
+
+
+def glue_resource_arns(action: str, params: dict[str, Any], region: str, account: str = ACCOUNT) -> list[str]:
+    """The ARNs IAM checks for a Glue Data Catalog action: the catalog, then the database, then the table
+    (Glue's "resource-level permissions for catalog objects"); other Glue resources by their own ARN."""
+    base = f"arn:aws:glue:{region}:{account}"
+    database = params.get("DatabaseName")
+    if database is None and action in ("GetDatabase", "DeleteDatabase", "UpdateDatabase"):
+        database = params.get("Name")
+    if database is None and action == "CreateDatabase":
+        database = (params.get("DatabaseInput") or {}).get("Name")
+    table = params.get("TableName")
+    if table is None and action in ("GetTable", "DeleteTable", "GetTableVersions"):
+        table = params.get("Name")
+    if table is None and action in ("CreateTable", "UpdateTable"):
+        table = (params.get("TableInput") or {}).get("Name")
+    if database is not None:
+        arns = [f"{base}:catalog", f"{base}:database/{database}"]
+        if table is not None:
+            arns.append(f"{base}:table/{database}/{table}")
+        elif action in ("GetTables", "SearchTables", "DeleteDatabase"):
+            arns.append(f"{base}:table/{database}/*")
+        return arns
+    if action in ("GetDatabases", "SearchTables"):
+        return [f"{base}:catalog"]
+    for key, kind in (("JobName", "job"), ("CrawlerName", "crawler"), ("WorkflowName", "workflow")):
+        if key in params:
+            return [f"{base}:{kind}/{params[key]}"]
+    if action in ("GetJob", "GetCrawler", "GetWorkflow", "GetTrigger") and "Name" in params:
+        kind = {"GetJob": "job", "GetCrawler": "crawler", "GetWorkflow": "workflow", "GetTrigger": "trigger"}[action]
+        return [f"{base}:{kind}/{params['Name']}"]
+    return ["*"]
+
+
+_original_call_action = BaseResponse.call_action
+
+
+def _call_action(self: BaseResponse) -> Any:
+    if not isinstance(self, GlueResponse):
+        return _original_call_action(self)
+    params = json.loads(self.body or "{}")
+    arns = glue_resource_arns(self._get_action(), params, self.region, self.current_account)
+    try:
+        for arn in arns[:-1]:  # the last one is checked by moto's own call_action (via _determine_resource)
+            self._authenticate_and_authorize_normal_action(arn)
+    except HTTPException as http_error:
+        response = http_error.description, {"status": http_error.code}
+        status, headers, body = self._transform_response(self.response_headers, response)
+        headers, body = self._enrich_response(headers, body)
+        return status, headers, body
+    self._determine_resource = lambda: arns[-1]  # type: ignore[attr-defined]
+    return _original_call_action(self)
+
+
+BaseResponse.call_action = _call_action  # type: ignore[method-assign]
+
+if __name__ == "__main__":
+    from moto.server import main
+
+    main(sys.argv[1:])

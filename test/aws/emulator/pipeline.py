@@ -1,0 +1,74 @@
+"""The user's path through the deployed pipeline, step by step in the emulated account: upload to the raw
+bucket, S3's event through the synthesized rules to the queue, the Lambda's event source mapping, the
+processed objects' events to the workflow rule, the workflow; and reading a final table through the catalog."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .account import EmulatedAccount
+from .cloudformation import Deployment
+from .events import deliver_to_queues, matching_rules, object_created_event, poll_queue_into_function
+from .glue_runtime import WorkflowRun, run_workflow
+from .lambda_runtime import Invocation
+
+
+@dataclass
+class Upload:
+    key: str
+    raw_rules: list[str]
+    invocations: list[Invocation]
+    processed_keys: list[str]
+    processed_rules: dict[str, list[str]] = field(default_factory=dict)
+
+
+def _keys(account: EmulatedAccount, bucket: str, prefix: str = "") -> set[str]:
+    s3 = account.client("s3")
+    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])}
+
+
+def upload(account: EmulatedAccount, deployment: Deployment, key: str, body: bytes) -> Upload:
+    """Puts a file in the raw bucket as a user would, then delivers what S3 and EventBridge would deliver."""
+    raw, processed = deployment.output("RawBucketName"), deployment.output("ProcessedBucketName")
+    before = _keys(account, processed)
+    s3 = account.client("s3")
+    s3.put_object(Bucket=raw, Key=key, Body=body)
+    head = s3.head_object(Bucket=raw, Key=key)
+    raw_rules = deliver_to_queues(account, deployment, object_created_event(raw, key, head))
+    mapping = next(iter(deployment.resources("AWS::Lambda::EventSourceMapping")))
+    invocations = poll_queue_into_function(account, deployment, mapping)
+    new_keys = sorted(_keys(account, processed) - before)
+    result = Upload(key, raw_rules, invocations, new_keys)
+    for new_key in new_keys:  # the processed bucket sends its events to EventBridge too
+        event = object_created_event(processed, new_key, s3.head_object(Bucket=processed, Key=new_key))
+        result.processed_rules[new_key] = matching_rules(account, deployment, event)
+    return result
+
+
+def run_pipeline_workflow(emulated, start_type: str = "EVENT") -> WorkflowRun:
+    return run_workflow(emulated.account, emulated.deployment, start_type, emulated.state_dir)
+
+
+def read_final_table(account: EmulatedAccount, deployment: Deployment, table: str) -> list[dict]:
+    """The table's rows as a reader of the catalog sees them: Parquet objects under the table's location, with
+    Hive-style partition folders (what Athena reads for this table definition)."""
+    import pyarrow.dataset as ds
+
+    glue, s3 = account.client("glue"), account.client("s3")
+    location = glue.get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)["Table"]["StorageDescriptor"]["Location"]
+    bucket, _, prefix = location.split("://", 1)[1].partition("/")
+    prefix = prefix if prefix.endswith("/") else prefix + "/"
+    with tempfile.TemporaryDirectory() as tmp:
+        count = 0
+        for key in _keys(account, bucket, prefix):
+            if key.endswith(".parquet") or (key.rsplit("/", 1)[-1].startswith("part-") and not key.endswith("/")):
+                target = Path(tmp, key[len(prefix):])
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+                count += 1
+        if not count:
+            return []
+        return ds.dataset(tmp, format="parquet", partitioning="hive").to_table().to_pylist()

@@ -1,0 +1,94 @@
+"""The synthesized assembly, deployed to an emulated AWS account (moto with IAM enforcement) and run as AWS
+runs it: upload -> EventBridge rule -> SQS -> Lambda (from its bundled asset) -> processed -> crawler
+(STAND-IN) -> Glue jobs (the uploaded script and modules, the awsglue STAND-IN, real Spark on emulated S3)
+-> final tables read through the catalog, compared row by row with the local DuckDB engine on the same files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import subprocess
+import tempfile
+from pathlib import Path
+
+import pytest
+from conftest import REPO, pretty
+
+from emulator.pipeline import read_final_table, run_pipeline_workflow, upload
+
+SAMPLES = REPO / "sample-data"
+LINEAGE = {"source_file", "ingested_at"}
+
+
+def comparable(rows: list[dict]) -> list[tuple]:
+    """Rows without lineage columns (they name files and times that differ between runs), as sorted tuples."""
+    def value(v):
+        if isinstance(v, (dt.date, dt.datetime)):
+            return v.isoformat()
+        if isinstance(v, decimal.Decimal):
+            return str(v.normalize())
+        return v
+    return sorted(tuple(sorted((k, value(v)) for k, v in r.items() if k not in LINEAGE)) for r in rows)
+
+
+def local_final_rows(cli: Path, dataset: str, files: list[Path]) -> list[dict]:
+    """The same files through local mode (DuckDB engine): what the final table must hold."""
+    import pyarrow.dataset as ds
+
+    with tempfile.TemporaryDirectory() as work:
+        subprocess.run(["node", str(cli), "run", *map(str, files), "--workdir", work, "--engine", "duckdb"],
+                       cwd=REPO, check=True, capture_output=True)
+        return ds.dataset(Path(work, "final_output", dataset), format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def assert_job_succeeded(run, dataset):
+    job = run.job(dataset)
+    assert job.state == "SUCCEEDED", f"job of {dataset} {job.state}: {job.error_message}\n{job.logs[-6000:]}"
+    assert job.alarm_rules == [], f"a successful run of {dataset} must not match an alarm rule: {job.alarm_rules}"
+
+
+@pytest.fixture(scope="module")
+def expected(cli):
+    return {ds: comparable(local_final_rows(cli, ds, [SAMPLES / f"{ds}.csv"])) for ds in ("signups", "orders")}
+
+
+def test_upload_of_one_dataset_reaches_its_final_table_and_no_other_job_fails(emulated, expected):
+    account, deployment = emulated.account, emulated.deployment
+    result = upload(account, deployment, "raw/signups/signups.csv", (SAMPLES / "signups.csv").read_bytes())
+
+    assert [r for r in result.raw_rules if "Ingest" in r] == [next(r for r in deployment.resources("AWS::Events::Rule") if "signups" in r)]
+    assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
+    processed = [k for k in result.processed_keys if k.startswith("processed/signups/")]
+    assert len(processed) == 1, pretty(result.processed_keys)
+    assert any("Orchestration" in r for r in result.processed_rules[processed[0]]), pretty(result.processed_rules)
+
+    run = run_pipeline_workflow(emulated)
+    assert set(run.crawls.values()) == {"SUCCEEDED"}
+    assert_job_succeeded(run, "signups")
+    assert_job_succeeded(run, "orders")  # no orders data yet: nothing to do is a success, not an alarm
+    assert comparable(read_final_table(account, deployment, "signups")) == expected["signups"]
+    assert read_final_table(account, deployment, "orders") == []
+
+
+def test_second_dataset_arrives_and_the_first_is_left_as_it_was(emulated, expected):
+    account, deployment = emulated.account, emulated.deployment
+    before = read_final_table(account, deployment, "signups")
+    upload(account, deployment, "raw/orders/orders.csv", (SAMPLES / "orders.csv").read_bytes())
+    run = run_pipeline_workflow(emulated)
+    assert_job_succeeded(run, "orders")
+    assert_job_succeeded(run, "signups")
+    assert comparable(read_final_table(account, deployment, "orders")) == expected["orders"]
+    assert sorted(map(pretty, read_final_table(account, deployment, "signups"))) == sorted(map(pretty, before))
+
+
+def test_uploading_the_same_file_again_changes_no_final_row(emulated, expected):
+    account, deployment = emulated.account, emulated.deployment
+    before = {t: comparable(read_final_table(account, deployment, t)) for t in ("signups", "orders")}
+    result = upload(account, deployment, "raw/signups/signups.csv", (SAMPLES / "signups.csv").read_bytes())
+    assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
+    run = run_pipeline_workflow(emulated)
+    assert_job_succeeded(run, "signups")
+    assert_job_succeeded(run, "orders")
+    after = {t: comparable(read_final_table(account, deployment, t)) for t in ("signups", "orders")}
+    assert after == before
+    assert after["signups"] == expected["signups"]
