@@ -22,6 +22,7 @@ import { INGEST_METRICS } from '../lib/ingest-metrics';
 import type { PipelineConfig } from '../lib/config/schema';
 import { INFERRED_FOLDER, type OutputKeys, outputKeysFor } from './core/keys';
 import type { preprocess } from './core/preprocess';
+import { REJECTS_CONTENT_TYPE } from './core/rejects-jsonl';
 import type { PreprocessReport } from './core/report';
 import { normaliseEvent, type S3ObjectRef } from './events';
 
@@ -160,10 +161,14 @@ async function streamThroughCore(
   run: (sinks: Sinks) => Promise<PreprocessReport>,
 ): Promise<PreprocessReport> {
   const bodies = [new PassThrough(), new PassThrough()] as const;
-  const uploads = [keys.processedKey, keys.rejectsKey].map((Key, i) =>
+  const outputs = [
+    { Key: keys.processedKey, ContentType: 'text/csv; charset=utf-8' },
+    { Key: keys.rejectsKey, ContentType: REJECTS_CONTENT_TYPE },
+  ];
+  const uploads = outputs.map((output, i) =>
     new Upload({
       client: deps.s3,
-      params: { Bucket: deps.processedBucket, Key, Body: bodies[i], ContentType: 'text/csv; charset=utf-8' },
+      params: { Bucket: deps.processedBucket, ...output, Body: bodies[i] },
       ...(deps.partSizeBytes ? { partSize: deps.partSizeBytes } : {}),
     }).done(),
   );

@@ -2,6 +2,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/config/load';
+import { REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../../lib/config/layout';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { IngestSchema } from '../../lib/config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
@@ -13,8 +14,11 @@ const USAGE = `usage: csv-pipeline preprocess INPUT [--config FILE] [--dataset N
 Cleans and validates one CSV file exactly as the Lambda does.
   --config FILE   pipeline config (default: ${DEFAULT_CONFIG_PATH} in the current folder, if present)
   --dataset NAME  validate against this dataset; without it the columns and types are inferred
-  --out FILE      valid rows (default: INPUT.processed.csv)
-  --rejects FILE  rejected rows (default: INPUT.rejects.csv)
+  --out FILE      valid rows: CSV, header first (default: INPUT.processed.csv)
+  --rejects FILE  rejected rows: JSON Lines, one JSON object per line with the keys
+                  ${REJECT_COLUMNS.map((c) => c.name).join(', ')} (line a number,
+                  raw_record the record exactly as in INPUT); empty when no row was rejected
+                  (default: INPUT.rejects${REJECTS_FILE_EXTENSION})
   --report FILE   write the JSON report there too
   --json          print the report as JSON instead of a summary
 Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed.`;
@@ -67,7 +71,7 @@ export async function run(argv: string[]): Promise<number> {
   }
 
   const outPath = values.out ?? `${input}.processed.csv`;
-  const rejectsPath = values.rejects ?? `${input}.rejects.csv`;
+  const rejectsPath = values.rejects ?? `${input}.rejects${REJECTS_FILE_EXTENSION}`;
   for (const p of [outPath, rejectsPath, values.report]) {
     if (p && path.resolve(p) === path.resolve(input)) {
       console.error(`csv-pipeline preprocess: ${p} is the input file; choose another output path`);

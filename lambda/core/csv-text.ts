@@ -1,4 +1,4 @@
-// RFC 4180 field quoting and the escaping of raw records for the rejects file, shared by every writer of the core.
+// RFC 4180 field quoting and formula neutralisation for the valid-rows CSV, shared by the core's cleaners and writers.
 
 /** True when a value must be quoted in CSV: it holds a comma, a double quote, CR or LF. */
 export function needsCsvQuotes(v: string): boolean {
@@ -18,16 +18,6 @@ export function quoteCsv(v: string): string {
 /** One CSV line (without the line end) from values. */
 export function csvLine(values: readonly string[]): string {
   return values.map(quoteCsv).join(',');
-}
-
-/** A raw record on one line: "\" as "\\", CR as "\r", LF as "\n". */
-export function escapeRawRecord(raw: string): string {
-  return raw.replace(/[\\\r\n]/g, (c) => (c === '\\' ? '\\\\' : c === '\r' ? '\\r' : '\\n'));
-}
-
-/** A value a spreadsheet would run as a formula (starting with = + - @ tab or CR) with a leading ' so it is shown as text. */
-export function neutraliseFormula(v: string): string {
-  return startsFormula(v) ? "'" + v : v;
 }
 
 /** True when a spreadsheet would run the value as a formula: it starts with = + - @ tab or CR. */

@@ -1,7 +1,7 @@
 // Derives every output key of one raw file from its key and version, so a duplicate delivery maps to the same keys.
 import { createHash } from 'crypto';
 import { datasetForKey } from '../../lib/config/load';
-import { datasetLayout, PREFIXES } from '../../lib/config/layout';
+import { datasetLayout, PREFIXES, REJECTS_FILE_EXTENSION } from '../../lib/config/layout';
 import type { PipelineConfig } from '../../lib/config/schema';
 
 export interface OutputKeys {
@@ -9,7 +9,7 @@ export interface OutputKeys {
   readonly dataset: string | null;
   /** processed/<ds>/<name>.csv (inferred mode: inferred/<name>.csv). */
   readonly processedKey: string;
-  /** quarantine/<ds>/rows/<name>.csv (inferred: inferred/rejects/<name>.csv). */
+  /** quarantine/<ds>/rows/<name>.jsonl (inferred: inferred/rejects/<name>.jsonl): JSON Lines, see rejects-jsonl.ts. */
   readonly rejectsKey: string;
   /** reports/<ds>/<name>.json (inferred: reports/_inferred/<name>.json). */
   readonly reportKey: string;
@@ -53,13 +53,13 @@ export function outputKeysFor(config: PipelineConfig, rawKey: string, versionTag
     ? {
         dataset: dataset.name,
         processedKey: `${datasetLayout(dataset).processedPrefix}${name}.csv`,
-        rejectsKey: `${datasetLayout(dataset).rejectedRowsPrefix}${name}.csv`,
+        rejectsKey: `${datasetLayout(dataset).rejectedRowsPrefix}${name}${REJECTS_FILE_EXTENSION}`,
         reportKey: `${datasetLayout(dataset).reportsPrefix}${name}.json`,
       }
     : {
         dataset: null,
         processedKey: `${PREFIXES.inferred}${name}.csv`,
-        rejectsKey: `${PREFIXES.inferred}rejects/${name}.csv`,
+        rejectsKey: `${PREFIXES.inferred}rejects/${name}${REJECTS_FILE_EXTENSION}`,
         reportKey: `${PREFIXES.reports}${INFERRED_FOLDER}/${name}.json`,
       };
   return { ...base, quarantinedFileKey, quarantineReasonKey: `${quarantinedFileKey}.reason.json` };

@@ -2,14 +2,14 @@
 import type { Writable } from 'stream';
 import { finished } from 'stream/promises';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
-import { REJECT_COLUMNS } from '../../lib/config/layout';
 import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
 import { createDecoder, detectEncoding } from './encoding';
 import { detectDialect } from './dialect';
 import { MAX_RECORD_CHARS, readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
 import { HeaderPlan, planForDataset, planInferred } from './header';
 import { CellFailure, ColumnCleaner, compileColumn } from './validate';
-import { csvLine, escapeRawRecord, neutraliseFormula, quoteCsv } from './csv-text';
+import { csvLine } from './csv-text';
+import { rejectLine } from './rejects-jsonl';
 import { DuplicateKeys } from './keyset';
 import { ByteOut } from './byte-out';
 
@@ -26,7 +26,7 @@ export interface PreprocessOptions {
 export interface PreprocessSinks {
   /** Valid rows: RFC 4180 CSV, UTF-8, comma, header first. */
   readonly valid: Writable;
-  /** Rejected rows: CSV with REJECT_COLUMNS header first. */
+  /** Rejected rows: JSON Lines, one object per row with REJECT_COLUMNS' keys (see rejects-jsonl.ts); nothing for no rejected row. */
   readonly rejects: Writable;
 }
 
@@ -198,10 +198,8 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   const cellStart = new Int32Array(columnCount);
   const cellEnd = new Int32Array(columnCount);
   const keyText = (k: number): string => (out.buf as unknown as Utf8Slicer).utf8Slice(cellStart[k], cellEnd[k]);
-  let rejectsOut = csvLine(REJECT_COLUMNS.map((c) => c.name)) + '\n';
-  // The rejects file is an output too: a spreadsheet opening it must not run a raw record or a file name as a formula.
-  const neutralise = config.ingest.neutraliseFormulas ? neutraliseFormula : (v: string) => v;
-  const sourceField = quoteCsv(neutralise(source));
+  // Rejected rows keep every string exactly as read (raw_record is the evidence): JSON Lines, not a spreadsheet format.
+  let rejectsOut = '';
   let rowsIn = 0;
   let rowsValid = 0;
   let rowsRejected = 0;
@@ -218,7 +216,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     rowsIn++;
     rowsRejected++;
     rejectedByReason.set(code, (rejectedByReason.get(code) ?? 0) + 1);
-    rejectsOut += sourceField + ',' + line + ',' + code + ',' + quoteCsv(column) + ',' + quoteCsv(reason) + ',' + quoteCsv(neutralise(escapeRawRecord(raw))) + '\n';
+    rejectsOut += rejectLine({ source_file: source, line, reason_code: code, column_name: column, reason, raw_record: raw });
   };
   const wrongCount = (p: { line: number; raw: string; count: number }) =>
     reject(p.line, 'WRONG_FIELD_COUNT', '', `the record has ${p.count} field${p.count === 1 ? '' : 's'}, the header has ${expected}`, p.raw);

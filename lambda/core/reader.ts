@@ -298,8 +298,8 @@ export class RecordReader {
         continue;
       }
       if (stripCr && c === 13) i++;
-      // c (or the char after the CR) is the line separator.
-      recordEnd = stripCr && c === 13 ? i - 1 : i;
+      // c (or the char after the CR) is the line separator; a CR before it belongs to the line end, not to the record's text.
+      recordEnd = stripCr && i > pos && text.charCodeAt(i - 1) === 13 ? i - 1 : i;
       if (i >= len && !final) return -1;
       next = i + 1;
       break;

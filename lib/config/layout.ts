@@ -20,7 +20,10 @@ export const LINEAGE_COLUMNS: readonly FinalColumn[] = [
   { name: 'ingested_at', type: 'timestamp' },
 ];
 
-/** Columns of the rejected-rows CSV files (quarantine/<dataset>/rows/), in order. */
+/**
+ * Columns of the rejected-rows files (quarantine/<dataset>/rows/*.jsonl, JSON Lines: one object per row
+ * with these keys, in this order; `line` a JSON number), and of the <dataset>_rejects table over them.
+ */
 export const REJECT_COLUMNS: readonly FinalColumn[] = [
   { name: 'source_file', type: 'string' },
   { name: 'line', type: 'bigint' },
@@ -29,6 +32,9 @@ export const REJECT_COLUMNS: readonly FinalColumn[] = [
   { name: 'reason', type: 'string' },
   { name: 'raw_record', type: 'string' },
 ];
+
+/** Extension of the rejected-rows files: JSON Lines (see lambda/core/rejects-jsonl.ts). */
+export const REJECTS_FILE_EXTENSION = '.jsonl';
 
 export interface FinalColumn {
   readonly name: string;

@@ -3,6 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { REJECT_COLUMNS } from '../../lib/config/layout';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'csv');
@@ -37,13 +38,13 @@ test('every row valid: exit 0, outputs next to the input by default, a summary',
   expect(r.stdout).toMatch(/2 rows read, 2 valid, 0 rejected \(dataset signups\)/);
   expect(r.stdout).toMatch(/delimiter ";"/);
   expect(fs.readFileSync(`${input}.processed.csv`, 'utf8')).toBe('id,name,email,signup_date,status\n1,"Doe, John",john@example.com,2024-11-01,active\n2,Jane Smith,jane@example.com,2024-11-02,inactive\n');
-  expect(fs.readFileSync(`${input}.rejects.csv`, 'utf8')).toBe('source_file,line,reason_code,column_name,reason,raw_record\n');
+  expect(fs.readFileSync(`${input}.rejects.jsonl`, 'utf8')).toBe(''); // JSON Lines: no rejected row, no line
 });
 
 test('some rows rejected: exit 2, rejects and report where asked, --json prints the report', () => {
   const input = path.join(ROOT, 'sample-data', 'orders.csv');
   const out = path.join(dir, 'valid.csv');
-  const rejects = path.join(dir, 'rejects.csv');
+  const rejects = path.join(dir, 'rejects.jsonl');
   const reportFile = path.join(dir, 'report.json');
   const r = cli([input, '--config', path.join(ROOT, 'pipeline.config.json'), '--dataset', 'orders', '--out', out, '--rejects', rejects, '--report', reportFile, '--json']);
   expect(r.status).toBe(2);
@@ -51,7 +52,10 @@ test('some rows rejected: exit 2, rejects and report where asked, --json prints 
   expect(printed).toEqual(JSON.parse(fs.readFileSync(reportFile, 'utf8')));
   expect(printed).toMatchObject({ dataset: 'orders', outcome: 'processed', read: { delimiter: ';', preambleLines: 1 } });
   expect(printed.rowsIn).toBe(printed.rowsValid + printed.rowsRejected);
-  expect(fs.readFileSync(rejects, 'utf8').trim().split('\n')).toHaveLength(printed.rowsRejected + 1);
+  const rejectRows = fs.readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  expect(rejectRows).toHaveLength(printed.rowsRejected);
+  for (const row of rejectRows) expect(Object.keys(row)).toEqual(REJECT_COLUMNS.map((c) => c.name));
+  expect(rejectRows.map((row) => typeof row.line)).toEqual(rejectRows.map(() => 'number'));
   expect(fs.readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(printed.rowsValid + 1);
 });
 
@@ -61,7 +65,7 @@ test('a file that cannot be processed: exit 1, a clear message, no outputs left 
   expect(r.status).toBe(1);
   expect(r.stdout).toMatch(/could not be processed \(BINARY_FILE\): the file contains NUL bytes/);
   expect(fs.existsSync(`${input}.processed.csv`)).toBe(false);
-  expect(fs.existsSync(`${input}.rejects.csv`)).toBe(false);
+  expect(fs.existsSync(`${input}.rejects.jsonl`)).toBe(false);
 });
 
 test('header not matching the dataset: exit 1 naming the missing column', () => {

@@ -1,7 +1,7 @@
 // The per-cell cleaners and the pieces under them: numbers, booleans, dates, e-mails, enums, rules, quoting, duplicate keys.
 import { compileColumn, normaliseDecimal, normaliseInteger, normaliseBoolean, isEmail, CellFailure, ColumnSpec } from '../../lambda/core/validate';
 import { compileDateFormat, DateParts } from '../../lambda/core/dates';
-import { escapeRawRecord, quoteCsv } from '../../lambda/core/csv-text';
+import { quoteCsv } from '../../lambda/core/csv-text';
 import { DuplicateKeys } from '../../lambda/core/keyset';
 import { detectEncoding, isValidUtf8 } from '../../lambda/core/encoding';
 import { detectDialect } from '../../lambda/core/dialect';
@@ -111,10 +111,9 @@ test('e-mail check', () => {
   expect(isEmail('.lead@example.com')).toBe(false);
 });
 
-test('CSV quoting and raw-record escaping', () => {
+test('CSV quoting', () => {
   expect(quoteCsv('plain')).toBe('plain');
   expect(quoteCsv('a\nb')).toBe('"a\nb"');
-  expect(escapeRawRecord('a\\b\r\nc')).toBe('a\\\\b\\r\\nc');
 });
 
 test('duplicate keys: integer pages, text hashes, and the move from pages to hashes', () => {

@@ -7,6 +7,8 @@ import type { PipelineConfig } from '../../lib/config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { readAll } from '../../lambda/core/reader';
+import type { RejectedRow } from '../../lambda/core/rejects-jsonl';
+import { readRejectsAsTable } from './serde-read';
 
 export const FIXTURES = path.join(__dirname, '..', 'fixtures', 'csv');
 export const CONFIG: PipelineConfig = loadPipelineConfig(path.join(__dirname, '..', '..', 'pipeline.config.json'));
@@ -17,8 +19,8 @@ export interface CoreResult {
   readonly rejects: string;
   /** The valid output parsed back (header first). */
   readonly validRows: string[][];
-  /** The rejects output parsed back, header dropped, as objects. */
-  readonly rejectRows: Record<string, string>[];
+  /** The rejects output (JSON Lines) read back as the rejects table reads it. */
+  readonly rejectRows: RejectedRow[];
 }
 
 function collect(stream: PassThrough): Promise<string> {
@@ -56,13 +58,5 @@ export async function runCore(
     collect(valid),
     collect(rejects),
   ]);
-  const rejectTable = parseOutput(rejectsText);
-  const rejectHeader = rejectTable[0] ?? [];
-  return {
-    report,
-    valid: validText,
-    rejects: rejectsText,
-    validRows: parseOutput(validText),
-    rejectRows: rejectTable.slice(1).map((r) => Object.fromEntries(rejectHeader.map((h, i) => [h, r[i]]))),
-  };
+  return { report, valid: validText, rejects: rejectsText, validRows: parseOutput(validText), rejectRows: readRejectsAsTable(rejectsText) };
 }

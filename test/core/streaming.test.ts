@@ -14,7 +14,7 @@ test('a bad UTF-8 byte after the sample rejects only its row (ENCODING_ERROR)', 
   const { report, rejectRows } = await runCore(bytes, { dataset: 'signups' });
   expect(report.read?.encoding).toBe('utf-8');
   expect(report.rejectedByReason).toEqual({ ENCODING_ERROR: 1 });
-  expect(rejectRows.map((r) => r.line)).toEqual(['3001']);
+  expect(rejectRows.map((r) => r.line)).toEqual([3001]);
   expect(report.rowsValid).toBe(3008);
 });
 

@@ -1,7 +1,7 @@
 // The handler against a real S3 API (moto's server): event shapes, idempotency, all-or-nothing uploads, quarantine, partial batches.
 import type { SQSBatchResponse } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { DeleteObjectCommand } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { outputKeysFor } from '../../lambda/core/keys';
 import { handleEvent, processObject } from '../../lambda/s3-io';
 import { startMoto, type MotoServer } from '../support/moto';
@@ -27,6 +27,8 @@ import {
   withStoredVersions,
 } from './harness';
 import { preprocess } from '../../lambda/core/preprocess';
+import { REJECTS_CONTENT_TYPE } from '../../lambda/core/rejects-jsonl';
+import { readRejectsAsTable } from '../core/serde-read';
 
 let moto: MotoServer;
 let s3: S3Client;
@@ -70,7 +72,9 @@ describe('event shapes from the S3 event files', () => {
     expect(processed).toHaveLength(4);
     const report = JSON.parse(await readText(s3, keys.reportKey));
     expect(report).toMatchObject({ source: key, dataset: 'signups', outcome: 'processed', rowsIn: 4, rowsValid: 3, rowsRejected: 1 });
-    expect((await readText(s3, keys.rejectsKey)).trim().split('\n')).toHaveLength(2);
+    // The rejects object: JSON Lines, one object per rejected row, typed as such.
+    expect(readRejectsAsTable(await readText(s3, keys.rejectsKey))).toEqual([expect.objectContaining({ source_file: key, line: 2, reason_code: 'INVALID_EMAIL' })]);
+    expect((await s3.send(new HeadObjectCommand({ Bucket: PROCESSED_BUCKET, Key: keys.rejectsKey }))).ContentType).toBe(REJECTS_CONTENT_TYPE);
   });
 
   it('decodes a key with spaces and parentheses (direct S3 notification, as-is)', async () => {
@@ -189,7 +193,7 @@ describe('failures', () => {
     expect(await listKeys(s3)).toEqual([keys.rejectsKey]);
     expect(await openMultipartUploads(s3)).toEqual([]);
     const rejectsOfFailedRun = await readBytes(s3, keys.rejectsKey);
-    expect(rejectsOfFailedRun.toString().trim().split('\n')).toHaveLength(4);
+    expect(readRejectsAsTable(rejectsOfFailedRun.toString())).toHaveLength(3);
     // The SQS retry succeeds, writes the full output and rewrites the rejects with the same bytes.
     expect(await handleEvent(event, depsFor(s3, preprocess))).toEqual({ batchItemFailures: [] });
     expect((await readText(s3, keys.processedKey)).trim().split('\n')).toHaveLength(120_001);

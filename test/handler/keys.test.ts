@@ -15,7 +15,7 @@ describe('outputKeysFor', () => {
     expect(keys).toEqual({
       dataset: 'signups',
       processedKey: `processed/signups/${name}.csv`,
-      rejectsKey: `quarantine/signups/rows/${name}.csv`,
+      rejectsKey: `quarantine/signups/rows/${name}.jsonl`,
       reportKey: `reports/signups/${name}.json`,
       quarantinedFileKey: `quarantine/signups/files/${name}.csv`,
       quarantineReasonKey: `quarantine/signups/files/${name}.csv.reason.json`,
@@ -26,7 +26,7 @@ describe('outputKeysFor', () => {
     const keys = outputKeysFor(config, 'raw/misc/export.csv', 'etag1');
     expect(keys.dataset).toBeNull();
     expect(keys.processedKey).toMatch(/^inferred\/misc__export-[0-9a-f]{12}\.csv$/);
-    expect(keys.rejectsKey).toMatch(/^inferred\/rejects\/misc__export-[0-9a-f]{12}\.csv$/);
+    expect(keys.rejectsKey).toMatch(/^inferred\/rejects\/misc__export-[0-9a-f]{12}\.jsonl$/);
     expect(keys.reportKey).toMatch(/^reports\/_inferred\/misc__export-[0-9a-f]{12}\.json$/);
     expect(keys.quarantinedFileKey).toMatch(/^quarantine\/_inferred\/files\/misc__export-[0-9a-f]{12}\.csv$/);
     expect(outputKeysFor(config, 'uploads/x.csv', 'e').processedKey).toMatch(/^inferred\/uploads__x-/);
