@@ -1,7 +1,7 @@
 // The local Athena: DuckDB views over the local final Parquet (<ds>) and the rejected rows (<ds>_rejects) of every dataset.
 import * as fs from 'fs';
 import * as path from 'path';
-import { datasetLayout, REJECT_COLUMNS } from '../lib/config/layout';
+import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../lib/config/layout';
 import type { PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
@@ -19,8 +19,9 @@ function emptySelect(columns: readonly { name: string; type: string }[]): string
 
 /**
  * Views: <ds> over <workdir>/final_output/<ds>/**\/*.parquet (hive partitioning) and <ds>_rejects over
- * <workdir>/quarantine/<ds>/rows/*.csv, for every configured dataset (empty views with the right
- * columns when there is no data yet). The views are bound to the files present when this is called.
+ * <workdir>/quarantine/<ds>/rows/*.jsonl (JSON Lines, one object per row, read with REJECT_COLUMNS' names
+ * and types as the rejects table's JSON SerDe does), for every configured dataset (empty views with the
+ * right columns when there is no data yet). The views are bound to the files present when this is called.
  */
 export async function openLocalTables(workdir: string, config: PipelineConfig): Promise<LocalTables> {
   const root = path.resolve(workdir);
@@ -44,10 +45,10 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       await db.run(`CREATE VIEW ${ident(layout.finalTable)} AS ${finalSql}`);
 
       const rejectColumns = REJECT_COLUMNS.map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
-      const rejectFiles = listFiles(path.join(root, layout.rejectedRowsPrefix), '.csv').filter((f) => fs.statSync(f).size > 0);
+      const rejectFiles = listFiles(path.join(root, layout.rejectedRowsPrefix), REJECTS_FILE_EXTENSION).filter((f) => fs.statSync(f).size > 0);
       const columnsSpec = `{${rejectColumns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`;
       const rejectsSql = rejectFiles.length
-        ? `SELECT ${rejectColumns.map((c) => ident(c.name)).join(', ')} FROM read_csv([${rejectFiles.map(literal).join(', ')}], header = true, columns = ${columnsSpec}, delim = ',', quote = '"', escape = '"', auto_detect = false)`
+        ? `SELECT ${rejectColumns.map((c) => ident(c.name)).join(', ')} FROM read_json([${rejectFiles.map(literal).join(', ')}], format = 'newline_delimited', columns = ${columnsSpec}, auto_detect = false)`
         : emptySelect(rejectColumns);
       await db.run(`CREATE VIEW ${ident(layout.rejectsTable)} AS ${rejectsSql}`);
     }

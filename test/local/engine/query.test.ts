@@ -4,6 +4,8 @@ import * as path from 'path';
 import { run as runQuery } from '../../../cli/commands/query';
 import { chooseDataset, run as runTransform } from '../../../cli/commands/transform';
 import { openLocalTables } from '../../../local/tables';
+import { REJECT_COLUMNS } from '../../../lib/config/layout';
+import { rejectLine, type RejectedRow } from '../../../lambda/core/rejects-jsonl';
 import { configWith, SIGNUPS, tempDir, writeProcessed } from './helpers';
 
 const ORDERS = {
@@ -17,6 +19,12 @@ const ORDERS = {
   transforms: { derive: [{ name: 'order_month', expr: 'substr(cast(ordered_at as string), 1, 7)', type: 'string' }], partitionBy: ['order_month'] },
 };
 
+/** Rejected rows of signups, written by the core's writer; the second one's raw record spans two lines and holds backslashes. */
+const REJECTED: RejectedRow[] = [
+  { source_file: 'raw/signups/a.csv', line: 3, reason_code: 'INVALID_DATE', column_name: 'signup_date', reason: 'not a date: "2024-13-05"', raw_record: '9,Eve,eve@example.com,2024-13-05,active' },
+  { source_file: 'raw/signups/a.csv', line: 4, reason_code: 'INVALID_ENUM', column_name: 'status', reason: 'not allowed', raw_record: '10,"F\r\n\\x\\",f@x.com,2024-11-05,banned' },
+];
+
 /** A workdir with signups transformed through the CLI, rejected rows for signups, and no orders data. */
 async function workdirWithData(): Promise<{ workdir: string; configFile: string }> {
   const workdir = tempDir('query-');
@@ -27,10 +35,7 @@ async function workdirWithData(): Promise<{ workdir: string; configFile: string 
   });
   const rejects = path.join(workdir, 'quarantine', 'signups', 'rows');
   fs.mkdirSync(rejects, { recursive: true });
-  fs.writeFileSync(
-    path.join(rejects, 'a.csv'),
-    'source_file,line,reason_code,column_name,reason,raw_record\nraw/signups/a.csv,3,INVALID_DATE,signup_date,"not a date: ""2024-13-05""","9,Eve,eve@example.com,2024-13-05,active"\nraw/signups/a.csv,4,INVALID_ENUM,status,not allowed,"10,F,f@x.com,2024-11-05,banned"\n',
-  );
+  fs.writeFileSync(path.join(rejects, 'a.jsonl'), REJECTED.map(rejectLine).join(''));
   const out: string[] = [];
   const code = await runTransform(
     ['--input', path.join(workdir, 'processed', 'signups'), '--output', path.join(workdir, 'final_output', 'signups'), '--config', configFile, '--ingested-at', '2025-01-01T00:00:00Z'],
@@ -56,11 +61,9 @@ describe('openLocalTables', () => {
           [3, 'Zoë', '2024-12-01', '2024-12', '2025-01-01T00:00:00.000Z'],
         ],
       });
-      const rejects = await tables.query('SELECT reason_code, line, reason FROM signups_rejects ORDER BY line');
-      expect(rejects.rows).toEqual([
-        ['INVALID_DATE', 3, 'not a date: "2024-13-05"'],
-        ['INVALID_ENUM', 4, 'not allowed'],
-      ]);
+      const rejects = await tables.query('SELECT * FROM signups_rejects ORDER BY line');
+      expect(rejects.columns).toEqual(REJECT_COLUMNS.map((c) => c.name));
+      expect(rejects.rows).toEqual(REJECTED.map((r) => REJECT_COLUMNS.map((c) => r[c.name as keyof RejectedRow])));
       const empty = await tables.query('SELECT * FROM orders');
       expect(empty).toEqual({ columns: ['order_id', 'ordered_at', 'amount', 'source_file', 'ingested_at', 'order_month'], rows: [] });
       expect((await tables.query('SELECT count(*) AS n FROM orders_rejects')).rows).toEqual([[0]]);

@@ -20,8 +20,8 @@ export async function finalRows(workdir: string, dataset: string, columns: strin
   return readWithDuckDb(`SELECT ${columns} FROM read_parquet('${glob}', hive_partitioning = true) ORDER BY ${orderBy}`);
 }
 
-/** Every rejected row of a dataset, read as text. */
+/** Every rejected row of a dataset (JSON Lines files), read with the types DuckDB infers. */
 export async function rejectRows(workdir: string, dataset: string): Promise<Record<string, unknown>[]> {
-  const glob = path.join(workdir, 'quarantine', dataset, 'rows', '*.csv');
-  return readWithDuckDb(`SELECT * FROM read_csv('${glob}', header = true, all_varchar = true) ORDER BY source_file, CAST(line AS INTEGER)`);
+  const glob = path.join(workdir, 'quarantine', dataset, 'rows', '*.jsonl');
+  return readWithDuckDb(`SELECT * FROM read_json('${glob}', format = 'newline_delimited') ORDER BY source_file, line`);
 }
