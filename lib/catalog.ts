@@ -25,10 +25,16 @@ const PARQUET = {
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
   serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
 };
-const CSV = {
+/**
+ * The rejected-rows files: JSON Lines (one object per line, lambda/core/rejects-jsonl.ts), stored as text.
+ * The Hive JSON SerDe, not OpenCSVSerde (which supports no line break inside a field and whose escape
+ * character mangles backslashes) and not the OpenX JSON SerDe (whose results Athena documents as possibly
+ * non-deterministic, recommending the Hive JSON SerDe instead).
+ */
+const JSON_LINES = {
   inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
-  serde: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
+  serde: 'org.apache.hive.hcatalog.data.JsonSerDe',
 };
 
 export interface CatalogProps {
@@ -168,13 +174,13 @@ export class Catalog extends Construct {
           name: layout.rejectsTable,
           description: `${dataset.name}: rows the preprocessing Lambda rejected, with the reason`,
           tableType: 'EXTERNAL_TABLE',
-          parameters: { classification: 'csv', EXTERNAL: 'TRUE', 'skip.header.line.count': '1' },
+          parameters: { classification: 'json', EXTERNAL: 'TRUE' },
           storageDescriptor: {
             columns: REJECT_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
             location: processedBucket.s3UrlForObject(layout.rejectedRowsPrefix),
-            inputFormat: CSV.inputFormat,
-            outputFormat: CSV.outputFormat,
-            serdeInfo: { serializationLibrary: CSV.serde, parameters: { separatorChar: ',', quoteChar: '"', escapeChar: '\\' } },
+            inputFormat: JSON_LINES.inputFormat,
+            outputFormat: JSON_LINES.outputFormat,
+            serdeInfo: { serializationLibrary: JSON_LINES.serde, parameters: { 'serialization.format': '1' } },
           },
         },
       });

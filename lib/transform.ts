@@ -9,7 +9,8 @@ import { Construct } from 'constructs';
 import { datasetLayout, finalSchema } from './config/layout';
 import type { DatasetConfig, TransformJobConfig } from './config/schema';
 import type { PipelineEncryption } from './encryption';
-import { catalogArn, databaseArn, glueLogsStatement, glueLogGroupArns, GLUE_LOGS_REASON, tableArn } from './glue-access';
+import { perDeploymentName } from './deployment-id';
+import { catalogArn, databaseArn, glueLogsStatement, glueLogGroupArns, GLUE_LOGS_REASON, GLUE_METRICS_REASON, glueMetricsStatement, tableArn } from './glue-access';
 import { acknowledge, acknowledgeWildcardResources } from './nag';
 
 /** The job's entry point and the plain-PySpark transforms it imports (shipped as --extra-py-files). */
@@ -40,7 +41,7 @@ export interface TransformProps {
   readonly datasets: readonly DatasetConfig[];
   /** Job sizing from the validated config (`config.transform`). */
   readonly transform: TransformJobConfig;
-  /** Retention of the jobs' continuous-logging log group (`config.monitoring.logRetentionDays`, one of LOG_RETENTION_DAYS). */
+  /** Retention of the jobs' log groups (`config.monitoring.logRetentionDays`, one of LOG_RETENTION_DAYS). */
   readonly logRetentionDays: number;
   /** The Glue database holding processed_<dataset>, <dataset> and <dataset>_rejects. */
   readonly databaseName: string;
@@ -60,7 +61,7 @@ export interface TransformProps {
    */
   readonly scripts?: { readonly entry: string; readonly transformsModule: string };
   /**
-   * What happens to the jobs' log group when the stack is deleted.
+   * What happens to the jobs' log groups when the stack is deleted.
    * @default RemovalPolicy.RETAIN
    */
   readonly removalPolicy?: RemovalPolicy;
@@ -69,20 +70,15 @@ export interface TransformProps {
 export class Transform extends Construct {
   /** Jobs keyed by dataset name. */
   readonly jobs: Record<string, glue.PySparkEtlJob> = {};
-  /** Continuous-logging log group of every job (KMS-encrypted, retention from config). */
-  readonly logGroup: logs.LogGroup;
+  /** Each job's Glue 5 log groups, keyed by dataset name (KMS-encrypted, retention from config). */
+  readonly jobLogGroups: Record<string, JobLogGroups> = {};
 
   constructor(scope: Construct, id: string, props: TransformProps) {
     super(scope, id);
     const { datasets, transform, databaseName, processedBucket, finalBucket, tempBucket, tempPrefix, encryption } = props;
 
-    this.logGroup = new logs.LogGroup(this, 'JobLogGroup', {
-      // Under /aws-glue/jobs so the roles' Glue-logs statement (incl. logs:AssociateKmsKey for the security configuration) covers it.
-      logGroupName: `/aws-glue/jobs/${Stack.of(this).stackName}-continuous`,
-      retention: props.logRetentionDays as logs.RetentionDays,
-      encryptionKey: encryption.key,
-      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
-    });
+    // Under /aws-glue/jobs so the roles' Glue-logs statement covers them; unique per deployment because they are retained.
+    const logGroupPrefix = `/aws-glue/jobs/${perDeploymentName(this)}`;
     const script = glue.Code.fromAsset(props.scripts?.entry ?? GLUE_SCRIPT);
     const transformsModule = glue.Code.fromAsset(props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE);
 
@@ -136,6 +132,9 @@ export class Transform extends Construct {
         }),
       );
       role.addToPrincipalPolicy(glueLogsStatement('jobs'));
+      role.addToPrincipalPolicy(glueMetricsStatement());
+      const logGroups = jobLogGroups(this, dataset.name, `${logGroupPrefix}/${dataset.name}`, props);
+      this.jobLogGroups[dataset.name] = logGroups;
       encryption.grantGlueRole(role);
 
       const job = new glue.PySparkEtlJob(this, `Job-${dataset.name}`, {
@@ -152,7 +151,8 @@ export class Transform extends Construct {
         maxConcurrentRuns: 1,
         maxRetries: 0,
         securityConfiguration: encryption.glueSecurityConfiguration,
-        continuousLogging: { enabled: true, logGroup: this.logGroup, logStreamPrefix: `${dataset.name}-` },
+        // Glue 4.0's continuous-logging arguments do not apply to Glue 5: its real-time logs go to the groups of --custom-logGroup-prefix.
+        continuousLogging: { enabled: false },
         enableMetrics: true,
         enableObservabilityMetrics: true,
         defaultArguments: {
@@ -164,6 +164,7 @@ export class Transform extends Construct {
           '--job-bookmark-option': 'job-bookmark-enable',
           '--enable-glue-datacatalog': 'true',
           '--TempDir': tempBucket.s3UrlForObject(tempDir),
+          '--custom-logGroup-prefix': logGroups.prefix,
         },
       });
       this.jobs[dataset.name] = job;
@@ -174,9 +175,35 @@ export class Transform extends Construct {
         `Object-level actions on this dataset's own prefixes only (processed/${dataset.name}/, final_output/${dataset.name}/, its TempDir); object keys are not known in advance.`,
       );
       acknowledgeWildcardResources(role, glueLogGroupArns('jobs'), GLUE_LOGS_REASON);
+      acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', GLUE_METRICS_REASON);
       acknowledgeAssetRead(role);
     }
   }
+}
+
+/** The two log groups a Glue 5 job run writes to when given `--custom-logGroup-prefix <prefix>`. */
+export interface JobLogGroups {
+  /** The value of --custom-logGroup-prefix. */
+  readonly prefix: string;
+  /** `<prefix>/error`: system, Spark daemon and GlueLogger logs (Glue 5's default is /aws-glue/jobs/error). */
+  readonly error: logs.LogGroup;
+  /** `<prefix>/output`: the script's stdout and stderr (Glue 5's default is /aws-glue/jobs/output). */
+  readonly output: logs.LogGroup;
+}
+
+/**
+ * Creates the log groups Glue 5 writes a job's logs to, before any run, so they carry the configured retention and
+ * the pipeline key (a group Glue creates itself never expires).
+ */
+function jobLogGroups(scope: Construct, dataset: string, prefix: string, props: TransformProps): JobLogGroups {
+  const group = (suffix: 'error' | 'output') =>
+    new logs.LogGroup(scope, `JobLogs-${dataset}-${suffix}`, {
+      logGroupName: `${prefix}/${suffix}`,
+      retention: props.logRetentionDays as logs.RetentionDays,
+      encryptionKey: props.encryption.key,
+      removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
+    });
+  return { prefix, error: group('error'), output: group('output') };
 }
 
 /** A folder prefix ("final_output/orders/") as Hadoop file systems also name it: without the trailing "/". */

@@ -57,12 +57,15 @@ describe('Catalog', () => {
     expect(signups.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(['user_id', 'full_name', 'email', 'signup_date', 'status', 'source_file', 'ingested_at']);
   });
 
-  test('rejects tables: OpenCSVSerde over quarantine/<ds>/rows/ with the header skipped', () => {
+  test('rejects tables: the Hive JSON SerDe over the JSON Lines files of quarantine/<ds>/rows/, stored as text, no header to skip', () => {
     const tables = Object.values(resourcesOfType(built.template, 'AWS::Glue::Table')).map((t) => t.Properties.TableInput);
     for (const dataset of built.config.datasets) {
       const table = tables.find((t) => t.Name === `${dataset.name}_rejects`);
-      expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hadoop.hive.serde2.OpenCSVSerde');
-      expect(table.Parameters['skip.header.line.count']).toBe('1');
+      expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.apache.hive.hcatalog.data.JsonSerDe');
+      expect(table.StorageDescriptor.InputFormat).toBe('org.apache.hadoop.mapred.TextInputFormat');
+      expect(table.StorageDescriptor.OutputFormat).toBe('org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat');
+      expect(table.Parameters).toEqual({ classification: 'json', EXTERNAL: 'TRUE' });
+      expect(table.TableType).toBe('EXTERNAL_TABLE');
       expect(table.StorageDescriptor.Columns).toEqual(REJECT_COLUMNS.map((c) => ({ Name: c.name, Type: c.type })));
       expect(flat(table.StorageDescriptor.Location)).toBe(`s3://<${processedBucket}>/quarantine/${dataset.name}/rows/`);
     }
