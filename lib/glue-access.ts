@@ -35,3 +35,19 @@ export function glueLogsStatement(kind: 'crawlers' | 'jobs'): iam.PolicyStatemen
 
 export const GLUE_LOGS_REASON =
   'Glue names the log groups of a run after the role and security configuration at run time (/aws-glue/crawlers-role/..., /aws-glue/jobs/...-role/...); the pattern is limited to Glue\'s own /aws-glue prefix of this account and region.';
+
+/** CloudWatch namespace of Glue's job metrics (--enable-metrics) and observability metrics (--enable-observability-metrics). */
+export const GLUE_METRICS_NAMESPACE = 'Glue';
+
+/** Lets a job role publish its run's metrics, in Glue's namespace only (PutMetricData has no resource-level scope). */
+export function glueMetricsStatement(): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'GlueJobMetrics',
+    actions: ['cloudwatch:PutMetricData'],
+    resources: ['*'],
+    conditions: { StringEquals: { 'cloudwatch:namespace': GLUE_METRICS_NAMESPACE } },
+  });
+}
+
+export const GLUE_METRICS_REASON =
+  'cloudwatch:PutMetricData supports no resource-level permissions (its resource is always "*"); the statement is limited by the cloudwatch:namespace condition to Glue\'s own namespace.';

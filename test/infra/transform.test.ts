@@ -3,6 +3,9 @@ import { datasetLayout, finalSchema } from '../../lib/config/layout';
 import { JOB_CATALOG_ACTIONS } from '../../lib/transform';
 import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
+/** How the tests see the per-deployment id: the stack UUID, the third "/" part of AWS::StackId. */
+const STACK_UUID = '{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}';
+
 describe('Transform', () => {
   let built: BuiltPipeline;
   beforeAll(() => {
@@ -37,8 +40,9 @@ describe('Transform', () => {
       expect(args['--job-bookmark-option']).toBe('job-bookmark-enable');
       expect(args['--enable-glue-datacatalog']).toBe('true');
       expect(flat(args['--TempDir'])).toBe(`s3://<${scratch}>/glue-temp/${d.name}/`);
-      expect(args['--enable-continuous-cloudwatch-log']).toBe('true');
-      expect(args['--continuous-log-logGroup']).toEqual({ Ref: logicalId(built, built.stack.transform.logGroup) });
+      // Glue 5 logging: --custom-logGroup-prefix, not Glue 4.0's continuous-logging arguments.
+      for (const glue4 of ['--enable-continuous-cloudwatch-log', '--continuous-log-logGroup', '--continuous-log-logStreamPrefix']) expect(args[glue4]).toBeUndefined();
+      expect(flat(args['--custom-logGroup-prefix'])).toBe(`/aws-glue/jobs/CsvPipeline-${STACK_UUID}/${d.name}`);
       expect(args['--enable-metrics']).toBe('');
       expect(flat(args['--extra-py-files'])).toMatch(/\.py$/);
     }
@@ -53,7 +57,46 @@ describe('Transform', () => {
         S3Encryptions: [{ S3EncryptionMode: 'SSE-S3' }],
       },
     });
-    built.template.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/aws-glue/jobs/CsvPipeline-continuous', KmsKeyId: { 'Fn::GetAtt': [key, 'Arn'] } });
+  });
+
+  test('Glue 5 log groups: <prefix>/error and <prefix>/output per job, created with the key and the configured retention, under the roles\' logs statement', () => {
+    const key = logicalId(built, built.stack.encryption.key);
+    for (const d of built.config.datasets) {
+      const groups = built.stack.transform.jobLogGroups[d.name];
+      for (const [suffix, group] of [['error', groups.error], ['output', groups.output]] as const) {
+        const g = resourcesOfType(built.template, 'AWS::Logs::LogGroup')[logicalId(built, group)];
+        expect(flat(g.Properties.LogGroupName)).toBe(`/aws-glue/jobs/CsvPipeline-${STACK_UUID}/${d.name}/${suffix}`);
+        expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
+        expect(g.Properties.RetentionInDays).toBe(30);
+        expect(g.DeletionPolicy).toBe('Retain');
+      }
+      const roleId = built.stack.getLogicalId(built.stack.transform.jobs[d.name].role.node.defaultChild as any);
+      const logs = statementsOfRole(built, roleId).find((s) => s.Sid === 'GlueRunLogs')!;
+      expect(asArray(logs.Resource).map(flat)).toContain('arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:/aws-glue/jobs*');
+    }
+  });
+
+  test('retained resources have names unique per deployment (from the stack id), so a re-deploy after destroy does not collide', () => {
+    const retainedNamed = Object.entries(built.template.toJSON().Resources as Record<string, any>).filter(
+      ([, r]) => r.DeletionPolicy === 'Retain' && (r.Properties?.LogGroupName || r.Properties?.Name || r.Properties?.BucketName),
+    );
+    expect(retainedNamed.length).toBeGreaterThan(0);
+    for (const [, r] of retainedNamed) expect(flat(r.Properties.LogGroupName ?? r.Properties.Name ?? r.Properties.BucketName)).toContain(STACK_UUID);
+    // The security configuration holds no data: unique per deployment and deleted with the stack.
+    const config = resourcesOfType(built.template, 'AWS::Glue::SecurityConfiguration')[logicalId(built, built.stack.encryption.glueSecurityConfiguration)];
+    expect(flat(config.Properties.Name)).toBe(`CsvPipeline-${STACK_UUID}`);
+    expect(config.DeletionPolicy).toBe('Delete');
+  });
+
+  test('each job role may publish metrics in the Glue namespace only (--enable-metrics, observability metrics)', () => {
+    for (const d of built.config.datasets) {
+      const job = jobOf(d.name);
+      expect(job.DefaultArguments['--enable-metrics']).toBe('');
+      expect(job.DefaultArguments['--enable-observability-metrics']).toBe('true');
+      const roleId = built.stack.getLogicalId(built.stack.transform.jobs[d.name].role.node.defaultChild as any);
+      const metrics = statementsOfRole(built, roleId).find((s) => s.Sid === 'GlueJobMetrics')!;
+      expect(metrics).toEqual({ Sid: 'GlueJobMetrics', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'Glue' } } });
+    }
   });
 
   test.each(['signups', 'orders'])('the %s job role touches only its own dataset', (name) => {
