@@ -20,7 +20,7 @@ def preprocess(dataset: str, out_dir):
     out.parent.mkdir(parents=True)
     done = subprocess.run(["npx", "ts-node", "--transpile-only", "cli/csv-pipeline.ts", "preprocess",
                            f"sample-data/{dataset}.csv", "--dataset", dataset, "--out", str(out),
-                           "--rejects", str(out_dir / f"{dataset}.rejects.csv")],
+                           "--rejects", str(out_dir / f"{dataset}.rejects.jsonl")],
                           cwd=REPO, capture_output=True, text=True, timeout=120)
     assert done.returncode in (0, 2), done.stderr  # 2: some rows rejected, as the samples intend
     return out
