@@ -13,6 +13,7 @@ import { parseArgs } from 'util';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { loadPipelineConfig, findDataset } from '../lib/config/load';
+import { REJECTS_FILE_EXTENSION } from '../lib/config/layout';
 import { preprocess } from '../lambda/core/preprocess';
 import { RecordReader } from '../lambda/core/reader';
 import { prng } from './prng';
@@ -92,7 +93,7 @@ async function corePass(input: string): Promise<object> {
   const t0 = performance.now();
   const report = await preprocess(
     fs.createReadStream(input, { highWaterMark: READ_CHUNK }),
-    { valid: fs.createWriteStream(input + '.valid.csv'), rejects: fs.createWriteStream(input + '.rejects.csv') },
+    { valid: fs.createWriteStream(input + '.valid.csv'), rejects: fs.createWriteStream(input + '.rejects' + REJECTS_FILE_EXTENSION) },
     { config, dataset: findDataset(config, 'signups'), source: input, sizeBytes: fs.statSync(input).size },
   );
   const seconds = (performance.now() - t0) / 1000;
@@ -165,7 +166,7 @@ async function main(): Promise<void> {
   const plain = child('plain');
   // The parsers alone, for the comparison in lambda/core/README.md (skipped on big inputs: minutes of csv-parse).
   const extras = rows <= 2_000_000 ? { 'csv-parse alone': child('parse-only'), 'core tokenizer alone': child('tokenizer') } : {};
-  for (const f of [input + '.valid.csv', input + '.rejects.csv', input + '.plain.csv']) fs.rmSync(f, { force: true });
+  for (const f of [input + '.valid.csv', input + '.rejects' + REJECTS_FILE_EXTENSION, input + '.plain.csv']) fs.rmSync(f, { force: true });
 
   const line = (name: string, r: { seconds: number; cpuSeconds: number; peakRss: number }) =>
     `${name.padEnd(28)} ${r.seconds.toFixed(2).padStart(6)} s ${(mb(bytes) / r.seconds).toFixed(1).padStart(7)} MB/s ${Math.round(rows / r.seconds).toLocaleString('en').padStart(10)} rows/s` +
