@@ -22,13 +22,17 @@ export const REJECTS_CONTENT_TYPE = 'application/x-ndjson; charset=utf-8';
  * LF, CR and every other control character are escaped by JSON.stringify itself.
  */
 const RAW_LINE_BREAKS = /[\u0085\u2028\u2029]/g;
+/** Any character JSON.stringify would escape, a Unicode line break, or a surrogate: without one, a string is its own JSON body. */
+const NEEDS_ESCAPING = /["\\\u0000-\u001f\u0085\u2028\u2029\ud800-\udfff]/;
 
 /**
  * A string as a JSON string literal, exact for every string: JSON.stringify escapes `"`, `\`, LF, CR
  * and every control character, and (Node 12+, ES2019 well-formed JSON.stringify) each lone surrogate as
  * `\udXXX`; astral characters stay as their UTF-8. The result holds no LF or CR, so it never splits a line.
+ * Most strings need no escaping at all and are only quoted (the same text, about twice as fast).
  */
 export function jsonString(value: string): string {
+  if (!NEEDS_ESCAPING.test(value)) return '"' + value + '"';
   return JSON.stringify(value).replace(RAW_LINE_BREAKS, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
