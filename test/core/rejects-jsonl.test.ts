@@ -51,6 +51,15 @@ test('property: no line break of any kind inside a row, and the UTF-8 bytes deco
   );
 });
 
+test('property: a string is written as JSON.stringify writes it, except for U+0085, U+2028, U+2029 (escaped)', () => {
+  fc.assert(
+    fc.property(text, (s) => {
+      expect(jsonString(s)).toBe(JSON.stringify(s).replace(/[\u0085\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`));
+    }),
+    { numRuns: 1000 },
+  );
+});
+
 test('the keys are REJECT_COLUMNS in order, line is a JSON number', () => {
   const line = rejectLine({ source_file: 'raw/signups/a.csv', line: 7, reason_code: 'INVALID_EMAIL', column_name: 'email', reason: 'r', raw_record: '7,"a\nb",x' });
   expect(line).toBe('{"source_file":"raw/signups/a.csv","line":7,"reason_code":"INVALID_EMAIL","column_name":"email","reason":"r","raw_record":"7,\\"a\\nb\\",x"}\n');
