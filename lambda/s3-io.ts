@@ -18,7 +18,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { SQSBatchResponse } from 'aws-lambda';
 import { datasetForKey, parsePipelineConfig } from '../lib/config/load';
-import { INGEST_METRICS } from '../lib/ingest-metrics';
+import { FILES_FAILED_METRIC, INGEST_METRICS } from '../lib/ingest-metrics';
 import type { PipelineConfig } from '../lib/config/schema';
 import { INFERRED_FOLDER, type OutputKeys, outputKeysFor } from './core/keys';
 import type { preprocess } from './core/preprocess';
@@ -92,6 +92,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SQ
         failed = true;
         errors.push(err);
         deps.logger.error('Processing failed; the object will be retried', { ...logKeys(ref, deps.config), messageId: item.messageId, error: err as Error });
+        publishFailure(deps.metrics);
       }
     }
     if (failed && item.messageId) failedMessages.push(item.messageId);
@@ -296,6 +297,12 @@ async function multipartCopy(
 function gone(ref: S3ObjectRef, deps: HandlerDeps): ObjectResult {
   deps.logger.warn('Raw object is gone or was overwritten since the event; nothing to do', logKeys(ref, deps.config));
   return { status: 'gone' };
+}
+
+/** One failed file, with no Dataset dimension: the alarm on it watches a single metric (FILES_FAILED_METRIC). */
+function publishFailure(metrics: HandlerDeps['metrics']): void {
+  metrics.addMetric(FILES_FAILED_METRIC, MetricUnit.Count, 1);
+  metrics.publishStoredMetrics();
 }
 
 function publishMetrics(metrics: HandlerDeps['metrics'], report: PreprocessReport): void {

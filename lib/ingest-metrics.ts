@@ -13,3 +13,9 @@ export const INGEST_METRICS = {
   filesQuarantined: 'FilesQuarantined',
   durationMs: 'DurationMs',
 } as const;
+
+/**
+ * Emitted (value 1, no Dataset dimension: only the Lambda's `service` one) for each file the handler failed to process
+ * and handed back to SQS as a batch item failure. The Lambda's Errors metric does not count these; an alarm does.
+ */
+export const FILES_FAILED_METRIC = 'FilesFailed';

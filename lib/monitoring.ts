@@ -1,9 +1,8 @@
 // Alarms (Lambda errors, dead letters, Glue job and crawler failures) to one SNS topic, and a CloudWatch dashboard of every stage.
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -12,7 +11,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MonitoringConfig } from './config/schema';
-import { INGEST_METRICS, METRICS_NAMESPACE } from './ingest-metrics';
+import { keyPolicyConfusedDeputyConditions } from './encryption';
+import { GLUE_METRICS_NAMESPACE } from './glue-access';
+import { FILES_FAILED_METRIC, INGEST_METRICS, METRICS_NAMESPACE } from './ingest-metrics';
 
 /** Glue job states that alarm. */
 export const FAILED_JOB_STATES = ['FAILED', 'TIMEOUT', 'ERROR'];
@@ -26,8 +27,12 @@ export interface MonitoringProps {
   readonly key: kms.IKey;
   /** The preprocessing Lambda: its errors alarm, its invocations, errors and duration are graphed. */
   readonly ingestFunction: lambda.IFunction;
-  /** The queue in front of the Lambda: depth and age of the oldest message are graphed. */
+  /** The queue in front of the Lambda: depth and age of the oldest message are graphed; an old message alarms. */
   readonly ingestQueue: sqs.IQueue;
+  /** The Lambda's `service` metric dimension (POWERTOOLS_SERVICE_NAME), which its FilesFailed metric carries. */
+  readonly ingestServiceName: string;
+  /** The Lambda's timeout: an upload older than twice this in the queue has failed at least once. */
+  readonly ingestTimeout: Duration;
   /** Where uploads go after every retry failed: any message alarms. */
   readonly deadLetterQueue: sqs.IQueue;
   /** The crawler over processed data: a Failed state alarms. */
@@ -46,6 +51,10 @@ export class Monitoring extends Construct {
   readonly dashboard: cloudwatch.Dashboard;
   readonly lambdaErrorsAlarm: cloudwatch.Alarm;
   readonly deadLetterAlarm: cloudwatch.Alarm;
+  /** Any file the Lambda failed to process (a batch item failure) in the last minute. */
+  readonly failedFilesAlarm: cloudwatch.Alarm;
+  /** An upload has waited in the ingest queue for longer than two Lambda timeouts (it failed, or the queue is stuck). */
+  readonly queueAgeAlarm: cloudwatch.Alarm;
   readonly jobFailureRule: events.Rule;
   readonly crawlerFailureRule: events.Rule;
 
@@ -54,13 +63,20 @@ export class Monitoring extends Construct {
     const { key, ingestFunction, ingestQueue, deadLetterQueue, crawlerName, jobNames } = props;
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'CSV pipeline alarms', masterKey: key, enforceSSL: true });
-    for (const [sid, service] of [['AlarmsPublishToTopic', 'cloudwatch.amazonaws.com'], ['EventsPublishToTopic', 'events.amazonaws.com']]) {
+    // The alarms and rules publish through the encrypted topic. Their own ARNs cannot be named here (the key would
+    // depend on them through the topic: a cycle), so the sources are this account's alarms and rules.
+    const publishers: [string, string, string][] = [
+      ['AlarmsPublishToTopic', 'cloudwatch.amazonaws.com', `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`],
+      ['EventsPublishToTopic', 'events.amazonaws.com', `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*`],
+    ];
+    for (const [sid, service, sources] of publishers) {
       key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid,
           principals: [new iam.ServicePrincipal(service)],
           actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
           resources: ['*'],
+          conditions: keyPolicyConfusedDeputyConditions(sources),
         }),
       );
     }
@@ -83,20 +99,54 @@ export class Monitoring extends Construct {
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
       treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    for (const alarm of [this.lambdaErrorsAlarm, this.deadLetterAlarm]) alarm.addAlarmAction(notify);
+    this.failedFilesAlarm = new cloudwatch.Alarm(this, 'FailedFiles', {
+      alarmDescription: 'The preprocessing Lambda failed on a file (S3 or network error); SQS retries it, then dead-letters it',
+      metric: new cloudwatch.Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: FILES_FAILED_METRIC,
+        dimensionsMap: { service: props.ingestServiceName },
+        statistic: 'Sum',
+        period: Duration.minutes(1),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const queueAgeThreshold = props.ingestTimeout.toSeconds() * 2;
+    this.queueAgeAlarm = new cloudwatch.Alarm(this, 'OldestUpload', {
+      alarmDescription: 'An upload has waited in the ingest queue longer than two Lambda timeouts: it failed at least once, or the Lambda is not draining the queue',
+      metric: ingestQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+      threshold: queueAgeThreshold,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    const alarms = [this.lambdaErrorsAlarm, this.failedFilesAlarm, this.queueAgeAlarm, this.deadLetterAlarm];
+    for (const alarm of alarms) alarm.addAlarmAction(notify);
 
+    // The topic policy statements are written here (not by events-targets) to carry confused-deputy conditions.
+    const topicTarget: events.IRuleTarget = { bind: () => ({ arn: this.alarmTopic.topicArn }) };
     this.jobFailureRule = new events.Rule(this, 'GlueJobFailed', {
       description: 'A pipeline Glue job failed, timed out or errored',
       eventPattern: { source: ['aws.glue'], detailType: ['Glue Job State Change'], detail: { jobName: Object.values(jobNames), state: FAILED_JOB_STATES } },
-      targets: [new targets.SnsTopic(this.alarmTopic)],
+      targets: [topicTarget],
     });
     this.crawlerFailureRule = new events.Rule(this, 'GlueCrawlerFailed', {
       description: 'The pipeline crawler failed',
       eventPattern: { source: ['aws.glue'], detailType: ['Glue Crawler State Change'], detail: { crawlerName: [crawlerName], state: ['Failed'] } },
-      targets: [new targets.SnsTopic(this.alarmTopic)],
+      targets: [topicTarget],
     });
+    this.allowPublish('EventsPublish', 'events.amazonaws.com', [this.jobFailureRule.ruleArn, this.crawlerFailureRule.ruleArn]);
+    this.allowPublish('AlarmsPublish', 'cloudwatch.amazonaws.com', alarms.map((a) => a.alarmArn));
 
-    this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+    this.dashboard = this.buildDashboard(props, alarms, queueAgeThreshold);
+  }
+
+  /** One dashboard over every stage: the Lambda, the queues, the ingest metrics, the Glue jobs and the alarms. */
+  private buildDashboard(props: MonitoringProps, alarms: cloudwatch.IAlarm[], queueAgeThreshold: number): cloudwatch.Dashboard {
+    const { ingestFunction, ingestQueue, deadLetterQueue, jobNames } = props;
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName: props.dashboardName ?? `${Stack.of(this).stackName}-csv-pipeline`,
       defaultInterval: Duration.days(1),
     });
@@ -107,16 +157,16 @@ export class Monitoring extends Construct {
         period: PERIOD,
       });
     const jobMetric = (jobName: string, metricName: string, type: 'count' | 'gauge', statistic: string) =>
-      new cloudwatch.Metric({ namespace: 'Glue', metricName, dimensionsMap: { JobName: jobName, JobRunId: 'ALL', Type: type }, statistic, period: PERIOD });
+      new cloudwatch.Metric({ namespace: GLUE_METRICS_NAMESPACE, metricName, dimensionsMap: { JobName: jobName, JobRunId: 'ALL', Type: type }, statistic, period: PERIOD });
 
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# CSV pipeline\nUploads -> Lambda (datasets: ${Object.keys(jobNames).join(', ')}) -> processed -> crawler -> Glue jobs -> final Parquet. Alarms go to the SNS topic.`,
         width: 24,
         height: 2,
       }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Preprocessing Lambda',
         left: [ingestFunction.metricInvocations({ period: PERIOD }), ingestFunction.metricErrors({ period: PERIOD })],
@@ -132,13 +182,27 @@ export class Monitoring extends Construct {
         right: [ingestQueue.metricApproximateAgeOfOldestMessage({ period: PERIOD })],
         width: 8,
       }),
-      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: [this.lambdaErrorsAlarm, this.deadLetterAlarm], width: 8 }),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms, width: 8 }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Failed files (alarm within a minute)',
+        left: [this.failedFilesAlarm.metric],
+        leftAnnotations: [{ value: 1, label: 'alarm' }],
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Age of the oldest queued upload (s)',
+        left: [this.queueAgeAlarm.metric],
+        leftAnnotations: [{ value: queueAgeThreshold, label: 'alarm' }],
+        width: 12,
+      }),
+    );
+    dashboard.addWidgets(
       new cloudwatch.GraphWidget({ title: 'Rows per dataset (in / valid / rejected)', left: [INGEST_METRICS.rowsIn, INGEST_METRICS.rowsValid, INGEST_METRICS.rowsRejected].map(custom), width: 12 }),
       new cloudwatch.GraphWidget({ title: 'Files quarantined and bytes in', left: [custom(INGEST_METRICS.filesQuarantined)], right: [custom(INGEST_METRICS.bytesIn)], width: 12 }),
     );
-    this.dashboard.addWidgets(
+    dashboard.addWidgets(
       new cloudwatch.GraphWidget({
         title: 'Glue jobs: elapsed time (ms)',
         left: Object.values(jobNames).map((j) => jobMetric(j, 'glue.driver.aggregate.elapsedTime', 'count', 'Maximum')),
@@ -155,6 +219,20 @@ export class Monitoring extends Construct {
           (rule) => new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: PERIOD }),
         ),
         width: 8,
+      }),
+    );
+    return dashboard;
+  }
+
+  /** Lets a service publish to the alarm topic only on behalf of the given sources of this account (no confused deputy). */
+  private allowPublish(sid: string, service: string, sourceArns: string[]): void {
+    this.alarmTopic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid,
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['sns:Publish'],
+        resources: [this.alarmTopic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnEquals: { 'aws:SourceArn': sourceArns } },
       }),
     );
   }

@@ -1,12 +1,12 @@
 // The pipeline stack: wires storage, ingest, catalog, transform, orchestration, analytics and monitoring, and lists the outputs.
-import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { datasetLayout } from './config/layout';
 import type { PipelineConfig } from './config/schema';
 import { Analytics } from './analytics';
 import { Catalog } from './catalog';
 import { PipelineEncryption } from './encryption';
-import { Ingest } from './ingest';
+import { Ingest, POWERTOOLS_SERVICE_NAME } from './ingest';
 import { Monitoring } from './monitoring';
 import { Orchestration } from './orchestration';
 import { PipelineStorage, SCRATCH_PREFIXES } from './storage';
@@ -97,6 +97,8 @@ export class PipelineStack extends Stack {
       key: this.encryption.key,
       ingestFunction: this.ingest.function,
       ingestQueue: this.ingest.queue,
+      ingestServiceName: POWERTOOLS_SERVICE_NAME,
+      ingestTimeout: Duration.seconds(config.ingest.timeoutSeconds),
       deadLetterQueue: this.ingest.deadLetterQueue,
       crawlerName: this.catalog.crawlerName,
       jobNames,

@@ -4,6 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { DeleteObjectCommand, HeadObjectCommand } from '@aws-sdk/client-s3';
 import { outputKeysFor } from '../../lambda/core/keys';
 import { handleEvent, processObject } from '../../lambda/s3-io';
+import { FILES_FAILED_METRIC } from '../../lib/ingest-metrics';
 import { startMoto, type MotoServer } from '../support/moto';
 import { eventBridgeEventFor, readS3Event, sqsEventOf } from './event-fixtures';
 import {
@@ -326,5 +327,27 @@ describe('metrics', () => {
       ['BytesIn', 'DurationMs', 'FilesProcessed', 'FilesQuarantined', 'RowsIn', 'RowsRejected', 'RowsValid'].sort(),
     );
     expect(documents[0].BytesIn).toBe(Buffer.byteLength(signupsCsv(4, 1)));
+  });
+
+  it('publishes FilesFailed = 1, with only the service dimension, for a file handed back to SQS as a batch item failure', async () => {
+    const ok = await putRaw(s3, 'raw/signups/fm-ok.csv', signupsCsv(3));
+    const flaky = await putRaw(s3, 'raw/orders/fm-flaky.csv', ORDERS_CSV);
+    const faulty = moto.client();
+    injectFailures(faulty, (command, input) => command === 'GetObjectCommand' && input.Key === 'raw/orders/fm-flaky.csv');
+    const response = await handleEvent(
+      sqsEventOf([
+        eventBridgeEventFor(RAW_BUCKET, 'raw/signups/fm-ok.csv', { versionId: ok.versionId }),
+        eventBridgeEventFor(RAW_BUCKET, 'raw/orders/fm-flaky.csv', { versionId: flaky.versionId }),
+      ]),
+      depsFor(faulty, preprocess),
+    );
+    expect(response).toEqual({ batchItemFailures: [{ itemIdentifier: 'message-1' }] });
+    const failures = emf.documents.filter((d) => FILES_FAILED_METRIC in d);
+    expect(failures).toHaveLength(1);
+    expect(failures[0][FILES_FAILED_METRIC]).toBe(1);
+    // The alarm (lib/monitoring.ts) watches exactly this metric: namespace, name and the service dimension alone.
+    expect(failures[0]._aws.CloudWatchMetrics[0].Dimensions).toEqual([['service']]);
+    expect(failures[0].Dataset).toBeUndefined();
+    expect(emf.documents.filter((d) => d.Dataset === 'signups')).toHaveLength(1);
   });
 });
