@@ -9,7 +9,7 @@ import { PREFIXES } from './config/layout';
 import type { TransformJobConfig } from './config/schema';
 
 export interface OrchestrationProps {
-  /** Event batching from the validated config (`config.transform.batchSize`, `batchWindowSeconds`). */
+  /** Event batching and the backstop schedule from the validated config (`config.transform.batchSize`, `batchWindowSeconds`, `backstopSchedule`). */
   readonly transform: TransformJobConfig;
   /** Bucket whose `Object Created` events (EventBridge enabled) under processed/ start the workflow. */
   readonly processedBucket: s3.IBucket;
@@ -25,6 +25,11 @@ export class Orchestration extends Construct {
   readonly workflowArn: string;
   /** Starts the crawler once `batchSize` events arrived or `batchWindowSeconds` passed since the first. */
   readonly eventTrigger: glue.CfnTrigger;
+  /**
+   * Starts the same crawler on `backstopSchedule`: Glue does not guarantee that EventBridge events reach the
+   * workflow, so a lost event delays data by at most this period (a run with nothing new changes nothing).
+   */
+  readonly backstopTrigger: glue.CfnTrigger;
   /** Starts every dataset job when the crawler succeeded. */
   readonly jobsTrigger: glue.CfnTrigger;
   /** Forwards processed/ Object Created events to the workflow. */
@@ -46,6 +51,15 @@ export class Orchestration extends Construct {
       workflowName: this.workflowName,
       description: `Crawl after ${transform.batchSize} new processed files or ${transform.batchWindowSeconds} s after the first`,
       eventBatchingCondition: { batchSize: transform.batchSize, batchWindow: transform.batchWindowSeconds },
+      actions: [{ crawlerName }],
+    });
+    this.backstopTrigger = new glue.CfnTrigger(this, 'OnBackstopSchedule', {
+      type: 'SCHEDULED',
+      workflowName: this.workflowName,
+      description: `Backstop run on ${transform.backstopSchedule} (UTC), in case an EventBridge event did not reach the workflow`,
+      schedule: transform.backstopSchedule,
+      // A scheduled trigger is created deactivated unless told otherwise.
+      startOnCreation: true,
       actions: [{ crawlerName }],
     });
     this.jobsTrigger = new glue.CfnTrigger(this, 'OnCrawlerSucceeded', {

@@ -26,6 +26,15 @@ function isValidRegex(source: string): boolean {
   }
 }
 
+/** A Glue trigger schedule: cron(Minutes Hours Day-of-month Month Day-of-week Year), exactly one day field "?". */
+export function isGlueCron(expression: string): boolean {
+  const match = /^cron\(([^()]+)\)$/.exec(expression.trim());
+  if (!match) return false;
+  const fields = match[1].trim().split(/\s+/);
+  if (fields.length !== 6 || fields.some((f) => !/^[0-9A-Za-z*?,\/#L W-]+$/.test(f))) return false;
+  return (fields[2] === '?') !== (fields[4] === '?');
+}
+
 export const ColumnSchema = z
   .object({
     /** Name of the column in processed and final data. */
@@ -197,6 +206,17 @@ export const TransformJobSchema = z
     batchSize: z.number().int().min(1).max(100).default(20),
     /** ... or this many seconds after the first one, whichever comes first. */
     batchWindowSeconds: z.number().int().min(1).max(900).default(300),
+    /**
+     * A scheduled run of the same workflow (UTC cron), because Glue does not guarantee that EventBridge events
+     * reach it: a lost event delays data by at most this period. Default: daily at 03:00 UTC.
+     */
+    backstopSchedule: z
+      .string()
+      .refine(isGlueCron, {
+        message:
+          'must be a Glue cron expression with six fields (minutes hours day-of-month month day-of-week year), one of the two day fields "?", e.g. "cron(0 3 * * ? *)" for daily at 03:00 UTC',
+      })
+      .default('cron(0 3 * * ? *)'),
   })
   .strict();
 

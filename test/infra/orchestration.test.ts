@@ -44,8 +44,23 @@ describe('Orchestration', () => {
     expect(asArray(statements[0].Resource).map(flat)).toEqual([flat(rule.Targets[0].Arn)]);
   });
 
-  test('nothing polls: no schedule anywhere in the pipeline', () => {
-    for (const t of Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger'))) expect(t.Properties.Schedule).toBeUndefined();
+  test('one SCHEDULED backstop trigger in the same workflow starts the crawler on transform.backstopSchedule (default daily), active from creation', () => {
+    const workflow = logicalId(built, built.stack.orchestration.workflow);
+    const scheduled = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Type === 'SCHEDULED');
+    expect(scheduled).toHaveLength(1);
+    expect(scheduled[0].Properties).toMatchObject({
+      WorkflowName: { Ref: workflow },
+      Schedule: 'cron(0 3 * * ? *)',
+      StartOnCreation: true,
+      Actions: [{ CrawlerName: { Ref: logicalId(built, built.stack.catalog.crawler) } }],
+    });
+    const custom = synthPipeline({ 'cfg.transform.backstopSchedule': 'cron(30 */6 * * ? *)' });
+    custom.template.hasResourceProperties('AWS::Glue::Trigger', { Type: 'SCHEDULED', Schedule: 'cron(30 */6 * * ? *)' });
+  });
+
+  test('nothing else polls: the backstop is the only schedule in the pipeline', () => {
+    const schedules = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Schedule);
+    expect(schedules.map((t) => t.Properties.Type)).toEqual(['SCHEDULED']);
     for (const r of Object.values(resourcesOfType(built.template, 'AWS::Events::Rule'))) expect(r.Properties.ScheduleExpression).toBeUndefined();
     expect(resourcesOfType(built.template, 'AWS::Glue::Crawler')).not.toHaveProperty('Schedule');
   });
