@@ -7,6 +7,7 @@ import { Analytics } from './analytics';
 import { Catalog } from './catalog';
 import { PipelineEncryption } from './encryption';
 import { Ingest, POWERTOOLS_SERVICE_NAME } from './ingest';
+import { LakeFormationGrants } from './lake-formation';
 import { Monitoring } from './monitoring';
 import { Orchestration } from './orchestration';
 import { PipelineStorage, SCRATCH_PREFIXES } from './storage';
@@ -46,6 +47,8 @@ export class PipelineStack extends Stack {
   readonly orchestration: Orchestration;
   readonly analytics: Analytics;
   readonly monitoring: Monitoring;
+  /** Present when `config.lakeFormation.enabled`. */
+  readonly lakeFormation?: LakeFormationGrants;
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
@@ -103,6 +106,20 @@ export class PipelineStack extends Stack {
       crawlerName: this.catalog.crawlerName,
       jobNames,
     });
+
+    if (config.lakeFormation.enabled) {
+      this.lakeFormation = new LakeFormationGrants(this, 'LakeFormation', {
+        datasets: config.datasets,
+        database: this.catalog.database,
+        databaseName: this.catalog.databaseName,
+        finalTables: this.catalog.finalTables,
+        rejectsTables: this.catalog.rejectsTables,
+        crawlerRole: this.catalog.crawlerRole,
+        jobRoles: Object.fromEntries(Object.entries(this.transform.jobs).map(([dataset, job]) => [dataset, job.role])),
+        quickSightRole: this.analytics.quickSight?.role,
+        athenaPrincipalArns: config.lakeFormation.athenaPrincipalArns,
+      });
+    }
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('RawBucketName', rawBucket.bucketName, 'Upload CSV files here, under a dataset upload prefix');

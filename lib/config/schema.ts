@@ -258,6 +258,20 @@ export const QuickSightSchema = z
   })
   .strict();
 
+export const LakeFormationSchema = z
+  .object({
+    /**
+     * Set when Lake Formation governs the account's Data Catalog: the stack then grants Lake Formation permissions on
+     * its database and tables to the deploying role, the crawler, the jobs, QuickSight and `athenaPrincipalArns`.
+     */
+    enabled: z.boolean().default(false),
+    /** IAM users or roles that query the final and rejects tables in Athena (SELECT and DESCRIBE on them). */
+    athenaPrincipalArns: z
+      .array(z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:(user|role)\/.+$/, 'must be an IAM user or role ARN, e.g. arn:aws:iam::123456789012:role/analyst'))
+      .default([]),
+  })
+  .strict();
+
 export const PipelineConfigSchema = z
   .object({
     $schema: z.string().optional(),
@@ -268,6 +282,7 @@ export const PipelineConfigSchema = z
     athena: AthenaSchema.default(AthenaSchema.parse({})),
     monitoring: MonitoringSchema.default(MonitoringSchema.parse({})),
     quicksight: QuickSightSchema.default(QuickSightSchema.parse({})),
+    lakeFormation: LakeFormationSchema.default(LakeFormationSchema.parse({})),
   })
   .strict();
 
@@ -286,3 +301,4 @@ export type TransformJobConfig = z.output<typeof TransformJobSchema>;
 export type AthenaConfig = z.output<typeof AthenaSchema>;
 export type MonitoringConfig = z.output<typeof MonitoringSchema>;
 export type QuickSightConfig = z.output<typeof QuickSightSchema>;
+export type LakeFormationConfig = z.output<typeof LakeFormationSchema>;

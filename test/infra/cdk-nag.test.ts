@@ -16,6 +16,7 @@ describe('cdk-nag AwsSolutions', () => {
     ['QuickSight off', {}],
     ['QuickSight on', QUICKSIGHT_ON],
     ['disposable, QuickSight on, alarm e-mail', { ...QUICKSIGHT_ON, disposable: 'true', 'cfg.monitoring.alarmEmail': 'ops@example.com' }],
+    ['QuickSight and Lake Formation on', { ...QUICKSIGHT_ON, 'cfg.lakeFormation.enabled': 'true' }],
   ])('%s: no unacknowledged finding', (_name, context) => {
     const built = synthPipeline(context);
     expect(violations(built.outdir)).toEqual([]);

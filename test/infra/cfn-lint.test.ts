@@ -20,6 +20,7 @@ describe('cfn-lint', () => {
     ['QuickSight off', {}, false],
     ['QuickSight on', QUICKSIGHT_ON, false],
     ['QuickSight on, disposable, account and region pinned', { ...QUICKSIGHT_ON, disposable: 'true' }, true],
+    ['QuickSight and Lake Formation on', { ...QUICKSIGHT_ON, 'cfg.lakeFormation.enabled': 'true', 'cfg.lakeFormation.athenaPrincipalArns': ['arn:aws:iam::123456789012:role/analyst'] }, false],
   ])('%s: the synthesized templates have no cfn-lint error', (_name, context, pinned) => {
     const saved = { ...process.env };
     if (pinned) Object.assign(process.env, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'us-east-1' });
