@@ -85,7 +85,7 @@ export class Analytics extends Construct {
     if (config.quicksight.enabled) {
       const principalArn = config.quicksight.principalArn;
       if (!principalArn) {
-        throw new Error('quicksight.enabled is true but quicksight.principalArn is missing; pass -c quicksight.principalArn=arn:aws:quicksight:REGION:ACCOUNT:user/default/NAME');
+        throw new Error('quicksight.enabled is true but quicksight.principalArn is missing; pass -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME (IDENTITY_REGION: the QuickSight identity region, which may differ from the deploy region)');
       }
       this.quickSight = new QuickSightDashboards(this, 'QuickSight', {
         config,

@@ -140,7 +140,7 @@ function crossCheck(config: PipelineConfig): ConfigProblem[] {
   config.datasets.forEach((dataset, d) => checkDataset(dataset, `datasets[${d}]`, add));
 
   if (config.quicksight.enabled && !config.quicksight.principalArn) {
-    add('quicksight.principalArn', 'is required when quicksight.enabled is true: set the QuickSight user or group ARN (e.g. -c quicksight.principalArn=arn:aws:quicksight:REGION:ACCOUNT:user/default/NAME)');
+    add('quicksight.principalArn', 'is required when quicksight.enabled is true: set the QuickSight user or group ARN (e.g. -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME, where IDENTITY_REGION is the QuickSight identity region, which may differ from the deploy region)');
   }
   return problems;
 }

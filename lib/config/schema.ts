@@ -247,7 +247,10 @@ export const MonitoringSchema = z
 export const QuickSightSchema = z
   .object({
     enabled: z.boolean().default(false),
-    /** The QuickSight user or group that gets the data source, data sets and dashboards. */
+    /**
+     * The QuickSight user or group that gets the data source, data sets and dashboards. Its ARN names the QuickSight
+     * identity region (where the account's QuickSight users live), which may differ from the deploy region.
+     */
     principalArn: z
       .string()
       .regex(
