@@ -33,7 +33,6 @@ JOB_ARGUMENTS = ["JOB_NAME", "dataset_spec", "database", "processed_table", "fin
 # The bookmark state is stored under this name: never change it, or the next run reads everything again.
 SOURCE_CONTEXT = "processed_source"
 FILE_NAME_ATTRIBUTE = "__glue_source_file"
-HEADER_BYTES = 1 << 16
 
 
 @dataclass(frozen=True)
@@ -82,7 +81,7 @@ def describe_s3_files(s3: Any, uris: Iterable[str]) -> list[pt.ProcessedFile]:
         meta = s3.head_object(Bucket=bucket, Key=key)
         header = None
         if meta["ContentLength"] > 0:  # a ranged GET of an empty object is an InvalidRange error
-            head = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{HEADER_BYTES - 1}")["Body"].read()
+            head = s3.get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{pt.HEADER_BYTES - 1}")["Body"].read()
             header = pt.parse_csv_header(head)
         described.append(pt.ProcessedFile(f"s3://{bucket}/{key}", pt.file_basename(key), meta["LastModified"], header))
     return described
@@ -102,20 +101,33 @@ def delete_s3_prefix(s3: Any, uri: str) -> int:
 
 # ---- Data Catalog --------------------------------------------------------------------------------------------
 
-# Fields get_table returns that TableInput does not accept.
-_TABLE_READ_ONLY = {"DatabaseName", "CreateTime", "UpdateTime", "CreatedBy", "IsRegisteredWithLakeFormation",
-                    "CatalogId", "VersionId", "FederatedTable", "IsMultiDialectView", "Status"}
+# The members of Glue's TableInput (botocore's glue service model, 2025), for when the client's model is not at
+# hand; get_table returns more (CreateTime, VersionId, IsMultiDialectView, ...), which update_table rejects.
+TABLE_INPUT_MEMBERS = frozenset({
+    "Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention", "StorageDescriptor",
+    "PartitionKeys", "ViewOriginalText", "ViewExpandedText", "TableType", "Parameters", "TargetTable",
+    "ViewDefinition"})
 
 
-def table_input_with_columns(table: dict, columns: Sequence[tuple[str, str]]) -> dict | None:
+def table_input_members(glue: Any) -> frozenset[str]:
+    """The TableInput members the client's service model accepts (only those may go to update_table)."""
+    try:
+        return frozenset(glue.meta.service_model.shape_for("TableInput").members)
+    except Exception:  # noqa: BLE001 - a client without a model (tests' fakes) gets the known list
+        return TABLE_INPUT_MEMBERS
+
+
+def table_input_with_columns(table: dict, columns: Sequence[tuple[str, str]],
+                             members: frozenset[str] = TABLE_INPUT_MEMBERS) -> dict | None:
     """The TableInput that adds the written columns the table lacks (schema evolution), or None when it
-    has them all. Existing columns keep their place and type (type changes never get this far)."""
+    has them all. Existing columns keep their place and type (type changes never get this far). Only
+    TableInput members are copied from the Table (`members`), whatever else get_table returned."""
     sd = table.get("StorageDescriptor", {})
     known = {c["Name"] for c in sd.get("Columns", [])} | {c["Name"] for c in table.get("PartitionKeys", [])}
     added = [{"Name": name, "Type": typ} for name, typ in columns if name not in known]
     if not added:
         return None
-    table_input = {k: v for k, v in table.items() if k not in _TABLE_READ_ONLY}
+    table_input = {k: v for k, v in table.items() if k in members}
     table_input["StorageDescriptor"] = {**sd, "Columns": list(sd.get("Columns", [])) + added}
     return table_input
 
@@ -137,7 +149,7 @@ def sync_catalog(glue: Any, args: JobArguments, written_columns: Sequence[tuple[
     """Keeps the final table current: new columns, new partitions, emptied partitions dropped."""
     table = glue.get_table(DatabaseName=args.database, Name=args.final_table)["Table"]
     summary = {"columnsAdded": [], "partitionsCreated": 0, "partitionsUpdated": 0, "partitionsDeleted": 0}
-    table_input = table_input_with_columns(table, written_columns)
+    table_input = table_input_with_columns(table, written_columns, table_input_members(glue))
     if table_input is not None:
         glue.update_table(DatabaseName=args.database, TableInput=table_input)
         known = {c["Name"] for c in table["StorageDescriptor"].get("Columns", [])}
@@ -245,10 +257,19 @@ def describe_file_uris(paths: Sequence[str]) -> list[pt.ProcessedFile]:
     for uri in paths:
         path = pt.local_path(uri)
         with open(path, "rb") as f:
-            head = f.read(HEADER_BYTES)
+            head = f.read(pt.HEADER_BYTES)
         mtime = dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.timezone.utc)
         described.append(pt.ProcessedFile(uri, pt.file_basename(path), mtime, pt.parse_csv_header(head)))
     return described
+
+
+def processed_table_exists(glue: Any, args: JobArguments) -> bool:
+    """Whether the crawler has made the processed table yet (it makes it when the dataset's first file arrives)."""
+    try:
+        glue.get_table(DatabaseName=args.database, Name=args.processed_table)
+        return True
+    except glue.exceptions.EntityNotFoundException:
+        return False
 
 
 def main(argv: Sequence[str]) -> int:
@@ -260,13 +281,21 @@ def main(argv: Sequence[str]) -> int:
     from pyspark.context import SparkContext
 
     args = parse_job_arguments(getResolvedOptions(list(argv), JOB_ARGUMENTS))
+    glue = boto3.client("glue")
+    if not processed_table_exists(glue, args):
+        # Every crawler success starts every dataset's job; a dataset with no file yet has nothing to do.
+        log.info("no table %s.%s yet (no processed file of dataset %s so far): nothing to do",
+                 args.database, args.processed_table, args.spec.name)
+        print(json.dumps({"dataset": args.spec.name, "files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0,
+                          "partitions": []}))
+        return 0
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(args.job_name, args.raw)
     batch = glue_context.create_dynamic_frame.from_catalog(
         database=args.database, table_name=args.processed_table, transformation_ctx=SOURCE_CONTEXT,
         additional_options={"attachFilename": FILE_NAME_ATTRIBUTE})
-    summary = run(glue_context.spark_session, batch.toDF(), args, boto3.client("s3"), boto3.client("glue"))
+    summary = run(glue_context.spark_session, batch.toDF(), args, boto3.client("s3"), glue)
     print(json.dumps({"dataset": args.spec.name, **summary}))
     job.commit()  # only after the write and the catalog update: a failed run re-reads the same files
     return 0
@@ -274,7 +303,7 @@ def main(argv: Sequence[str]) -> int:
 
 if __name__ == "__main__":
     try:
-        sys.exit(main(sys.argv))
+        main(sys.argv)
     except Exception:
         log.exception("transform job failed")
-        sys.exit(1)
+        raise  # Glue's JobRun ErrorMessage is the exception: its class and message, i.e. the cause

@@ -86,7 +86,7 @@ def describe_local_files(files: list[Path]):
     described = []
     for path in files:
         with open(path, "rb") as f:
-            head = f.read(1 << 20)
+            head = f.read(pt.HEADER_BYTES)
         mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
         described.append(pt.ProcessedFile(str(path), path.name, mtime, pt.parse_csv_header(head)))
     return described

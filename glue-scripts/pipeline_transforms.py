@@ -50,6 +50,8 @@ SQL_TYPE_OF = {
 CAST_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
 
 HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
+# How much of a processed file both entry points read for its header (glue_job from S3, local_job from disk).
+HEADER_BYTES = 1 << 20
 
 
 class SpecError(ValueError):

@@ -5,6 +5,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { datasetLayout, finalSchema } from './config/layout';
 import type { DatasetConfig, TransformJobConfig } from './config/schema';
@@ -80,7 +81,7 @@ export class Transform extends Construct {
     // Under /aws-glue/jobs so the roles' Glue-logs statement covers them; unique per deployment because they are retained.
     const logGroupPrefix = `/aws-glue/jobs/${perDeploymentName(this)}`;
     const script = glue.Code.fromAsset(props.scripts?.entry ?? GLUE_SCRIPT);
-    const transformsModule = glue.Code.fromAsset(props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE);
+    const transformsModule = pythonModuleArchive(this, 'TransformsModule', props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE);
 
     for (const dataset of datasets) {
       const layout = datasetLayout(dataset);
@@ -96,13 +97,17 @@ export class Transform extends Construct {
       // Hadoop-style writers may leave a "<folder>_$folder$" marker beside the folder they write.
       const finalFolderMarker = finalBucket.arnForObjects(`${folderName(layout.finalPrefix)}_$folder$`);
       const tempObjects = tempBucket.arnForObjects(`${tempDir}*`);
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadProcessed', actions: ['s3:GetObject'], resources: [processedObjects] }));
+      // File systems (Spark's S3A, EMRFS) probe a folder with a HEAD on its bare key ("final_output/orders"), which
+      // needs s3:GetObject on that key: without it the probe is a 403, not the 404 that means "no data yet".
+      const processedFolderKey = processedBucket.arnForObjects(folderName(layout.processedPrefix));
+      const finalFolderKey = finalBucket.arnForObjects(folderName(layout.finalPrefix));
+      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadProcessed', actions: ['s3:GetObject'], resources: [processedObjects, processedFolderKey] }));
       role.addToPrincipalPolicy(listFolderStatement('ListProcessed', processedBucket, layout.processedPrefix));
       role.addToPrincipalPolicy(
         new iam.PolicyStatement({
           sid: 'WriteFinal',
           actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-          resources: [finalObjects, finalFolderMarker],
+          resources: [finalObjects, finalFolderKey, finalFolderMarker],
         }),
       );
       role.addToPrincipalPolicy(listFolderStatement('ListFinal', finalBucket, layout.finalPrefix));
@@ -204,6 +209,20 @@ function jobLogGroups(scope: Construct, dataset: string, prefix: string, props: 
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
   return { prefix, error: group('error'), output: group('output') };
+}
+
+/**
+ * A Python module as Glue can import it: a zip asset holding only `<module>.py` at its root. Glue puts each
+ * --extra-py-files object on the Python path as it is; a .py file asset is named by its hash, so
+ * `import <module>` would fail, while a zip is imported from whatever its object is called.
+ */
+export function pythonModuleArchive(scope: Construct, id: string, modulePath: string): glue.Code {
+  if (!modulePath.endsWith('.py')) {
+    throw new Error(`Glue transforms module ${JSON.stringify(modulePath)} is not a .py file; pass the path of the module that glue_job.py imports.`);
+  }
+  // glue.Code.fromAsset takes files only; a directory asset (everything but the module excluded) is zipped.
+  const archive = new s3assets.Asset(scope, id, { path: path.dirname(modulePath), exclude: ['*', `!${path.basename(modulePath)}`] });
+  return glue.Code.fromBucket(archive.bucket, archive.s3ObjectKey);
 }
 
 /** A folder prefix ("final_output/orders/") as Hadoop file systems also name it: without the trailing "/". */

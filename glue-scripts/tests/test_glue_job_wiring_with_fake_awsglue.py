@@ -71,6 +71,14 @@ def create_final_table(glue, database: str, spec: dict, location: str) -> None:
         }})
 
 
+def create_processed_table(glue, database: str, location: str) -> None:
+    """The processed table as the crawler makes it once the dataset's first file is there (columns do not matter
+    here: the fake from_catalog reads its folder)."""
+    glue.create_table(DatabaseName=database, TableInput={
+        "Name": "processed_signups", "TableType": "EXTERNAL_TABLE", "Parameters": {"classification": "csv"},
+        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}], "Location": location}})
+
+
 def job_argv(spec: dict, final_path: str, database: str) -> list[str]:
     return ["glue_job.py", "--JOB_NAME", "csv-pipeline-signups", "--dataset_spec", json.dumps(spec),
             "--database", database, "--processed_table", "processed_signups", "--final_table", "signups",
@@ -98,6 +106,7 @@ def test_main_reads_the_bookmarked_table_writes_parquet_and_updates_the_catalog(
     final = tmp_path / "final_output" / "signups"
     final_path = final.as_uri() + "/"
     create_final_table(glue, "wiring_db", spec, final_path)
+    create_processed_table(glue, "wiring_db", processed.as_uri())
     awsglue.CALLS.clear()
     awsglue.CATALOG_FOLDERS[("wiring_db", "processed_signups")] = str(processed)
 
@@ -114,6 +123,36 @@ def test_main_reads_the_bookmarked_table_writes_parquet_and_updates_the_catalog(
     partitions = glue.get_partitions(DatabaseName="wiring_db", TableName="signups")["Partitions"]
     assert [(p["Values"], p["StorageDescriptor"]["Location"]) for p in partitions] == [
         (["2024-11"], final_path + "signup_month=2024-11/")]
+
+
+def test_main_with_no_processed_table_yet_does_nothing_and_succeeds(tmp_path, aws):
+    """Every crawler success starts every dataset's job: a dataset with no file yet must not fail (issue 8, 4)."""
+    _, glue = aws
+    spec = spec_fixture("signups")
+    final_path = (tmp_path / "final_output" / "signups").as_uri() + "/"
+    create_final_table(glue, "empty_db", spec, final_path)
+    awsglue.CALLS.clear()
+
+    assert glue_job.main(job_argv(spec, final_path, "empty_db")) == 0
+
+    assert [name for name, _ in awsglue.CALLS] == ["getResolvedOptions"]  # no bookmark touched, nothing read
+    assert not (tmp_path / "final_output").exists()
+
+
+def test_table_input_keeps_only_table_input_members():
+    """get_table returns read-only members (and newer botocore adds more); update_table takes TableInput only."""
+    table = {"Name": "signups", "DatabaseName": "db", "CreateTime": "t", "UpdateTime": "t", "VersionId": "3",
+             "IsMultiDialectView": False, "IsRegisteredWithLakeFormation": False, "CatalogId": "123456789012",
+             "CreatedBy": "arn", "SomeMemberAddedNextYear": {"x": 1}, "TableType": "EXTERNAL_TABLE",
+             "Parameters": {"classification": "parquet"}, "PartitionKeys": [],
+             "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}], "Location": "s3://b/k/"}}
+    members = glue_job.table_input_members(boto3.client("glue", region_name=REGION))
+    assert {"Name", "StorageDescriptor", "PartitionKeys", "TableType", "Parameters"} <= members
+    assert "VersionId" not in members and "CreateTime" not in members
+    table_input = glue_job.table_input_with_columns(table, [("id", "bigint"), ("email", "string")], members)
+    assert set(table_input) == {"Name", "TableType", "Parameters", "PartitionKeys", "StorageDescriptor"}
+    assert [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]] == ["id", "email"]
+    assert glue_job.TABLE_INPUT_MEMBERS <= members  # the fallback list names no member botocore lacks
 
 
 def test_describe_s3_files_reads_last_modified_and_the_header(aws):

@@ -40,7 +40,7 @@ class Deployment:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_name}
 
     def resolve(self, value: Any) -> Any:
-        return Resolver(self.physical, self.conditions).resolve(value)
+        return Resolver(self.physical, self.conditions, stack_pseudo(self.stack_name)).resolve(value)
 
     def properties(self, logical_id: str) -> dict:
         return self.resolve(self.template["Resources"][logical_id].get("Properties", {}))
@@ -49,16 +49,23 @@ class Deployment:
         return self.resolve(self.template["Outputs"][name]["Value"])
 
 
+def stack_pseudo(stack: str) -> dict[str, Any]:
+    """Pseudo parameters of a stack: the account's, plus its name and a fixed id (one deployment per account)."""
+    stack_id = f"arn:{PARTITION}:cloudformation:{REGION}:{ACCOUNT}:stack/{stack}/5c3b2d1e-7f60-11ef-9b1c-0a1b2c3d4e5f"
+    return {**PSEUDO, "AWS::StackName": stack, "AWS::StackId": stack_id}
+
+
 class Resolver:
     """CloudFormation intrinsic functions over known physical names."""
 
-    def __init__(self, physical: dict[str, Physical], conditions: dict[str, bool]):
+    def __init__(self, physical: dict[str, Physical], conditions: dict[str, bool], pseudo: dict[str, Any]):
         self.physical = physical
         self.conditions = conditions
+        self.pseudo = pseudo
 
     def ref(self, name: str) -> Any:
-        if name in PSEUDO:
-            return PSEUDO[name]
+        if name in self.pseudo:
+            return self.pseudo[name]
         if name == "BootstrapVersion":
             return "30"
         if name not in self.physical:
@@ -218,7 +225,7 @@ def deploy(assembly: Path, stack: str, account: EmulatedAccount) -> Deployment:
     template = json.loads((assembly / f"{stack}.template.json").read_text())
     publish_assets(assembly, stack, account)
     physical = plan_names(stack, template, account)
-    resolver = Resolver(physical, {})
+    resolver = Resolver(physical, {}, stack_pseudo(stack))
     for name, expr in template.get("Conditions", {}).items():
         resolver.conditions[name] = resolver.condition(expr)
     deployment = Deployment(stack, assembly, template, physical, resolver.conditions)

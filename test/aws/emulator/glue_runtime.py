@@ -1,5 +1,6 @@
 """Glue in the emulated account: job runs as Glue starts them (script and --extra-py-files downloaded under
-their object keys' file names, DefaultArguments plus --JOB_NAME, the job role's credentials, Spark reading and
+their object keys' file names into one folder on the Python path, .zip/.whl archives on the path themselves,
+DefaultArguments plus --JOB_NAME, the job role's credentials, Spark reading and
 writing the emulated S3 through hadoop-aws S3A), a crawler STAND-IN, and the workflow's triggers as synthesized."""
 
 from __future__ import annotations
@@ -70,9 +71,13 @@ def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, sta
         work = Path(tmp, "python")
         work.mkdir()
         downloads = [job["Command"]["ScriptLocation"]] + [u for u in args.get("--extra-py-files", "").split(",") if u]
+        python_path = [str(work)]
         for uri in downloads:
             bucket, key = _split(uri)
-            (work / key.rsplit("/", 1)[-1]).write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            local = work / key.rsplit("/", 1)[-1]
+            local.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+            if local.suffix in (".zip", ".whl", ".egg"):  # archives go on the path themselves, .py files by folder
+                python_path.append(str(local))
         script = work / _split(job["Command"]["ScriptLocation"])[1].rsplit("/", 1)[-1]
         argv = ["--JOB_NAME", job_name, "--JOB_RUN_ID", f"jr_{uuid.uuid4().hex}"]
         for k, v in args.items():
@@ -80,7 +85,7 @@ def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, sta
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYSPARK_SUBMIT_ARGS"}
         env.update(creds.env())
         env.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": account.endpoint,
-                    "PYTHONPATH": os.pathsep.join([str(work), str(STANDIN)]),
+                    "PYTHONPATH": os.pathsep.join([*python_path, str(STANDIN)]),
                     "GLUE_EMULATOR_STATE_DIR": str(state_dir),
                     "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds)})
         result_file = Path(tmp, "result.json")

@@ -1,5 +1,11 @@
-"""moto's server with one addition: Glue actions are authorized against the catalog, database and table ARNs
-they touch, as IAM does, instead of moto's "*" (which no scoped policy matches).
+"""moto's server with two additions:
+- Glue actions are authorized against the catalog, database and table ARNs they touch, as IAM does, instead of
+  moto's "*" (which no scoped policy matches);
+- a SigV4 signature is checked over exactly the headers the client signed: the AWS SDK for Java v1 (Hadoop's
+  S3A, i.e. Spark on S3) signs User-Agent, which botocore, and so moto, leaves out;
+- DeleteObjects is authorized per key against the caller's identity policies (s3:DeleteObject on each object
+  ARN, as S3 does); moto checks the bucket ARN, then only bucket policies. If any key is denied, the whole
+  request is answered "AccessDenied" for every key (stricter than S3, never looser).
 
 Run as `python3 moto_server.py -H 127.0.0.1 -p PORT`, with INITIAL_NO_AUTH_ACTION_COUNT set to turn IAM on.
 moto already authorizes S3 (bucket/object ARNs), SQS (queue ARN), IAM and STS by resource; other services it
@@ -12,8 +18,12 @@ import json
 import sys
 from typing import Any
 
+from botocore.awsrequest import HTTPHeaders
 from moto.core.responses import BaseResponse
 from moto.glue.responses import GlueResponse
+from moto.iam.access_control import IAMRequestBase
+from moto.s3.exceptions import BucketAccessDeniedError, S3AccessDeniedError
+from moto.s3.responses import S3Response
 from werkzeug.exceptions import HTTPException
 
 ACCOUNT = "123456789012"
@@ -72,6 +82,44 @@ def _call_action(self: BaseResponse) -> Any:
 
 
 BaseResponse.call_action = _call_action  # type: ignore[method-assign]
+
+
+def _calculate_signature(self: IAMRequestBase) -> str:
+    signed = set(self._get_string_between("SignedHeaders=", ",", self._headers["Authorization"]).split(";"))
+    auth = self._create_auth(self._access_key.create_credentials())
+
+    def headers_to_sign(request: Any) -> HTTPHeaders:
+        header_map = HTTPHeaders()
+        for name, value in request.headers.items():
+            if name.lower() in signed:
+                header_map[name.lower()] = value
+        return header_map
+
+    auth.headers_to_sign = headers_to_sign  # type: ignore[method-assign]
+    request = self._create_aws_request()
+    canonical_request = auth.canonical_request(request)
+    return auth.signature(auth.string_to_sign(request, canonical_request), request)
+
+
+IAMRequestBase._calculate_signature = _calculate_signature  # type: ignore[method-assign]
+
+_original_delete_keys = S3Response._bucket_response_delete_keys
+
+
+def _delete_keys(self: S3Response, bucket_name: str, authenticated: bool = True) -> Any:
+    import xmltodict
+
+    objects = xmltodict.parse(self.body, strip_whitespace=False).get("Delete", {}).get("Object", [])
+    objects = objects if isinstance(objects, list) else [objects]
+    try:
+        for obj in objects:
+            self._authenticate_and_authorize_s3_action(bucket_name=bucket_name, key_name=obj["Key"])
+    except (BucketAccessDeniedError, S3AccessDeniedError):
+        return _original_delete_keys(self, bucket_name, authenticated=False)
+    return _original_delete_keys(self, bucket_name, authenticated=True)
+
+
+S3Response._bucket_response_delete_keys = _delete_keys  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     from moto.server import main
