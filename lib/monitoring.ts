@@ -63,23 +63,7 @@ export class Monitoring extends Construct {
     const { key, ingestFunction, ingestQueue, deadLetterQueue, crawlerName, jobNames } = props;
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'CSV pipeline alarms', masterKey: key, enforceSSL: true });
-    // The alarms and rules publish through the encrypted topic. Their own ARNs cannot be named here (the key would
-    // depend on them through the topic: a cycle), so the sources are this account's alarms and rules.
-    const publishers: [string, string, string][] = [
-      ['AlarmsPublishToTopic', 'cloudwatch.amazonaws.com', `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`],
-      ['EventsPublishToTopic', 'events.amazonaws.com', `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*`],
-    ];
-    for (const [sid, service, sources] of publishers) {
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid,
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: ['*'],
-          conditions: keyPolicyConfusedDeputyConditions(sources),
-        }),
-      );
-    }
+    this.allowKeyUseForPublishers(key);
     if (props.monitoring.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.monitoring.alarmEmail));
     const notify = new cwActions.SnsAction(this.alarmTopic);
 
@@ -222,6 +206,28 @@ export class Monitoring extends Construct {
       }),
     );
     return dashboard;
+  }
+
+  /**
+   * The alarms and rules publish through the encrypted topic. Their own ARNs cannot be named in the key policy (the
+   * key would depend on them through the topic: a cycle), so the sources are this account's alarms and rules.
+   */
+  private allowKeyUseForPublishers(key: kms.IKey): void {
+    const publishers: [string, string, string][] = [
+      ['AlarmsPublishToTopic', 'cloudwatch.amazonaws.com', `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`],
+      ['EventsPublishToTopic', 'events.amazonaws.com', `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*`],
+    ];
+    for (const [sid, service, sources] of publishers) {
+      key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: ['*'],
+          conditions: keyPolicyConfusedDeputyConditions(sources),
+        }),
+      );
+    }
   }
 
   /** Lets a service publish to the alarm topic only on behalf of the given sources of this account (no confused deputy). */

@@ -107,19 +107,7 @@ export class PipelineStack extends Stack {
       jobNames,
     });
 
-    if (config.lakeFormation.enabled) {
-      this.lakeFormation = new LakeFormationGrants(this, 'LakeFormation', {
-        datasets: config.datasets,
-        database: this.catalog.database,
-        databaseName: this.catalog.databaseName,
-        finalTables: this.catalog.finalTables,
-        rejectsTables: this.catalog.rejectsTables,
-        crawlerRole: this.catalog.crawlerRole,
-        jobRoles: Object.fromEntries(Object.entries(this.transform.jobs).map(([dataset, job]) => [dataset, job.role])),
-        quickSightRole: this.analytics.quickSight?.role,
-        athenaPrincipalArns: config.lakeFormation.athenaPrincipalArns,
-      });
-    }
+    if (config.lakeFormation.enabled) this.lakeFormation = this.grantLakeFormation(config);
 
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('RawBucketName', rawBucket.bucketName, 'Upload CSV files here, under a dataset upload prefix');
@@ -142,6 +130,21 @@ export class PipelineStack extends Stack {
       `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${this.monitoring.dashboard.dashboardName}`,
       'Link to the CloudWatch dashboard',
     );
+  }
+
+  /** Lake Formation grants for the deploying role, the crawler, the jobs, QuickSight and the configured Athena users. */
+  private grantLakeFormation(config: PipelineConfig): LakeFormationGrants {
+    return new LakeFormationGrants(this, 'LakeFormation', {
+      datasets: config.datasets,
+      database: this.catalog.database,
+      databaseName: this.catalog.databaseName,
+      finalTables: this.catalog.finalTables,
+      rejectsTables: this.catalog.rejectsTables,
+      crawlerRole: this.catalog.crawlerRole,
+      jobRoles: Object.fromEntries(Object.entries(this.transform.jobs).map(([dataset, job]) => [dataset, job.role])),
+      quickSightRole: this.analytics.quickSight?.role,
+      athenaPrincipalArns: config.lakeFormation.athenaPrincipalArns,
+    });
   }
 }
 
