@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from conftest import REPO, pretty
 
+from emulator.glue_runtime import run_job
 from emulator.pipeline import read_final_table, run_pipeline_workflow, upload
 
 SAMPLES = REPO / "sample-data"
@@ -92,3 +93,35 @@ def test_uploading_the_same_file_again_changes_no_final_row(emulated, expected):
     after = {t: comparable(read_final_table(account, deployment, t)) for t in ("signups", "orders")}
     assert after == before
     assert after["signups"] == expected["signups"]
+
+
+NEW_SIGNUP = b"id,name,email,signup_date,status\n101,Grace Hopper,grace@example.com,2024-12-09,active\n"
+
+
+def test_a_lost_event_is_caught_up_by_the_scheduled_backstop_run(emulated):
+    account, deployment = emulated.account, emulated.deployment
+    result = upload(account, deployment, "raw/signups/late.csv", NEW_SIGNUP)
+    assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
+    # The processed object's event never reaches the workflow (Glue does not guarantee it): no EVENT run.
+    run = run_pipeline_workflow(emulated, "SCHEDULED")
+    assert_job_succeeded(run, "signups")
+    rows = read_final_table(account, deployment, "signups")
+    assert [r["full_name"] for r in rows if r["user_id"] == 101] == ["Grace Hopper"]
+
+
+def test_a_failed_run_names_its_cause_in_the_job_run_error_message(emulated):
+    job_name = emulated.deployment.resolve(
+        {"Ref": next(lid for lid in emulated.deployment.resources("AWS::Glue::Job") if "signups" in lid)})
+    run = run_job(emulated.account, emulated.deployment, job_name, emulated.state_dir,
+                  {"--final_path": "final_output/signups/"})  # StartJobRun with a bad argument override
+    assert run.state == "FAILED"
+    assert run.error_message.startswith("SpecError: --final_path \"final_output/signups/\" is not an s3:// URI")
+    assert run.alarm_rules and all("GlueJobFailed" in r for r in run.alarm_rules)
+
+
+def test_with_quicksight_on_the_assembly_deploys_and_ingests(emulated_with_quicksight):
+    account, deployment = emulated_with_quicksight.account, emulated_with_quicksight.deployment
+    assert deployment.resources("AWS::QuickSight::DataSet"), "QuickSight on must synthesize data sets"
+    result = upload(account, deployment, "raw/signups/signups.csv", (SAMPLES / "signups.csv").read_bytes())
+    assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
+    assert any(k.startswith("processed/signups/") for k in result.processed_keys)

@@ -60,12 +60,14 @@ def spark_submit_args(account: EmulatedAccount, creds: Credentials) -> str:
     return " ".join([f"--packages {HADOOP_AWS}", *[f"--conf {k}={v}" for k, v in conf.items()], "pyspark-shell"])
 
 
-def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, state_dir: Path) -> JobRun:
-    """One job run as Glue does it (see the module comment); the Glue Job State Change event it ends with is
-    matched against the stack's rules (alarm_rules)."""
+def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, state_dir: Path,
+            arguments: dict[str, str] | None = None) -> JobRun:
+    """One job run as Glue does it (see the module comment); `arguments` override DefaultArguments, as
+    StartJobRun's Arguments do. The Glue Job State Change event it ends with is matched against the stack's
+    rules (alarm_rules)."""
     glue, s3 = account.client("glue"), account.client("s3")
     job = glue.get_job(JobName=job_name)["Job"]
-    args = dict(job.get("DefaultArguments", {}))
+    args = {**job.get("DefaultArguments", {}), **(arguments or {})}
     creds = account.assume(job["Role"], "glue.amazonaws.com")
     with tempfile.TemporaryDirectory(prefix="emulated-glue-") as tmp:
         work = Path(tmp, "python")
