@@ -26,10 +26,11 @@ export class Orchestration extends Construct {
   /** Starts the crawler once `batchSize` events arrived or `batchWindowSeconds` passed since the first. */
   readonly eventTrigger: glue.CfnTrigger;
   /**
-   * Starts the same crawler on `backstopSchedule`: Glue does not guarantee that EventBridge events reach the
-   * workflow, so a lost event delays data by at most this period (a run with nothing new changes nothing).
+   * Sends the workflow an event on `backstopSchedule`: Glue does not guarantee that EventBridge events reach the
+   * workflow, so a lost event delays data by at most this period plus the batch window (a run with nothing new
+   * changes nothing). An EventBridge schedule, not a SCHEDULED trigger: a workflow has one start trigger.
    */
-  readonly backstopTrigger: glue.CfnTrigger;
+  readonly backstopRule: events.Rule;
   /** Starts every dataset job when the crawler succeeded. */
   readonly jobsTrigger: glue.CfnTrigger;
   /** Forwards processed/ Object Created events to the workflow. */
@@ -51,15 +52,6 @@ export class Orchestration extends Construct {
       workflowName: this.workflowName,
       description: `Crawl after ${transform.batchSize} new processed files or ${transform.batchWindowSeconds} s after the first`,
       eventBatchingCondition: { batchSize: transform.batchSize, batchWindow: transform.batchWindowSeconds },
-      actions: [{ crawlerName }],
-    });
-    this.backstopTrigger = new glue.CfnTrigger(this, 'OnBackstopSchedule', {
-      type: 'SCHEDULED',
-      workflowName: this.workflowName,
-      description: `Backstop run on ${transform.backstopSchedule} (UTC), in case an EventBridge event did not reach the workflow`,
-      schedule: transform.backstopSchedule,
-      // A scheduled trigger is created deactivated unless told otherwise.
-      startOnCreation: true,
       actions: [{ crawlerName }],
     });
     this.jobsTrigger = new glue.CfnTrigger(this, 'OnCrawlerSucceeded', {
@@ -85,6 +77,12 @@ export class Orchestration extends Construct {
         detailType: ['Object Created'],
         detail: { bucket: { name: [processedBucket.bucketName] }, object: { key: events.Match.prefix(PREFIXES.processed) } },
       },
+      targets: [{ bind: () => ({ arn: workflowArn, role: startRole }) }],
+    });
+    // The workflow's one start trigger is the EVENT trigger; the backstop is one more event to it, on a schedule.
+    this.backstopRule = new events.Rule(this, 'BackstopSchedule', {
+      description: `Backstop: starts the workflow on ${transform.backstopSchedule} (UTC), in case an EventBridge event did not reach it`,
+      schedule: events.Schedule.expression(transform.backstopSchedule),
       targets: [{ bind: () => ({ arn: workflowArn, role: startRole }) }],
     });
   }

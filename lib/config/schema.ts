@@ -26,8 +26,8 @@ function isValidRegex(source: string): boolean {
   }
 }
 
-/** A Glue trigger schedule: cron(Minutes Hours Day-of-month Month Day-of-week Year), exactly one day field "?". */
-export function isGlueCron(expression: string): boolean {
+/** An EventBridge (and Glue) schedule: cron(Minutes Hours Day-of-month Month Day-of-week Year), exactly one day field "?". */
+export function isAwsCron(expression: string): boolean {
   const match = /^cron\(([^()]+)\)$/.exec(expression.trim());
   if (!match) return false;
   const fields = match[1].trim().split(/\s+/);
@@ -207,14 +207,14 @@ export const TransformJobSchema = z
     /** ... or this many seconds after the first one, whichever comes first. */
     batchWindowSeconds: z.number().int().min(1).max(900).default(300),
     /**
-     * A scheduled run of the same workflow (UTC cron), because Glue does not guarantee that EventBridge events
-     * reach it: a lost event delays data by at most this period. Default: daily at 03:00 UTC.
+     * An EventBridge schedule (UTC cron) that also starts the workflow, because Glue does not guarantee that
+     * EventBridge events reach it: a lost event delays data by at most this period. Default: daily at 03:00 UTC.
      */
     backstopSchedule: z
       .string()
-      .refine(isGlueCron, {
+      .refine(isAwsCron, {
         message:
-          'must be a Glue cron expression with six fields (minutes hours day-of-month month day-of-week year), one of the two day fields "?", e.g. "cron(0 3 * * ? *)" for daily at 03:00 UTC',
+          'must be a cron expression (EventBridge and Glue format) with six fields (minutes hours day-of-month month day-of-week year), one of the two day fields "?", e.g. "cron(0 3 * * ? *)" for daily at 03:00 UTC',
       })
       .default('cron(0 3 * * ? *)'),
   })

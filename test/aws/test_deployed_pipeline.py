@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import json
 import subprocess
 import tempfile
 from pathlib import Path
@@ -15,7 +16,13 @@ import pytest
 from conftest import REPO, pretty
 
 from emulator.glue_runtime import run_job
-from emulator.pipeline import read_final_table, run_pipeline_workflow, upload
+from emulator.pipeline import (
+    fire_schedules_into_workflow,
+    read_final_table,
+    read_json_table,
+    run_pipeline_workflow,
+    upload,
+)
 
 SAMPLES = REPO / "sample-data"
 LINEAGE = {"source_file", "ingested_at"}
@@ -102,8 +109,8 @@ def test_a_lost_event_is_caught_up_by_the_scheduled_backstop_run(emulated):
     account, deployment = emulated.account, emulated.deployment
     result = upload(account, deployment, "raw/signups/late.csv", NEW_SIGNUP)
     assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
-    # The processed object's event never reaches the workflow (Glue does not guarantee it): no EVENT run.
-    run = run_pipeline_workflow(emulated, "SCHEDULED")
+    # The processed object's event never reaches the workflow (Glue does not guarantee it); the schedule does.
+    run = fire_schedules_into_workflow(emulated)
     assert_job_succeeded(run, "signups")
     rows = read_final_table(account, deployment, "signups")
     assert [r["full_name"] for r in rows if r["user_id"] == 101] == ["Grace Hopper"]
@@ -125,3 +132,28 @@ def test_with_quicksight_on_the_assembly_deploys_and_ingests(emulated_with_quick
     result = upload(account, deployment, "raw/signups/signups.csv", (SAMPLES / "signups.csv").read_bytes())
     assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
     assert any(k.startswith("processed/signups/") for k in result.processed_keys)
+
+
+HOSTILE_REJECTS = (b'id,name,email,signup_date,status\r\n'
+                   b'201,"Multi\r\nline",not-an-email,2024-11-01,active\r\n'
+                   b'202,Back\\slash \\n,x@,2024-11-01,active\r\n'
+                   b'203,"Quote ""q"", comma",ok@example.com,2024-13-01,active\r\n'
+                   b'204,Fine,fine@example.com,2024-11-05,active\r\n')
+
+
+def test_the_rejects_table_shows_exactly_the_rejected_rows_even_with_line_breaks_and_backslashes(emulated):
+    account, deployment = emulated.account, emulated.deployment
+    before = read_json_table(account, deployment, "signups_rejects")
+    result = upload(account, deployment, "raw/signups/hostile.csv", HOSTILE_REJECTS)
+    assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
+    rows = [r for r in read_json_table(account, deployment, "signups_rejects") if r not in before]
+    assert sorted(r["raw_record"] for r in rows) == [
+        '201,"Multi\r\nline",not-an-email,2024-11-01,active',
+        "202,Back\\slash \\n,x@,2024-11-01,active",
+        '203,"Quote ""q"", comma",ok@example.com,2024-13-01,active',
+    ]
+    assert sorted(r["line"] for r in rows) == [2, 4, 5]
+    report_key = next(k for k in result.processed_keys if k.startswith("reports/signups/"))
+    report = json.loads(account.client("s3").get_object(Bucket=deployment.output("ProcessedBucketName"),
+                                                        Key=report_key)["Body"].read())
+    assert report["rowsRejected"] == len(rows) == 3

@@ -4,7 +4,7 @@ import * as os from 'os';
 import * as path from 'path';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { applyOverrides, ConfigError, loadPipelineConfig, parsePipelineConfig } from '../../lib/config/load';
-import { isGlueCron, LOG_RETENTION_DAYS } from '../../lib/config/schema';
+import { isAwsCron, LOG_RETENTION_DAYS } from '../../lib/config/schema';
 
 const PROJECT_CONFIG = path.join(__dirname, '..', '..', 'pipeline.config.json');
 const base = () => JSON.parse(fs.readFileSync(PROJECT_CONFIG, 'utf8'));
@@ -31,8 +31,8 @@ describe('config validation messages', () => {
     ['a bad alarm address', { 'monitoring.alarmEmail': 'not-an-email' }, [/monitoring\.alarmEmail: /, /\(got "not-an-email"\)/]],
     ['a principal that is not an ARN', { 'quicksight.principalArn': 'alice' }, [/quicksight\.principalArn: must be a QuickSight user or group ARN, e\.g\. arn:aws:quicksight:/, /\(got "alice"\)/]],
     ['a log retention CloudWatch Logs does not offer', { 'monitoring.logRetentionDays': 10 }, [/monitoring\.logRetentionDays: is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, /, /\(got 10\)/]],
-    ['a backstop schedule that is not a cron expression', { 'transform.backstopSchedule': 'daily' }, [/transform\.backstopSchedule: must be a Glue cron expression with six fields .*e\.g\. "cron\(0 3 \* \* \? \*\)"/, /\(got "daily"\)/]],
-    ['a five-field (Unix) cron backstop schedule', { 'transform.backstopSchedule': 'cron(0 3 * * *)' }, [/transform\.backstopSchedule: must be a Glue cron expression/, /\(got "cron\(0 3 \* \* \*\)"\)/]],
+    ['a backstop schedule that is not a cron expression', { 'transform.backstopSchedule': 'daily' }, [/transform\.backstopSchedule: must be a cron expression \(EventBridge and Glue format\) with six fields .*e\.g\. "cron\(0 3 \* \* \? \*\)"/, /\(got "daily"\)/]],
+    ['a five-field (Unix) cron backstop schedule', { 'transform.backstopSchedule': 'cron(0 3 * * *)' }, [/transform\.backstopSchedule: must be a cron expression /, /\(got "cron\(0 3 \* \* \*\)"\)/]],
     ['QuickSight on without a principal', { 'quicksight.enabled': true }, [/quicksight\.principalArn: is required when quicksight\.enabled is true/, /-c quicksight\.principalArn=/]],
   ])('%s', (_name, overrides, expected) => {
     const message = problemsOf(applyOverrides(base(), overrides));
@@ -42,8 +42,8 @@ describe('config validation messages', () => {
 
   test('the backstop schedule defaults to daily and accepts Glue cron expressions only', () => {
     expect(parsePipelineConfig(base()).transform.backstopSchedule).toBe('cron(0 3 * * ? *)');
-    for (const ok of ['cron(0 3 * * ? *)', 'cron(15 */6 * * ? *)', 'cron(0 8 ? * MON-FRI *)']) expect(isGlueCron(ok)).toBe(true);
-    for (const bad of ['rate(1 day)', 'cron(0 3 * * * *)', 'cron(0 3 ? * ? *)', 'cron(0 3 * *)', '0 3 * * ? *']) expect(isGlueCron(bad)).toBe(false);
+    for (const ok of ['cron(0 3 * * ? *)', 'cron(15 */6 * * ? *)', 'cron(0 8 ? * MON-FRI *)']) expect(isAwsCron(ok)).toBe(true);
+    for (const bad of ['rate(1 day)', 'cron(0 3 * * * *)', 'cron(0 3 ? * ? *)', 'cron(0 3 * *)', '0 3 * * ? *']) expect(isAwsCron(bad)).toBe(false);
   });
 
   test('the accepted log retentions are exactly those of aws-cdk-lib (CloudWatch Logs)', () => {

@@ -44,24 +44,25 @@ describe('Orchestration', () => {
     expect(asArray(statements[0].Resource).map(flat)).toEqual([flat(rule.Targets[0].Arn)]);
   });
 
-  test('one SCHEDULED backstop trigger in the same workflow starts the crawler on transform.backstopSchedule (default daily), active from creation', () => {
-    const workflow = logicalId(built, built.stack.orchestration.workflow);
-    const scheduled = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Type === 'SCHEDULED');
+  test('the backstop is an EventBridge schedule on transform.backstopSchedule (default daily) to the same workflow, through the same role', () => {
+    // A Glue workflow has one start trigger (the EVENT trigger), so the backstop is one more event to it.
+    const startTriggers = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Type !== 'CONDITIONAL');
+    expect(startTriggers.map((t) => t.Properties.Type)).toEqual(['EVENT']);
+    const rules = Object.values(resourcesOfType(built.template, 'AWS::Events::Rule'));
+    const eventRule = rules.find((r) => JSON.stringify(r.Properties.Targets ?? []).includes(':workflow/') && r.Properties.EventPattern);
+    const scheduled = rules.filter((r) => r.Properties.ScheduleExpression);
     expect(scheduled).toHaveLength(1);
-    expect(scheduled[0].Properties).toMatchObject({
-      WorkflowName: { Ref: workflow },
-      Schedule: 'cron(0 3 * * ? *)',
-      StartOnCreation: true,
-      Actions: [{ CrawlerName: { Ref: logicalId(built, built.stack.catalog.crawler) } }],
-    });
+    expect(scheduled[0].Properties.ScheduleExpression).toBe('cron(0 3 * * ? *)');
+    expect(scheduled[0].Properties.Targets).toEqual(eventRule!.Properties.Targets);
     const custom = synthPipeline({ 'cfg.transform.backstopSchedule': 'cron(30 */6 * * ? *)' });
-    custom.template.hasResourceProperties('AWS::Glue::Trigger', { Type: 'SCHEDULED', Schedule: 'cron(30 */6 * * ? *)' });
+    custom.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 */6 * * ? *)' });
   });
 
   test('nothing else polls: the backstop is the only schedule in the pipeline', () => {
     const schedules = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Schedule);
-    expect(schedules.map((t) => t.Properties.Type)).toEqual(['SCHEDULED']);
-    for (const r of Object.values(resourcesOfType(built.template, 'AWS::Events::Rule'))) expect(r.Properties.ScheduleExpression).toBeUndefined();
+    expect(schedules).toEqual([]);
+    const scheduledRules = Object.values(resourcesOfType(built.template, 'AWS::Events::Rule')).filter((r) => r.Properties.ScheduleExpression);
+    expect(scheduledRules.map((r) => r.Properties.Description)).toEqual([expect.stringMatching(/^Backstop/)]);
     expect(resourcesOfType(built.template, 'AWS::Glue::Crawler')).not.toHaveProperty('Schedule');
   });
 });

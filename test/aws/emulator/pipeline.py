@@ -8,7 +8,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .account import EmulatedAccount
+from .account import ACCOUNT, REGION, EmulatedAccount
 from .cloudformation import Deployment
 from .events import deliver_to_queues, matching_rules, object_created_event, poll_queue_into_function
 from .glue_runtime import WorkflowRun, run_workflow
@@ -52,6 +52,19 @@ def run_pipeline_workflow(emulated, start_type: str = "EVENT") -> WorkflowRun:
     return run_workflow(emulated.account, emulated.deployment, start_type, emulated.state_dir)
 
 
+def fire_schedules_into_workflow(emulated) -> WorkflowRun:
+    """The stack's scheduled rules fire (EventBridge "Scheduled Event"s): those targeting the workflow send it an
+    event, so its EVENT trigger starts a run once the batch window has passed."""
+    deployment = emulated.deployment
+    workflow_arns = {f"arn:aws:glue:{REGION}:{ACCOUNT}:workflow/{deployment.physical[lid].ref}"
+                     for lid in deployment.resources("AWS::Glue::Workflow")}
+    scheduled = [deployment.properties(lid) for lid in deployment.resources("AWS::Events::Rule")
+                 if "ScheduleExpression" in deployment.template["Resources"][lid]["Properties"]]
+    if not any(t["Arn"] in workflow_arns for rule in scheduled for t in rule.get("Targets", [])):
+        raise AssertionError(f"no scheduled rule targets the workflow: {scheduled}")
+    return run_pipeline_workflow(emulated, "EVENT")
+
+
 def read_final_table(account: EmulatedAccount, deployment: Deployment, table: str) -> list[dict]:
     """The table's rows as a reader of the catalog sees them: Parquet objects under the table's location, with
     Hive-style partition folders (what Athena reads for this table definition)."""
@@ -72,3 +85,22 @@ def read_final_table(account: EmulatedAccount, deployment: Deployment, table: st
         if not count:
             return []
         return ds.dataset(tmp, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def read_json_table(account: EmulatedAccount, deployment: Deployment, table: str) -> list[dict]:
+    """A JSON-SerDe text table's rows as Athena reads them: every object under the table's location, split into
+    lines as Hadoop's TextInputFormat does (LF, CR or CRLF), one JSON object per line."""
+    import json
+    import re
+
+    glue, s3 = account.client("glue"), account.client("s3")
+    definition = glue.get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)["Table"]
+    serde = definition["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
+    if "JsonSerDe" not in serde:
+        raise AssertionError(f"table {table} is read by {serde}, not a JSON SerDe")
+    bucket, _, prefix = definition["StorageDescriptor"]["Location"].split("://", 1)[1].partition("/")
+    rows = []
+    for key in sorted(_keys(account, bucket, prefix)):
+        text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
+        rows += [json.loads(line) for line in re.split(r"\r\n|\r|\n", text) if line]
+    return rows
