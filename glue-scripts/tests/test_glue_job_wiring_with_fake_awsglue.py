@@ -169,6 +169,23 @@ def test_describe_s3_files_reads_last_modified_and_the_header(aws):
     assert files[0].mtime == head["LastModified"] and files[0].mtime.tzinfo is not None
 
 
+def test_both_entry_points_read_a_header_over_64_kib(aws, tmp_path):
+    """glue_job read 64 KiB of a file for its header and local_job 1 MiB: one size (pt.HEADER_BYTES) now."""
+    import local_job
+
+    s3, _ = aws
+    names = [f"column_{i:05d}_with_a_long_name" for i in range(3000)]  # about 90 KB of header
+    body = (",".join(names) + "\n" + ",".join("x" for _ in names) + "\n").encode()
+    assert 1 << 16 < len(body) < pt.HEADER_BYTES
+    s3.create_bucket(Bucket="wide")
+    s3.put_object(Bucket="wide", Key="processed/wide/a.csv", Body=body)
+    local = tmp_path / "a.csv"
+    local.write_bytes(body)
+    [remote_file] = glue_job.describe_s3_files(s3, ["s3://wide/processed/wide/a.csv"])
+    [local_file] = local_job.describe_local_files([local])
+    assert list(remote_file.header) == names == list(local_file.header)
+
+
 def test_delete_s3_prefix_removes_only_that_partition(aws):
     s3, _ = aws
     s3.create_bucket(Bucket="final")
