@@ -10,38 +10,79 @@ import { parseCommandArgs } from '../args';
 const USAGE = `usage: csv-pipeline serve [--workdir DIR] [--port N] [--config FILE] [--regenerate]
 
 Serves <workdir>/dashboard/ on http://127.0.0.1:PORT/ (default port 8080; 0 picks a free one).
-The page is generated first when it does not exist yet, or always with --regenerate.`;
+The page is generated first when it does not exist yet, or always with --regenerate.
+Only requests addressed to 127.0.0.1:PORT, localhost:PORT or [::1]:PORT (the Host header) are answered;
+others get 403, so a web page cannot read the dashboard through a name of its own (DNS rebinding).`;
 
 const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
 
-/** A static file server for one folder, bound to the loopback interface only. */
+/** The Host header values a browser sends for this server: the loopback address or name with the port it listens on. */
+export function allowedHosts(port: number): string[] {
+  return [`127.0.0.1:${port}`, `localhost:${port}`, `[::1]:${port}`];
+}
+
+/**
+ * Whether a request's Host header names this server. Anything else (another name resolving to 127.0.0.1,
+ * as a DNS-rebinding page does, or no Host at all) is refused, so other sites cannot read the dashboard.
+ */
+export function isAllowedHost(host: string | undefined, port: number): boolean {
+  return host !== undefined && allowedHosts(port).includes(host.trim().toLowerCase());
+}
+
+export type Resolved = { readonly file: string } | { readonly status: 400 | 404; readonly message: string };
+
+/**
+ * The file a request URL names inside `base`, or the status to answer: 400 for a URL that does not decode
+ * or holds a NUL (the file system would throw on it), 404 for a path outside `base` or a hidden file.
+ */
+export function resolveRequestPath(base: string, url: string): Resolved {
+  let pathname: string;
+  try {
+    pathname = decodeURIComponent(new URL(url, 'http://127.0.0.1').pathname);
+  } catch {
+    return { status: 400, message: 'bad request: the URL does not decode' };
+  }
+  if (pathname.includes('\0')) return { status: 400, message: 'bad request: NUL byte in the path' };
+  const file = path.resolve(base, `.${pathname.endsWith('/') ? `${pathname}index.html` : pathname}`);
+  if (!file.startsWith(base + path.sep) || path.basename(file).startsWith('.')) return { status: 404, message: 'not found' };
+  return { file };
+}
+
+function handle(base: string, port: () => number, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const text = { 'content-type': 'text/plain; charset=utf-8' };
+  if (!isAllowedHost(req.headers.host, port())) {
+    res.writeHead(403, text).end(`forbidden: Host ${JSON.stringify(req.headers.host ?? '')} is not this server; open http://127.0.0.1:${port()}/\n`);
+    return;
+  }
+  if (req.method !== 'GET' && req.method !== 'HEAD') {
+    res.writeHead(405, { allow: 'GET, HEAD' }).end();
+    return;
+  }
+  const resolved = resolveRequestPath(base, req.url ?? '/');
+  if ('status' in resolved) {
+    res.writeHead(resolved.status, text).end(resolved.message);
+    return;
+  }
+  fs.readFile(resolved.file, (err, body) => {
+    if (err) {
+      res.writeHead(404, text).end('not found');
+      return;
+    }
+    res.writeHead(200, { 'content-type': TYPES[path.extname(resolved.file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.end(req.method === 'HEAD' ? undefined : body);
+  });
+}
+
+/** A static file server for one folder, bound to the loopback interface only; one bad request never stops it. */
 export function serveFolder(root: string, port: number): Promise<http.Server> {
   const base = path.resolve(root);
   const server = http.createServer((req, res) => {
-    let pathname: string;
     try {
-      pathname = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
+      handle(base, () => (server.address() as { port: number }).port, req, res);
     } catch {
-      res.writeHead(400).end('bad request');
-      return;
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain' });
+      res.end('internal error');
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') {
-      res.writeHead(405, { allow: 'GET, HEAD' }).end();
-      return;
-    }
-    const file = path.resolve(base, `.${pathname.endsWith('/') ? `${pathname}index.html` : pathname}`);
-    if (!file.startsWith(base + path.sep) || path.basename(file).startsWith('.')) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    fs.readFile(file, (err, body) => {
-      if (err) {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${pathname}`);
-        return;
-      }
-      res.writeHead(200, { 'content-type': TYPES[path.extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
-      res.end(req.method === 'HEAD' ? undefined : body);
-    });
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
