@@ -2,6 +2,7 @@
 import { parseArgs } from 'util';
 import type { ParseArgsConfig } from 'util';
 import type { TransformEngine } from '../local/pipeline';
+import { DEFAULT_WORKDIR } from '../local/store';
 
 export interface CommandInfo {
   /** The subcommand, as typed after `csv-pipeline`. */
@@ -45,4 +46,16 @@ export function parseEngine(command: CommandInfo, value: string | undefined): Tr
   if (engine === 'duckdb' || engine === 'spark') return engine;
   console.error(`csv-pipeline ${command.name}: --engine must be "duckdb" or "spark" (got "${engine}")`);
   return command.usageErrorStatus ?? 2;
+}
+
+/**
+ * The --workdir value of a command (default DEFAULT_WORKDIR), or the usage-error status: an empty value would
+ * silently resolve to the current folder and fill it with raw/, processed/, ... so it is refused.
+ */
+export function parseWorkdir(command: CommandInfo, value: string | undefined): string | number {
+  if (value === undefined) return DEFAULT_WORKDIR;
+  if (value.trim() === '') {
+    return usageError(command, `--workdir is empty (got ${JSON.stringify(value)}); give a folder, e.g. --workdir ${DEFAULT_WORKDIR}, or leave the option out to use ${DEFAULT_WORKDIR}/ (an empty value is refused rather than read as the current folder)`);
+  }
+  return value;
 }

@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { openLocalTables } from '../../local/tables';
-import { parseCommandArgs, usageError } from '../args';
+import { parseCommandArgs, parseWorkdir, usageError } from '../args';
 
 export const QUERY_USAGE = `usage: csv-pipeline query "SQL" [--workdir DIR] [--config FILE] [--json | --csv]
 
@@ -38,7 +38,8 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     return 2;
   }
   const configPath = values.config ?? DEFAULT_CONFIG_PATH;
-  const workdir = values.workdir ?? DEFAULT_WORKDIR;
+  const workdir = parseWorkdir(command, values.workdir);
+  if (typeof workdir === 'number') return workdir;
   try {
     const config = loadPipelineConfig(configPath);
     const tables = await openLocalTables(workdir, config);

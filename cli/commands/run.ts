@@ -5,7 +5,7 @@ import { formatTextTable } from '../../local/engine/format';
 import { runLocalPipeline, type LocalRunResult, type QueryRunResult } from '../../local/pipeline';
 import { ConsoleProgress, formatDuration } from '../../local/progress';
 import { DEFAULT_WORKDIR } from '../../local/store';
-import { parseCommandArgs, parseEngine } from '../args';
+import { parseCommandArgs, parseEngine, parseWorkdir } from '../args';
 
 export const RUN_USAGE = `usage: csv-pipeline run [FILES...] [--config FILE] [--workdir DIR] [--engine duckdb|spark] [--dataset NAME]
 
@@ -50,11 +50,13 @@ export async function run(argv: string[]): Promise<number> {
   const { values, positionals } = parsed;
   const engine = parseEngine({ name: 'run', usage: RUN_USAGE }, values.engine);
   if (typeof engine === 'number') return engine;
+  const workdir = parseWorkdir({ name: 'run', usage: RUN_USAGE }, values.workdir);
+  if (typeof workdir === 'number') return workdir;
   const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
   const progress = new ConsoleProgress(process.stderr);
   const result = await runLocalPipeline({
     config,
-    workdir: values.workdir ?? DEFAULT_WORKDIR,
+    workdir,
     files: positionals,
     dataset: values.dataset,
     engine,

@@ -4,8 +4,8 @@ import * as http from 'http';
 import * as path from 'path';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { DASHBOARD_KEY, generateDashboard } from '../../local/dashboard/generate';
-import { DEFAULT_WORKDIR, LocalObjectStore } from '../../local/store';
-import { parseCommandArgs } from '../args';
+import { LocalObjectStore } from '../../local/store';
+import { parseCommandArgs, parseWorkdir } from '../args';
 
 const USAGE = `usage: csv-pipeline serve [--workdir DIR] [--port N] [--config FILE] [--regenerate]
 
@@ -106,7 +106,9 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`csv-pipeline serve: --port must be a whole number from 0 to 65535 (got "${values.port}")`);
     return 2;
   }
-  const store = new LocalObjectStore(values.workdir ?? DEFAULT_WORKDIR);
+  const workdir = parseWorkdir({ name: 'serve', usage: USAGE }, values.workdir);
+  if (typeof workdir === 'number') return workdir;
+  const store = new LocalObjectStore(workdir);
   if (values.regenerate || !store.exists(DASHBOARD_KEY)) {
     const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
     await generateDashboard({ config, workdir: store.root });

@@ -3,10 +3,9 @@ import * as path from 'path';
 import { datasetLayout } from '../../lib/config/layout';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
 import { ConsoleProgress } from '../../local/progress';
-import { DEFAULT_WORKDIR } from '../../local/store';
 import { watchRawFolder } from '../../local/watch';
 import { printDashboardLocation, printQueries } from './run';
-import { parseCommandArgs, parseEngine } from '../args';
+import { parseCommandArgs, parseEngine, parseWorkdir } from '../args';
 
 const USAGE = `usage: csv-pipeline watch [--config FILE] [--workdir DIR] [--engine duckdb|spark]
 
@@ -26,8 +25,10 @@ export async function run(argv: string[]): Promise<number> {
   const { values } = parsed;
   const engine = parseEngine({ name: 'watch', usage: USAGE }, values.engine);
   if (typeof engine === 'number') return engine;
+  const workdirValue = parseWorkdir({ name: 'watch', usage: USAGE }, values.workdir);
+  if (typeof workdirValue === 'number') return workdirValue;
   const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
-  const workdir = path.resolve(values.workdir ?? DEFAULT_WORKDIR);
+  const workdir = path.resolve(workdirValue);
   const progress = new ConsoleProgress(process.stderr);
   const write = (s: string) => process.stdout.write(s);
   const watcher = watchRawFolder({
