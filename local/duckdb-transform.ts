@@ -12,6 +12,7 @@ import {
   ingestedAtLiteral,
   INTERNAL,
   literal,
+  pathLiteral,
   planTransform,
   readCsvSql,
   sqlTypeOfDuckDb,
@@ -195,7 +196,7 @@ async function validateExpressions(db: Database, dataset: DatasetConfig, plan: T
 
 /** Fails when a column of this run has another type in the existing final Parquet data. */
 async function checkExistingSchema(db: Database, dataset: DatasetConfig, plan: TransformPlan, outputDir: string, existingFiles: readonly string[]): Promise<void> {
-  const described = await db.all(`DESCRIBE SELECT * FROM read_parquet([${existingFiles.map(literal).join(', ')}], hive_partitioning = false, union_by_name = true)`);
+  const described = await db.all(`DESCRIBE SELECT * FROM read_parquet([${existingFiles.map(pathLiteral).join(', ')}], hive_partitioning = false, union_by_name = true)`);
   const existing = new Map(described.rows.map((r) => [String(r[0]), String(r[1])]));
   for (const column of plan.dataColumns) {
     const found = existing.get(column.name);

@@ -5,7 +5,7 @@ import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../lib/co
 import type { PipelineConfig } from '../lib/config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
-import { DUCKDB_TYPE_OF, finalParquetSql, ident, literal, planTransform } from './engine/sql';
+import { DUCKDB_TYPE_OF, finalParquetSql, ident, literal, pathLiteral, planTransform } from './engine/sql';
 
 export interface LocalTables {
   query(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
@@ -48,7 +48,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       const rejectFiles = listFiles(path.join(root, layout.rejectedRowsPrefix), REJECTS_FILE_EXTENSION).filter((f) => fs.statSync(f).size > 0);
       const columnsSpec = `{${rejectColumns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`;
       const rejectsSql = rejectFiles.length
-        ? `SELECT ${rejectColumns.map((c) => ident(c.name)).join(', ')} FROM read_json([${rejectFiles.map(literal).join(', ')}], format = 'newline_delimited', columns = ${columnsSpec}, auto_detect = false)`
+        ? `SELECT ${rejectColumns.map((c) => ident(c.name)).join(', ')} FROM read_json([${rejectFiles.map(pathLiteral).join(', ')}], format = 'newline_delimited', columns = ${columnsSpec}, auto_detect = false)`
         : emptySelect(rejectColumns);
       await db.run(`CREATE VIEW ${ident(layout.rejectsTable)} AS ${rejectsSql}`);
     }

@@ -180,7 +180,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   notes.push(...plan.notes);
   columnsReport = plan.columns.map((c) => c.report);
   const stats = { neutralised: 0 };
-  const cleanOptions = { neutraliseFormulas: config.ingest.neutraliseFormulas, delimiter: dialect.delimiter, stats };
+  const cleanOptions = { neutraliseFormulas: config.ingest.neutraliseFormulas, delimiter: dialect.delimiter, quote: dialect.quote, stats };
   const cleaners: ColumnCleaner[] = plan.columns.map((c) => compileColumn(c.spec, cleanOptions));
   const sourceIndex = Int32Array.from(plan.columns.map((c) => c.sourceIndex));
   const columnCount = cleaners.length;

@@ -32,6 +32,11 @@ export interface CleanOptions {
   readonly neutraliseFormulas: boolean;
   /** The file's delimiter: when it is not a comma, "19,99" is read as a decimal comma. */
   readonly delimiter: string;
+  /**
+   * The file's quote character. Only with `"` does a plain record (see RecordReader.plain) hold no `"`; with any
+   * other quote (or none given) every value is checked for the characters RFC 4180 quotes.
+   */
+  readonly quote?: string;
   /** Counts the values neutralised, for the report. */
   readonly stats?: { neutralised: number };
 }
@@ -192,8 +197,10 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
   const stats = options.stats;
   // Cleaned integers, decimals, booleans, dates, timestamps and e-mails never contain a comma, quote or line break.
   const mayNeedQuotes = col.type === 'string' || (col.type === 'enum' && (col.values ?? []).some(needsCsvQuotes));
-  // In a plain record split at commas no value holds a comma, quote or line break; with another delimiter, a comma may.
+  // In a plain record split at commas no value holds a comma, quote or line break; with another delimiter, a comma
+  // may; with another quote character, a `"` may.
   const commaDelimited = options.delimiter === ',';
+  const plainHasNoDoubleQuote = options.quote === '"';
 
   const clean = (raw: string, failure: CellFailure, plain: boolean): string | undefined => {
     const c0 = raw.charCodeAt(0);
@@ -216,7 +223,7 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
       v = "'" + v;
       if (stats) stats.neutralised++;
     }
-    if (!mayNeedQuotes || (plain && (commaDelimited || v.indexOf(',') === -1))) return v;
+    if (!mayNeedQuotes || (plain && plainHasNoDoubleQuote && (commaDelimited || v.indexOf(',') === -1))) return v;
     return quoteCsv(v);
   };
   const scratch: CellFailure = { code: '', reason: '' };
@@ -253,8 +260,8 @@ function fastWriter(col: ColumnSpec, options: CleanOptions, neutralise: boolean,
   const commaDelimited = options.delimiter === ',';
   switch (col.type) {
     case 'string':
-      // In a plain comma-delimited record no cell holds a comma, quote or line break: nothing to quote.
-      if (!commaDelimited) return undefined;
+      // In a plain comma-delimited, "-quoted record no cell holds a comma, quote or line break: nothing to quote.
+      if (!commaDelimited || options.quote !== '"') return undefined;
       return (text, start, end, out) => {
         out.pos = writeUtf8(text, start, end, out.buf, out.pos);
         return true;

@@ -57,6 +57,16 @@ export function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
 }
 
+/**
+ * A file path as a DuckDB SQL literal that names exactly that file. DuckDB reads `*`, `?` and `[` in the
+ * paths given to read_csv/read_parquet/read_json as a glob (a workdir called "a*b" would read "aXb"'s
+ * files), and has no option to turn that off; each one is written as a one-character class ("[*]"),
+ * which matches only itself. Use it for every path DuckDB reads; COPY ... TO paths are not globbed.
+ */
+export function pathLiteral(file: string): string {
+  return literal(file.replace(/[*?[]/g, (c) => `[${c}]`));
+}
+
 /** One input file of a run, as the SQL sees it. */
 export interface InputFile {
   readonly path: string;
@@ -80,13 +90,13 @@ export function finalParquetSql(plan: TransformPlan, files: readonly string[], f
   const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
   const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
   const filename = filenameColumn ? `, filename = ${literal(filenameColumn)}` : '';
-  return `SELECT ${star} FROM read_parquet([${files.map(literal).join(', ')}], ${hive}, union_by_name = true${filename})`;
+  return `SELECT ${star} FROM read_parquet([${files.map(pathLiteral).join(', ')}], ${hive}, union_by_name = true${filename})`;
 }
 
 /** Reads processed CSV files as they are written: RFC 4180, header first, every value a string, empty = null. */
 export function readCsvSql(paths: readonly string[]): string {
   return (
-    `read_csv([${paths.map(literal).join(', ')}], all_varchar = true, header = true, union_by_name = true, ` +
+    `read_csv([${paths.map(pathLiteral).join(', ')}], all_varchar = true, header = true, union_by_name = true, ` +
     `filename = ${literal(INTERNAL.path)}, delim = ',', quote = '"', escape = '"', strict_mode = true, ` +
     `null_padding = false, parallel = true)`
   );

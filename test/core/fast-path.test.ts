@@ -2,6 +2,7 @@
 import fc from 'fast-check';
 import { compileColumn, ColumnSpec, CellFailure } from '../../lambda/core/validate';
 import { ByteOut } from '../../lambda/core/byte-out';
+import { startsFormula } from '../../lambda/core/csv-text';
 import { DuplicateKeys } from '../../lambda/core/keyset';
 import { runCore } from './run-core';
 
@@ -30,38 +31,46 @@ const SPECS: ColumnSpec[] = [
 const CHARS = ['0', '1', '2', '9', '3', '-', '+', '.', '/', '@', 'a', 'A', 'e', 'E', 'K', 'x', 'Y', ' ', '\t', '=', '\u00e9', '\u212A', '\u00a0', '\ud83d\ude00', ','];
 const SAMPLES = ['2024.01.05', '2024.1.5.', '2024-02-29', '2023-02-29', '29.02.2024', '1.2.2024', '2024/1/5', '20240105', '12/31/2024', '0999-01-01', 'john.Doe@Example.COM', 'a..b@x.io', 'active', 'ACTIVE', 'inactive', 'pend', 'kkelvin', '=a', 'aa', 'BBBB', '42', '007', '-5', '+5', '9223372036854775808', '1,234.50', 'yes', 'AB12', 'x', 'y', '2024-01-05T10:00:00', 'Zoë Doe'];
 
-const cellText = (delimiter: string) =>
+/** A plain cell holds neither the delimiter nor the file's quote; with ' as the quote it may hold a ". */
+const cellText = (delimiter: string, quote: string) =>
   fc.oneof(
-    fc.array(fc.constantFrom(...CHARS.filter((c) => c !== delimiter)), { maxLength: 12 }).map((a) => a.join('')),
+    fc.array(fc.constantFrom(...CHARS.filter((c) => c !== delimiter), ...(quote === '"' ? [] : ['"'])), { maxLength: 12 }).map((a) => a.join('')),
     fc.constantFrom(...SAMPLES),
   );
 
+/** One RFC 4180 field: unquoted without , " CR LF, or quoted with "" for ". */
+const RFC4180_FIELD = /^(?:"(?:[^"]|"")*"|[^",\r\n]*)$/;
+
 describe('column byte writers', () => {
-  for (const delimiter of [',', ';']) {
-    for (const neutraliseFormulas of [true, false]) {
-      test(`write = UTF-8 of clean for every column type (delimiter ${JSON.stringify(delimiter)}, neutraliseFormulas ${neutraliseFormulas})`, () => {
-        const stats = { neutralised: 0 };
-        const cleaners = SPECS.map((s) => compileColumn(s, { delimiter, neutraliseFormulas, stats }));
-        fc.assert(
-          fc.property(fc.nat(SPECS.length - 1), cellText(delimiter), fc.constantFrom('', '1', '-', '.', 'a@', '9/'), fc.constantFrom('', '0', '-1', '.2', 'x', '/3'), (c, raw, before, after) => {
-            if (delimiter === ',' && raw.includes(',')) raw = raw.replace(/,/g, '');
-            const failure: CellFailure = { code: '', reason: '' };
-            const expected = cleaners[c].clean(raw, failure, true);
-            const out = new ByteOut(16);
-            out.ensure(3 * raw.length + 16);
-            const text = before + raw + after;
-            const ok = cleaners[c].write(text, before.length, before.length + raw.length, out);
-            if (expected === undefined) {
-              expect(ok).toBe(false);
-            } else {
-              expect(ok).toBe(true);
-              expect(out.buf.subarray(0, out.pos).toString('utf8')).toBe(expected);
-              expect(Buffer.compare(out.buf.subarray(0, out.pos), Buffer.from(expected))).toBe(0);
-            }
-          }),
-          { numRuns: 3000 },
-        );
-      });
+  for (const delimiter of [',', ';', '\t', '|']) {
+    for (const quote of ['"', "'"]) {
+      for (const neutraliseFormulas of [true, false]) {
+        test(`write = UTF-8 of clean, an RFC 4180 field, for every column type (delimiter ${JSON.stringify(delimiter)}, quote ${quote}, neutraliseFormulas ${neutraliseFormulas})`, () => {
+          const stats = { neutralised: 0 };
+          const cleaners = SPECS.map((s) => compileColumn(s, { delimiter, quote, neutraliseFormulas, stats }));
+          fc.assert(
+            fc.property(fc.nat(SPECS.length - 1), cellText(delimiter, quote), fc.constantFrom('', '1', '-', '.', 'a@', '9/'), fc.constantFrom('', '0', '-1', '.2', 'x', '/3'), (c, raw, before, after) => {
+              if (delimiter === ',' && raw.includes(',')) raw = raw.replace(/,/g, '');
+              const failure: CellFailure = { code: '', reason: '' };
+              const expected = cleaners[c].clean(raw, failure, true);
+              const out = new ByteOut(16);
+              out.ensure(3 * raw.length + 16);
+              const text = before + raw + after;
+              const ok = cleaners[c].write(text, before.length, before.length + raw.length, out);
+              if (expected === undefined) {
+                expect(ok).toBe(false);
+              } else {
+                expect(ok).toBe(true);
+                expect(expected).toMatch(RFC4180_FIELD);
+                if (neutraliseFormulas && cleaners[c].type !== 'integer' && cleaners[c].type !== 'decimal') expect(startsFormula(expected)).toBe(false);
+                expect(out.buf.subarray(0, out.pos).toString('utf8')).toBe(expected);
+                expect(Buffer.compare(out.buf.subarray(0, out.pos), Buffer.from(expected))).toBe(0);
+              }
+            }),
+            { numRuns: delimiter === ',' || delimiter === ';' ? 3000 : 1000 },
+          );
+        });
+      }
     }
   }
 });
