@@ -3,7 +3,7 @@ import type { Writable } from 'stream';
 import { finished } from 'stream/promises';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
-import { createDecoder, detectEncoding } from './encoding';
+import { createDecoder, DecodingErrors, detectEncoding } from './encoding';
 import { detectDialect } from './dialect';
 import { MAX_RECORD_CHARS, readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
 import { HeaderPlan, planForDataset, planInferred } from './header';
@@ -153,12 +153,14 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   const expected = header.length;
   read = {
     encoding: encoding.choice.encoding,
+    encodingConfidence: encoding.choice.confidence,
     delimiter: dialect.delimiter,
     quote: dialect.quote,
     lineEnding: dialect.lineEnding,
     preambleLines: headerLine - 1,
     header,
     footerLines: 0,
+    evidence: { encoding: encoding.choice.evidence },
   };
   if (headerLine > 1) notes.push(`${headerLine - 1} preamble line${headerLine > 2 ? 's' : ''} above the header skipped: ${sampleRecords.filter((r) => r.line < headerLine).map((r) => JSON.stringify(r.raw.slice(0, 80))).join(', ')}`);
 
@@ -415,10 +417,9 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     }
   };
   // Rows are checked for NUL and U+FFFD only once a chunk had one that the bytes did not spell literally.
+  const decodingErrors = new DecodingErrors(encoding.choice.encoding);
   const push = (text: string, bytes: Uint8Array) => {
-    if (!suspicious && (text.indexOf('\u0000') !== -1 || (text.indexOf('\uFFFD') !== -1 && !literalReplacementChars(text, bytes, encoding.choice.encoding)))) {
-      suspicious = true;
-    }
+    if (!suspicious && (decodingErrors.found(text, bytes) || text.indexOf('\u0000') !== -1)) suspicious = true;
     reader.push(text);
   };
 
@@ -528,18 +529,6 @@ interface Utf8Slicer {
 }
 
 const EMPTY = new Uint8Array(0);
-const UTF8_REPLACEMENT = Buffer.from([0xef, 0xbf, 0xbd]);
-
-/** True when every U+FFFD in a decoded UTF-8 chunk was written as such in the file (not a decoding error). */
-function literalReplacementChars(text: string, bytes: Uint8Array, encoding: string): boolean {
-  if (encoding !== 'utf-8' && encoding !== 'utf-8-bom') return false;
-  let inText = 0;
-  for (let i = text.indexOf('\uFFFD'); i !== -1; i = text.indexOf('\uFFFD', i + 1)) inText++;
-  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  let inBytes = 0;
-  for (let i = buf.indexOf(UTF8_REPLACEMENT); i !== -1; i = buf.indexOf(UTF8_REPLACEMENT, i + 3)) inBytes++;
-  return inText === inBytes;
-}
 
 /** Waits until a sink takes more data; a sink that errors or closes first fails the run (an I/O error). */
 function drained(stream: Writable): Promise<void> {

@@ -4,6 +4,8 @@
 export interface ReadChoices {
   /** "utf-8", "utf-8-bom", "utf-16le", "utf-16be" or "windows-1252". */
   readonly encoding: string;
+  /** 0-1: how well the whole 64 KiB sample fits the encoding (1: a BOM or ASCII only; see lambda/core/encoding.ts). */
+  readonly encodingConfidence: number;
   readonly delimiter: string;
   readonly quote: string;
   /** "LF", "CRLF" or "CR". */
@@ -14,6 +16,14 @@ export interface ReadChoices {
   readonly header: readonly string[];
   /** Lines skipped at the end (footers, blank lines). */
   readonly footerLines: number;
+  /** Why each choice above was made, in words, with the figures it rests on. */
+  readonly evidence: ReadEvidence;
+}
+
+/** The evidence behind each reading decision (one sentence each; wording may change, the keys do not). */
+export interface ReadEvidence {
+  /** Valid and invalid UTF-8 sequences counted in the sample, or the BOM, or the UTF-16 NUL pattern. */
+  readonly encoding: string;
 }
 
 /** One column as the core read it: declared by the dataset config, or inferred when there is none. */

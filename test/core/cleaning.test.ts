@@ -135,7 +135,9 @@ test('duplicate keys: integer pages, text hashes, and the move from pages to has
 
 test('encoding detection', () => {
   expect(detectEncoding(Buffer.from('a,b\n1,2\n'), true)).toMatchObject({ ok: true, choice: { encoding: 'utf-8' } });
-  expect(detectEncoding(Buffer.from('a,b\nG\xf3mez\n', 'latin1'), true)).toMatchObject({ ok: true, choice: { encoding: 'windows-1252' } });
+  expect(detectEncoding(Buffer.from('a,b\nG\xf3mez\nM\xfcller\n', 'latin1'), true)).toMatchObject({ ok: true, choice: { encoding: 'windows-1252' } });
+  // One invalid byte alone does not make a file Windows-1252: it stays UTF-8 and only that row is rejected.
+  expect(detectEncoding(Buffer.from('a,b\nG\xf3mez\n', 'latin1'), true)).toMatchObject({ ok: true, choice: { encoding: 'utf-8', confidence: 0.5 } });
   expect(detectEncoding(Buffer.from('a,b\n', 'utf16le'), true)).toMatchObject({ ok: true, choice: { encoding: 'utf-16le', bomLength: 0 } });
   expect(detectEncoding(Buffer.from([1, 2, 0, 0, 0, 3, 0xff]), true)).toMatchObject({ ok: false, code: 'BINARY_FILE' });
   // A multi-byte character cut by the end of the sample is fine; cut at the end of the file it is not.

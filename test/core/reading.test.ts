@@ -1,0 +1,50 @@
+// Issue 9, reading: hostile files for the encoding, footer and header decisions; each asserts the rows that come out.
+import { runCore } from './run-core';
+
+describe('encoding is decided on the whole sample (issue 9, why 6)', () => {
+  test('one invalid byte in a UTF-8 file rejects its row only; every other character stays UTF-8', async () => {
+    const { report, validRows, rejectRows } = await runCore('utf8-one-bad-byte.csv', { dataset: 'signups' });
+    expect(report.read).toMatchObject({ encoding: 'utf-8' });
+    expect(report.read?.encodingConfidence).toBeGreaterThan(0.5);
+    expect(report.read?.evidence.encoding).toMatch(/4 valid UTF-8 multi-byte characters and 1 invalid sequence/);
+    expect(validRows.slice(1).map((r) => r[1])).toEqual(['Zoë Ärger', 'Jürgen € Smith']);
+    expect(rejectRows).toEqual([expect.objectContaining({ line: 3, reason_code: 'ENCODING_ERROR', raw_record: '2,Caf\ufffd Owner,cafe@example.com,2024-11-02,active' })]);
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 2, rowsRejected: 1 });
+  });
+
+  test('one invalid byte in an otherwise ASCII sample does not switch the file to Windows-1252', async () => {
+    const bytes = Buffer.concat([Buffer.from('id,name,email,signup_date,status\n1,Caf'), Buffer.from([0xe9]), Buffer.from(' Owner,c@example.com,2024-11-01,active\n2,Ok,o@example.com,2024-11-02,active\n')]);
+    const { report, rejectRows } = await runCore(bytes, { dataset: 'signups' });
+    expect(report.read?.encoding).toBe('utf-8');
+    expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([[2, 'ENCODING_ERROR']]);
+    expect(report.rowsValid).toBe(1);
+  });
+
+  test('a Windows-1252 file (invalid UTF-8 outnumbers valid) is still read as Windows-1252, with its confidence', async () => {
+    const { report, validRows } = await runCore('windows-1252.csv', { dataset: 'signups' });
+    expect(report.read).toMatchObject({ encoding: 'windows-1252', encodingConfidence: 0.8 });
+    expect(validRows[2][1]).toBe('Euro € Fan “quoted”');
+  });
+
+  test('a literal U+FFFD in a UTF-16 file is data (issue 9, why 8)', async () => {
+    const { report, validRows } = await runCore('utf16le-literal-fffd.csv', { dataset: 'signups' });
+    expect(report.read).toMatchObject({ encoding: 'utf-16le', encodingConfidence: 1 });
+    expect(report).toMatchObject({ rowsIn: 2, rowsValid: 2, rowsRejected: 0 });
+    expect(validRows[1][1]).toBe('Unknown \ufffd Char');
+  });
+
+  test('a lone surrogate in a UTF-16 file rejects its row (ENCODING_ERROR)', async () => {
+    const { report, rejectRows } = await runCore('utf16le-lone-surrogate.csv', { dataset: 'signups' });
+    expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([[2, 'ENCODING_ERROR']]);
+    expect(report.rowsValid).toBe(1);
+  });
+
+  test.each([1, 2, 3, 7])('a literal U+FFFD split across input chunks of %i bytes is still data', async (chunkSize) => {
+    for (const enc of ['utf16le', 'utf8'] as const) {
+      const text = (enc === 'utf16le' ? '\ufeff' : '') + 'id,name\n1,a\ufffdb\n2,\ufffd\n';
+      const { report, validRows } = await runCore(Buffer.from(text, enc), { chunkSize });
+      expect(report.rowsRejected).toBe(0);
+      expect(validRows.slice(1)).toEqual([['1', 'a\ufffdb'], ['2', '\ufffd']]);
+    }
+  });
+});
