@@ -3,6 +3,7 @@ import type { ColumnConfig, ColumnType } from '../../lib/config/schema';
 import { compileDateFormat, compileDateRangeParser, DateParser, DateParts, DateRangeParser, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
 import { quoteCsv, needsCsvQuotes, startsFormula } from './csv-text';
 import { ByteOut, writeUtf8 } from './byte-out';
+import { compilePattern } from '../../lib/config/pattern';
 
 /** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */
 export interface CellFailure {
@@ -190,7 +191,8 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
   const required = col.required;
   const typeCheck = compileType(col, options);
   const values = col.values && col.type !== 'enum' ? new Map(col.values.map((v) => [v.toLowerCase(), v])) : undefined;
-  const pattern = col.pattern !== undefined ? new RegExp(`^(?:${col.pattern})$`) : undefined;
+  // RE2: linear in the value, whatever the pattern (the config loader rejected patterns RE2 cannot compile).
+  const pattern = col.pattern !== undefined ? compilePattern(col.pattern) : undefined;
   const maxLength = col.maxLength;
   const numeric = col.type === 'integer' || col.type === 'decimal';
   const neutralise = options.neutraliseFormulas && !numeric;
@@ -217,8 +219,9 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
       if (allowed === undefined) return fail(failure, 'VALUE_NOT_ALLOWED', `${name}: ${showValue(v)} is not one of the allowed values ${[...values.values()].join(', ')}`);
       v = allowed;
     }
-    if (pattern !== undefined && !pattern.test(v)) return fail(failure, 'PATTERN_MISMATCH', `${name}: ${showValue(v)} does not match the pattern ${col.pattern}`);
+    // The length first: a value too long for the column is not worth matching.
     if (maxLength !== undefined && v.length > maxLength) return fail(failure, 'TOO_LONG', `${name}: the value has ${v.length} characters, more than maxLength ${maxLength}`);
+    if (pattern !== undefined && !pattern.matches(v)) return fail(failure, 'PATTERN_MISMATCH', `${name}: ${showValue(v)} does not match the pattern ${col.pattern}`);
     if (neutralise && startsFormula(v)) {
       v = "'" + v;
       if (stats) stats.neutralised++;

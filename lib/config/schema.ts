@@ -1,5 +1,6 @@
 // The pipeline config's schema: the single place where every setting and every default is defined.
 import { z } from 'zod';
+import { patternProblem } from './pattern';
 
 /** Column types a dataset can declare; the Lambda validates them and the Glue job casts to them. */
 export const COLUMN_TYPES = ['string', 'integer', 'decimal', 'boolean', 'date', 'timestamp', 'email', 'enum'] as const;
@@ -16,15 +17,6 @@ const identifier = z
 
 /** Date tokens accepted in `formats`: YYYY, MM, DD, HH, mm, ss, SSS and literal separators. */
 const DATE_FORMAT = /^(YYYY|MM|DD|HH|mm|ss|SSS|[-/.: T])+$/;
-
-function isValidRegex(source: string): boolean {
-  try {
-    new RegExp(source);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** An EventBridge (and Glue) schedule: cron(Minutes Hours Day-of-month Month Day-of-week Year), exactly one day field "?". */
 export function isAwsCron(expression: string): boolean {
@@ -44,10 +36,13 @@ export const ColumnSchema = z
     required: z.boolean().default(false),
     /** Other header spellings accepted in raw files (compared case- and space-insensitively). */
     aliases: z.array(z.string().min(1)).default([]),
-    /** A regular expression the cleaned value must match in full. */
+    /** A regular expression (RE2 syntax, matched in linear time) the cleaned value must match in full. */
     pattern: z
       .string()
-      .refine(isValidRegex, { message: 'is not a valid JavaScript regular expression' })
+      .superRefine((source, ctx) => {
+        const problem = patternProblem(source);
+        if (problem) ctx.addIssue({ code: 'custom', message: problem, input: source });
+      })
       .optional(),
     /** Allowed values; required for type "enum" (compared case-insensitively, written as listed). */
     values: z.array(z.string().min(1)).min(1).optional(),

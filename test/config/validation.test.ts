@@ -34,6 +34,11 @@ describe('config validation messages', () => {
     ['a backstop schedule that is not a cron expression', { 'transform.backstopSchedule': 'daily' }, [/transform\.backstopSchedule: must be a cron expression \(EventBridge and Glue format\) with six fields .*e\.g\. "cron\(0 3 \* \* \? \*\)"/, /\(got "daily"\)/]],
     ['a five-field (Unix) cron backstop schedule', { 'transform.backstopSchedule': 'cron(0 3 * * *)' }, [/transform\.backstopSchedule: must be a cron expression /, /\(got "cron\(0 3 \* \* \*\)"\)/]],
     ['QuickSight on without a principal', { 'quicksight.enabled': true }, [/quicksight\.principalArn: is required when quicksight\.enabled is true/, /-c quicksight\.principalArn=/]],
+    [
+      'a column pattern RE2 cannot compile (look-ahead)',
+      { 'datasets.0.columns.1.pattern': '(?=x)\\w+' },
+      [/datasets\[0\]\.columns\[1\]\.pattern: is not a pattern RE2 can compile \(invalid or unsupported Perl syntax: `\(\?=`\); .*rewrite the pattern without them/, /\(got "\(\?=x\)\\\\w\+"\)/],
+    ],
   ])('%s', (_name, overrides, expected) => {
     const message = problemsOf(applyOverrides(base(), overrides));
     expect(message).toMatch(/^Invalid pipeline config test\.json \(1 problem\):/);
