@@ -11,6 +11,7 @@ import { CellFailure, ColumnCleaner, compileColumn } from './validate';
 import { csvLine } from './csv-text';
 import { rejectLine } from './rejects-jsonl';
 import { DuplicateKeys } from './keyset';
+import { footerEvidence, TypeChecks } from './footer';
 import { ByteOut } from './byte-out';
 
 export interface PreprocessOptions {
@@ -36,7 +37,7 @@ export const SAMPLE_BYTES = 64 * 1024;
 const SLICE_BYTES = 64 * 1024;
 /** Data rows of the sample used to infer types in inferred mode. */
 export const INFER_ROWS = 1000;
-/** Trailing short records (fewer fields than the header) taken as a footer instead of rows. */
+/** Trailing records that look like a footer (see footer.ts) rejected as FOOTER instead of with their own reason. */
 export const MAX_FOOTER_RECORDS = 5;
 /** Output is written to the sinks in batches of about this many characters. */
 const BATCH_CHARS = 256 * 1024;
@@ -56,11 +57,16 @@ class Quarantine {
   ) {}
 }
 
+/** A record that looks like a footer: rejected as FOOTER if only footers follow it, else with its own reason. */
 interface PendingRecord {
   readonly line: number;
   readonly raw: string;
-  readonly count: number;
   readonly blanksBefore: number;
+  readonly code: string;
+  readonly column: string;
+  readonly reason: string;
+  /** Why it looks like a footer. */
+  readonly evidence: string;
 }
 
 /**
@@ -220,14 +226,43 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     rejectedByReason.set(code, (rejectedByReason.get(code) ?? 0) + 1);
     rejectsOut += rejectLine({ source_file: source, line, reason_code: code, column_name: column, reason, raw_record: raw });
   };
-  const wrongCount = (p: { line: number; raw: string; count: number }) =>
-    reject(p.line, 'WRONG_FIELD_COUNT', '', `the record has ${p.count} field${p.count === 1 ? '' : 's'}, the header has ${expected}`, p.raw);
+  const wrongCountReason = (count: number) => `the record has ${count} field${count === 1 ? '' : 's'}, the header has ${expected}`;
+  /** Records that looked like a footer but are followed by more: rejected with their own reason. */
   const flushPending = () => {
     for (const p of pending) {
       bodyBlankLines += p.blanksBefore;
-      wrongCount(p);
+      reject(p.line, p.code, p.column, p.reason, p.raw);
     }
     pending.length = 0;
+  };
+  /** A record that is data (valid or rejected with its own reason) arrived: what was pending was not a footer. */
+  const settle = () => {
+    if (pending.length) flushPending();
+    if (blankRun) {
+      bodyBlankLines += blankRun;
+      blankRun = 0;
+    }
+  };
+  // The footer check runs only on records that would be rejected; the columns' types are its evidence.
+  const typeChecks: (((v: string) => boolean) | undefined)[] = [];
+  const checkFailure: CellFailure = { code: '', reason: '' };
+  plan.columns.forEach((c, i) => {
+    if (c.sourceIndex >= 0 && c.spec.type !== 'string') typeChecks[c.sourceIndex] = (v) => cleaners[i].clean(v, checkFailure, false) !== undefined;
+  });
+  /** Rejects a record, or holds it back as a possible footer when it looks like one (decided by what follows). */
+  const rejectOrHold = (line: number, code: string, column: string, reason: string, count: number) => {
+    const evidence = footerEvidence(reader.fields, count, expected, typeChecks as TypeChecks);
+    if (evidence === undefined) {
+      settle();
+      return reject(line, code, column, reason, reader.raw());
+    }
+    pending.push({ line, raw: reader.raw(), blanksBefore: blankRun, code, column, reason, evidence });
+    blankRun = 0;
+    if (pending.length > MAX_FOOTER_RECORDS) {
+      const first = pending.shift()!;
+      bodyBlankLines += first.blanksBefore;
+      reject(first.line, first.code, first.column, first.reason, first.raw);
+    }
   };
 
   /** After a row's cells were written: the duplicate-key check, then the line end; false (row undone) for a duplicate. */
@@ -259,11 +294,6 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   /** The fast way for a plain record with the header's field count: true when written as a valid row. */
   const writeRow = (): boolean => {
-    if (pending.length) flushPending();
-    if (blankRun) {
-      bodyBlankLines += blankRun;
-      blankRun = 0;
-    }
     const text = reader.source;
     const starts = reader.starts;
     const ends = reader.ends;
@@ -288,11 +318,6 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   /** The fast way for a record with quotes (its fields already unquoted strings): true when written as a valid row. */
   const writeQuotedRow = (): boolean => {
-    if (pending.length) flushPending();
-    if (blankRun) {
-      bodyBlankLines += blankRun;
-      blankRun = 0;
-    }
     const fields = reader.fields;
     const rowStart = out.pos;
     const neutralisedBefore = stats.neutralised;
@@ -320,9 +345,15 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   const onRecord = () => {
     if (!reader.sliced) {
-      if (reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeRow()) return;
+      if (reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeRow()) {
+        if (pending.length || blankRun) settle();
+        return;
+      }
       reader.materialize();
-    } else if (reader.problem === RecordProblem.None && reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeQuotedRow()) return;
+    } else if (reader.problem === RecordProblem.None && reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeQuotedRow()) {
+      if (pending.length || blankRun) settle();
+      return;
+    }
     const line = reader.line;
     if (line <= headerLine) return;
     const count = reader.count;
@@ -332,9 +363,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       return;
     }
     if (reader.problem !== RecordProblem.None) {
-      flushPending();
-      bodyBlankLines += blankRun;
-      blankRun = 0;
+      settle();
       if (reader.problem === RecordProblem.UnterminatedQuote) {
         reject(line, 'UNTERMINATED_QUOTE', '', `a quoted field opened in this record is never closed; the record runs to the end of the file (${reader.lines} lines)`, reader.raw());
       } else {
@@ -342,31 +371,10 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       }
       return;
     }
-    if (count !== expected) {
-      if (count < expected) {
-        // Possibly a footer: decided when the next full record arrives (a row) or the file ends (a footer).
-        pending.push({ line, raw: reader.raw(), count, blanksBefore: blankRun });
-        blankRun = 0;
-        if (pending.length > MAX_FOOTER_RECORDS) {
-          const first = pending.shift()!;
-          bodyBlankLines += first.blanksBefore;
-          wrongCount(first);
-        }
-        return;
-      }
-      flushPending();
-      bodyBlankLines += blankRun;
-      blankRun = 0;
-      wrongCount({ line, raw: reader.raw(), count });
-      return;
-    }
-    if (pending.length) flushPending();
-    if (blankRun) {
-      bodyBlankLines += blankRun;
-      blankRun = 0;
-    }
+    if (count !== expected) return rejectOrHold(line, 'WRONG_FIELD_COUNT', '', wrongCountReason(count), count);
     if (suspicious) {
       const raw = reader.raw();
+      if (raw.indexOf('\u0000') !== -1 || raw.indexOf('\uFFFD') !== -1) settle();
       if (raw.indexOf('\u0000') !== -1) return reject(line, 'NUL_BYTE', '', 'the record contains a NUL byte (binary data in a text file)', raw);
       if (raw.indexOf('\uFFFD') !== -1) {
         return reject(line, 'ENCODING_ERROR', '', `the record contains bytes that are not valid ${encoding.choice.encoding} (shown as U+FFFD); re-export the file as UTF-8`, raw);
@@ -388,7 +396,8 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       }
       cleaned[c] = v;
     }
-    if (firstBad >= 0) return reject(line, cleaned[0], cleaners[firstBad].name, reasons.join('; '), reader.raw());
+    if (firstBad >= 0) return rejectOrHold(line, cleaned[0], cleaners[firstBad].name, reasons.join('; '), count);
+    settle();
     if (keyIndexes.length) {
       const fresh = integerKey
         ? keys.addInteger(+cleaned[keyIndexes[0]], cleaned[keyIndexes[0]])
@@ -484,11 +493,12 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     throw err;
   }
 
-  // 4. Trailing short records and blank lines are the footer.
+  // 4. Records that look like a footer and are followed only by others (or blank lines) are the footer: rejected as FOOTER.
   let footerLines = blankRun;
   if (pending.length) {
     footerLines += pending.reduce((n, p) => n + 1 + p.blanksBefore, 0);
-    notes.push(`${pending.length} footer record${pending.length > 1 ? 's' : ''} after the last row skipped: ${pending.map((p) => `line ${p.line} ${JSON.stringify(p.raw.slice(0, 80))}`).join(', ')}`);
+    for (const p of pending) reject(p.line, 'FOOTER', '', `a footer after the last row, not data: ${p.evidence}`, p.raw);
+    notes.push(`${pending.length} footer record${pending.length > 1 ? 's' : ''} after the last row rejected as FOOTER: ${pending.map((p) => `line ${p.line} ${JSON.stringify(p.raw.slice(0, 80))}`).join(', ')}`);
   }
   if (bodyBlankLines) notes.push(`${bodyBlankLines} blank line${bodyBlankLines > 1 ? 's' : ''} between rows skipped`);
   if (blankRun) notes.push(`${blankRun} blank line${blankRun > 1 ? 's' : ''} at the end skipped`);

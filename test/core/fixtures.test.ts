@@ -74,9 +74,10 @@ describe('structure', () => {
     expect(validRows).toEqual(THREE_ROWS);
   });
 
-  test('a footer and trailing blank lines are not rows', async () => {
-    const { report } = await runCore('footer.csv', { dataset: 'signups' });
-    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3, rowsRejected: 0 });
+  test('a footer is rejected as FOOTER, never dropped; trailing blank lines are not rows', async () => {
+    const { report, rejectRows } = await runCore('footer.csv', { dataset: 'signups' });
+    expect(report).toMatchObject({ rowsIn: 4, rowsValid: 3, rowsRejected: 1, rejectedByReason: { FOOTER: 1 } });
+    expect(rejectRows).toEqual([expect.objectContaining({ line: 6, reason_code: 'FOOTER', raw_record: 'Total: 3 rows' })]);
     expect(report.read?.footerLines).toBe(3);
     expect(report.notes.join(' ')).toContain('Total: 3 rows');
   });

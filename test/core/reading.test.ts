@@ -48,3 +48,37 @@ describe('encoding is decided on the whole sample (issue 9, why 6)', () => {
     }
   });
 });
+
+describe('no silent drop: footers are rejected as FOOTER, short last rows are data (issue 9, why 1)', () => {
+  test('the last two rows lacking their optional last field are rejected as WRONG_FIELD_COUNT, not dropped as a footer', async () => {
+    const { report, validRows, rejectRows } = await runCore('short-last-rows.csv');
+    expect(validRows.slice(1).map((r) => r[0])).toEqual(['1', '2']);
+    expect(rejectRows.map((r) => [r.line, r.reason_code, r.raw_record])).toEqual([
+      [4, 'WRONG_FIELD_COUNT', '3,Bob Martin,bob@example.com,2024-11-03'],
+      [5, 'WRONG_FIELD_COUNT', '4,Ann Lee,ann@example.com,2024-11-04'],
+    ]);
+    expect(report).toMatchObject({ rowsIn: 4, rowsValid: 2, rowsRejected: 2 });
+    expect(report.read?.footerLines).toBe(0);
+  });
+
+  test('an export note and a full-width total line at the end are rejected as FOOTER, with the evidence', async () => {
+    const { report, rejectRows } = await runCore('footer-export-note.csv', { dataset: 'signups' });
+    expect(report).toMatchObject({ rowsIn: 5, rowsValid: 3, rowsRejected: 2, rejectedByReason: { FOOTER: 2 } });
+    expect(rejectRows.map((r) => [r.line, r.reason_code, r.raw_record])).toEqual([
+      [5, 'FOOTER', 'Exported by WebApp 3.1 on 09.11.2024'],
+      [6, 'FOOTER', 'Total,3,,,'],
+    ]);
+    expect(rejectRows[0].reason).toMatch(/none of its values has its column's type \("Exported by WebApp 3.1 on 09.11.2024" in column 1\)/);
+    expect(rejectRows[1].reason).toMatch(/"Total" is a total or summary label/);
+  });
+
+  test('a footer-like record followed by data is data: rejected with its own reason', async () => {
+    const text = 'id,name,email,signup_date,status\nTotal,3,,,\nExported by WebApp\n4,Ann,ann@example.com,2024-11-04,active\n';
+    const { report, rejectRows } = await runCore(Buffer.from(text), { dataset: 'signups' });
+    expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([
+      [2, 'INVALID_INTEGER'],
+      [3, 'WRONG_FIELD_COUNT'],
+    ]);
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 1, rowsRejected: 2 });
+  });
+});
