@@ -21,7 +21,8 @@ Cleans and validates one CSV file exactly as the Lambda does.
                   (default: INPUT.rejects${REJECTS_FILE_EXTENSION})
   --report FILE   write the JSON report there too
   --json          print the report as JSON instead of a summary
-Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed.`;
+Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed or an output
+cannot be written (two outputs naming one file, a folder that does not exist: nothing is written).`;
 
 export async function run(argv: string[]): Promise<number> {
   const command = { name: 'preprocess', usage: USAGE, usageErrorStatus: 1 };
@@ -54,41 +55,43 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
 
-  let config: PipelineConfig;
-  let dataset: DatasetConfig | undefined;
-  try {
-    const configPath = values.config ?? (fs.existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
-    if (values.dataset && !configPath) {
-      console.error(`csv-pipeline preprocess: --dataset ${values.dataset} needs a pipeline config; pass --config FILE or run where ${DEFAULT_CONFIG_PATH} is`);
-      return 1;
-    }
-    // Without a config file the core still needs the ingest settings: their defaults.
-    config = configPath ? loadPipelineConfig(configPath) : ({ datasets: [], ingest: IngestSchema.parse({}) } as unknown as PipelineConfig);
-    if (values.dataset) dataset = findDataset(config, values.dataset);
-  } catch (err) {
-    console.error(`csv-pipeline preprocess: ${(err as Error).message}`);
+  const loaded = loadConfig(values.config, values.dataset);
+  if (typeof loaded === 'string') {
+    console.error(`csv-pipeline preprocess: ${loaded}`);
     return 1;
   }
+  const { config, dataset } = loaded;
 
   const outPath = values.out ?? `${input}.processed.csv`;
   const rejectsPath = values.rejects ?? `${input}.rejects${REJECTS_FILE_EXTENSION}`;
-  for (const p of [outPath, rejectsPath, values.report]) {
-    if (p && path.resolve(p) === path.resolve(input)) {
-      console.error(`csv-pipeline preprocess: ${p} is the input file; choose another output path`);
-      return 1;
-    }
+  const outputs: Output[] = [
+    { flag: '--out', path: outPath },
+    { flag: '--rejects', path: rejectsPath },
+    ...(values.report ? [{ flag: '--report', path: values.report }] : []),
+  ];
+  // Every output path is checked before anything is opened: a bad one writes nothing.
+  const problem = outputProblem(input, outputs);
+  if (problem) {
+    console.error(`csv-pipeline preprocess: ${problem}`);
+    return 1;
   }
-  const report = await preprocess(
-    fs.createReadStream(input),
-    { valid: fs.createWriteStream(outPath), rejects: fs.createWriteStream(rejectsPath) },
-    { config, dataset, source: input, sizeBytes: stat.size },
-  );
+  let report: PreprocessReport;
+  const opened: string[] = [];
+  try {
+    const sinks = openSinks(outPath, rejectsPath, opened);
+    report = await preprocess(fs.createReadStream(input), sinks, { config, dataset, source: input, sizeBytes: stat.size });
+    if (values.report) fs.writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
+  } catch (err) {
+    // An I/O error (unreadable input, a file that cannot be created, a full disk): say which; leave no partial output.
+    for (const p of opened) fs.rmSync(p, { force: true });
+    console.error(`csv-pipeline preprocess: ${ioMessage(err, input)}; no output written`);
+    return 1;
+  }
   if (report.outcome === 'quarantined') {
     // Nothing was written that the user should use: remove the partial outputs.
     fs.rmSync(outPath, { force: true });
     fs.rmSync(rejectsPath, { force: true });
   }
-  if (values.report) fs.writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
   if (values.json) console.log(JSON.stringify(report, null, 2));
   else console.log(summary(report, outPath, rejectsPath));
   if (report.outcome === 'quarantined') {
@@ -96,6 +99,95 @@ export async function run(argv: string[]): Promise<number> {
     return 1;
   }
   return report.rowsRejected > 0 ? 2 : 0;
+}
+
+/** The config (or the ingest defaults without one) and the dataset asked for, or why they cannot be had. */
+function loadConfig(configOption: string | undefined, datasetName: string | undefined): { config: PipelineConfig; dataset?: DatasetConfig } | string {
+  try {
+    const configPath = configOption ?? (fs.existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
+    if (datasetName && !configPath) return `--dataset ${datasetName} needs a pipeline config; pass --config FILE or run where ${DEFAULT_CONFIG_PATH} is`;
+    // Without a config file the core still needs the ingest settings: their defaults.
+    const config = configPath ? loadPipelineConfig(configPath) : ({ datasets: [], ingest: IngestSchema.parse({}) } as unknown as PipelineConfig);
+    return { config, dataset: datasetName ? findDataset(config, datasetName) : undefined };
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+/** An output file and the option that names it (for messages). */
+interface Output {
+  readonly flag: string;
+  readonly path: string;
+}
+
+/**
+ * Why the outputs cannot be written, or undefined: one is the input, two are the same file, one names a folder, or
+ * its folder does not exist. A missing folder is not created: a mistyped path would silently write somewhere new.
+ */
+export function outputProblem(input: string, outputs: readonly Output[]): string | undefined {
+  const inputId = fileId(input);
+  for (const [i, o] of outputs.entries()) {
+    const id = fileId(o.path);
+    if (id === inputId) return `${o.flag} ${o.path} is the input file; choose another output path`;
+    const twin = outputs.slice(0, i).find((other) => fileId(other.path) === id);
+    if (twin) return `${twin.flag} and ${o.flag} both name ${o.path}; give each output its own file`;
+    const folder = path.dirname(path.resolve(o.path));
+    if (!isFolder(folder)) return `the folder ${folder} of ${o.flag} ${o.path} does not exist; create it first (mkdir -p ${JSON.stringify(folder)}) or choose another path`;
+    if (isFolder(o.path)) return `${o.flag} ${o.path} is a folder; name a file in it instead`;
+  }
+  return undefined;
+}
+
+/** A file's identity: device and inode when it exists (links to one file are one file), else its real folder and name. */
+function fileId(p: string): string {
+  try {
+    const st = fs.statSync(p);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    const abs = path.resolve(p);
+    try {
+      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
+    } catch {
+      return abs;
+    }
+  }
+}
+
+function isFolder(p: string): boolean {
+  try {
+    return fs.statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** Opens both output files now (adding each to `opened`), so one that cannot be created fails before any reading. */
+function openSinks(outPath: string, rejectsPath: string, opened: string[]): { valid: fs.WriteStream; rejects: fs.WriteStream } {
+  const open = (p: string) => {
+    try {
+      const stream = fs.createWriteStream(p, { fd: fs.openSync(p, 'w') });
+      opened.push(p);
+      // A later write error (a full disk) reaches the core through the stream's state: preprocess then throws it.
+      stream.on('error', () => {});
+      return stream;
+    } catch (err) {
+      throw new Error(`cannot write ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const valid = open(outPath);
+  try {
+    return { valid, rejects: open(rejectsPath) };
+  } catch (err) {
+    valid.destroy();
+    throw err;
+  }
+}
+
+/** An I/O error as one line: what could not be read or written, and the system's code. */
+function ioMessage(err: unknown, input: string): string {
+  const e = err as NodeJS.ErrnoException;
+  if (!e.path) return e.message;
+  return `cannot ${e.path === input ? 'read' : 'write'} ${e.path}: ${e.code ?? e.message}`;
 }
 
 /** A few lines a person reads after a run. */

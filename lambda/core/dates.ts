@@ -140,8 +140,10 @@ function pad2(n: number): string {
   return TWO_DIGITS[n];
 }
 
+/** YYYY-MM-DD; the year always has four digits (year 5 is 0005: ISO 8601, and what Spark, DuckDB and Athena read). */
 export function isoDate(p: DateParts): string {
-  return p.year + '-' + pad2(p.month) + '-' + pad2(p.day);
+  const y = p.year;
+  return (y >= 1000 ? '' : y >= 100 ? '0' : y >= 10 ? '00' : '000') + y + '-' + pad2(p.month) + '-' + pad2(p.day);
 }
 
 /** YYYY-MM-DDTHH:mm:ss, with .SSS only when the milliseconds are not zero; no zone. */

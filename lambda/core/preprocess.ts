@@ -4,7 +4,7 @@ import { finished } from 'stream/promises';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
 import { createDecoder, DecodingErrors, detectEncoding } from './encoding';
-import { detectDialect } from './dialect';
+import { detectDialect, MAX_PREAMBLE_LINES } from './dialect';
 import { MAX_RECORD_CHARS, readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
 import { HeaderPlan, planForDataset, planInferred } from './header';
 import { CellFailure, ColumnCleaner, compileColumn } from './validate';
@@ -33,6 +33,8 @@ export interface PreprocessSinks {
 
 /** Bytes read before deciding the encoding and dialect. */
 export const SAMPLE_BYTES = 64 * 1024;
+/** When the first SAMPLE_BYTES hold too few lines for a preamble, the header and a row (a wide export), the sample grows up to this. */
+export const MAX_HEADER_BYTES = 1024 * 1024;
 /** Input is decoded and parsed in slices of at most this many bytes. */
 const SLICE_BYTES = 64 * 1024;
 /** Data rows of the sample used to infer types in inferred mode. */
@@ -121,13 +123,17 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   // 1. Sample: the first bytes decide the encoding, the dialect, the header and (inferred mode) the types.
   const sampleChunks: Uint8Array[] = [];
-  while (bytesIn < SAMPLE_BYTES) {
+  // A header longer than the sample is read whole: past SAMPLE_BYTES, the sample grows until it holds the preamble
+  // lines, the header and a row (or MAX_HEADER_BYTES).
+  const lineEnds = { lf: 0, cr: 0 };
+  while (bytesIn < SAMPLE_BYTES || (bytesIn < MAX_HEADER_BYTES && Math.max(lineEnds.lf, lineEnds.cr) < MAX_PREAMBLE_LINES + 2)) {
     const next = await iterator.next();
     if (next.done) {
       done = true;
       break;
     }
     sampleChunks.push(next.value);
+    countLineEnds(next.value, lineEnds);
     bytesIn += next.value.length;
   }
   if (bytesIn > limitBytes) {
@@ -151,8 +157,14 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   const sampleRecords = readAll(sampleText, dialect, done);
   const headerRecord = sampleRecords.find((r) => r.line === guess.headerLine);
   if (!headerRecord) {
+    // Only an unfinished sample can lack its header record: the header runs on past what was read.
     await stopReading();
-    return quarantined(new Quarantine('EMPTY_FILE', `no header row found in the first ${bytesIn} bytes; the file is not CSV text`));
+    return quarantined(
+      new Quarantine(
+        'HEADER_TOO_LONG',
+        `the header does not end within the first ${bytesIn} bytes (a header may be up to ${MAX_HEADER_BYTES / 1024} KiB long, and a quote in it must close); check the header's line ends and quotes, or split the columns into files with shorter headers`,
+      ),
+    );
   }
   const header = headerRecord.fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
   const headerLine = headerRecord.line;
@@ -539,6 +551,12 @@ interface Utf8Slicer {
 }
 
 const EMPTY = new Uint8Array(0);
+
+/** Adds the LF and CR bytes of `bytes` to `counts` (for the sample's size; UTF-16 line ends hold one such byte too). */
+function countLineEnds(bytes: Uint8Array, counts: { lf: number; cr: number }): void {
+  for (let i = bytes.indexOf(10); i !== -1; i = bytes.indexOf(10, i + 1)) counts.lf++;
+  for (let i = bytes.indexOf(13); i !== -1; i = bytes.indexOf(13, i + 1)) counts.cr++;
+}
 
 /** Waits until a sink takes more data; a sink that errors or closes first fails the run (an I/O error). */
 function drained(stream: Writable): Promise<void> {

@@ -324,10 +324,11 @@ function fastWriter(col: ColumnSpec, options: CleanOptions, neutralise: boolean,
           }
           const buf = out.buf;
           let pos = out.pos;
+          // As isoDate: four year digits, zero-padded (year 5 is 0005).
           const y = parts.year;
-          if (y >= 1000) buf[pos++] = 48 + ((y / 1000) | 0);
-          if (y >= 100) buf[pos++] = 48 + (((y / 100) | 0) % 10);
-          if (y >= 10) buf[pos++] = 48 + (((y / 10) | 0) % 10);
+          buf[pos++] = 48 + (((y / 1000) | 0) % 10);
+          buf[pos++] = 48 + (((y / 100) | 0) % 10);
+          buf[pos++] = 48 + (((y / 10) | 0) % 10);
           buf[pos++] = 48 + (y % 10);
           buf[pos++] = 45;
           buf[pos++] = 48 + ((parts.month / 10) | 0);

@@ -93,3 +93,66 @@ test('usage errors: exit 1 with the reason', () => {
   expect(unknown.stderr).toMatch(/No dataset "nosuch".*signups, orders/);
   expect(cli([copyFixture('crlf.csv'), '--bogus']).stderr).toMatch(/Unknown option '--bogus'/);
 });
+
+describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one clear line, nothing written', () => {
+  const noStackTrace = (stderr: string) => expect(stderr).not.toMatch(/^\s+at /m);
+  const writtenFiles = () => fs.readdirSync(dir).sort();
+
+  test.each([
+    ['--out and --rejects', (f: string) => ['--out', f, '--rejects', f], /--out and --rejects both name .*same\.out; give each output its own file/],
+    ['--out and --report', (f: string) => ['--out', f, '--report', f], /--out and --report both name .*same\.out; give each output its own file/],
+    ['--rejects and --report, one through a symbolic link to its folder', (f: string) => ['--rejects', f, '--report', path.join(dir, 'link', 'same.out')], /--rejects and --report both name .*same\.out/],
+  ])('%s naming one file', (_name, args, message) => {
+    const input = copyFixture('crlf.csv');
+    fs.symlinkSync(dir, path.join(dir, 'link'));
+    const before = writtenFiles();
+    const r = cli([input, '--dataset', 'signups', ...args(path.join(dir, 'same.out'))]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(message);
+    noStackTrace(r.stderr);
+    expect(writtenFiles()).toEqual(before);
+  });
+
+  test('an output in a folder that does not exist: named with the fix (the folder is not created: a typo would write somewhere new)', () => {
+    const input = copyFixture('crlf.csv');
+    const missing = path.join(dir, 'no-such-folder');
+    const r = cli([input, '--dataset', 'signups', '--out', path.join(missing, 'valid.csv')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toBe(`csv-pipeline preprocess: the folder ${missing} of --out ${path.join(missing, 'valid.csv')} does not exist; create it first (mkdir -p ${JSON.stringify(missing)}) or choose another path\n`);
+    expect(fs.existsSync(missing)).toBe(false);
+    expect(writtenFiles()).toEqual(['crlf.csv']);
+    const report = cli([input, '--dataset', 'signups', '--report', path.join(missing, 'r.json')]);
+    expect(report.status).toBe(1);
+    expect(report.stderr).toMatch(/the folder .*no-such-folder of --report .* does not exist; create it first/);
+    expect(writtenFiles()).toEqual(['crlf.csv']);
+  });
+
+  test('an output that is a folder, or the input itself', () => {
+    const input = copyFixture('crlf.csv');
+    const folder = cli([input, '--dataset', 'signups', '--rejects', dir]);
+    expect(folder.status).toBe(1);
+    expect(folder.stderr).toMatch(/--rejects .* is a folder; name a file in it instead/);
+    const itself = cli([input, '--dataset', 'signups', '--out', input]);
+    expect(itself.status).toBe(1);
+    expect(itself.stderr).toMatch(/--out .*crlf\.csv is the input file; choose another output path/);
+    expect(writtenFiles()).toEqual(['crlf.csv']);
+    noStackTrace(folder.stderr + itself.stderr);
+  });
+
+  test('an output file that cannot be created: a clear error, the other output removed', () => {
+    const input = copyFixture('crlf.csv');
+    const locked = path.join(dir, 'locked');
+    fs.mkdirSync(locked);
+    fs.chmodSync(locked, 0o500);
+    try {
+      const r = cli([input, '--dataset', 'signups', '--out', path.join(dir, 'valid.csv'), '--rejects', path.join(locked, 'rejects.jsonl')]);
+      if (process.getuid?.() === 0) return; // root writes anywhere: nothing to check
+      expect(r.status).toBe(1);
+      expect(r.stderr).toMatch(/cannot write .*locked\/rejects\.jsonl: EACCES; no output written/);
+      noStackTrace(r.stderr);
+      expect(fs.existsSync(path.join(dir, 'valid.csv'))).toBe(false);
+    } finally {
+      fs.chmodSync(locked, 0o700);
+    }
+  });
+});
