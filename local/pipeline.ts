@@ -9,6 +9,7 @@ import { outputKeysFor } from '../lambda/core/keys';
 import { preprocess } from '../lambda/core/preprocess';
 import type { PreprocessReport } from '../lambda/core/report';
 import { crawlProcessed } from './crawler';
+import { acquireWorkdirLock, isProcessAlive } from './lock';
 import { generateDashboard } from './dashboard/generate';
 import { transformWithDuckDb, type TransformRunResult } from './duckdb-transform';
 import { formatRate, PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
@@ -30,6 +31,8 @@ export interface LocalRunOptions {
   readonly progress?: ProgressSink;
   /** Skip the dashboard stage (watch cycles and benchmarks may want that). */
   readonly skipDashboard?: boolean;
+  /** Where the workdir lock's messages go (waiting for another run, stale lock taken over, stale temp files removed). Default: progress.warn. */
+  readonly notice?: (message: string) => void;
 }
 
 /** What happened to one raw file. */
@@ -326,39 +329,66 @@ export async function runConfiguredQueries(config: PipelineConfig, workdir: stri
   }
 }
 
-/** `csv-pipeline run`: stage the given files into raw/ (or pick up pending ones), preprocess each, then the downstream stages. */
+/**
+ * Runs `body` holding the workdir lock (waiting while another live process or run holds it; see
+ * local/lock.ts), after removing the temp files and staging folders killed processes left behind.
+ */
+export async function withWorkdirLock<T>(
+  store: LocalObjectStore,
+  o: { command: string; notice: (message: string) => void; signal?: AbortSignal },
+  body: () => Promise<T>,
+): Promise<T> {
+  const lock = await acquireWorkdirLock(store.root, o);
+  try {
+    const removed = store.removeStaleTemp((pid) => isProcessAlive(pid));
+    if (removed.length) o.notice(`removed ${removed.length} temp file(s) left by stopped processes: ${removed.map((f) => store.keyOf(f)).join(', ')}`);
+    return await body();
+  } finally {
+    lock.release();
+  }
+}
+
+/**
+ * `csv-pipeline run`: stage the given files into raw/ (or pick up pending ones), preprocess each, then the
+ * downstream stages; one run at a time per workdir (a second one waits for the lock, saying for whom).
+ */
 export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalRunResult> {
+  const store = new LocalObjectStore(options.workdir);
+  store.init();
+  const progress = options.progress ?? silentProgress;
+  const notice = options.notice ?? ((m: string) => progress.warn(m));
+  return withWorkdirLock(store, { command: 'csv-pipeline run', notice }, () => runLocked(options, store));
+}
+
+/** Copies the given files into raw/ under their datasets' prefixes; returns their raw keys. */
+async function stageIn(options: LocalRunOptions, store: LocalObjectStore, timings: Partial<Record<StageName, number>>, progress: ProgressSink): Promise<string[]> {
+  const files = options.files ?? [];
+  return timed(timings, progress, 'stage-in', (k: string[]) => `${k.length} file(s) copied into raw/`, async () => {
+    const keys = files.map((file) => rawKeyForFile(options.config, file, options.dataset));
+    // Checked before anything is copied: two files with one raw key would overwrite each other.
+    keys.forEach((key, i) => {
+      if (keys.indexOf(key) !== i) {
+        throw new PipelineStageError('stage-in', files[i], new Error(`${files[keys.indexOf(key)]} also goes to ${key}`), 'rename one of the files: files with the same name in one run would overwrite each other in raw/');
+      }
+    });
+    for (const [i, file] of files.entries()) {
+      await inStage('stage-in', file, async () => {
+        if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
+        await store.putFile(keys[i], file);
+      });
+    }
+    return keys;
+  });
+}
+
+async function runLocked(options: LocalRunOptions, store: LocalObjectStore): Promise<LocalRunResult> {
   const { config } = options;
   const progress = options.progress ?? silentProgress;
   const engine = options.engine ?? 'duckdb';
-  const store = new LocalObjectStore(options.workdir);
-  store.init();
   const startedAt = new Date();
   const timings: Partial<Record<StageName, number>> = {};
-
   const tags: TagCache = new Map();
-  let rawKeys: string[];
-  if (options.files && options.files.length > 0) {
-    rawKeys = await timed(timings, progress, 'stage-in', (k: string[]) => `${k.length} file(s) copied into raw/`, async () => {
-      const files = options.files!;
-      const keys = files.map((file) => rawKeyForFile(config, file, options.dataset));
-      // Checked before anything is copied: two files with one raw key would overwrite each other.
-      keys.forEach((key, i) => {
-        if (keys.indexOf(key) !== i) {
-          throw new PipelineStageError('stage-in', files[i], new Error(`${files[keys.indexOf(key)]} also goes to ${key}`), 'rename one of the files: files with the same name in one run would overwrite each other in raw/');
-        }
-      });
-      for (const [i, file] of files.entries()) {
-        await inStage('stage-in', file, async () => {
-          if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
-          await store.putFile(keys[i], file);
-        });
-      }
-      return keys;
-    });
-  } else {
-    rawKeys = await pendingRawKeys(store, config, tags);
-  }
+  const rawKeys = options.files && options.files.length > 0 ? await stageIn(options, store, timings, progress) : await pendingRawKeys(store, config, tags);
 
   const files: FileRunResult[] = [];
   const stageStart = performance.now();

@@ -15,11 +15,19 @@ export const UNROUTED_RAW_PREFIX = 'raw/_unrouted/';
 
 /** Scratch space for temp files; inside the workdir so that renames stay on one filesystem. */
 const TEMP_FOLDER = '.tmp';
+/** A temp file's name (see tempPath): <name>.<pid>.<8 hex>.tmp; group 1 is the pid of the writer. */
+const TEMP_NAME = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
+/** The DuckDB transform's staging folder next to final_output/<ds>/: .<ds>.staging-<pid>-<ms>. */
+const STAGING_NAME = /^\..+\.staging-(\d+)-\d+$/;
+const PREFIXES_FINAL = 'final_output';
 
 export class LocalObjectStore {
   readonly root: string;
 
   constructor(workdir: string) {
+    if (workdir.trim() === '') {
+      throw new Error(`The workdir is empty (got ${JSON.stringify(workdir)}); give a folder such as "${DEFAULT_WORKDIR}" (an empty one would be the current folder)`);
+    }
     this.root = path.resolve(workdir);
   }
 
@@ -95,6 +103,34 @@ export class LocalObjectStore {
     const temp = this.tempPath(key);
     await pipeline(fs.createReadStream(source), fs.createWriteStream(temp));
     this.commit(temp, key);
+  }
+
+  /**
+   * Removes what a killed process (kill -9, power loss) left behind: temp files under .tmp/ and transform
+   * staging folders under final_output/ whose process is not running (`isAlive(pid)` false). Call it while
+   * holding the workdir lock. Returns the removed paths.
+   */
+  removeStaleTemp(isAlive: (pid: number) => boolean): string[] {
+    const removed: string[] = [];
+    for (const [folder, pattern] of [
+      [TEMP_FOLDER, TEMP_NAME],
+      [PREFIXES_FINAL, STAGING_NAME],
+    ] as const) {
+      let names: string[];
+      try {
+        names = fs.readdirSync(path.join(this.root, folder));
+      } catch {
+        continue;
+      }
+      for (const name of names) {
+        const pid = Number(pattern.exec(name)?.[1]);
+        if (!Number.isInteger(pid) || pid <= 0 || isAlive(pid)) continue;
+        const full = path.join(this.root, folder, name);
+        fs.rmSync(full, { recursive: true, force: true });
+        removed.push(full);
+      }
+    }
+    return removed;
   }
 
   /** Removes a temp file that will not be committed; missing files are fine. */

@@ -19,7 +19,11 @@ options:
   --workdir DIR     local object store (default ${DEFAULT_WORKDIR}/)
   --engine ENGINE   transform engine: duckdb (default) or spark (the Glue script on local Spark)
   --dataset NAME    route every given file to this dataset
-  --quiet           print only errors and the dashboard location`;
+  --quiet           print only errors and the dashboard location
+
+One run at a time writes a workdir: a run takes <workdir>/.lock (its pid and start time) and a second run
+(or a watch cycle) on the same workdir waits for it, saying which process it waits for. A lock left by a
+process that is no longer running is taken over, with a message; so are the temp files it left.`;
 
 export function printQueries(queries: readonly QueryRunResult[], write: (s: string) => void): void {
   for (const q of queries) {
@@ -61,6 +65,7 @@ export async function run(argv: string[]): Promise<number> {
     dataset: values.dataset,
     engine,
     progress: values.quiet ? undefined : progress,
+    notice: (message) => console.error(`csv-pipeline run: ${message}`),
   });
   const write = (s: string) => process.stdout.write(s);
   if (!values.quiet) {
