@@ -157,3 +157,34 @@ def test_the_rejects_table_shows_exactly_the_rejected_rows_even_with_line_breaks
     report = json.loads(account.client("s3").get_object(Bucket=deployment.output("ProcessedBucketName"),
                                                         Key=report_key)["Body"].read())
     assert report["rowsRejected"] == len(rows) == 3
+
+
+def test_iam_is_enforced_and_each_role_reaches_only_its_own_data(emulated):
+    """The emulation would hide missing permissions if IAM were off: each role is refused what it must not do."""
+    from botocore.exceptions import ClientError
+
+    account, deployment = emulated.account, emulated.deployment
+    roles = {lid: deployment.physical[lid].attrs["Arn"] for lid in deployment.resources("AWS::IAM::Role")}
+    ingest = account.assume(next(a for lid, a in roles.items() if lid.startswith("IngestRole")), "lambda.amazonaws.com")
+    orders_job = account.assume(next(a for lid, a in roles.items() if "Roleorders" in lid), "glue.amazonaws.com")
+    processed, final = deployment.output("ProcessedBucketName"), deployment.output("FinalBucketName")
+
+    def refused(call) -> bool:
+        try:
+            call()
+        except ClientError as err:
+            return err.response["Error"]["Code"] in ("AccessDenied", "403", "AccessDeniedException")
+        return False
+
+    s3_ingest, s3_orders = account.client("s3", ingest), account.client("s3", orders_job)
+    assert refused(lambda: s3_ingest.put_object(Bucket=final, Key="final_output/signups/x.parquet", Body=b"x"))
+    account.client("s3").put_object(Bucket=processed, Key="processed/signups/probe.csv", Body=b"id\n1\n")
+    assert refused(lambda: s3_orders.get_object(Bucket=processed, Key="processed/signups/probe.csv"))
+    account.client("s3").delete_object(Bucket=processed, Key="processed/signups/probe.csv")
+    assert refused(lambda: s3_orders.put_object(Bucket=final, Key="final_output/signups/x.parquet", Body=b"x"))
+    glue_orders = account.client("glue", orders_job)
+    database = deployment.output("GlueDatabaseName")
+    assert refused(lambda: glue_orders.get_table(DatabaseName=database, Name="signups"))
+    assert glue_orders.get_table(DatabaseName=database, Name="orders")["Table"]["Name"] == "orders"
+    with pytest.raises(PermissionError, match="trust policy"):
+        account.assume(next(a for lid, a in roles.items() if "Roleorders" in lid), "lambda.amazonaws.com")
