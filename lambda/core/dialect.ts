@@ -14,6 +14,8 @@ export interface DialectGuess {
   readonly headerLine: number;
   /** Fields in the header. */
   readonly columns: number;
+  /** How well the winner splits the sample, in words (for the report). */
+  readonly evidence: string;
 }
 
 /** Counts line endings outside double-quoted fields: a CRLF majority means CRLF, mostly lone CRs mean CR, else LF. */
@@ -41,36 +43,56 @@ export function detectLineEnding(sample: string): Dialect['lineEnding'] {
 /**
  * Tries every delimiter and quote on the sample: the winner gives the most records with the same field count
  * (at least 2) after its header; the header is the first record, within the preamble limit, with that count.
+ * When the sample has a delimiter, a space and a quote in a row (`1, "Doe, John"`), the same delimiter is also tried
+ * with spaces skipped before quoted fields; it wins only by splitting more records consistently.
  * A file whose lines never split gives one column, delimiter ",".
  * `complete` says the sample is the whole file (its last line is then a record, not a cut-off).
  */
 export function detectDialect(sample: string, complete: boolean): DialectGuess {
   const lineEnding = detectLineEnding(sample);
-  let best: { score: number; dialect: Dialect; headerLine: number; columns: number } | undefined;
+  let best: Scored | undefined;
   for (const quote of QUOTES) {
     if (quote === "'" && sample.indexOf("'") === -1) continue;
     for (const delimiter of DELIMITERS) {
       if (sample.indexOf(delimiter) === -1) continue;
-      const dialect: Dialect = { delimiter, quote, lineEnding };
-      const records = readAll(sample, dialect, complete)
-        .filter((r) => !(r.fields.length === 1 && r.fields[0].trim() === ''))
-        .slice(0, SAMPLE_RECORDS);
-      if (!records.length) continue;
-      const mode = modeOf(records.map((r) => r.fields.length));
-      if (mode < 2) continue;
-      const header = records.find((r) => r.fields.length === mode);
-      if (!header || header.line - 1 > MAX_PREAMBLE_LINES) continue;
-      const after = records.filter((r) => r.line >= header.line);
-      const matching = after.filter((r) => r.fields.length === mode).length;
-      // Fewer problems win; a double quote wins ties over a single quote, earlier delimiters over later ones.
-      const score = matching / after.length + (quote === '"' ? 1e-6 : 0) + matching * 1e-9;
-      if (!best || score > best.score + 1e-12) best = { score, dialect, headerLine: header.line, columns: mode };
+      for (const spaced of sample.indexOf(delimiter + ' ' + quote) === -1 ? [false] : [false, true]) {
+        const dialect: Dialect = spaced ? { delimiter, quote, lineEnding, spaceAfterDelimiter: true } : { delimiter, quote, lineEnding };
+        const scored = score(sample, dialect, complete);
+        if (scored && (!best || scored.score > best.score + 1e-12)) best = scored;
+      }
     }
   }
-  if (best) return { dialect: best.dialect, headerLine: best.headerLine, columns: best.columns };
+  if (best) return { dialect: best.dialect, headerLine: best.headerLine, columns: best.columns, evidence: best.evidence };
   const dialect: Dialect = { delimiter: ',', quote: '"', lineEnding };
   const first = readAll(sample, dialect, complete).find((r) => !(r.fields.length === 1 && r.fields[0].trim() === ''));
-  return { dialect, headerLine: first ? first.line : 1, columns: 1 };
+  return { dialect, headerLine: first ? first.line : 1, columns: 1, evidence: 'no delimiter splits the sample consistently: one column' };
+}
+
+interface Scored {
+  readonly score: number;
+  readonly dialect: Dialect;
+  readonly headerLine: number;
+  readonly columns: number;
+  readonly evidence: string;
+}
+
+/** The share of the sample's records (from the first of the usual width) that have the usual width, or undefined when it splits nothing. */
+function score(sample: string, dialect: Dialect, complete: boolean): Scored | undefined {
+  const records = readAll(sample, dialect, complete)
+    .filter((r) => !(r.fields.length === 1 && r.fields[0].trim() === ''))
+    .slice(0, SAMPLE_RECORDS);
+  if (!records.length) return undefined;
+  const mode = modeOf(records.map((r) => r.fields.length));
+  if (mode < 2) return undefined;
+  const header = records.find((r) => r.fields.length === mode);
+  if (!header || header.line - 1 > MAX_PREAMBLE_LINES) return undefined;
+  const after = records.filter((r) => r.line >= header.line);
+  const matching = after.filter((r) => r.fields.length === mode).length;
+  const spaced = dialect.spaceAfterDelimiter === true;
+  // Fewer problems win; a double quote wins ties over a single quote, earlier delimiters over later ones, no skipping over skipping.
+  const value = matching / after.length + (dialect.quote === '"' ? 1e-6 : 0) + matching * 1e-9 - (spaced ? 1e-7 : 0);
+  const evidence = `${JSON.stringify(dialect.delimiter)}${spaced ? ' followed by a space' : ''} with quote ${JSON.stringify(dialect.quote)} splits ${matching} of ${after.length} sample records into ${mode} fields`;
+  return { score: value, dialect, headerLine: header.line, columns: mode, evidence };
 }
 
 function modeOf(values: readonly number[]): number {

@@ -145,3 +145,17 @@ function inferColumn(name: string, values: readonly string[], delimiter: string)
   if (values.every(isEmail)) return { spec: spec('email') };
   return { spec: spec('string') };
 }
+
+/** A dataset whose files have no header ("header": "absent"): field i is the dataset's column i; fields past its columns are extra columns named column_<n>. */
+export function planByPosition(dataset: DatasetConfig, width: number): HeaderPlan {
+  const header = Array.from({ length: width }, (_v, j) => (j < dataset.columns.length ? dataset.columns[j].name : `column_${j + 1}`));
+  const plan = planForDataset(dataset, header);
+  if (!plan.ok) return { ...plan, reason: `${plan.reason} (the file has no header row, "header": "absent": its ${width} fields are mapped by position to the dataset's ${dataset.columns.length} columns)` };
+  return { ...plan, notes: [`no header row ("header": "absent"): the ${width} fields are mapped by position to ${header.join(', ')}`, ...plan.notes] };
+}
+
+/** How many of these header cells name a column of the dataset (name or alias). */
+export function datasetNameMatches(dataset: DatasetConfig, cells: readonly string[]): number {
+  const known = new Set(dataset.columns.flatMap((c) => [c.name, ...c.aliases].map(normaliseHeaderName)));
+  return cells.reduce((n, c) => n + (c.trim() && known.has(normaliseHeaderName(c)) ? 1 : 0), 0);
+}

@@ -6,7 +6,8 @@ import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
 import { createDecoder, DecodingErrors, detectEncoding } from './encoding';
 import { detectDialect, MAX_PREAMBLE_LINES } from './dialect';
 import { MAX_RECORD_CHARS, readAll, RecordProblem, RecordReader, RecordTooLargeError } from './reader';
-import { HeaderPlan, planForDataset, planInferred } from './header';
+import { datasetNameMatches, HeaderPlan, planByPosition, planForDataset, planInferred } from './header';
+import { detectHeader, HeaderDecision } from './header-detect';
 import { CellFailure, ColumnCleaner, compileColumn } from './validate';
 import { csvLine } from './csv-text';
 import { rejectLine } from './rejects-jsonl';
@@ -166,33 +167,48 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       ),
     );
   }
-  const header = headerRecord.fields.map((h, i) => (i === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
-  const headerLine = headerRecord.line;
-  const expected = header.length;
+  const detected = detectHeader(sampleRecords, guess.columns, {
+    setting: dataset?.header ?? 'auto',
+    decimalComma: dialect.delimiter !== ',',
+    ...(dataset ? { datasetMatches: (cells: readonly string[]) => datasetNameMatches(dataset, cells) } : {}),
+  });
+  if (!detected) {
+    await stopReading();
+    return quarantined(new Quarantine('EMPTY_FILE', `no header row found in the first ${bytesIn} bytes; the file is not CSV text`));
+  }
+  const header = detected.names;
+  const firstDataLine = detected.firstDataLine;
+  const absent = detected.kind === 'absent';
+  // A data record's fields: the header's, plus the empty one after a trailing delimiter (which must stay empty).
+  const expected = absent ? detected.width : header.length + (detected.trailingDelimiter ? 1 : 0);
+  const trailingField = detected.trailingDelimiter ? expected - 1 : -1;
+  const preambleLines = (detected.headerLines[0] ?? firstDataLine) - 1;
   read = {
     encoding: encoding.choice.encoding,
     encodingConfidence: encoding.choice.confidence,
     delimiter: dialect.delimiter,
+    spaceAfterDelimiter: dialect.spaceAfterDelimiter === true,
     quote: dialect.quote,
     lineEnding: dialect.lineEnding,
-    preambleLines: headerLine - 1,
+    preambleLines,
     header,
+    headerKind: detected.kind,
+    headerLines: detected.headerLines,
+    trailingDelimiter: detected.trailingDelimiter,
     footerLines: 0,
-    evidence: { encoding: encoding.choice.evidence },
+    evidence: { encoding: encoding.choice.evidence, dialect: guess.evidence, header: detected.evidence },
   };
-  if (headerLine > 1) notes.push(`${headerLine - 1} preamble line${headerLine > 2 ? 's' : ''} above the header skipped: ${sampleRecords.filter((r) => r.line < headerLine).map((r) => JSON.stringify(r.raw.slice(0, 80))).join(', ')}`);
+  if (preambleLines) notes.push(`${preambleLines} preamble line${preambleLines > 1 ? 's' : ''} above the ${absent ? 'first row' : 'header'} skipped: ${detected.preamble.map((r) => JSON.stringify(r.raw.slice(0, 80))).join(', ')}`);
+  if (detected.kind !== 'present' || detected.trailingDelimiter) notes.push(detected.evidence);
 
   // 2. Columns: matched against the dataset, or inferred from the sample.
-  let plan: HeaderPlan;
-  if (dataset) {
-    plan = planForDataset(dataset, header);
-  } else {
-    const rows = sampleRecords
-      .filter((r) => r.line > headerLine && r.fields.length === expected && r.problem === RecordProblem.None)
+  const plan = planColumns(detected, expected, dataset, () =>
+    sampleRecords
+      .filter((r) => r.line >= firstDataLine && r.fields.length === expected && r.problem === RecordProblem.None)
       .slice(0, INFER_ROWS)
-      .map((r) => r.fields);
-    plan = planInferred(header, rows, dialect.delimiter);
-  }
+      .map((r) => r.fields),
+    dialect.delimiter,
+  );
   if (!plan.ok) {
     await stopReading();
     return quarantined(new Quarantine(plan.code, plan.reason));
@@ -309,6 +325,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     const text = reader.source;
     const starts = reader.starts;
     const ends = reader.ends;
+    if (trailingField >= 0 && starts[trailingField] !== ends[trailingField]) return false;
     const rowStart = out.pos;
     const neutralisedBefore = stats.neutralised;
     for (let c = 0; c < columnCount; c++) {
@@ -331,6 +348,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   /** The fast way for a record with quotes (its fields already unquoted strings): true when written as a valid row. */
   const writeQuotedRow = (): boolean => {
     const fields = reader.fields;
+    if (trailingField >= 0 && fields[trailingField] !== '') return false;
     const rowStart = out.pos;
     const neutralisedBefore = stats.neutralised;
     for (let c = 0; c < columnCount; c++) {
@@ -357,17 +375,17 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   const onRecord = () => {
     if (!reader.sliced) {
-      if (reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeRow()) {
+      if (reader.count === expected && expected > 1 && !suspicious && reader.line >= firstDataLine && writeRow()) {
         if (pending.length || blankRun) settle();
         return;
       }
       reader.materialize();
-    } else if (reader.problem === RecordProblem.None && reader.count === expected && expected > 1 && !suspicious && reader.line > headerLine && writeQuotedRow()) {
+    } else if (reader.problem === RecordProblem.None && reader.count === expected && expected > 1 && !suspicious && reader.line >= firstDataLine && writeQuotedRow()) {
       if (pending.length || blankRun) settle();
       return;
     }
     const line = reader.line;
-    if (line <= headerLine) return;
+    if (line < firstDataLine) return;
     const count = reader.count;
     const fields = reader.fields;
     if (count === 1 && fields[0].trim() === '' && reader.problem === RecordProblem.None) {
@@ -383,7 +401,10 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
       }
       return;
     }
-    if (count !== expected) return rejectOrHold(line, 'WRONG_FIELD_COUNT', '', wrongCountReason(count), count);
+    if (count !== expected && !(count === trailingField && count > 0)) return rejectOrHold(line, 'WRONG_FIELD_COUNT', '', wrongCountReason(count), count);
+    if (count === expected && trailingField >= 0 && fields[trailingField].trim() !== '') {
+      return rejectOrHold(line, 'WRONG_FIELD_COUNT', '', `the record has a value in field ${expected}, after the last named column (the header ends with a delimiter, so that field must be empty)`, count);
+    }
     if (suspicious) {
       const raw = reader.raw();
       if (raw.indexOf('\u0000') !== -1 || raw.indexOf('\uFFFD') !== -1) settle();
@@ -531,6 +552,31 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     bytesIn,
     durationMs: Math.round(performance.now() - started),
   };
+}
+
+/**
+ * The output columns for the header found: matched to the dataset (by name; by position for "header": "absent"; a
+ * file without a header for a dataset that expects one is quarantined), or inferred (names column_1... when absent).
+ */
+function planColumns(detected: HeaderDecision, expected: number, dataset: DatasetConfig | undefined, sampleRows: () => string[][], delimiter: string): HeaderPlan {
+  const width = expected - (detected.trailingDelimiter ? 1 : 0);
+  if (!dataset) {
+    const names = detected.kind === 'absent' ? Array.from({ length: width }, (_v, j) => `column_${j + 1}`) : detected.names;
+    return planInferred(names, sampleRows(), delimiter);
+  }
+  if (detected.kind === 'absent') {
+    if (dataset.header === 'absent') return planByPosition(dataset, width);
+    return {
+      ok: false,
+      code: 'HEADER_MISMATCH',
+      reason: `the file has no header row: ${detected.evidence.replace(/^no header: /, '')}; add the header row, or, if the files of dataset "${dataset.name}" have none, set "header": "absent" in its config to map the fields by position`,
+    };
+  }
+  const plan = planForDataset(dataset, detected.names);
+  if (plan.ok || !detected.lowerNames) return plan;
+  // A two-line header whose joined names do not match: the names line alone may.
+  const lower = planForDataset(dataset, detected.lowerNames);
+  return lower.ok ? { ...lower, notes: [`the dataset's columns match the header's second line alone (${detected.lowerNames.map((n) => JSON.stringify(n)).join(', ')}); the titles above are not part of the names`, ...lower.notes] } : plan;
 }
 
 /** The value of bytes[start..end) when they are 1 to 15 ASCII digits, else NaN (which addPagedInteger declines). */

@@ -10,6 +10,8 @@ export interface Dialect {
   readonly quote: string;
   /** "LF" and "CRLF" both end records at LF (a CR before it is dropped); "CR" ends records at CR. */
   readonly lineEnding: 'LF' | 'CRLF' | 'CR';
+  /** Spaces after a delimiter are skipped when a quoted field follows (`1, "Doe, John"`); other fields keep them (cleaning trims). */
+  readonly spaceAfterDelimiter?: boolean;
 }
 
 /** Problems the tokenizer found in a record's quoting (the record is still delivered). */
@@ -68,6 +70,7 @@ export class RecordReader {
   private readonly sep: string;
   private readonly sepCode: number;
   private readonly stripCr: boolean;
+  private readonly skipSpace: boolean;
 
   constructor(
     dialect: Dialect,
@@ -82,6 +85,7 @@ export class RecordReader {
     this.sep = dialect.lineEnding === 'CR' ? '\r' : '\n';
     this.sepCode = this.sep.charCodeAt(0);
     this.stripCr = dialect.lineEnding !== 'CR';
+    this.skipSpace = dialect.spaceAfterDelimiter === true;
   }
 
   /** The current record's original text, without its line terminator. */
@@ -221,6 +225,11 @@ export class RecordReader {
     let next = -1;
     for (;;) {
       let value: string;
+      if (this.skipSpace && text.charCodeAt(i) === 32) {
+        let k = i;
+        while (k < len && text.charCodeAt(k) === 32) k++;
+        if (k < len && text.charCodeAt(k) === qc) i = k;
+      }
       if (i < len && text.charCodeAt(i) === qc) {
         // Quoted field: "" is an escaped quote; line breaks are data.
         let start = i + 1;
@@ -329,10 +338,10 @@ function countOf(text: string, ch: string, from: number, to: number): number {
 }
 
 /** Splits a whole text into records (for samples, tests and tools); each record is its fields and line. */
-export function readAll(text: string, dialect: Dialect, final = true): { fields: string[]; line: number; problem: RecordProblem; raw: string }[] {
-  const out: { fields: string[]; line: number; problem: RecordProblem; raw: string }[] = [];
+export function readAll(text: string, dialect: Dialect, final = true): { fields: string[]; line: number; lines: number; problem: RecordProblem; raw: string }[] {
+  const out: { fields: string[]; line: number; lines: number; problem: RecordProblem; raw: string }[] = [];
   const reader: RecordReader = new RecordReader(dialect, () => {
-    out.push({ fields: reader.fields.slice(0, reader.count), line: reader.line, problem: reader.problem, raw: reader.raw() });
+    out.push({ fields: reader.fields.slice(0, reader.count), line: reader.line, lines: reader.lines, problem: reader.problem, raw: reader.raw() });
   });
   reader.push(text);
   if (final) reader.end();

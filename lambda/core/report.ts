@@ -7,13 +7,21 @@ export interface ReadChoices {
   /** 0-1: how well the whole 64 KiB sample fits the encoding (1: a BOM or ASCII only; see lambda/core/encoding.ts). */
   readonly encodingConfidence: number;
   readonly delimiter: string;
+  /** The file writes a space after each delimiter (`1, "Doe, John"`); it is skipped before a quoted field. */
+  readonly spaceAfterDelimiter: boolean;
   readonly quote: string;
   /** "LF", "CRLF" or "CR". */
   readonly lineEnding: string;
-  /** Lines skipped above the header. */
+  /** Lines skipped above the header (above the first row when there is no header). */
   readonly preambleLines: number;
-  /** The header as found in the file, before normalisation. */
+  /** The header as found in the file, before normalisation (two lines joined; a trailing delimiter's empty name removed); [] when absent. */
   readonly header: readonly string[];
+  /** "present" (one line), "two-lines" (group titles joined to the names below), "repeated" (the names written twice, used once) or "absent". */
+  readonly headerKind: 'present' | 'two-lines' | 'repeated' | 'absent';
+  /** Physical lines of the header ([] when absent). */
+  readonly headerLines: readonly number[];
+  /** Records end with a delimiter whose empty field belongs to no column (it is ignored; a value there rejects the row). */
+  readonly trailingDelimiter: boolean;
   /** Lines skipped at the end (footers, blank lines). */
   readonly footerLines: number;
   /** Why each choice above was made, in words, with the figures it rests on. */
@@ -24,6 +32,10 @@ export interface ReadChoices {
 export interface ReadEvidence {
   /** Valid and invalid UTF-8 sequences counted in the sample, or the BOM, or the UTF-16 NUL pattern. */
   readonly encoding: string;
+  /** How many sample records the chosen delimiter and quote split into the usual number of fields. */
+  readonly dialect: string;
+  /** Why this line is the header (or why there is none): its cells against the types of the rows below, or the dataset's names. */
+  readonly header: string;
 }
 
 /** One column as the core read it: declared by the dataset config, or inferred when there is none. */

@@ -156,6 +156,14 @@ export const DatasetSchema = z
     key: z.array(identifier).default([]),
     /** Columns not in `columns` are rejected as a file ("reject") or dropped with a note in the report ("drop"). */
     extraColumns: z.enum(['reject', 'drop', 'keep']).default('reject'),
+    /**
+     * Whether the dataset's files have a header row. "auto": found by content (text where the rows are typed, or the
+     * dataset's column names), past preamble lines; a file whose first row looks like data is quarantined
+     * (HEADER_MISMATCH). "present": the first row after the preamble is the header. "absent": no header, the fields
+     * are the dataset's columns in config order (mapped by position).
+     * @default "auto"
+     */
+    header: z.enum(['auto', 'present', 'absent']).default('auto'),
     transforms: TransformsSchema.default(TransformsSchema.parse({})),
     queries: z.array(NamedQuerySchema).default([]),
     dashboard: DashboardSchema.optional(),

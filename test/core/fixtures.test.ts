@@ -244,9 +244,11 @@ describe('cleaning', () => {
   });
 });
 
-test('a trailing delimiter makes an unnamed column, named by its position in the quarantine reason', async () => {
-  const { report } = await runCore(Buffer.from('id,name,email,signup_date,status,\n1,A,a@example.com,2024-11-01,active,\n'), { dataset: 'signups' });
+test('an unnamed column with values is named by its position in the quarantine reason (a trailing delimiter alone is ignored)', async () => {
+  const { report } = await runCore(Buffer.from('id,name,email,signup_date,status,\n1,A,a@example.com,2024-11-01,active,x\n'), { dataset: 'signups' });
   expect(report.fileError?.reason).toMatch(/unknown column an unnamed column \(column 6\)/);
+  const trailing = await runCore(Buffer.from('id,name,email,signup_date,status,\n1,A,a@example.com,2024-11-01,active,\n'), { dataset: 'signups' });
+  expect(trailing.report).toMatchObject({ outcome: 'processed', rowsValid: 1, read: { trailingDelimiter: true } });
 });
 
 test('a rejected raw record that starts like a formula is kept exactly: the rejects file is JSON, not a spreadsheet format', async () => {

@@ -1,6 +1,14 @@
 // Issue 9, reading: hostile files for the encoding, footer and header decisions; each asserts the rows that come out.
 import { runCore } from './run-core';
 
+const SIGNUP_HEADER = ['id', 'name', 'email', 'signup_date', 'status'];
+const ROWS = [
+  ['1', 'John Doe', 'john@example.com', '2024-11-01', 'active'],
+  ['2', 'Carla Gómez', 'carla@example.com', '2024-11-02', 'pending'],
+  ['3', 'Bob Martin', 'bob@example.com', '2024-11-03', 'active'],
+];
+const ABSENT = { datasets: [{ name: 'signups', header: 'absent', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }, { name: 'email', type: 'email' }, { name: 'signup_date', type: 'date', formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] }, { name: 'status', type: 'string' }] }] };
+
 describe('encoding is decided on the whole sample (issue 9, why 6)', () => {
   test('one invalid byte in a UTF-8 file rejects its row only; every other character stays UTF-8', async () => {
     const { report, validRows, rejectRows } = await runCore('utf8-one-bad-byte.csv', { dataset: 'signups' });
@@ -80,5 +88,85 @@ describe('no silent drop: footers are rejected as FOOTER, short last rows are da
       [3, 'WRONG_FIELD_COUNT'],
     ]);
     expect(report).toMatchObject({ rowsIn: 3, rowsValid: 1, rowsRejected: 2 });
+  });
+});
+
+describe('the header is found by content (issue 9, why 2, 3, 4)', () => {
+  test.each([
+    ['header-trailing-delimiter.csv', true],
+    ['header-only-trailing-delimiter.csv', false],
+    ['data-trailing-delimiter.csv', true],
+  ])('%s: the trailing delimiter is ignored and no row becomes the header', async (file, trailing) => {
+    const { report, validRows } = await runCore(file, { dataset: 'signups' });
+    expect(report).toMatchObject({ outcome: 'processed', rowsIn: 3, rowsValid: 3, read: { header: SIGNUP_HEADER, headerLines: [1], trailingDelimiter: trailing } });
+    expect(validRows).toEqual([SIGNUP_HEADER, ...ROWS]);
+  });
+
+  test('a value after a trailing delimiter rejects its row (WRONG_FIELD_COUNT), never dropped', async () => {
+    const { report, rejectRows } = await runCore(Buffer.from('a,b,\n1,x,\n2,y,\n3,z,\n4,w,\n5,v,extra\n6,u\n'));
+    expect(report).toMatchObject({ rowsIn: 6, rowsValid: 5, read: { trailingDelimiter: true, header: ['a', 'b'] } });
+    expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([[6, 'WRONG_FIELD_COUNT']]);
+  });
+
+  test('a file without a header: inferred names column_1..., the first row kept as data', async () => {
+    const { report, validRows } = await runCore('no-header.csv');
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3, read: { headerKind: 'absent', header: [], headerLines: [] } });
+    expect(validRows[0]).toEqual(['column_1', 'column_2', 'column_3', 'column_4', 'column_5']);
+    expect(validRows[1]).toEqual(['1', 'John Doe', 'john@example.com', '2024-11-01', 'active']);
+    expect(report.read?.evidence.header).toMatch(/line 1 looks like data .*"1" is a number like the rows below/);
+  });
+
+  test('a file without a header for a dataset: quarantined with the fix, or mapped by position with "header": "absent"', async () => {
+    const auto = await runCore('no-header.csv', { dataset: 'signups' });
+    expect(auto.report).toMatchObject({ outcome: 'quarantined', fileError: { code: 'HEADER_MISMATCH' } });
+    expect(auto.report.fileError?.reason).toMatch(/no header row: line 1 looks like data.*set "header": "absent"/);
+    const byPosition = await runCore('no-header.csv', { config: ABSENT, dataset: 'signups' });
+    expect(byPosition.report).toMatchObject({ outcome: 'processed', rowsIn: 3, rowsValid: 3, read: { headerKind: 'absent' } });
+    expect(byPosition.validRows.slice(1).map((r) => r[0])).toEqual(['1', '2', '3']);
+  });
+
+  test('preamble lines of only delimiters, a title included, are skipped; the header below is found', async () => {
+    const { report, validRows } = await runCore('preamble-delimiters.csv', { dataset: 'signups' });
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3, read: { preambleLines: 2, headerLines: [3], header: SIGNUP_HEADER } });
+    expect(report.notes.join(' ')).toContain('"Sign-ups report,,,,", ",,,,"');
+    expect(validRows).toEqual([SIGNUP_HEADER, ...ROWS]);
+  });
+
+  test('a title row above the names: a two-line header, names joined, said so', async () => {
+    const { report, validRows } = await runCore('header-two-lines.csv');
+    expect(report.read).toMatchObject({ headerKind: 'two-lines', headerLines: [1, 2], header: ['Customer id', 'Customer name', 'Customer email', 'Sign-up date', 'Sign-up status'] });
+    expect(validRows[0]).toEqual(['customer_id', 'customer_name', 'customer_email', 'sign_up_date', 'sign_up_status']);
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3 });
+    expect(report.notes.join(' ')).toMatch(/two-line header, group titles above the names, joined/);
+  });
+
+  test('a two-line header whose second line names the dataset columns is matched on that line', async () => {
+    const { report, validRows } = await runCore('header-two-lines.csv', { config: { datasets: [{ ...ABSENT.datasets[0], header: 'auto', columns: ABSENT.datasets[0].columns.map((c) => (c.name === 'signup_date' ? { ...c, aliases: ['date'] } : c)) }] }, dataset: 'signups' });
+    expect(report).toMatchObject({ outcome: 'processed', rowsValid: 3, read: { headerKind: 'two-lines' } });
+    expect(validRows[0]).toEqual(SIGNUP_HEADER);
+  });
+
+  test('the names written twice: used once, both lines skipped, said so', async () => {
+    const { report, validRows } = await runCore('header-repeated.csv', { dataset: 'signups' });
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3, rowsRejected: 0, read: { headerKind: 'repeated', headerLines: [1, 2] } });
+    expect(validRows).toEqual([SIGNUP_HEADER, ...ROWS]);
+    expect(report.notes.join(' ')).toMatch(/written twice/);
+  });
+
+  test('", " as the delimiter: the space is skipped, a quoted cell with a comma stays one cell', async () => {
+    const { report, validRows } = await runCore('space-after-delimiter.csv', { dataset: 'signups' });
+    expect(report.read).toMatchObject({ delimiter: ',', spaceAfterDelimiter: true, header: SIGNUP_HEADER });
+    expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3 });
+    expect(validRows.slice(1).map((r) => r[1])).toEqual(['Doe, John', 'Roe, Jane', 'Bob Martin']);
+    expect(report.read?.evidence.dialect).toMatch(/followed by a space/);
+  });
+
+  test('a header of text over typed rows is reported with its evidence; all-text rows keep the first line as header', async () => {
+    const typed = await runCore('footer.csv', { dataset: 'signups' });
+    expect(typed.report.read?.evidence.header).toMatch(/^line 1 is the header: 5 of its names are the dataset's columns/);
+    const inferred = await runCore('inferred-types.csv');
+    expect(inferred.report.read?.evidence.header).toMatch(/"Order ID" is text where the rows below hold numbers/);
+    const text = await runCore(Buffer.from('a,b\nx,y\nz,w\n'));
+    expect(text.report).toMatchObject({ rowsIn: 2, read: { headerKind: 'present', header: ['a', 'b'] } });
   });
 });
