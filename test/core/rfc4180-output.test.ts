@@ -12,7 +12,7 @@ const LINE_ENDS = { LF: '\n', CRLF: '\r\n' } as const;
 const FIELD = /(?:"(?:[^"]|"")*"|[^",\r\n]*)/y;
 
 /** True when `text` is records of RFC 4180 fields, each ended by LF (the grammar alone; csv-parse gives the cells). */
-export function isStrictRfc4180(text: string): boolean {
+function isStrictRfc4180(text: string): boolean {
   let i = 0;
   while (i < text.length) {
     for (;;) {
