@@ -54,6 +54,23 @@ export class DuplicateKeys {
     return this.hashed.add(key);
   }
 
+  /** Whether addInteger(n, text) would find the key present (changes nothing; for merging blocks read by worker threads). */
+  hasInteger(n: number, text: string): boolean {
+    if (this.pages !== undefined && Number.isSafeInteger(n)) {
+      const page = Math.floor(n / PAGE_SIZE);
+      const bits = this.pages.get(page);
+      if (bits === undefined) return false;
+      const offset = n - page * PAGE_SIZE;
+      return (bits[offset >>> 5] & (1 << (offset & 31))) !== 0;
+    }
+    return this.hasText(text);
+  }
+
+  /** Whether addText(key) would find the key present (changes nothing). */
+  hasText(key: string): boolean {
+    return this.hashed !== undefined && this.hashed.has(key);
+  }
+
   private movePagesToHashes(): void {
     const pages = this.pages!;
     this.pages = undefined;
@@ -77,21 +94,22 @@ class HashedKeySet {
   private slots = new Uint32Array(this.capacity * 2);
 
   add(key: string): boolean {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x9747b28c;
-    for (let i = 0; i < key.length; i++) {
-      const c = key.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 0x01000193);
-      h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-      h2 ^= h2 >>> 15;
+    hashKey(key);
+    return this.insert(HASH[0], HASH[1]);
+  }
+
+  /** Whether `key` was added (changes nothing). */
+  has(key: string): boolean {
+    hashKey(key);
+    const h1 = HASH[0];
+    const h2 = HASH[1];
+    const mask = this.capacity - 1;
+    for (let i = h1 & mask; ; i = (i + 1) & mask) {
+      const a = this.slots[i * 2];
+      const b = this.slots[i * 2 + 1];
+      if (a === 0 && b === 0) return false;
+      if (a === h1 && b === h2) return true;
     }
-    h1 ^= key.length;
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
-    h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
-    h1 = (h1 ^ (h1 >>> 16)) >>> 0;
-    h2 = (Math.imul(h2 ^ (h2 >>> 13), 0x27d4eb2d) ^ key.length) >>> 0;
-    if (h1 === 0 && h2 === 0) h2 = 1;
-    return this.insert(h1, h2);
   }
 
   private insert(h1: number, h2: number): boolean {
@@ -121,4 +139,27 @@ class HashedKeySet {
       if (old[i] !== 0 || old[i + 1] !== 0) this.insert(old[i], old[i + 1]);
     }
   }
+}
+
+/** The two 32-bit halves of the last key hashed by hashKey (no allocation per key). */
+const HASH = new Uint32Array(2);
+
+/** A 64-bit hash of `key` (two independent 32-bit halves, never both 0) into HASH. */
+function hashKey(key: string): void {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+    h2 ^= h2 >>> 15;
+  }
+  h1 ^= key.length;
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 0x85ebca6b);
+  h1 = Math.imul(h1 ^ (h1 >>> 13), 0xc2b2ae35);
+  h1 = (h1 ^ (h1 >>> 16)) >>> 0;
+  h2 = (Math.imul(h2 ^ (h2 >>> 13), 0x27d4eb2d) ^ key.length) >>> 0;
+  if (h1 === 0 && h2 === 0) h2 = 1;
+  HASH[0] = h1;
+  HASH[1] = h2;
 }

@@ -14,6 +14,8 @@ import { rejectLine } from './rejects-jsonl';
 import { DuplicateKeys } from './keyset';
 import { footerEvidence, TypeChecks } from './footer';
 import { ByteOut } from './byte-out';
+import type { BlockRun } from './blocks';
+import { endOfBody, PendingRecord } from './body-end';
 
 export interface PreprocessOptions {
   readonly config: PipelineConfig;
@@ -23,6 +25,8 @@ export interface PreprocessOptions {
   readonly source: string;
   /** When known: over config.ingest.maxFileSizeMb the file is quarantined unread. */
   readonly sizeBytes?: number;
+  /** Worker threads (local/parallel-preprocess.ts): decide on the sample, then read only this block of the file. */
+  readonly block?: BlockRun;
 }
 
 export interface PreprocessSinks {
@@ -58,18 +62,6 @@ class Quarantine {
     readonly code: string,
     readonly reason: string,
   ) {}
-}
-
-/** A record that looks like a footer: rejected as FOOTER if only footers follow it, else with its own reason. */
-interface PendingRecord {
-  readonly line: number;
-  readonly raw: string;
-  readonly blanksBefore: number;
-  readonly code: string;
-  readonly column: string;
-  readonly reason: string;
-  /** Why it looks like a footer. */
-  readonly evidence: string;
 }
 
 /**
@@ -115,7 +107,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     return quarantined(tooLarge(options.sizeBytes, true));
   }
 
-  const iterator = input[Symbol.asyncIterator]();
+  let iterator = input[Symbol.asyncIterator]();
   let done = false;
   const stopReading = async () => {
     if (!done && iterator.return) await iterator.return();
@@ -149,7 +141,8 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     return quarantined(new Quarantine(encoding.code, encoding.reason));
   }
   const decoder = createDecoder(encoding.choice);
-  const sampleText = decoder.decode(sample, { stream: !done });
+  // A block's bytes get a fresh decoder: the sample is decoded by another one.
+  const sampleText = (options.block ? createDecoder(encoding.choice) : decoder).decode(sample, { stream: !done });
   if (done && sampleText.trim() === '') {
     return quarantined(new Quarantine('EMPTY_FILE', `the file has ${bytesIn} bytes but no header row (only blank lines or spaces); upload a CSV file with a header row`));
   }
@@ -223,14 +216,14 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   const keyIndexes = (dataset?.key ?? []).map((k) => plan.columns.findIndex((c) => c.spec.name === k));
   const integerKey = keyIndexes.length === 1 && cleaners[keyIndexes[0]].type === 'integer';
   const keyNames = dataset?.key.join(', ') ?? '';
-  const keys = new DuplicateKeys();
+  const keys = options.block?.keys ?? new DuplicateKeys();
 
   // 3. Stream every record through the cleaners.
   // Valid rows are written as UTF-8 straight into a batch buffer: a plain record's cells are checked and copied
   // from the decoded text by each column's `write` (no strings); other records, and rows that fail, take the
   // general way through `clean` (strings), which also gives the reasons. Both write the same bytes.
   const out = new ByteOut(VALID_BATCH_BYTES + 64 * 1024);
-  out.writeString(csvLine(plan.columns.map((c) => c.spec.name)) + '\n');
+  if (!options.block || options.block.firstLine === 1) out.writeString(csvLine(plan.columns.map((c) => c.spec.name)) + '\n');
   const cellStart = new Int32Array(columnCount);
   const cellEnd = new Int32Array(columnCount);
   const keyText = (k: number): string => (out.buf as unknown as Utf8Slicer).utf8Slice(cellStart[k], cellEnd[k]);
@@ -264,7 +257,9 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     pending.length = 0;
   };
   /** A record that is data (valid or rejected with its own reason) arrived: what was pending was not a footer. */
+  let settled = false;
   const settle = () => {
+    settled = true;
     if (pending.length) flushPending();
     if (blankRun) {
       bodyBlankLines += blankRun;
@@ -471,7 +466,14 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   let carry: Uint8Array = EMPTY;
   const pushBytes = (bytes: Uint8Array) => push(decoder.decode(bytes, { stream: true }), bytes);
   try {
-    push(sampleText, sample);
+    if (!options.block) push(sampleText, sample);
+    else {
+      // A block: the sample served the decisions; the records are the block's.
+      await stopReading();
+      iterator = options.block.bytes[Symbol.asyncIterator]();
+      done = false;
+      reader.startAt(options.block.firstLine);
+    }
     await flush(false);
     while (!done) {
       const next = await iterator.next();
@@ -526,17 +528,16 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     throw err;
   }
 
-  // 4. Records that look like a footer and are followed only by others (or blank lines) are the footer: rejected as FOOTER.
-  let footerLines = blankRun;
-  if (pending.length) {
-    footerLines += pending.reduce((n, p) => n + 1 + p.blanksBefore, 0);
-    for (const p of pending) reject(p.line, 'FOOTER', '', `a footer after the last row, not data: ${p.evidence}`, p.raw);
-    notes.push(`${pending.length} footer record${pending.length > 1 ? 's' : ''} after the last row rejected as FOOTER: ${pending.map((p) => `line ${p.line} ${JSON.stringify(p.raw.slice(0, 80))}`).join(', ')}`);
+  if (options.block) {
+    const state = { pending: pending.splice(0), blankRun, bodyBlankLines, settled: settled || rowsValid > 0, suspicious, lineAfter: reader.lineAfter() };
+    options.block.ended({ ...state, firstDataLine, neutralised: stats.neutralised, notes: notes.slice() });
+    blankRun = 0;
   }
-  if (bodyBlankLines) notes.push(`${bodyBlankLines} blank line${bodyBlankLines > 1 ? 's' : ''} between rows skipped`);
-  if (blankRun) notes.push(`${blankRun} blank line${blankRun > 1 ? 's' : ''} at the end skipped`);
-  if (stats.neutralised) notes.push(`${stats.neutralised} value${stats.neutralised > 1 ? 's' : ''} starting with = + - or @ prefixed with ' so spreadsheets do not run them as formulas (ingest.neutraliseFormulas)`);
-  read = { ...read, footerLines };
+  // 4. Records that look like a footer and are followed only by others (or blank lines) are the footer: rejected as FOOTER.
+  const end = endOfBody(pending, blankRun, bodyBlankLines, stats.neutralised);
+  for (const f of end.footerRejects) reject(f.line, 'FOOTER', '', f.reason, f.raw);
+  notes.push(...end.notes);
+  read = { ...read, footerLines: end.footerLines };
   await flush(true);
   await endSinks(sinks);
   return {

@@ -93,6 +93,16 @@ export class RecordReader {
     return this.text.slice(this.start, this.stop);
   }
 
+  /** For a block read from the middle of a file (worker threads): the physical line number of the first text pushed. */
+  startAt(line: number): void {
+    this.nextLine = line;
+  }
+
+  /** The physical line number after the last record delivered (a block's reader tells where the next block starts). */
+  lineAfter(): number {
+    return this.nextLine;
+  }
+
   /** Fills `fields[0..count)` for the current record when only its offsets were recorded. */
   materialize(): void {
     if (this.sliced) return;
