@@ -27,15 +27,6 @@ class Invocation:
     logs: str
 
 
-def function_id(deployment: Deployment, handler_suffix: str = "") -> str:
-    """The logical id of the stack's own function (not the CDK custom-resource providers)."""
-    ids = [lid for lid, r in deployment.resources("AWS::Lambda::Function").items() if "CustomResourceProvider" not in lid
-           and "Ingest" in lid]
-    if len(ids) != 1:
-        raise AssertionError(f"expected one ingest function, found {ids}")
-    return ids[0]
-
-
 def invoke(account: EmulatedAccount, deployment: Deployment, logical_id: str, event: dict) -> Invocation:
     props = deployment.properties(logical_id)
     code = props["Code"]
