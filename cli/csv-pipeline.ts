@@ -44,12 +44,24 @@ export async function main(argv: string[]): Promise<number> {
   return mod.run(rest);
 }
 
+/**
+ * Exits with `code` once stdout and stderr have handed over everything written to them: process.exit() alone
+ * drops what a slow pipe reader (`| head`, `| wc`) has not taken yet, and the exit status would still say 0.
+ */
+export function exitWhenFlushed(code: number): void {
+  process.exitCode = code;
+  let pending = 2;
+  const done = () => {
+    pending -= 1;
+    if (pending === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (err: unknown) => {
-      console.error(`csv-pipeline: ${err instanceof Error ? err.message : String(err)}`);
-      process.exit(1);
-    },
-  );
+  main(process.argv.slice(2)).then(exitWhenFlushed, (err: unknown) => {
+    console.error(`csv-pipeline: ${err instanceof Error ? err.message : String(err)}`);
+    exitWhenFlushed(1);
+  });
 }
