@@ -1,0 +1,94 @@
+// Worker threads for local/parallel-preprocess.ts: a pool on the main side, and the entry that reads blocks in a worker.
+// Why its own module: a worker loads it by path (dist/local/preprocess-worker.js, or this file through ts-node).
+import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
+import type { BlockExecutor, BlockResult, BlockTask, FileJob } from './parallel-preprocess';
+
+interface Reply {
+  readonly index: number;
+  readonly result?: BlockResult;
+  readonly error?: string;
+}
+
+/** `threads` workers taking blocks in turn; results come back with their bytes transferred, not copied. */
+export class WorkerPool implements BlockExecutor {
+  private readonly idle: Worker[] = [];
+  private readonly queue: BlockTask[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: Error) => void }>();
+  private readonly workers: Worker[] = [];
+
+  constructor(job: FileJob, threads: number) {
+    for (let i = 0; i < threads; i++) {
+      const worker = startWorker(job);
+      worker.on('message', (reply: Reply) => this.settle(worker, reply));
+      worker.on('error', (err) => this.failAll(err));
+      this.workers.push(worker);
+      this.idle.push(worker);
+    }
+  }
+
+  run(task: BlockTask): Promise<BlockResult> {
+    return new Promise((resolve, reject) => {
+      this.waiting.set(task.index, { resolve, reject });
+      this.queue.push(task);
+      this.dispatch();
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+
+  private dispatch(): void {
+    while (this.idle.length && this.queue.length) this.idle.pop()!.postMessage(this.queue.shift());
+  }
+
+  private settle(worker: Worker, reply: Reply): void {
+    const waiter = this.waiting.get(reply.index);
+    this.waiting.delete(reply.index);
+    this.idle.push(worker);
+    this.dispatch();
+    if (!waiter) return;
+    if (reply.result) waiter.resolve(reply.result);
+    else waiter.reject(new Error(`a preprocessing worker failed on block ${reply.index}: ${reply.error}`));
+  }
+
+  private failAll(err: Error): void {
+    for (const w of this.waiting.values()) w.reject(err);
+    this.waiting.clear();
+  }
+}
+
+function startWorker(job: FileJob): Worker {
+  if (__filename.endsWith('.ts')) {
+    // Run from the sources (tests, ts-node): the worker compiles this file as it loads it.
+    const code = `require('ts-node').register({ transpileOnly: true }); require(${JSON.stringify(__filename)});`;
+    return new Worker(code, { eval: true, workerData: job });
+  }
+  return new Worker(__filename, { workerData: job });
+}
+
+/** A Uint8Array whose ArrayBuffer is its own (a small Buffer shares the pool's, which must not be transferred). */
+function own(bytes: Uint8Array): Uint8Array {
+  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+}
+
+if (!isMainThread && parentPort && workerData && typeof (workerData as FileJob).file === 'string') {
+  const port = parentPort;
+  const job = workerData as FileJob;
+  // Loaded in the worker only: the module that loads this one on the main side.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { runBlock } = require('./parallel-preprocess') as typeof import('./parallel-preprocess');
+  port.on('message', (task: BlockTask) => {
+    runBlock(job, task).then(
+      (r) => {
+        const result: BlockResult = { ...r, valid: own(r.valid), rejects: own(r.rejects), keys: r.keys };
+        // keys.numbers is a Float64Array.from: its buffer is its own.
+        port.postMessage({ index: task.index, result }, [result.valid.buffer as ArrayBuffer, result.rejects.buffer as ArrayBuffer, result.keys.numbers.buffer as ArrayBuffer]);
+      },
+      (err: Error) => port.postMessage({ index: task.index, error: err.stack ?? String(err) }),
+    );
+  });
+}

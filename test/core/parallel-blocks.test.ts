@@ -1,0 +1,157 @@
+// Differential test of the threaded reading (local/parallel-preprocess.ts): for fixtures, samples and generated files
+// cut into many small blocks, the valid rows, the rejects and the report equal byte for byte what one thread writes.
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import fc from 'fast-check';
+import { PassThrough } from 'stream';
+import { preprocess } from '../../lambda/core/preprocess';
+import type { PreprocessReport } from '../../lambda/core/report';
+import { findDataset } from '../../lib/config/load';
+import { FileJob, inThread, preprocessFile } from '../../local/parallel-preprocess';
+import { CONFIG, FIXTURES } from './run-core';
+
+const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-blocks-'));
+afterAll(() => fs.rmSync(TMP, { recursive: true, force: true }));
+
+interface Outputs {
+  readonly valid: Buffer;
+  readonly rejects: Buffer;
+  readonly report: string;
+}
+
+function sinks(): { valid: PassThrough; rejects: PassThrough; done: Promise<[Buffer, Buffer]> } {
+  const valid = new PassThrough();
+  const rejects = new PassThrough();
+  const read = (s: PassThrough) => new Promise<Buffer>((resolve, reject) => {
+    const parts: Buffer[] = [];
+    s.on('data', (d: Buffer) => parts.push(d)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
+  });
+  return { valid, rejects, done: Promise.all([read(valid), read(rejects)]) };
+}
+
+const reportText = (r: PreprocessReport) => JSON.stringify({ ...r, durationMs: 0 }, null, 2);
+
+let files = 0;
+/** One thread and threaded (in this thread, or on workers) over the same file; `mode` says how the threaded run read it. */
+async function both(bytes: Uint8Array, opts: { dataset?: string; blockBytes: number; workers?: boolean }): Promise<{ one: Outputs; threaded: Outputs; mode: string }> {
+  const file = path.join(TMP, `f${files++}.csv`);
+  fs.writeFileSync(file, bytes);
+  const dataset = opts.dataset ? findDataset(CONFIG, opts.dataset) : undefined;
+  const job: FileJob = { file, config: CONFIG, dataset, source: 'raw/in.csv', sizeBytes: bytes.length, sampleChunkBytes: 64 * 1024 };
+  const a = sinks();
+  const oneReport = await preprocess(fs.createReadStream(file, { highWaterMark: job.sampleChunkBytes }), a, job);
+  const [v1, r1] = await a.done;
+  const b = sinks();
+  let mode = '';
+  const threadedReport = await preprocessFile(job, b, { threads: 2, blockBytes: opts.blockBytes, onMode: (m) => (mode = m), ...(opts.workers ? {} : { executor: inThread }) });
+  const [v2, r2] = await b.done;
+  fs.rmSync(file);
+  return { one: { valid: v1, rejects: r1, report: reportText(oneReport) }, threaded: { valid: v2, rejects: r2, report: reportText(threadedReport) }, mode };
+}
+
+function expectSame(r: { one: Outputs; threaded: Outputs; mode: string }): void {
+  expect(r.threaded.report).toBe(r.one.report);
+  expect(r.threaded.valid.toString('utf8')).toBe(r.one.valid.toString('utf8'));
+  expect(r.threaded.rejects.toString('utf8')).toBe(r.one.rejects.toString('utf8'));
+  expect(r.threaded.valid.equals(r.one.valid)).toBe(true);
+  expect(r.threaded.rejects.equals(r.one.rejects)).toBe(true);
+}
+
+describe('threaded reading equals one thread, byte for byte', () => {
+  const fixtures = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.csv'));
+
+  test.each(fixtures)('fixture %s (inferred and signups, blocks of 1, 16 and 200 bytes)', async (name) => {
+    const bytes = fs.readFileSync(path.join(FIXTURES, name));
+    for (const dataset of [undefined, 'signups']) {
+      for (const blockBytes of [1, 16, 200]) expectSame(await both(bytes, { dataset, blockBytes }));
+    }
+  });
+
+  test.each(['signups', 'orders'])('sample-data/%s.csv in blocks of 1 to 500 bytes, read in blocks', async (name) => {
+    const bytes = fs.readFileSync(path.join(__dirname, '..', '..', 'sample-data', `${name}.csv`));
+    for (const blockBytes of [1, 37, 500]) {
+      const r = await both(bytes, { dataset: name, blockBytes });
+      if (bytes.length >= 2 * blockBytes) expect(r.mode).toMatch(/^\d+ blocks/);
+      expectSame(r);
+    }
+  });
+
+  // Sign-up rows with what crosses block edges: quoted line breaks, keys seen in earlier blocks, blank runs, footers.
+  const cell = fc.constantFrom('Ann', '"Doe, Jo"', '"line\nbreak"', '"two\n\nbreaks"', '"q""uote"', '=1+1', ' pad ', '', 'stray"quote', '"open');
+  const row = fc.oneof(
+    { weight: 8, arbitrary: fc.tuple(fc.integer({ min: 1, max: 30 }), cell, fc.constantFrom('a@b.co', 'A@B.CO', 'bad'), fc.constantFrom('2024-01-02', '02.01.2024', '2024-13-01'), fc.constantFrom('active', 'PENDING', 'banned')).map((t) => t.join(',')) },
+    { weight: 2, arbitrary: fc.constantFrom('', '', ' ', 'Total,,,,', 'Total,42', 'end of export', '7,Ann', '1,2,3,4,5,6') },
+  );
+  const file = fc.record({
+    rows: fc.array(row, { minLength: 1, maxLength: 60 }),
+    crlf: fc.boolean(),
+    trailingNewline: fc.boolean(),
+    preamble: fc.boolean(),
+  });
+
+  test('generated sign-up files: quoted line breaks, duplicate keys, blank runs and footers across tiny blocks', async () => {
+    let threadedRuns = 0;
+    await fc.assert(
+      fc.asyncProperty(file, fc.integer({ min: 1, max: 60 }), fc.boolean(), async (f, blockBytes, withDataset) => {
+        const eol = f.crlf ? '\r\n' : '\n';
+        const lines = [...(f.preamble ? ['Sign-ups export'] : []), 'id,name,email,signup_date,status', ...f.rows];
+        const text = lines.join(eol).replace(/\n/g, eol === '\r\n' ? '\n' : '\n') + (f.trailingNewline ? eol : '');
+        const r = await both(Buffer.from(text), { dataset: withDataset ? 'signups' : undefined, blockBytes });
+        if (/^\d+ blocks/.test(r.mode)) threadedRuns++;
+        if (process.env.SHOW_MODES) console.log(r.mode);
+        expectSame(r);
+      }),
+      { numRuns: 300, seed: 907 },
+    );
+    // Most runs really were cut into blocks (not a fall-back to one thread).
+    expect(threadedRuns).toBeGreaterThan(150);
+  });
+
+  test('a key seen in an earlier block makes a later row a DUPLICATE_KEY reject, as on one thread', async () => {
+    const rows = Array.from({ length: 200 }, (_v, i) => `${(i % 150) + 1},Ann,a${i}@b.co,2024-01-02,active`);
+    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n'), { dataset: 'signups', blockBytes: 400 });
+    expect(r.mode).toMatch(/^\d+ blocks$/);
+    expect(JSON.parse(r.threaded.report).rejectedByReason).toEqual({ DUPLICATE_KEY: 50 });
+    expectSame(r);
+  });
+
+  test('footer records and blank lines split over several blocks at the end are one footer, as on one thread', async () => {
+    const rows = Array.from({ length: 50 }, (_v, i) => `${i + 1},Ann,a${i}@b.co,2024-01-02,active`);
+    const text = ['id,name,email,signup_date,status', ...rows, '', '', 'Total,50', '', 'Exported by tool', ''].join('\n');
+    for (const blockBytes of [1, 5, 60]) {
+      const r = await both(Buffer.from(text), { dataset: 'signups', blockBytes });
+      expect(JSON.parse(r.threaded.report).rejectedByReason).toEqual({ FOOTER: 2 });
+      expectSame(r);
+    }
+  });
+
+  test('a stray quote that misleads the block cut: the rest is read on one thread, same output', async () => {
+    // Row 6's stray quote is literal for the reader but flips the quote parity: later cuts fall inside quoted line breaks.
+    const rows = Array.from({ length: 40 }, (_v, i) => (i === 5 ? `${i + 1},An"n,a@b.co,2024-01-02,active` : `${i + 1},"Doe\nAnn",a${i}@b.co,2024-01-02,active`));
+    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n'), { dataset: 'signups', blockBytes: 100 });
+    expect(r.mode).toMatch(/^\d+ blocks, from block \d+ on one thread$/);
+    expectSame(r);
+  });
+
+  test('files the threads do not read (bad UTF-8, NUL, Windows-1252) fall back to one thread with the same output', async () => {
+    // Over the 64 KiB sample, so that the bad bytes after it reject rows instead of deciding the file's encoding.
+    const rows = Array.from({ length: 2000 }, (_v, i) => `${i + 1},Ann,a${i}@b.co,2024-01-02,active`);
+    const good = Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n');
+    const bad = Buffer.concat([good, Buffer.from([0x39, 0x39, 0x2c, 0xff, 0x0a])]);
+    const nul = Buffer.concat([good, Buffer.from('99,A\0n,x@y.co,2024-01-02,active\n')]);
+    const cp1252 = Buffer.from(good.toString('latin1').replace(/Ann/g, 'Fran\u00e7ois'), 'latin1');
+    for (const [bytes, why] of [[bad, /not UTF-8/], [nul, /NUL/], [cp1252, /windows-1252/]] as const) {
+      const r = await both(bytes, { dataset: 'signups', blockBytes: 8000 });
+      expect(r.mode).toMatch(why);
+      expectSame(r);
+    }
+  });
+
+  test('on worker threads too', async () => {
+    const rows = Array.from({ length: 3000 }, (_v, i) => `${(i % 2900) + 1},"Doe,\nAnn",a${i}@b.co,2024-01-02,${i % 97 === 0 ? 'banned' : 'active'}`);
+    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows, '', 'Total,3000', ''].join('\n')), { dataset: 'signups', blockBytes: 20000, workers: true });
+    expect(r.mode).toMatch(/^\d+ blocks$/);
+    expectSame(r);
+  }, 120000);
+});
