@@ -5,11 +5,11 @@ import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/
 import { REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../../lib/config/layout';
 import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
 import { IngestSchema } from '../../lib/config/schema';
-import { preprocess } from '../../lambda/core/preprocess';
+import { parseThreads, preprocessFile } from '../../local/parallel-preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { parseCommandArgs, usageError } from '../args';
 
-const USAGE = `usage: csv-pipeline preprocess INPUT [--config FILE] [--dataset NAME] [--out FILE] [--rejects FILE] [--report FILE] [--json]
+const USAGE = `usage: csv-pipeline preprocess INPUT [--config FILE] [--dataset NAME] [--out FILE] [--rejects FILE] [--report FILE] [--json] [--threads N]
 
 Cleans and validates one CSV file exactly as the Lambda does.
   --config FILE   pipeline config (default: ${DEFAULT_CONFIG_PATH} in the current folder, if present)
@@ -21,6 +21,8 @@ Cleans and validates one CSV file exactly as the Lambda does.
                   (default: INPUT.rejects${REJECTS_FILE_EXTENSION})
   --report FILE   write the JSON report there too
   --json          print the report as JSON instead of a summary
+  --threads N     threads reading the file (default: 2, or 1 on a one-CPU machine); the outputs are
+                  byte for byte those of one thread
 Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed or an output
 cannot be written (two outputs naming one file, a folder that does not exist: nothing is written).`;
 
@@ -35,6 +37,7 @@ export async function run(argv: string[]): Promise<number> {
       rejects: { type: 'string' },
       report: { type: 'string' },
       json: { type: 'boolean', default: false },
+      threads: { type: 'string' },
     },
   });
   if (typeof parsed === 'number') return parsed;
@@ -43,6 +46,8 @@ export async function run(argv: string[]): Promise<number> {
     return usageError(command, `expected one INPUT file, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
   }
   const input = positionals[0];
+  const threads = parseThreads(values.threads);
+  if (typeof threads === 'object') return usageError(command, threads.error);
   let stat: fs.Stats;
   try {
     stat = fs.statSync(input);
@@ -79,7 +84,8 @@ export async function run(argv: string[]): Promise<number> {
   const opened: string[] = [];
   try {
     const sinks = openSinks(outPath, rejectsPath, opened);
-    report = await preprocess(fs.createReadStream(input), sinks, { config, dataset, source: input, sizeBytes: stat.size });
+    // Read in 64 KiB chunks, as fs.createReadStream does by default (the sample, and so the decisions, depend on it).
+    report = await preprocessFile({ file: input, config, dataset, source: input, sizeBytes: stat.size, sampleChunkBytes: 64 * 1024 }, sinks, { threads });
     if (values.report) fs.writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
   } catch (err) {
     // An I/O error (unreadable input, a file that cannot be created, a full disk): say which; leave no partial output.
@@ -121,35 +127,74 @@ interface Output {
 }
 
 /**
- * Why the outputs cannot be written, or undefined: one is the input, two are the same file, one names a folder, or
- * its folder does not exist. A missing folder is not created: a mistyped path would silently write somewhere new.
+ * Why the outputs cannot be written, or undefined: one is the input, two are the same file (also through
+ * symbolic links, dangling ones included), one names a folder, or its folder does not exist. A missing folder is
+ * not created: a mistyped path would silently write somewhere new.
  */
 export function outputProblem(input: string, outputs: readonly Output[]): string | undefined {
   const inputId = fileId(input);
-  for (const [i, o] of outputs.entries()) {
-    const id = fileId(o.path);
+  const ids: string[] = [];
+  for (const o of outputs) {
+    let target: string;
+    try {
+      target = writeTarget(o.path);
+    } catch (err) {
+      return `${o.flag} ${o.path}: ${(err as Error).message}; point it at a file, or remove the loop`;
+    }
+    const id = fileId(target);
     if (id === inputId) return `${o.flag} ${o.path} is the input file; choose another output path`;
-    const twin = outputs.slice(0, i).find((other) => fileId(other.path) === id);
-    if (twin) return `${twin.flag} and ${o.flag} both name ${o.path}; give each output its own file`;
-    const folder = path.dirname(path.resolve(o.path));
-    if (!isFolder(folder)) return `the folder ${folder} of ${o.flag} ${o.path} does not exist; create it first (mkdir -p ${JSON.stringify(folder)}) or choose another path`;
-    if (isFolder(o.path)) return `${o.flag} ${o.path} is a folder; name a file in it instead`;
+    const via = target === path.resolve(o.path) ? '' : ` (a symbolic link to ${target})`;
+    const twin = ids.indexOf(id);
+    if (twin >= 0) {
+      const links = [outputs[twin], o].filter((x) => path.resolve(x.path) !== target).map((x) => `${x.flag} ${x.path}`);
+      const note = links.length ? ` (${links.join(' and ')} ${links.length > 1 ? 'link' : 'links'} to it)` : '';
+      return `${outputs[twin].flag} and ${o.flag} both name ${target}${note}; give each output its own file`;
+    }
+    ids.push(id);
+    const folder = path.dirname(target);
+    if (!isFolder(folder)) return `the folder ${folder} of ${o.flag} ${o.path}${via} does not exist; create it first (mkdir -p ${JSON.stringify(folder)}) or choose another path`;
+    if (isFolder(target)) return `${o.flag} ${o.path}${via} is a folder; name a file in it instead`;
   }
   return undefined;
 }
 
-/** A file's identity: device and inode when it exists (links to one file are one file), else its real folder and name. */
+/** Symbolic links followed in a row before giving up (Linux's MAXSYMLINKS). */
+const MAX_LINK_HOPS = 40;
+
+/**
+ * The absolute path a write to `p` lands on: its folders resolved, then symbolic links followed one by one, also
+ * to a target that does not exist yet (a relative target is read from the link's folder). Throws on a link loop.
+ */
+export function writeTarget(p: string): string {
+  let at = path.resolve(p);
+  for (let hops = 0; hops <= MAX_LINK_HOPS; hops++) {
+    at = path.join(realFolder(path.dirname(at)), path.basename(at));
+    let link: string;
+    try {
+      link = fs.readlinkSync(at);
+    } catch {
+      return at; // not a link (EINVAL), or nothing there yet (ENOENT): this is the file written
+    }
+    at = path.resolve(path.dirname(at), link);
+  }
+  throw new Error(`more than ${MAX_LINK_HOPS} symbolic links in a row (a loop?) ending at ${at}`);
+}
+
+function realFolder(folder: string): string {
+  try {
+    return fs.realpathSync(folder);
+  } catch {
+    return folder; // does not exist: reported by the folder check
+  }
+}
+
+/** A file's identity: device and inode when it exists (hard links to one file are one file), else its resolved path. */
 function fileId(p: string): string {
   try {
     const st = fs.statSync(p);
     return `${st.dev}:${st.ino}`;
   } catch {
-    const abs = path.resolve(p);
-    try {
-      return path.join(fs.realpathSync(path.dirname(abs)), path.basename(abs));
-    } catch {
-      return abs;
-    }
+    return writeTarget(p);
   }
 }
 

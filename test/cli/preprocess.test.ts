@@ -113,6 +113,34 @@ describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one c
     expect(writtenFiles()).toEqual(before);
   });
 
+  test.each([
+    ['an absolute link', (d: string) => fs.symlinkSync(path.join(d, 'real.csv'), path.join(d, 'link.csv'))],
+    ['a relative link (read from the link\'s folder)', (d: string) => {
+      fs.mkdirSync(path.join(d, 'sub'));
+      fs.symlinkSync('../real.csv', path.join(d, 'sub', 'hop.csv'));
+      fs.symlinkSync(path.join('sub', 'hop.csv'), path.join(d, 'link.csv'));
+    }],
+  ])('--rejects through a dangling symbolic link to the --out file: refused, nothing written (%s)', (_name, makeLink) => {
+    const input = copyFixture('crlf.csv');
+    makeLink(dir);
+    const before = writtenFiles();
+    const r = cli([input, '--config', path.join(ROOT, 'pipeline.config.json'), '--dataset', 'signups', '--out', 'real.csv', '--rejects', 'link.csv'], dir);
+    expect(r.stderr).toMatch(/--out and --rejects both name .*real\.csv \(--rejects .*link\.csv links to it\); give each output its own file/);
+    expect(r.status).toBe(1);
+    expect(fs.existsSync(path.join(dir, 'real.csv'))).toBe(false);
+    expect(writtenFiles()).toEqual(before);
+  });
+
+  test('a symbolic link loop as an output: refused with the reason', () => {
+    const input = copyFixture('crlf.csv');
+    fs.symlinkSync(path.join(dir, 'b.csv'), path.join(dir, 'a.csv'));
+    fs.symlinkSync(path.join(dir, 'a.csv'), path.join(dir, 'b.csv'));
+    const r = cli([input, '--dataset', 'signups', '--out', path.join(dir, 'a.csv')]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/--out .*a\.csv: more than 40 symbolic links in a row \(a loop\?\)/);
+    noStackTrace(r.stderr);
+  });
+
   test('an output in a folder that does not exist: named with the fix (the folder is not created: a typo would write somewhere new)', () => {
     const input = copyFixture('crlf.csv');
     const missing = path.join(dir, 'no-such-folder');
