@@ -94,7 +94,7 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
   const threads = parallel.threads ?? defaultThreads();
   const oneThread = (why: string) => {
     parallel.onMode?.(`one thread: ${why}`);
-    return preprocess(fs.createReadStream(job.file, { highWaterMark: job.sampleChunkBytes }), sinks, job);
+    return preprocess(countedRead(job.file, job.sampleChunkBytes, parallel.onBytes), sinks, job);
   };
   const size = fs.statSync(job.file).size;
   const limit = job.config.ingest.maxFileSizeMb * 1048576;
@@ -125,6 +125,16 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
     return finalReport(decided, merged, size, started);
   } finally {
     await executor.close();
+  }
+}
+
+/** The file in chunks of `chunkBytes`, telling `onBytes` how much was read. */
+async function* countedRead(file: string, chunkBytes: number, onBytes?: (bytes: number) => void): AsyncIterable<Uint8Array> {
+  let read = 0;
+  for await (const chunk of fs.createReadStream(file, { highWaterMark: chunkBytes })) {
+    read += (chunk as Buffer).length;
+    onBytes?.(read);
+    yield chunk as Buffer;
   }
 }
 
@@ -351,3 +361,11 @@ async function endSinks(sinks: PreprocessSinks): Promise<void> {
 
 /** Worker threads running local/preprocess-worker. */
 const workerExecutor = (job: FileJob, threads: number): BlockExecutor => new WorkerPool(job, threads);
+
+/** The value of a --threads option: undefined for the default (min(2, CPU count)), else a whole number from 1 to 64. */
+export function parseThreads(text: string | undefined): number | undefined | { error: string } {
+  if (text === undefined) return undefined;
+  const n = Number(text);
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 64) return { error: `--threads must be a whole number from 1 to 64, got ${JSON.stringify(text)}; use 1 to read the file on one thread as the Lambda does` };
+  return n;
+}

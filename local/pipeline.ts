@@ -6,7 +6,7 @@ import { datasetForKey } from '../lib/config/load';
 import { datasetLayout, renderQuery, PREFIXES } from '../lib/config/layout';
 import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
 import { outputKeysFor } from '../lambda/core/keys';
-import { preprocess } from '../lambda/core/preprocess';
+import { defaultThreads, preprocessFile } from './parallel-preprocess';
 import type { PreprocessReport } from '../lambda/core/report';
 import { crawlProcessed } from './crawler';
 import { acquireWorkdirLock, isProcessAlive } from './lock';
@@ -109,13 +109,8 @@ function finished(stream: Writable): Promise<void> {
   });
 }
 
-/** Streams a file's bytes and reports how many have been read. */
-async function* countedRead(file: string, onBytes: (n: number) => void): AsyncIterable<Uint8Array> {
-  for await (const chunk of fs.createReadStream(file, { highWaterMark: 1 << 20 })) {
-    onBytes((chunk as Buffer).length);
-    yield chunk as Buffer;
-  }
-}
+/** Local mode reads raw files in chunks of this size. */
+const READ_CHUNK_BYTES = 1 << 20;
 
 /** Content tags by raw key, valid while the file's size and mtime stay the same (so no run or watch scan hashes a file twice). */
 export type TagCache = Map<string, { size: number; mtimeMs: number; tag: string }>;
@@ -147,6 +142,7 @@ export async function preprocessRawObject(
   rawKey: string,
   onProgress: (rows: number, bytes: number) => void = () => undefined,
   tags: TagCache = new Map(),
+  threads: number = defaultThreads(),
 ): Promise<PreprocessedFile> {
   const rawFile = store.pathOf(rawKey);
   const { stat, tag } = await statAndTag(rawFile, rawKey, tags);
@@ -168,14 +164,15 @@ export async function preprocessRawObject(
   done.catch(() => undefined); // awaited below; on the error path the streams are destroyed instead
   let report: PreprocessReport;
   try {
-    report = await preprocess(
-      countedRead(rawFile, (n) => {
-        bytes += n;
+    // Both cores (worker threads on record-aligned blocks; the outputs are those of one thread), read in 1 MiB chunks.
+    const job = { file: rawFile, config, dataset, source: rawKey, sizeBytes: stat.size, sampleChunkBytes: READ_CHUNK_BYTES };
+    report = await preprocessFile(job, { valid, rejects }, {
+      threads,
+      onBytes: (n) => {
+        bytes = n;
         onProgress(rows, bytes);
-      }),
-      { valid, rejects },
-      { config, dataset, source: rawKey, sizeBytes: stat.size },
-    );
+      },
+    });
     await done;
   } catch (err) {
     valid.destroy();

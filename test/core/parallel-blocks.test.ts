@@ -34,11 +34,11 @@ const reportText = (r: PreprocessReport) => JSON.stringify({ ...r, durationMs: 0
 
 let files = 0;
 /** One thread and threaded (in this thread, or on workers) over the same file; `mode` says how the threaded run read it. */
-async function both(bytes: Uint8Array, opts: { dataset?: string; blockBytes: number; workers?: boolean }): Promise<{ one: Outputs; threaded: Outputs; mode: string }> {
+async function both(bytes: Uint8Array, opts: { dataset?: string; blockBytes?: number; workers?: boolean; chunkBytes?: number }): Promise<{ one: Outputs; threaded: Outputs; mode: string }> {
   const file = path.join(TMP, `f${files++}.csv`);
   fs.writeFileSync(file, bytes);
   const dataset = opts.dataset ? findDataset(CONFIG, opts.dataset) : undefined;
-  const job: FileJob = { file, config: CONFIG, dataset, source: 'raw/in.csv', sizeBytes: bytes.length, sampleChunkBytes: 64 * 1024 };
+  const job: FileJob = { file, config: CONFIG, dataset, source: 'raw/in.csv', sizeBytes: bytes.length, sampleChunkBytes: opts.chunkBytes ?? 64 * 1024 };
   const a = sinks();
   const oneReport = await preprocess(fs.createReadStream(file, { highWaterMark: job.sampleChunkBytes }), a, job);
   const [v1, r1] = await a.done;
@@ -146,6 +146,13 @@ describe('threaded reading equals one thread, byte for byte', () => {
       expect(r.mode).toMatch(why);
       expectSame(r);
     }
+  });
+
+  test("local mode's 1 MiB read chunks and the default block size (a 3 MB file)", async () => {
+    const rows = Array.from({ length: 50000 }, (_v, i) => `${(i % 49000) + 1},"Doe, Ann",a${i}@b.co,${i % 3 ? '2024-01-02' : '02.01.2024'},${i % 101 === 0 ? 'banned' : 'active'}`);
+    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n'), { dataset: 'signups', chunkBytes: 1 << 20 });
+    expect(r.mode).toMatch(/^\d+ blocks$/);
+    expectSame(r);
   });
 
   test('on worker threads too', async () => {
