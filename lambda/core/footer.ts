@@ -30,3 +30,29 @@ export function footerEvidence(fields: readonly string[], count: number, width: 
   if (!typed) return undefined;
   return `it has ${count} field${count === 1 ? '' : 's'} where the rows have ${width}, and none of its values has its column's type (${misfits.join(', ')})`;
 }
+
+/** A record with no value in any field (a blank line, or a line of only delimiters such as `;;;;;`): skipped like a blank line, never a row. */
+export function isBlankRecord(fields: readonly string[], count: number): boolean {
+  for (let j = 0; j < count; j++) if (fields[j].trim() !== '') return false;
+  return true;
+}
+
+/**
+ * The sample's records without the footer the core would reject at the end of the file (inferred mode, before
+ * the types are inferred, so a `Total` line does not make its column a string): when `atEnd` (the sample holds the
+ * whole file), up to `max` trailing records that look like a footer without the types (a total or summary label),
+ * with the blank records among them. Other records are returned as they are.
+ */
+export function withoutFooter<T extends { readonly fields: readonly string[] }>(records: readonly T[], width: number, atEnd: boolean, max: number): readonly T[] {
+  if (!atEnd) return records;
+  let cut = records.length;
+  let footers = 0;
+  for (let i = records.length - 1; i >= 0 && footers < max; i--) {
+    const fields = records[i].fields;
+    if (isBlankRecord(fields, fields.length)) continue;
+    if (footerEvidence(fields, fields.length, width, []) === undefined) break;
+    footers++;
+    cut = i;
+  }
+  return cut === records.length ? records : records.slice(0, cut);
+}

@@ -12,7 +12,8 @@ import { CellFailure, ColumnCleaner, compileColumn } from './validate';
 import { csvLine } from './csv-text';
 import { rejectLine } from './rejects-jsonl';
 import { DuplicateKeys } from './keyset';
-import { footerEvidence, TypeChecks } from './footer';
+import { footerEvidence, isBlankRecord, TypeChecks, withoutFooter } from './footer';
+import { decideDecimals } from './decimals';
 import { ByteOut } from './byte-out';
 import type { BlockRun } from './blocks';
 import { endOfBody, PendingRecord } from './body-end';
@@ -195,21 +196,22 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
   if (detected.kind !== 'present' || detected.trailingDelimiter) notes.push(detected.evidence);
 
   // 2. Columns: matched against the dataset, or inferred from the sample.
-  const plan = planColumns(detected, expected, dataset, () =>
-    sampleRecords
-      .filter((r) => r.line >= firstDataLine && r.fields.length === expected && r.problem === RecordProblem.None)
-      .slice(0, INFER_ROWS)
-      .map((r) => r.fields),
-    dialect.delimiter,
-  );
+  // The sample's rows, without a footer at the end of a file read whole: the evidence for inferred types and decimal conventions.
+  const sampleRows = withoutFooter(sampleRecords.filter((r) => r.line >= firstDataLine && r.problem === RecordProblem.None), expected, done, MAX_FOOTER_RECORDS)
+    .filter((r) => r.fields.length === expected)
+    .slice(0, INFER_ROWS)
+    .map((r) => r.fields);
+  const plan = planColumns(detected, expected, dataset, () => sampleRows, dialect.delimiter);
   if (!plan.ok) {
     await stopReading();
     return quarantined(new Quarantine(plan.code, plan.reason));
   }
   notes.push(...plan.notes);
-  columnsReport = plan.columns.map((c) => c.report);
+  // One decimal convention per decimal column, decided on the sample and reported with its evidence.
+  const decimals = decideDecimals(plan.columns, sampleRows, dialect.delimiter);
+  columnsReport = plan.columns.map((c) => (decimals[c.spec.name] ? { ...c.report, decimal: decimals[c.spec.name] } : c.report));
   const stats = { neutralised: 0 };
-  const cleanOptions = { neutraliseFormulas: config.ingest.neutraliseFormulas, delimiter: dialect.delimiter, quote: dialect.quote, stats };
+  const cleanOptions = { neutraliseFormulas: config.ingest.neutraliseFormulas, delimiter: dialect.delimiter, quote: dialect.quote, stats, decimals };
   const cleaners: ColumnCleaner[] = plan.columns.map((c) => compileColumn(c.spec, cleanOptions));
   const sourceIndex = Int32Array.from(plan.columns.map((c) => c.sourceIndex));
   const columnCount = cleaners.length;
@@ -290,6 +292,11 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 
   /** After a row's cells were written: the duplicate-key check, then the line end; false (row undone) for a duplicate. */
   const addKeyAndEnd = (rowStart: number, neutralisedBefore: number): boolean => {
+    // Only empty values (maybe a line of only delimiters, a blank record): the general way decides.
+    if (out.pos - rowStart === columnCount - 1) {
+      out.pos = rowStart;
+      return false;
+    }
     if (keyIndexes.length) {
       let fresh: boolean;
       if (integerKey) {
@@ -383,7 +390,7 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
     if (line < firstDataLine) return;
     const count = reader.count;
     const fields = reader.fields;
-    if (count === 1 && fields[0].trim() === '' && reader.problem === RecordProblem.None) {
+    if (reader.problem === RecordProblem.None && isBlankRecord(fields, count)) {
       blankRun += reader.lines;
       return;
     }

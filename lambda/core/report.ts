@@ -1,4 +1,5 @@
 // The report every preprocessing run produces: the contract between the core, the handler, the CLI and the local pipeline.
+import type { DecimalDecision } from './decimals';
 
 /** How the reader decided to read a file; every choice is reported, never silent. */
 export interface ReadChoices {
@@ -44,6 +45,13 @@ export interface ColumnReport {
   readonly sourceName: string;
   readonly type: string;
   readonly inferred: boolean;
+  /**
+   * Decimal columns only: how the column's decimals are read, decided once on the sample (lambda/core/decimals.ts):
+   * `convention` "point" (1,234.56) or "comma" (1.234,56), `basis` ("delimiter", "sample", "no-evidence") and the
+   * `evidence` (how many sample values only one convention reads). A cell of the other convention, or one it cannot
+   * tell (1,234 / 1.234), is rejected INVALID_DECIMAL, never read the other way.
+   */
+  readonly decimal?: DecimalDecision;
 }
 
 export interface PreprocessReport {

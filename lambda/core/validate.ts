@@ -4,6 +4,7 @@ import { compileDateFormat, compileDateRangeParser, DateParser, DateParts, DateR
 import { quoteCsv, needsCsvQuotes, startsFormula } from './csv-text';
 import { ByteOut, writeUtf8 } from './byte-out';
 import { compilePattern } from '../../lib/config/pattern';
+import { ambiguousIn, decideDecimal, DecimalDecision, decimalProblem, toPointText } from './decimals';
 
 /** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */
 export interface CellFailure {
@@ -31,8 +32,13 @@ export interface ColumnCleaner {
 export interface CleanOptions {
   /** Prefix values starting with = + - @ tab or CR with ' (config.ingest.neutraliseFormulas). */
   readonly neutraliseFormulas: boolean;
-  /** The file's delimiter: when it is not a comma, "19,99" is read as a decimal comma. */
+  /** The file's delimiter: when it is a comma, decimals are read with a decimal point (a decimal comma is never read). */
   readonly delimiter: string;
+  /**
+   * The decimal convention of each decimal column, by output column name, decided on the sample (decideDecimal in
+   * decimals.ts). A decimal column not listed is read as if its sample told nothing.
+   */
+  readonly decimals?: Readonly<Record<string, DecimalDecision>>;
   /**
    * The file's quote character. Only with `"` does a plain record (see RecordReader.plain) hold no `"`; with any
    * other quote (or none given) every value is checked for the characters RFC 4180 quotes.
@@ -140,8 +146,9 @@ const GROUPED_COMMA = /^[+-]?\d{1,3}(?:\.\d{3})+,\d+$/;
 
 /**
  * Normalises a decimal to plain digits: "-1234.5" (no exponent, no thousands separators, no trailing zeros).
- * Accepts "1,234.50" (comma groups of three with a decimal point) and, when the file's delimiter is not a comma,
- * "19,99" and "1.234,56" (decimal comma).
+ * Accepts "1,234.50" (comma groups of three with a decimal point) and, with `decimalComma`, "19,99" and "1.234,56"
+ * (decimal comma), each value by its own shape: only for "is this a number" (header detection, type inference).
+ * Cells are read with their column's one convention (compileColumn, decimals.ts).
  */
 export function normaliseDecimal(t: string, decimalComma: boolean): string | undefined {
   if (t.indexOf(',') !== -1) {
@@ -424,9 +431,14 @@ function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
     case 'integer':
       return (t, f) => normaliseInteger(t) ?? fail(f, 'INVALID_INTEGER', `${name}: ${showValue(t)} is not an integer (digits with an optional sign, within the 64-bit range)`);
     case 'decimal': {
-      const decimalComma = options.delimiter !== ',';
-      return (t, f) =>
-        normaliseDecimal(t, decimalComma) ?? fail(f, 'INVALID_DECIMAL', `${name}: ${showValue(t)} is not a decimal number (like -1234.5${decimalComma ? ' or -1234,5' : ''})`);
+      // One convention for the whole column: a cell of the other one, or one it cannot tell, is rejected, never reread.
+      const decision = options.decimals?.[name] ?? decideDecimal([], options.delimiter);
+      const convention = decision.convention;
+      const ambiguous = ambiguousIn(decision);
+      return (t, f) => {
+        const text = ambiguous !== undefined && ambiguous(t) ? undefined : toPointText(t, convention);
+        return (text === undefined ? undefined : normaliseDecimal(text, false)) ?? fail(f, 'INVALID_DECIMAL', decimalProblem(name, showValue(t), t, decision));
+      };
     }
     case 'boolean':
       return (t, f) => normaliseBoolean(t) ?? fail(f, 'INVALID_BOOLEAN', `${name}: ${showValue(t)} is not a boolean (true/false, yes/no, y/n, 1/0, t/f, on/off)`);

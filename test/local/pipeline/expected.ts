@@ -112,7 +112,10 @@ function orderTimestamp(text: string): string | null {
   return null;
 }
 
-/** The orders sample: ";"-separated, one preamble line, decimal comma allowed (the delimiter is not a comma), yes/no booleans. */
+/**
+ * The orders sample: ";"-separated, one preamble line, yes/no booleans. Its amounts are written with a decimal point
+ * (19.99, 120.5...), so the column is read with a decimal point only: "1,5" (a decimal comma) is rejected, not read as 1.5.
+ */
 export function expectedOrders(file = path.join(SAMPLE_DIR, 'orders.csv')): Expected<ExpectedOrder> {
   const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/);
   const headerIndex = lines.findIndex((l) => l.split(';').length === 6);
@@ -124,7 +127,7 @@ export function expectedOrders(file = path.join(SAMPLE_DIR, 'orders.csv')): Expe
     rowsIn++;
     const c = splitRecord(line, ';').map((v) => v.trim());
     const ts = c.length === 6 ? orderTimestamp(c[2]) : null;
-    const amountText = c[3]?.replace(/^([+-]?\d+),(\d+)$/, '$1.$2');
+    const amountText = c[3];
     const amount = /^[+-]?\d+(\.\d+)?$/.test(amountText ?? '') ? Number(amountText) : NaN;
     const paidWord = c[5]?.toLowerCase();
     const paid = paidWord === '' ? null : ['true', 'yes'].includes(paidWord) ? true : ['false', 'no'].includes(paidWord) ? false : undefined;
