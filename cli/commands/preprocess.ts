@@ -1,4 +1,5 @@
 // `csv-pipeline preprocess`: runs the Lambda's preprocessing core on a local file (a thin shell: arguments and files only).
+import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/config/load';
@@ -23,6 +24,9 @@ Cleans and validates one CSV file exactly as the Lambda does.
   --json          print the report as JSON instead of a summary
   --threads N     threads reading the file (default: 2, or 1 on a one-CPU machine); the outputs are
                   byte for byte those of one thread
+Outputs are written to temp files beside them and renamed into place at the end: a file already at an
+output path is replaced only when the run wrote that output (a file that could not be processed leaves
+--out and --rejects as they were; --report then holds why).
 Exit status: 0 every row valid, 2 some rows rejected, 1 the file could not be processed or an output
 cannot be written (two outputs naming one file, a folder that does not exist: nothing is written).`;
 
@@ -80,26 +84,17 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`csv-pipeline preprocess: ${problem}`);
     return 1;
   }
-  let report: PreprocessReport;
-  const opened: string[] = [];
-  try {
-    const sinks = openSinks(outPath, rejectsPath, opened);
-    // Read in 64 KiB chunks, as fs.createReadStream does by default (the sample, and so the decisions, depend on it).
-    report = await preprocessFile({ file: input, config, dataset, source: input, sizeBytes: stat.size, sampleChunkBytes: 64 * 1024 }, sinks, { threads });
-    if (values.report) fs.writeFileSync(values.report, JSON.stringify(report, null, 2) + '\n');
-  } catch (err) {
-    // An I/O error (unreadable input, a file that cannot be created, a full disk): say which; leave no partial output.
-    for (const p of opened) fs.rmSync(p, { force: true });
-    console.error(`csv-pipeline preprocess: ${ioMessage(err, input)}; no output written`);
+  const [out, rejects, reportFile] = outputs.map((o) => writeTarget(o.path));
+  // Read in 64 KiB chunks, as fs.createReadStream does by default (the sample, and so the decisions, depend on it).
+  const report = await writeOutputs(input, { out, rejects, report: reportFile }, (sinks) =>
+    preprocessFile({ file: input, config, dataset, source: input, sizeBytes: stat.size, sampleChunkBytes: 64 * 1024 }, sinks, { threads }),
+  );
+  if (typeof report === 'string') {
+    console.error(`csv-pipeline preprocess: ${report}`);
     return 1;
   }
-  if (report.outcome === 'quarantined') {
-    // Nothing was written that the user should use: remove the partial outputs.
-    fs.rmSync(outPath, { force: true });
-    fs.rmSync(rejectsPath, { force: true });
-  }
   if (values.json) console.log(JSON.stringify(report, null, 2));
-  else console.log(summary(report, outPath, rejectsPath));
+  else console.log(summary(report, outPath, rejectsPath, values.report));
   if (report.outcome === 'quarantined') {
     if (values.json) console.error(`csv-pipeline preprocess: ${input} could not be processed: ${report.fileError?.code}: ${report.fileError?.reason}`);
     return 1;
@@ -206,18 +201,75 @@ function isFolder(p: string): boolean {
   }
 }
 
-/** Opens both output files now (adding each to `opened`), so one that cannot be created fails before any reading. */
-function openSinks(outPath: string, rejectsPath: string, opened: string[]): { valid: fs.WriteStream; rejects: fs.WriteStream } {
-  const open = (p: string) => {
-    try {
-      const stream = fs.createWriteStream(p, { fd: fs.openSync(p, 'w') });
-      opened.push(p);
-      // A later write error (a full disk) reaches the core through the stream's state: preprocess then throws it.
-      stream.on('error', () => {});
-      return stream;
-    } catch (err) {
-      throw new Error(`cannot write ${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+/** An output being written: a temp file beside its target, renamed onto the target once the run has produced it. */
+interface Staged {
+  readonly target: string;
+  readonly temp: string;
+}
+
+/**
+ * Runs `produce` into temp files beside the targets, then renames them onto the targets: all of them when the file
+ * was processed, only the report when it was quarantined, none after an error (the temp files are removed). Files
+ * already at the targets are left as they were until then. Returns the report, or the error as one line.
+ */
+export async function writeOutputs(
+  input: string,
+  targets: { out: string; rejects: string; report?: string },
+  produce: (sinks: { valid: fs.WriteStream; rejects: fs.WriteStream }) => Promise<PreprocessReport>,
+): Promise<PreprocessReport | string> {
+  const staged: Staged[] = [];
+  const renamed: string[] = [];
+  try {
+    const report = await produce(openSinks(targets.out, targets.rejects, staged));
+    if (report.outcome === 'quarantined') discard(staged.splice(0)); // no rows to keep: --out and --rejects stay as they were
+    if (targets.report) writeStaged(targets.report, JSON.stringify(report, null, 2) + '\n', staged);
+    while (staged.length) {
+      fs.renameSync(staged[0].temp, staged[0].target);
+      renamed.push(staged.shift()!.target);
     }
+    return report;
+  } catch (err) {
+    // An I/O error (unreadable input, a file that cannot be created, a full disk): say which; leave no partial output.
+    discard(staged);
+    return `${ioMessage(err, input, staged)}; ${renamed.length ? `only ${renamed.join(', ')} written` : 'no output written'}`;
+  }
+}
+
+/** Creates a new temp file beside `target` (recorded in `staged`) and returns its descriptor; the error names the target. */
+function createStaged(target: string, staged: Staged[]): number {
+  const temp = path.join(path.dirname(target), `.${path.basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+  try {
+    const existing = fs.statSync(target, { throwIfNoEntry: false });
+    if (existing) fs.accessSync(target, fs.constants.W_OK); // a read-only file stays protected, as it was when written in place
+    const fd = fs.openSync(temp, 'wx');
+    staged.push({ target, temp });
+    if (existing) fs.fchmodSync(fd, existing.mode & 0o7777); // the replacement keeps the permissions of the file it replaces
+    return fd;
+  } catch (err) {
+    throw new Error(`cannot write ${target}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+}
+
+function writeStaged(target: string, text: string, staged: Staged[]): void {
+  const fd = createStaged(target, staged);
+  try {
+    fs.writeFileSync(fd, text);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function discard(staged: readonly Staged[]): void {
+  for (const s of staged) fs.rmSync(s.temp, { force: true });
+}
+
+/** Opens both outputs' temp files now, so one that cannot be created fails before any reading. */
+function openSinks(outPath: string, rejectsPath: string, staged: Staged[]): { valid: fs.WriteStream; rejects: fs.WriteStream } {
+  const open = (p: string) => {
+    const stream = fs.createWriteStream('', { fd: createStaged(p, staged) });
+    // A later write error (a full disk) reaches the core through the stream's state: preprocess then throws it.
+    stream.on('error', () => {});
+    return stream;
   };
   const valid = open(outPath);
   try {
@@ -228,17 +280,20 @@ function openSinks(outPath: string, rejectsPath: string, opened: string[]): { va
   }
 }
 
-/** An I/O error as one line: what could not be read or written, and the system's code. */
-function ioMessage(err: unknown, input: string): string {
+/** An I/O error as one line: what could not be read or written (the target, not its temp file), and the system's code. */
+function ioMessage(err: unknown, input: string, staged: readonly Staged[]): string {
   const e = err as NodeJS.ErrnoException;
   if (!e.path) return e.message;
-  return `cannot ${e.path === input ? 'read' : 'write'} ${e.path}: ${e.code ?? e.message}`;
+  const target = staged.find((s) => s.temp === e.path)?.target;
+  return `cannot ${e.path === input ? 'read' : 'write'} ${target ?? e.path}: ${e.code ?? e.message}`;
 }
 
 /** A few lines a person reads after a run. */
-export function summary(report: PreprocessReport, outPath: string, rejectsPath: string): string {
+export function summary(report: PreprocessReport, outPath: string, rejectsPath: string, reportPath?: string): string {
+  const reportLine = reportPath ? [`report: ${reportPath}`] : [];
   if (report.outcome === 'quarantined') {
-    return `${report.source}: could not be processed (${report.fileError?.code}): ${report.fileError?.reason}\nNo output written.`;
+    const kept = `No rows written: ${outPath} and ${rejectsPath} were left as they were.`;
+    return [`${report.source}: could not be processed (${report.fileError?.code}): ${report.fileError?.reason}`, kept, ...reportLine].join('\n');
   }
   const r = report.read!;
   const lines = [
@@ -253,5 +308,5 @@ export function summary(report: PreprocessReport, outPath: string, rejectsPath: 
   for (const note of report.notes) lines.push(`note: ${note}`);
   lines.push(`valid rows: ${outPath}`);
   lines.push(`rejected rows: ${rejectsPath}`);
-  return lines.join('\n');
+  return [...lines, ...reportLine].join('\n');
 }

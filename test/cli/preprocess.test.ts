@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { REJECT_COLUMNS } from '../../lib/config/layout';
+import { writeOutputs } from '../../cli/commands/preprocess';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'csv');
@@ -66,6 +67,51 @@ test('a file that cannot be processed: exit 1, a clear message, no outputs left 
   expect(r.stdout).toMatch(/could not be processed \(BINARY_FILE\): the file contains NUL bytes/);
   expect(fs.existsSync(`${input}.processed.csv`)).toBe(false);
   expect(fs.existsSync(`${input}.rejects.jsonl`)).toBe(false);
+});
+
+test('a file that cannot be processed leaves files already at --out and --rejects as they were (and says so)', () => {
+  const input = path.join(dir, 'empty.csv');
+  fs.writeFileSync(input, '');
+  const keep = path.join(dir, 'keep.csv');
+  const keepRejects = path.join(dir, 'keep.jsonl');
+  fs.writeFileSync(keep, 'precious\n');
+  fs.writeFileSync(keepRejects, 'also precious\n');
+  const r = cli([input, '--out', keep, '--rejects', keepRejects, '--report', path.join(dir, 'report.json')], dir);
+  expect(r.status).toBe(1);
+  expect(r.stdout).toMatch(/could not be processed \(EMPTY_FILE\)/);
+  expect(r.stdout).toContain(`No rows written: ${keep} and ${keepRejects} were left as they were.`);
+  expect(fs.readFileSync(keep, 'utf8')).toBe('precious\n');
+  expect(fs.readFileSync(keepRejects, 'utf8')).toBe('also precious\n');
+  expect(JSON.parse(fs.readFileSync(path.join(dir, 'report.json'), 'utf8')).fileError.code).toBe('EMPTY_FILE'); // the report says why
+  expect(fs.readdirSync(dir).sort()).toEqual(['empty.csv', 'keep.csv', 'keep.jsonl', 'report.json']); // no temp file left
+});
+
+test('a run that succeeds replaces existing outputs whole, keeps their permissions, and writes through a link to its target', () => {
+  const input = copyFixture('crlf.csv');
+  const out = path.join(dir, 'valid.csv');
+  fs.writeFileSync(out, 'old content that is longer than the new one '.repeat(20));
+  fs.chmodSync(out, 0o640);
+  fs.mkdirSync(path.join(dir, 'sub'));
+  fs.symlinkSync(path.join('sub', 'rejects.jsonl'), path.join(dir, 'rejects-link.jsonl'));
+  const r = cli([input, '--dataset', 'signups', '--out', out, '--rejects', path.join(dir, 'rejects-link.jsonl')]);
+  expect(r.status).toBe(0);
+  expect(fs.readFileSync(out, 'utf8')).toMatch(/^id,name,email,signup_date,status\n1,John Doe,.*\n3,Bob Martin,bob@example\.com,2024-11-03,active\n$/s);
+  expect(fs.statSync(out).mode & 0o777).toBe(0o640);
+  expect(fs.lstatSync(path.join(dir, 'rejects-link.jsonl')).isSymbolicLink()).toBe(true);
+  expect(fs.readFileSync(path.join(dir, 'sub', 'rejects.jsonl'), 'utf8')).toBe('');
+  expect(fs.readdirSync(dir).sort()).toEqual(['crlf.csv', 'rejects-link.jsonl', 'sub', 'valid.csv']);
+});
+
+test('an error while writing (a full disk, as any user): files already at the outputs left as they were, temp files removed', async () => {
+  const [out, rejects, report] = ['valid.csv', 'rejects.jsonl', 'report.json'].map((f) => path.join(dir, f));
+  for (const f of [out, rejects, report]) fs.writeFileSync(f, `precious ${path.basename(f)}\n`);
+  const result = await writeOutputs(path.join(dir, 'in.csv'), { out, rejects, report }, async (sinks) => {
+    await new Promise((resolve) => sinks.valid.write('id\n1\n', resolve));
+    throw Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+  });
+  expect(result).toBe('ENOSPC: no space left on device, write; no output written');
+  for (const f of [out, rejects, report]) expect(fs.readFileSync(f, 'utf8')).toBe(`precious ${path.basename(f)}\n`);
+  expect(fs.readdirSync(dir).sort()).toEqual(['rejects.jsonl', 'report.json', 'valid.csv']);
 });
 
 test('header not matching the dataset: exit 1 naming the missing column', () => {
@@ -167,10 +213,11 @@ describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one c
     noStackTrace(folder.stderr + itself.stderr);
   });
 
-  test('an output file that cannot be created: a clear error, the other output removed', () => {
+  test('an output file that cannot be created: a clear error, the other output left as it was, no temp file', () => {
     const input = copyFixture('crlf.csv');
     const locked = path.join(dir, 'locked');
     fs.mkdirSync(locked);
+    fs.writeFileSync(path.join(dir, 'valid.csv'), 'precious\n');
     fs.chmodSync(locked, 0o500);
     try {
       const r = cli([input, '--dataset', 'signups', '--out', path.join(dir, 'valid.csv'), '--rejects', path.join(locked, 'rejects.jsonl')]);
@@ -178,7 +225,8 @@ describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one c
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/cannot write .*locked\/rejects\.jsonl: EACCES; no output written/);
       noStackTrace(r.stderr);
-      expect(fs.existsSync(path.join(dir, 'valid.csv'))).toBe(false);
+      expect(fs.readFileSync(path.join(dir, 'valid.csv'), 'utf8')).toBe('precious\n');
+      expect(writtenFiles()).toEqual(['crlf.csv', 'locked', 'valid.csv']);
     } finally {
       fs.chmodSync(locked, 0o700);
     }
