@@ -8,6 +8,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { execFileSync } from 'child_process';
+import { Worker } from 'worker_threads';
 import { pipeline } from 'stream/promises';
 import { parseArgs } from 'util';
 import { parse } from 'csv-parse';
@@ -179,7 +180,23 @@ async function duckdbPass(input: string): Promise<object> {
   return { seconds, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), rejected, threads: os.cpus().length };
 }
 
-const PASSES: Record<string, (input: string) => Promise<object>> = { core: corePass, 'core-threads': coreThreadsPass, plain: plainPass, 'parse-only': parseOnlyPass, tokenizer: tokenizerPass, duckdb: duckdbPass };
+/**
+ * What two threads can gain on this machine right now: a fixed CPU loop on 1 worker, then on 2 at once. On an idle
+ * 2-core machine the second takes about as long as the first (ceiling 2x); on a shared or throttled one, longer.
+ */
+async function ceilingPass(): Promise<object> {
+  const code = `let x = 0; for (let i = 0; i < 2e8; i++) x = (x * 31 + i) | 0; require('worker_threads').parentPort.postMessage(x);`;
+  const run = async (n: number) => {
+    const t0 = performance.now();
+    await Promise.all(Array.from({ length: n }, () => new Promise((resolve) => new Worker(code, { eval: true }).once('message', resolve))));
+    return (performance.now() - t0) / 1000;
+  };
+  const one = await run(1);
+  const two = await run(2);
+  return { one, two, ceiling: (2 * one) / two };
+}
+
+const PASSES: Record<string, (input: string) => Promise<object>> = { core: corePass, 'core-threads': coreThreadsPass, plain: plainPass, 'parse-only': parseOnlyPass, tokenizer: tokenizerPass, duckdb: duckdbPass, ceiling: ceilingPass };
 
 const mb = (bytes: number) => bytes / 1048576;
 
@@ -206,6 +223,7 @@ async function main(): Promise<void> {
 
   const child = (kind: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--child', kind, '--input', input], { encoding: 'utf8', maxBuffer: 1 << 24 }));
   type Pass = { seconds: number; cpuSeconds: number; peakRss: number };
+  const ceilingBefore = child('ceiling');
   const core = child('core');
   const core2 = child('core-threads');
   // The threaded pass must write exactly what one thread writes.
@@ -213,6 +231,7 @@ async function main(): Promise<void> {
   const identical = same(input + '.valid.csv', input + '.valid2.csv') && same(input + '.rejects' + REJECTS_FILE_EXTENSION, input + '.rejects2' + REJECTS_FILE_EXTENSION);
   const plain = child('plain');
   const duckdb = child('duckdb');
+  const ceilingAfter = child('ceiling');
   // The parsers alone, for the comparison in lambda/core/README.md (skipped on big inputs: minutes of csv-parse).
   const extras = rows <= 2_000_000 && !process.env.BENCH_SHORT ? { 'csv-parse alone': child('parse-only'), 'core tokenizer alone': child('tokenizer') } : {};
   for (const f of [input + '.valid.csv', input + '.rejects' + REJECTS_FILE_EXTENSION, input + '.valid2.csv', input + '.rejects2' + REJECTS_FILE_EXTENSION, input + '.plain.csv', input + '.duckdb.csv', input + '.duckdb-rejects.csv']) fs.rmSync(f, { force: true });
@@ -229,6 +248,9 @@ async function main(): Promise<void> {
   console.log(`core rows: in ${core.rowsIn.toLocaleString('en')}, valid ${core.rowsValid.toLocaleString('en')}, rejected ${core.rowsRejected.toLocaleString('en')} ${JSON.stringify(core.rejectedByReason)}; DuckDB rejected ${duckdb.rejected.toLocaleString('en')}`);
   const ratio = plain.seconds / core.seconds;
   const speedup = core.seconds / core2.seconds;
+  console.log(
+    `2-thread ceiling of this machine now (a CPU loop on 2 workers vs 1): ${ceilingBefore.ceiling.toFixed(2)}x before the passes, ${ceilingAfter.ceiling.toFixed(2)}x after (2.00x on an idle 2-core machine)`,
+  );
   console.log(`${core2.threads}-thread outputs byte-identical to 1 thread: ${identical ? 'yes' : 'NO'}`);
   console.log(
     `targets: core 1 thread >= 6x plain ${ratio >= 6 ? 'MET' : 'MISSED'} (${ratio.toFixed(2)}x); ${core2.threads} threads >= 1.7x 1 thread ${speedup >= 1.7 ? 'MET' : 'MISSED'} (${speedup.toFixed(2)}x);` +

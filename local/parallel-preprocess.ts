@@ -28,6 +28,8 @@ export interface BlockTask {
   readonly start: number;
   readonly end: number;
   readonly firstLine: number;
+  /** The block's bytes when the main thread has them (sent to the worker, not copied); else they are read from the file. */
+  readonly bytes?: Uint8Array;
 }
 
 export interface BlockResult {
@@ -63,6 +65,9 @@ export const defaultThreads = (): number => Math.max(1, Math.min(2, os.available
 
 const EMPTY_KEYS: KeyLog = { numbers: new Float64Array(0), texts: [] };
 const noBytes = async function* (): AsyncIterable<Uint8Array> {};
+const oneChunk = async function* (bytes: Uint8Array): AsyncIterable<Uint8Array> {
+  yield bytes;
+};
 
 /** Reads one block with the core (in whichever thread calls it); `keys`: the file's key set, for a block read again. */
 export async function runBlock(job: FileJob, task: BlockTask, keys?: DuplicateKeys): Promise<BlockResult> {
@@ -70,7 +75,12 @@ export async function runBlock(job: FileJob, task: BlockTask, keys?: DuplicateKe
   const rejects = collector();
   let end: BlockEnd | undefined;
   const recording = keys ?? new RecordingKeys();
-  const bytes = task.end <= task.start ? noBytes() : fs.createReadStream(job.file, { start: task.start, ...(Number.isFinite(task.end) ? { end: task.end - 1 } : {}), highWaterMark: 64 * 1024 });
+  const bytes =
+    task.end <= task.start
+      ? noBytes()
+      : task.bytes && task.bytes.length === task.end - task.start
+        ? oneChunk(task.bytes)
+        : fs.createReadStream(job.file, { start: task.start, ...(Number.isFinite(task.end) ? { end: task.end - 1 } : {}), highWaterMark: 1 << 20 });
   const { file: _file, sampleChunkBytes, ...options } = job;
   const report = await preprocess(fs.createReadStream(job.file, { highWaterMark: sampleChunkBytes }), { valid: valid.stream, rejects: rejects.stream }, {
     ...options,
@@ -111,7 +121,7 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
     const blockBytes = parallel.blockBytes ?? Math.min(32 << 20, Math.max(MIN_BLOCK_BYTES, Math.ceil(size / (threads * BLOCKS_PER_THREAD))));
     const run = new Dispatch(executor, 2 * threads);
     // Blocks are handed to the workers as they are cut; nothing is written before the whole file is scanned.
-    const clean = cutBlocks(job.file, size, blockBytes, read.quote.charCodeAt(0), read.lineEnding === 'CR' ? 13 : 10, decided.end.firstDataLine, (task) => run.add(task));
+    const clean = cutBlocks(job.file, size, blockBytes, read.quote.charCodeAt(0), read.lineEnding === 'CR' ? 13 : 10, decided.end.firstDataLine, (task, bytes) => run.add(task, bytes));
     if (!clean) return await oneThread('the file holds a NUL or bytes that are not UTF-8');
     if (run.blocks.length < 2) return await oneThread('one block');
     const merged = await mergeBlocks(job, sinks, run, parallel.onBytes);
@@ -141,7 +151,7 @@ async function* countedRead(file: string, chunkBytes: number, onBytes?: (bytes: 
 /** Smallest block worth a thread (each block's run makes the decisions on the sample again: about 10-40 ms). */
 const MIN_BLOCK_BYTES = 1 << 20;
 /** Blocks per thread: more balance the threads on a busy machine, fewer repeat the decisions less. */
-const BLOCKS_PER_THREAD = Number(process.env.CSV_PIPELINE_BLOCKS_PER_THREAD ?? 3);
+const BLOCKS_PER_THREAD = 3;
 
 /** The blocks cut so far and their runs, started at most `ahead` blocks before the merge. */
 class Dispatch {
@@ -154,77 +164,78 @@ class Dispatch {
     private readonly ahead: number,
   ) {}
 
-  add(task: BlockTask): void {
+  /** A block cut: its bytes are kept (and sent to a worker) only when it starts now; later ones are read again then. */
+  add(task: BlockTask, bytes: Uint8Array): void {
     this.blocks.push(task);
-    this.launch(this.ahead);
+    if (this.started === task.index && this.started < this.ahead) this.start({ ...task, bytes });
   }
 
   /** The result of block i (starting the blocks up to i + ahead). */
   result(i: number): Promise<BlockResult> {
-    this.launch(i + this.ahead);
+    for (; this.started < this.blocks.length && this.started < i + this.ahead; ) this.start(this.blocks[this.started]);
     return this.results[i];
   }
 
-  private launch(upTo: number): void {
-    for (; this.started < this.blocks.length && this.started < upTo; this.started++) {
-      const r = this.executor.run(this.blocks[this.started]);
-      r.catch(() => undefined); // awaited in order by the merge
-      this.results[this.started] = r;
-    }
+  private start(task: BlockTask): void {
+    const r = this.executor.run(task);
+    r.catch(() => undefined); // awaited in order by the merge
+    this.results[this.started++] = r;
   }
 }
 
 /**
  * Cuts blocks of about `blockBytes` by quote parity after a line end (the first one after the header) and hands each
- * with its first line to `onBlock`; false when the file holds a NUL or is not valid UTF-8 (it is read on one thread).
+ * with its first line and its bytes to `onBlock` (which may keep them, to send them to a worker); false when the file
+ * holds a NUL or is not valid UTF-8 (it is read on one thread).
  */
-function cutBlocks(file: string, size: number, blockBytes: number, quote: number, lineByte: number, firstDataLine: number, onBlock: (task: BlockTask) => void): boolean {
+function cutBlocks(file: string, size: number, blockBytes: number, quote: number, lineByte: number, firstDataLine: number, onBlock: (task: BlockTask, bytes: Uint8Array) => void): boolean {
   const fd = fs.openSync(file, 'r');
   try {
-    let index = 0;
     const scan: CutScan = { open: false };
-    let buf: Buffer = Buffer.allocUnsafe(Math.max(blockBytes * 2, 1 << 16));
-    let bufStart = 0; // file offset of buf[0]
-    let have = 0; // bytes of buf filled
-    let scanned = 0; // offset in buf the quote scan has reached
-    let start = 0; // file offset of the block being cut
+    let index = 0;
     let line = 1;
-    for (let eof = false; ; ) {
-      if (!eof) {
-        if (have === buf.length) buf = grow(buf);
-        const n = fs.readSync(fd, buf, have, buf.length - have, bufStart + have);
-        have += n;
-        eof = n === 0 || bufStart + have >= size;
-      }
-      const from = Math.max(start - bufStart + blockBytes, scanned);
-      const { cut, scanned: reached } = findCut(buf, scanned, from, have, quote, lineByte, scan);
+    let start = 0; // file offset of the block being cut, and of cur[0]
+    let cur: Buffer = Buffer.allocUnsafeSlow(Math.min(size, blockBytes + LOOKAHEAD_BYTES));
+    let have = 0;
+    let scanned = 0;
+    for (;;) {
+      if (have === cur.length && start + have < size) cur = grow(cur, Math.min(size - start, cur.length * 2));
+      have += fs.readSync(fd, cur, have, cur.length - have, start + have);
+      const eof = start + have >= size;
+      const { cut, scanned: reached } = findCut(cur, scanned, Math.max(blockBytes, scanned), have, quote, lineByte, scan);
       scanned = reached;
       if (cut === -1 && !eof) continue;
-      const end = cut === -1 ? size : bufStart + cut;
-      const slice = buf.subarray(start - bufStart, end - bufStart);
-      if (slice.indexOf(0) !== -1 || !isUtf8(slice)) return false;
-      const lines = countLines(buf, start - bufStart, end - bufStart, lineByte);
+      const end = cut === -1 ? have : cut;
+      const lines = countLines(cur, 0, end, lineByte);
       // The first block holds the preamble and the header whole (its reading checks only data records' quotes).
-      if (line + lines > firstDataLine || cut === -1) {
-        onBlock({ index: index++, start, end, firstLine: line });
-        line += lines;
-        start = end;
+      if (line + lines <= firstDataLine && cut !== -1) continue;
+      const bytes = cur.subarray(0, end);
+      if (bytes.indexOf(0) !== -1 || !isUtf8(bytes)) return false;
+      const task = { index: index++, start, end: start + end, firstLine: line };
+      if (cut === -1) {
+        onBlock(task, bytes);
+        return true;
       }
-      if (cut === -1) return true;
-      // Keep only the bytes from the block being cut on.
-      const keep = start - bufStart;
-      buf.copy(buf, 0, keep, have);
-      have -= keep;
-      scanned -= keep;
-      bufStart = start;
+      // The bytes after the cut start the next block's buffer (the block's own buffer goes to a worker whole, moved).
+      const next = Buffer.allocUnsafeSlow(Math.min(size - task.end, Math.max(blockBytes + LOOKAHEAD_BYTES, have - end)));
+      cur.copy(next, 0, end, have);
+      onBlock(task, bytes);
+      line += lines;
+      start += end;
+      have -= end;
+      scanned -= end;
+      cur = next;
     }
   } finally {
     fs.closeSync(fd);
   }
 }
 
-function grow(buf: Buffer): Buffer {
-  const bigger = Buffer.allocUnsafe(buf.length * 2);
+/** Bytes read past a block's target size to find its cut. */
+const LOOKAHEAD_BYTES = 256 * 1024;
+
+function grow(buf: Buffer, length: number): Buffer {
+  const bigger = Buffer.allocUnsafeSlow(length);
   buf.copy(bigger);
   return bigger;
 }
@@ -257,7 +268,7 @@ async function mergeBlocks(job: FileJob, sinks: PreprocessSinks, run: Dispatch, 
     const cutWrong = !last && ((r.report.rejectedByReason.UNTERMINATED_QUOTE ?? 0) > 0 || r.end.lineAfter !== blocks[i + 1].firstLine);
     if (cutWrong) {
       // The block ended inside a quoted field (or its lines differ from the scan's): read from its start to the end on this thread.
-      r = await runBlock(job, { ...blocks[i], end: Infinity }, keys);
+      r = await runBlock(job, { ...blocks[i], bytes: undefined, end: Infinity }, keys);
       m.oneThreadFrom = i;
       if (r.report.outcome !== 'processed' || !r.end) return 'one-thread';
       await mergeOne(job, sinks, m, r);
@@ -265,7 +276,7 @@ async function mergeBlocks(job: FileJob, sinks: PreprocessSinks, run: Dispatch, 
     }
     if (seenBefore(keys, r.keys)) {
       // A key of an earlier block: the block is read again on this thread against the file's keys (it adds them).
-      r = await runBlock(job, blocks[i], keys);
+      r = await runBlock(job, { ...blocks[i], bytes: undefined }, keys);
       if (r.report.outcome !== 'processed' || !r.end) return 'one-thread';
     } else addKeys(keys, r.keys);
     await mergeOne(job, sinks, m, r);

@@ -39,7 +39,11 @@ export class WorkerPool implements BlockExecutor {
   }
 
   private dispatch(): void {
-    while (this.idle.length && this.queue.length) this.idle.pop()!.postMessage(this.queue.shift());
+    while (this.idle.length && this.queue.length) {
+      const task = this.queue.shift()!;
+      // The block's bytes move to the worker (the main thread does not use them again).
+      this.idle.pop()!.postMessage(task, task.bytes ? [task.bytes.buffer as ArrayBuffer] : []);
+    }
   }
 
   private settle(worker: Worker, reply: Reply): void {

@@ -83,9 +83,17 @@ export function keyLog(keys: RecordingKeys): KeyLog {
 
 /** True when a key of `log` is in `keys` already (an earlier block had it: the block must be read again against `keys`). */
 export function seenBefore(keys: DuplicateKeys, log: KeyLog): boolean {
+  const numbers = log.numbers;
+  if (log.texts.length === 0) {
+    for (let i = 0; i < numbers.length; i++) {
+      const paged = keys.hasPagedInteger(numbers[i]);
+      if (paged === 1 || (paged === -1 && keys.hasText(String(numbers[i])))) return true;
+    }
+    return false;
+  }
   const texts = new Map(log.texts);
-  for (let i = 0; i < log.numbers.length; i++) {
-    const n = log.numbers[i];
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i];
     const text = texts.get(i);
     if (Number.isNaN(n) ? keys.hasText(text!) : keys.hasInteger(n, text ?? String(n))) return true;
   }
@@ -94,10 +102,11 @@ export function seenBefore(keys: DuplicateKeys, log: KeyLog): boolean {
 
 /** Adds the keys of `log` to `keys`, in the order the block accepted them (as the one-thread core would). */
 export function addKeys(keys: DuplicateKeys, log: KeyLog): void {
+  const numbers = log.numbers;
   const texts = new Map(log.texts);
-  for (let i = 0; i < log.numbers.length; i++) {
-    const n = log.numbers[i];
-    const text = texts.get(i);
+  for (let i = 0; i < numbers.length; i++) {
+    const n = numbers[i];
+    const text = log.texts.length ? texts.get(i) : undefined;
     if (Number.isNaN(n)) keys.addText(text!);
     else if (text === undefined) {
       if (keys.addPagedInteger(n) === -1) keys.addInteger(n, String(n));

@@ -56,14 +56,20 @@ export class DuplicateKeys {
 
   /** Whether addInteger(n, text) would find the key present (changes nothing; for merging blocks read by worker threads). */
   hasInteger(n: number, text: string): boolean {
-    if (this.pages !== undefined && Number.isSafeInteger(n)) {
-      const page = Math.floor(n / PAGE_SIZE);
-      const bits = this.pages.get(page);
-      if (bits === undefined) return false;
-      const offset = n - page * PAGE_SIZE;
-      return (bits[offset >>> 5] & (1 << (offset & 31))) !== 0;
-    }
-    return this.hasText(text);
+    const paged = this.hasPagedInteger(n);
+    return paged === -1 ? this.hasText(text) : paged === 1;
+  }
+
+  /** Whether the pages hold the integer key: 1 yes, 0 no, -1 not known (not a safe integer, or the keys are hashed: ask hasText). */
+  hasPagedInteger(n: number): -1 | 0 | 1 {
+    if (this.pages === undefined || !Number.isSafeInteger(n)) return -1;
+    const page = Math.floor(n / PAGE_SIZE);
+    const bits = page === this.lastPage ? this.lastBits : this.pages.get(page);
+    if (bits === undefined) return 0;
+    this.lastPage = page;
+    this.lastBits = bits;
+    const offset = n - page * PAGE_SIZE;
+    return (bits[offset >>> 5] & (1 << (offset & 31))) !== 0 ? 1 : 0;
   }
 
   /** Whether addText(key) would find the key present (changes nothing). */
