@@ -118,7 +118,7 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
     const read = decided.report.read;
     if (decided.report.outcome !== 'processed' || !decided.end || !read) return await oneThread('the file cannot be processed');
     if (read.encoding !== 'utf-8' && read.encoding !== 'utf-8-bom') return await oneThread(`the file is ${read.encoding}, not UTF-8`);
-    const blockBytes = parallel.blockBytes ?? Math.min(32 << 20, Math.max(MIN_BLOCK_BYTES, Math.ceil(size / (threads * BLOCKS_PER_THREAD))));
+    const blockBytes = parallel.blockBytes ?? Math.max(MIN_BLOCK_BYTES, Math.ceil(size / Math.max(threads, Math.ceil(size / MAX_BLOCK_BYTES))));
     const run = new Dispatch(executor, 2 * threads);
     // Blocks are handed to the workers as they are cut; nothing is written before the whole file is scanned.
     const clean = cutBlocks(job.file, size, blockBytes, read.quote.charCodeAt(0), read.lineEnding === 'CR' ? 13 : 10, decided.end.firstDataLine, (task, bytes) => run.add(task, bytes));
@@ -148,10 +148,14 @@ async function* countedRead(file: string, chunkBytes: number, onBytes?: (bytes: 
   }
 }
 
-/** Smallest block worth a thread (each block's run makes the decisions on the sample again: about 10-40 ms). */
+/** Smallest block worth a thread. */
 const MIN_BLOCK_BYTES = 1 << 20;
-/** Blocks per thread: more balance the threads on a busy machine, fewer repeat the decisions less. */
-const BLOCKS_PER_THREAD = 3;
+/**
+ * Largest block. Each block's run starts the core afresh (the decisions on the sample, and the JIT warm-up of its
+ * per-file closures: about 100 ms measured), so blocks are few: one per thread up to this size, which bounds the
+ * memory of blocks in flight (2 per thread).
+ */
+const MAX_BLOCK_BYTES = 64 << 20;
 
 /** The blocks cut so far and their runs, started at most `ahead` blocks before the merge. */
 class Dispatch {
