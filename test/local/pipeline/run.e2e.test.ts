@@ -141,14 +141,15 @@ describe('the built CLI', () => {
     }
   });
 
-  it('names the file, the stage and what to do when a file cannot be read', () => {
+  it('names the file and what to do when a file cannot be read, before touching the workdir', () => {
     const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'csvp-cli-'));
     try {
       const missing = path.join(workdir, 'signups-missing.csv');
       const run = spawnSync(process.execPath, [cli, 'run', missing, '--workdir', workdir], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-      expect(run.status).toBe(1);
-      expect(run.stderr).toContain(`stage-in failed for ${missing}`);
-      expect(run.stderr).toContain('what to do:');
+      expect(run.status).toBe(2);
+      expect(run.stderr).toContain(`cannot read ${missing}`);
+      expect(run.stderr).toContain('check the path');
+      expect(fs.readdirSync(workdir)).toEqual([]);
     } finally {
       fs.rmSync(workdir, { recursive: true, force: true });
     }
