@@ -37,8 +37,9 @@ export interface BlockResult {
   readonly report: PreprocessReport;
   /** Undefined when the run was quarantined before reading the block. */
   readonly end?: BlockEnd;
-  readonly valid: Uint8Array;
-  readonly rejects: Uint8Array;
+  /** The block's valid-rows bytes, in the pieces the core wrote (moved between threads without a copy). */
+  readonly valid: Uint8Array[];
+  readonly rejects: Uint8Array[];
   readonly keys: KeyLog;
 }
 
@@ -86,7 +87,7 @@ export async function runBlock(job: FileJob, task: BlockTask, keys?: DuplicateKe
     ...options,
     block: { bytes, firstLine: task.firstLine, keys: recording, ended: (state) => (end = state) },
   });
-  return { index: task.index, report, ...(end ? { end } : {}), valid: valid.bytes(), rejects: rejects.bytes(), keys: recording instanceof RecordingKeys ? keyLog(recording) : EMPTY_KEYS };
+  return { index: task.index, report, ...(end ? { end } : {}), valid: valid.chunks, rejects: rejects.chunks, keys: recording instanceof RecordingKeys ? keyLog(recording) : EMPTY_KEYS };
 }
 
 /** Runs blocks one after the other in this thread (tests; the same merge as with workers). */
@@ -119,7 +120,7 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
     if (decided.report.outcome !== 'processed' || !decided.end || !read) return await oneThread('the file cannot be processed');
     if (read.encoding !== 'utf-8' && read.encoding !== 'utf-8-bom') return await oneThread(`the file is ${read.encoding}, not UTF-8`);
     const blockBytes = parallel.blockBytes ?? Math.max(MIN_BLOCK_BYTES, Math.ceil(size / Math.max(threads, Math.ceil(size / MAX_BLOCK_BYTES))));
-    const run = new Dispatch(executor, 2 * threads);
+    const run = new Dispatch(executor, threads);
     // Blocks are handed to the workers as they are cut; nothing is written before the whole file is scanned.
     const clean = cutBlocks(job.file, size, blockBytes, read.quote.charCodeAt(0), read.lineEnding === 'CR' ? 13 : 10, decided.end.firstDataLine, (task, bytes) => run.add(task, bytes));
     if (!clean) return await oneThread('the file holds a NUL or bytes that are not UTF-8');
@@ -153,7 +154,7 @@ const MIN_BLOCK_BYTES = 1 << 20;
 /**
  * Largest block. Each block's run starts the core afresh (the decisions on the sample, and the JIT warm-up of its
  * per-file closures: about 100 ms measured), so blocks are few: one per thread up to this size, which bounds the
- * memory of blocks in flight (2 per thread).
+ * memory of blocks in flight (one per thread, and its result waiting for the merge).
  */
 const MAX_BLOCK_BYTES = 64 << 20;
 
@@ -307,9 +308,9 @@ async function mergeOne(job: FileJob, sinks: PreprocessSinks, m: Merged, r: Bloc
   m.rowsValid += r.report.rowsValid;
   m.rowsRejected += r.report.rowsRejected;
   for (const [code, n] of Object.entries(r.report.rejectedByReason)) m.byReason.set(code, (m.byReason.get(code) ?? 0) + n);
-  if (r.valid.length) await write(sinks.valid, r.valid);
+  for (const chunk of r.valid) await write(sinks.valid, chunk);
   if (flushed) await write(sinks.rejects, Buffer.from(flushed));
-  if (r.rejects.length) await write(sinks.rejects, r.rejects);
+  for (const chunk of r.rejects) await write(sinks.rejects, chunk);
 }
 
 /** Counts a rejected row and returns its JSON line (as the core's reject does). */
@@ -337,8 +338,8 @@ function finalReport(decided: BlockResult, m: Merged, size: number, started: num
 }
 
 /** A Writable that keeps what it is given (a block's outputs, sent back whole). */
-function collector(): { stream: Writable; bytes: () => Buffer } {
-  const chunks: Buffer[] = [];
+function collector(): { stream: Writable; chunks: Uint8Array[] } {
+  const chunks: Uint8Array[] = [];
   const stream = new Writable({
     highWaterMark: 1 << 30,
     write(chunk: Buffer, _encoding, callback) {
@@ -346,7 +347,7 @@ function collector(): { stream: Writable; bytes: () => Buffer } {
       callback();
     },
   });
-  return { stream, bytes: () => Buffer.concat(chunks) };
+  return { stream, chunks };
 }
 
 async function write(stream: Writable, bytes: Uint8Array): Promise<void> {

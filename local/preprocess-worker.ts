@@ -71,9 +71,12 @@ function startWorker(job: FileJob): Worker {
   return new Worker(__filename, { workerData: job });
 }
 
-/** A Uint8Array whose ArrayBuffer is its own (a small Buffer shares the pool's, which must not be transferred). */
+/**
+ * A Uint8Array whose ArrayBuffer can be moved to another thread: a Buffer of Node's shared pool (small ones; the pool
+ * is Buffer.poolSize bytes) is copied; any bigger buffer is one the core allocated for this output alone.
+ */
 function own(bytes: Uint8Array): Uint8Array {
-  if (bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength) return bytes;
+  if (bytes.buffer.byteLength > Buffer.poolSize) return bytes;
   const copy = new Uint8Array(bytes.byteLength);
   copy.set(bytes);
   return copy;
@@ -88,9 +91,13 @@ if (!isMainThread && parentPort && workerData && typeof (workerData as FileJob).
   port.on('message', (task: BlockTask) => {
     runBlock(job, task).then(
       (r) => {
-        const result: BlockResult = { ...r, valid: own(r.valid), rejects: own(r.rejects), keys: r.keys };
-        // keys.numbers is a Float64Array.from: its buffer is its own.
-        port.postMessage({ index: task.index, result }, [result.valid.buffer as ArrayBuffer, result.rejects.buffer as ArrayBuffer, result.keys.numbers.buffer as ArrayBuffer]);
+        // Each piece's memory moves to the main thread; a piece of a shared pool is copied first.
+        const valid = r.valid.map(own);
+        const rejects = r.rejects.map(own);
+        const result: BlockResult = { ...r, valid, rejects };
+        const buffers = new Set<ArrayBuffer>([...valid, ...rejects].map((b) => b.buffer as ArrayBuffer));
+        buffers.add(r.keys.numbers.buffer as ArrayBuffer); // a Float64Array.from: its buffer is its own
+        port.postMessage({ index: task.index, result }, [...buffers]);
       },
       (err: Error) => port.postMessage({ index: task.index, error: err.stack ?? String(err) }),
     );

@@ -8,7 +8,7 @@ import { PassThrough } from 'stream';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { findDataset } from '../../lib/config/load';
-import { FileJob, inThread, preprocessFile } from '../../local/parallel-preprocess';
+import { FileJob, inThread, parseThreads, preprocessFile } from '../../local/parallel-preprocess';
 import { CONFIG, FIXTURES } from './run-core';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-blocks-'));
@@ -161,4 +161,16 @@ describe('threaded reading equals one thread, byte for byte', () => {
     expect(r.mode).toMatch(/^\d+ blocks$/);
     expectSame(r);
   }, 120000);
+});
+
+describe('--threads', () => {
+  test('takes a whole number from 1 to 64; anything else is refused with the value and the fix', () => {
+    expect(parseThreads(undefined)).toBeUndefined();
+    expect(parseThreads('1')).toBe(1);
+    expect(parseThreads('2')).toBe(2);
+    for (const bad of ['0', '65', '1.5', 'two', '', '-1']) {
+      expect(parseThreads(bad)).toEqual({ error: expect.stringContaining(JSON.stringify(bad)) });
+      expect((parseThreads(bad) as { error: string }).error).toContain('use 1 to read the file on one thread');
+    }
+  });
 });
