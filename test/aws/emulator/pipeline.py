@@ -65,15 +65,20 @@ def fire_schedules_into_workflow(emulated) -> WorkflowRun:
     return run_pipeline_workflow(emulated, "EVENT")
 
 
+def _table_folder(account: EmulatedAccount, deployment: Deployment, table: str) -> tuple[dict, str, str]:
+    """The catalog's definition of one of the stack's tables, and the bucket and folder ("…/") of its location."""
+    definition = account.client("glue").get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)["Table"]
+    bucket, _, prefix = definition["StorageDescriptor"]["Location"].split("://", 1)[1].partition("/")
+    return definition, bucket, prefix if prefix.endswith("/") else prefix + "/"
+
+
 def read_final_table(account: EmulatedAccount, deployment: Deployment, table: str) -> list[dict]:
     """The table's rows as a reader of the catalog sees them: Parquet objects under the table's location, with
     Hive-style partition folders (what Athena reads for this table definition)."""
     import pyarrow.dataset as ds
 
-    glue, s3 = account.client("glue"), account.client("s3")
-    location = glue.get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)["Table"]["StorageDescriptor"]["Location"]
-    bucket, _, prefix = location.split("://", 1)[1].partition("/")
-    prefix = prefix if prefix.endswith("/") else prefix + "/"
+    s3 = account.client("s3")
+    _, bucket, prefix = _table_folder(account, deployment, table)
     with tempfile.TemporaryDirectory() as tmp:
         count = 0
         for key in _keys(account, bucket, prefix):
@@ -93,12 +98,11 @@ def read_json_table(account: EmulatedAccount, deployment: Deployment, table: str
     import json
     import re
 
-    glue, s3 = account.client("glue"), account.client("s3")
-    definition = glue.get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)["Table"]
+    s3 = account.client("s3")
+    definition, bucket, prefix = _table_folder(account, deployment, table)
     serde = definition["StorageDescriptor"]["SerdeInfo"]["SerializationLibrary"]
     if "JsonSerDe" not in serde:
         raise AssertionError(f"table {table} is read by {serde}, not a JSON SerDe")
-    bucket, _, prefix = definition["StorageDescriptor"]["Location"].split("://", 1)[1].partition("/")
     rows = []
     for key in sorted(_keys(account, bucket, prefix)):
         text = s3.get_object(Bucket=bucket, Key=key)["Body"].read().decode("utf-8")
