@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadPipelineConfig } from '../lib/config/load';
+import { loadPipelineConfig } from '../config/load';
 import { startMoto } from '../test/support/moto';
 import { bundleHandler } from './cold-start-bundle';
 

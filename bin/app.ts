@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // CDK entry point: builds the pipeline app from context; a bad config fails synth with its message, not a stack trace.
 import { App } from 'aws-cdk-lib';
-import { ConfigError } from '../lib/config/load';
+import { ConfigError } from '../config/load';
 import { buildPipelineApp } from '../lib/pipeline-app';
 
 const app = new App();

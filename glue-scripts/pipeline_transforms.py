@@ -36,7 +36,7 @@ SOURCE_FILE = "source_file"
 INGESTED_AT = "ingested_at"
 LINEAGE_COLUMNS = (SOURCE_FILE, INGESTED_AT)
 
-# lib/config/layout.ts SQL_TYPE_OF and lib/config/schema.ts CAST_TYPES, mirrored (checked by a test).
+# config/layout.ts SQL_TYPE_OF and config/schema.ts CAST_TYPES, mirrored (checked by a test).
 SQL_TYPE_OF = {
     "string": "string",
     "integer": "bigint",
@@ -103,7 +103,7 @@ class DatasetSpec:
 def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in obj:
         raise SpecError(f'{where}: "{key}" is missing. Pass the spec as {{"dataset": <DatasetConfig>, '
-                        f'"finalSchema": finalSchema(dataset)}} (lib/config/layout.ts).')
+                        f'"finalSchema": finalSchema(dataset)}} (config/layout.ts).')
     value = obj[key]
     if not isinstance(value, kind):
         raise SpecError(f'{where}.{key}: expected {kind.__name__}, got {json.dumps(value)[:200]}.')
@@ -111,7 +111,7 @@ def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
 
 
 def parse_spec(obj: Any) -> DatasetSpec:
-    """Checks the shape of the spec JSON and fills the config's defaults (lib/config/schema.ts)."""
+    """Checks the shape of the spec JSON and fills the config's defaults (config/schema.ts)."""
     if not isinstance(obj, dict):
         raise SpecError(f"dataset spec: expected a JSON object, got {json.dumps(obj)[:200]}.")
     ds = _require(obj, "dataset", dict, "dataset spec")

@@ -4,12 +4,12 @@ import { CfnNamedQuery, CfnWorkGroup } from 'aws-cdk-lib/aws-athena';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { PipelineConfig } from './config/schema';
-import { datasetLayout, renderQuery } from './config/layout';
+import type { PipelineConfig } from '../config/schema';
+import { datasetLayout, renderQuery } from '../config/layout';
 import { QuickSightDashboards } from './quicksight/quicksight-dashboards';
 
 export interface AnalyticsProps {
-  /** The validated pipeline config (lib/config/schema.ts). */
+  /** The validated pipeline config (config/schema.ts). */
   readonly config: PipelineConfig;
   /** The Glue database that holds the final and rejects tables. */
   readonly databaseName: string;

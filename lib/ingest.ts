@@ -11,8 +11,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { datasetLayout, PREFIXES } from './config/layout';
-import type { PipelineConfig } from './config/schema';
+import { datasetLayout, PREFIXES } from '../config/layout';
+import type { PipelineConfig } from '../config/schema';
 import { METRICS_NAMESPACE } from './ingest-metrics';
 import { acknowledgeWildcardResources } from './nag';
 

@@ -4,8 +4,8 @@ import type * as glue from 'aws-cdk-lib/aws-glue';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
 import { Construct } from 'constructs';
-import { datasetLayout } from './config/layout';
-import type { DatasetConfig } from './config/schema';
+import { datasetLayout } from '../config/layout';
+import type { DatasetConfig } from '../config/schema';
 
 /** Context key of a custom bootstrap qualifier (cdk bootstrap --qualifier). */
 const BOOTSTRAP_QUALIFIER_CONTEXT = '@aws-cdk/core:bootstrapQualifier';

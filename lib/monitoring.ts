@@ -10,7 +10,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { MonitoringConfig } from './config/schema';
+import type { MonitoringConfig } from '../config/schema';
 import { keyPolicyConfusedDeputyConditions } from './encryption';
 import { GLUE_METRICS_NAMESPACE } from './glue-access';
 import { FILES_FAILED_METRIC, INGEST_METRICS, METRICS_NAMESPACE } from './ingest-metrics';

@@ -5,8 +5,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Aws } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { PREFIXES } from './config/layout';
-import type { TransformJobConfig } from './config/schema';
+import { PREFIXES } from '../config/layout';
+import type { TransformJobConfig } from '../config/schema';
 
 export interface OrchestrationProps {
   /** Event batching and the backstop schedule from the validated config (`config.transform.batchSize`, `batchWindowSeconds`, `backstopSchedule`). */

@@ -1,8 +1,8 @@
 // The pipeline stack: wires storage, ingest, catalog, transform, orchestration, analytics and monitoring, and lists the outputs.
 import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
-import { datasetLayout } from './config/layout';
-import type { PipelineConfig } from './config/schema';
+import { datasetLayout } from '../config/layout';
+import type { PipelineConfig } from '../config/schema';
 import { Analytics } from './analytics';
 import { Catalog } from './catalog';
 import { PipelineEncryption } from './encryption';

@@ -2,8 +2,8 @@
 import { CfnResource, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { PREFIXES } from './config/layout';
-import type { StorageConfig } from './config/schema';
+import { PREFIXES } from '../config/layout';
+import type { StorageConfig } from '../config/schema';
 import { acknowledge } from './nag';
 
 /** Prefixes of the scratch bucket: Athena query results and the Glue jobs' temporary files. */

@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { parse } from 'csv-parse/sync';
-import { datasetLayout } from '../lib/config/layout';
-import type { PipelineConfig } from '../lib/config/schema';
+import { datasetLayout } from '../config/layout';
+import type { PipelineConfig } from '../config/schema';
 import { listFiles } from './engine/files';
 
 /** Bytes of each file the classifiers look at (Glue classifies from the start of a file). */

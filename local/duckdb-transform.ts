@@ -1,8 +1,8 @@
 // The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
 import * as fs from 'fs';
 import * as path from 'path';
-import { LINEAGE_COLUMNS } from '../lib/config/layout';
-import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
+import { LINEAGE_COLUMNS } from '../config/layout';
+import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
 import { listFiles, listInputFiles, partitionFolder, partitionOf, renameToSparkFolders, swapPartitions } from './engine/files';
 import {

@@ -2,9 +2,9 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import type { Writable } from 'stream';
-import { datasetForKey } from '../lib/config/load';
-import { datasetLayout, renderQuery, PREFIXES } from '../lib/config/layout';
-import type { DatasetConfig, PipelineConfig } from '../lib/config/schema';
+import { datasetForKey } from '../config/load';
+import { datasetLayout, renderQuery, PREFIXES } from '../config/layout';
+import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { outputKeysFor } from '../lambda/core/keys';
 import { defaultThreads, preprocessFile } from './parallel-preprocess';
 import type { PreprocessReport } from '../lambda/core/report';

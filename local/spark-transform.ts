@@ -3,7 +3,7 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { finalSchema } from '../lib/config/layout';
+import { finalSchema } from '../config/layout';
 import type { TransformRunOptions, TransformRunResult } from './duckdb-transform';
 
 /** The local Spark entry point, relative to the repository root. */

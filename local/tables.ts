@@ -1,8 +1,8 @@
 // The local Athena: DuckDB views over the local final Parquet (<ds>) and the rejected rows (<ds>_rejects) of every dataset.
 import * as fs from 'fs';
 import * as path from 'path';
-import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../lib/config/layout';
-import type { PipelineConfig } from '../lib/config/schema';
+import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../config/layout';
+import type { PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
 import { DUCKDB_TYPE_OF, finalParquetSql, ident, literal, pathLiteral, planTransform } from './engine/sql';

@@ -1,7 +1,7 @@
 // Watch mode: files dropped into <workdir>/raw/ are processed once each when they have stopped changing, then the downstream stages re-run.
 import * as fs from 'fs';
-import type { PipelineConfig } from '../lib/config/schema';
-import { PREFIXES } from '../lib/config/layout';
+import type { PipelineConfig } from '../config/schema';
+import { PREFIXES } from '../config/layout';
 import { pendingRawKeys, preprocessRawObject, runDownstream, withWorkdirLock, type FileRunResult, type LocalRunResult, type TagCache, type TransformEngine } from './pipeline';
 import { PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
 import { LocalObjectStore } from './store';

@@ -1,6 +1,6 @@
 // Regenerates pipeline.config.schema.json from the zod schema (npm run config:schema).
 import * as fs from 'fs';
-import { CONFIG_JSON_SCHEMA_FILE, pipelineConfigJsonSchema } from '../lib/config/json-schema';
+import { CONFIG_JSON_SCHEMA_FILE, pipelineConfigJsonSchema } from '../config/json-schema';
 
 fs.writeFileSync(CONFIG_JSON_SCHEMA_FILE, pipelineConfigJsonSchema());
 console.log(`wrote ${CONFIG_JSON_SCHEMA_FILE}`);

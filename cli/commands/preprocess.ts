@@ -2,10 +2,10 @@
 import { randomBytes } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/config/load';
-import { REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../../lib/config/layout';
-import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
-import { IngestSchema } from '../../lib/config/schema';
+import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../config/load';
+import { REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../../config/layout';
+import type { DatasetConfig, PipelineConfig } from '../../config/schema';
+import { IngestSchema } from '../../config/schema';
 import { parseThreads, preprocessFile } from '../../local/parallel-preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { parseCommandArgs, usageError } from '../args';

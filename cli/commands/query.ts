@@ -1,5 +1,5 @@
 // `csv-pipeline query "SQL"`: SQL over the local final tables (the local Athena); adapts argv and output, the work is in local/tables.
-import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { openLocalTables } from '../../local/tables';

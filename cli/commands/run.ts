@@ -1,8 +1,8 @@
 // `csv-pipeline run`: the whole pipeline on this machine, raw files to dashboard; adapts argv and output, the work is in local/pipeline.
 import * as fs from 'fs';
 import * as path from 'path';
-import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
-import type { PipelineConfig } from '../../lib/config/schema';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
+import type { PipelineConfig } from '../../config/schema';
 import { formatTextTable } from '../../local/engine/format';
 import { rawKeyForFile, runLocalPipeline, type LocalRunResult, type QueryRunResult } from '../../local/pipeline';
 import { ConsoleProgress, formatDuration } from '../../local/progress';

@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as http from 'http';
 import * as path from 'path';
-import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { DASHBOARD_KEY, generateDashboard } from '../../local/dashboard/generate';
 import { LocalObjectStore } from '../../local/store';
 import { parseCommandArgs, parseWorkdir } from '../args';

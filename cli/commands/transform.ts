@@ -1,7 +1,7 @@
 // `csv-pipeline transform`: the Glue transform on local folders with DuckDB or local Spark; adapts argv and output only.
 import * as path from 'path';
-import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../lib/config/load';
-import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
+import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../config/load';
+import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
 import { transformWithSpark } from '../../local/spark-transform';
 import { parseCommandArgs, usageError, parseEngine } from '../args';

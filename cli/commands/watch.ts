@@ -1,7 +1,7 @@
 // `csv-pipeline watch`: processes files dropped into <workdir>/raw/ and refreshes the final tables and the dashboard until Ctrl-C.
 import * as path from 'path';
-import { datasetLayout } from '../../lib/config/layout';
-import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../lib/config/load';
+import { datasetLayout } from '../../config/layout';
+import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { ConsoleProgress } from '../../local/progress';
 import { DEFAULT_SETTLE_MS, watchRawFolder } from '../../local/watch';
 import { DEFAULT_WORKDIR } from '../../local/store';

@@ -39,7 +39,7 @@ def spec_fixture(name: str) -> dict:
     return json.loads((FIXTURES / "specs" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-# lib/config/layout.ts finalSchema, re-implemented for specs the tests build (checked against the TS output).
+# config/layout.ts finalSchema, re-implemented for specs the tests build (checked against the TS output).
 def final_schema(dataset: dict) -> dict:
     t = dataset.get("transforms", {})
     rename, cast = t.get("rename", {}), t.get("cast", {})

@@ -16,7 +16,7 @@ from pyspark.sql.types import LongType, StringType, StructField, StructType
 
 from conftest import REPO
 
-# The <dataset>_rejects table's columns (lib/config/layout.ts REJECT_COLUMNS); the test checks the file's keys against them.
+# The <dataset>_rejects table's columns (config/layout.ts REJECT_COLUMNS); the test checks the file's keys against them.
 REJECTS_SCHEMA = StructType([
     StructField("source_file", StringType()),
     StructField("line", LongType()),

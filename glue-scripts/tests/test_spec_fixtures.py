@@ -1,5 +1,5 @@
 """The committed specs (fixtures/specs/, made by make_specs.ts) and the Python mirrors of the TS config
-constants must match pipeline.config.json and lib/config/*.ts, or the tests test a stale contract."""
+constants must match pipeline.config.json and config/*.ts, or the tests test a stale contract."""
 
 from __future__ import annotations
 
@@ -33,10 +33,10 @@ def test_python_final_schema_matches_the_typescript_one(name):
 
 
 def test_type_tables_mirror_lib_config():
-    layout = (REPO / "lib" / "config" / "layout.ts").read_text(encoding="utf-8")
+    layout = (REPO / "config" / "layout.ts").read_text(encoding="utf-8")
     body = re.search(r"SQL_TYPE_OF[^=]*=\s*\{(.*?)\}", layout, re.S).group(1)
     assert dict(re.findall(r"(\w+):\s*'(\w+)'", body)) == pt.SQL_TYPE_OF
-    schema = (REPO / "lib" / "config" / "schema.ts").read_text(encoding="utf-8")
+    schema = (REPO / "config" / "schema.ts").read_text(encoding="utf-8")
     cast_types = re.search(r"CAST_TYPES\s*=\s*\[(.*?)\]", schema, re.S).group(1)
     assert tuple(re.findall(r"'(\w+)'", cast_types)) == pt.CAST_TYPES
     assert re.findall(r"name: '(\w+)'", layout.split("LINEAGE_COLUMNS")[1].split("];")[0]) == list(pt.LINEAGE_COLUMNS)

@@ -1,5 +1,5 @@
 // Maps a file's header onto the dataset's columns (names, aliases, missing, unknown and duplicate columns), or infers columns.
-import type { DatasetConfig } from '../../lib/config/schema';
+import type { DatasetConfig } from '../../config/schema';
 import type { ColumnReport } from './report';
 import type { ColumnSpec } from './validate';
 import { DEFAULT_TIMESTAMP_FORMATS, compileDateFormat, DateParts } from './dates';

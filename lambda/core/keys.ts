@@ -1,8 +1,8 @@
 // Derives every output key of one raw file from its key and version, so a duplicate delivery maps to the same keys.
 import { createHash } from 'crypto';
-import { datasetForKey } from '../../lib/config/load';
-import { datasetLayout, PREFIXES, REJECTS_FILE_EXTENSION } from '../../lib/config/layout';
-import type { PipelineConfig } from '../../lib/config/schema';
+import { datasetForKey } from '../../config/parse';
+import { datasetLayout, PREFIXES, REJECTS_FILE_EXTENSION } from '../../config/layout';
+import type { PipelineConfig } from '../../config/schema';
 
 export interface OutputKeys {
   /** null: the key is under no configured dataset prefix (inferred mode). */

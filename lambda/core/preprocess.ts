@@ -1,7 +1,7 @@
 // The preprocessing core: streams one raw CSV file into valid rows, rejected rows and a report, with no AWS calls.
 import type { Writable } from 'stream';
 import { finished } from 'stream/promises';
-import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
+import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import type { ColumnReport, PreprocessReport, ReadChoices } from './report';
 import { createDecoder, DecodingErrors, detectEncoding } from './encoding';
 import { detectDialect, MAX_PREAMBLE_LINES } from './dialect';

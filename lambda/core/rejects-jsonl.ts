@@ -1,5 +1,5 @@
 // The one writer of the rejected-rows files (JSON Lines): every string exact, one row per line, as the rejects table's Hive JSON SerDe reads them.
-import { REJECT_COLUMNS } from '../../lib/config/layout';
+import { REJECT_COLUMNS } from '../../config/layout';
 
 /** One rejected row; the keys are REJECT_COLUMNS' names, in that order in the file. */
 export interface RejectedRow {

@@ -1,9 +1,9 @@
 // Compiles each configured column into one function that cleans a cell to its output CSV text or names the rule it breaks.
-import type { ColumnConfig, ColumnType } from '../../lib/config/schema';
+import type { ColumnConfig, ColumnType } from '../../config/schema';
 import { compileDateFormat, compileDateRangeParser, DateParser, DateParts, DateRangeParser, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
 import { quoteCsv, needsCsvQuotes, startsFormula } from './csv-text';
 import { ByteOut, writeUtf8 } from './byte-out';
-import { compilePattern } from '../../lib/config/pattern';
+import { compilePattern } from '../../config/pattern';
 import { ambiguousIn, decideDecimal, DecimalDecision, decimalProblem, toPointText } from './decimals';
 
 /** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */

@@ -1,6 +1,6 @@
 // The columns QuickSight sees in the final and rejects tables, with the QuickSight type of each: one mapping from SQL types.
-import type { DatasetConfig } from '../config/schema';
-import { datasetLayout, finalSchema, REJECT_COLUMNS, type FinalColumn, type SqlType } from '../config/layout';
+import type { DatasetConfig } from '../../config/schema';
+import { datasetLayout, finalSchema, REJECT_COLUMNS, type FinalColumn, type SqlType } from '../../config/layout';
 
 /** QuickSight input column types the pipeline's SQL types map to (AWS::QuickSight::DataSet InputColumn Type). */
 export type QuickSightColumnType = 'STRING' | 'INTEGER' | 'DECIMAL' | 'DATETIME' | 'BOOLEAN';

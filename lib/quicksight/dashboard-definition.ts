@@ -1,6 +1,6 @@
 // Turns a dataset's `dashboard` config into a QuickSight dashboard definition: a pure function, config in, definition out.
 import type { CfnDashboard } from 'aws-cdk-lib/aws-quicksight';
-import type { ChartConfig, DatasetConfig, KpiConfig } from '../config/schema';
+import type { ChartConfig, DatasetConfig, KpiConfig } from '../../config/schema';
 import { fieldKindOf, ROW_COUNT_COLUMN, tableOf, type FieldKind, type QuickSightColumn, type TableSource } from './columns';
 
 type Definition = CfnDashboard.DashboardVersionDefinitionProperty;

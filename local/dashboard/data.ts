@@ -1,7 +1,7 @@
 // Collects the dashboard's numbers: every KPI and chart aggregated in DuckDB over the local tables, plus the last run's reports.
 import * as fs from 'fs';
-import { datasetLayout } from '../../lib/config/layout';
-import type { DatasetConfig, PipelineConfig } from '../../lib/config/schema';
+import { datasetLayout } from '../../config/layout';
+import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import type { PreprocessReport } from '../../lambda/core/report';
 import type { LocalTables } from '../tables';
 import { LocalObjectStore } from '../store';

@@ -1,5 +1,5 @@
 // Writes <workdir>/dashboard/index.html: aggregates in DuckDB, renders the page with the bundled chart library, commits it atomically.
-import type { PipelineConfig } from '../../lib/config/schema';
+import type { PipelineConfig } from '../../config/schema';
 import { LocalObjectStore } from '../store';
 import { openLocalTables } from '../tables';
 import { chartLibraryBundle } from './bundle';

@@ -1,5 +1,5 @@
 // The dashboard's data model and its pure parts: the SQL each KPI and chart aggregates with, and period arithmetic.
-import type { ChartConfig, KpiConfig } from '../../lib/config/schema';
+import type { ChartConfig, KpiConfig } from '../../config/schema';
 
 export type Grain = 'DAY' | 'WEEK' | 'MONTH';
 export const GRAINS: readonly Grain[] = ['DAY', 'WEEK', 'MONTH'];

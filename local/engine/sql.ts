@@ -13,8 +13,8 @@
 // Not portable: Spark's date_format / DuckDB's strftime, to_date with a format, regexp functions,
 // `||` on non-strings, division of integers (write CAST(a AS double) / b), and casts of text the Lambda
 // did not normalise (Spark casts '12.5' to bigint 12 and '2024-11' to a date; DuckDB gives 13 and null).
-import type { DatasetConfig } from '../../lib/config/schema';
-import { LINEAGE_COLUMNS, SQL_TYPE_OF, type FinalColumn, type SqlType } from '../../lib/config/layout';
+import type { DatasetConfig } from '../../config/schema';
+import { LINEAGE_COLUMNS, SQL_TYPE_OF, type FinalColumn, type SqlType } from '../../config/layout';
 
 /** DuckDB's name for each transform SQL type. */
 export const DUCKDB_TYPE_OF: Record<SqlType, string> = {

@@ -3,7 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { REJECT_COLUMNS } from '../../lib/config/layout';
+import { REJECT_COLUMNS } from '../../config/layout';
 import { writeOutputs } from '../../cli/commands/preprocess';
 
 const ROOT = path.join(__dirname, '..', '..');

@@ -1,11 +1,11 @@
 // The committed JSON Schema must match the zod schema, or editors would validate against stale rules.
 import * as fs from 'fs';
 import * as path from 'path';
-import { CONFIG_JSON_SCHEMA_FILE, pipelineConfigJsonSchema } from '../../lib/config/json-schema';
+import { CONFIG_JSON_SCHEMA_FILE, pipelineConfigJsonSchema } from '../../config/json-schema';
 
 const root = path.join(__dirname, '..', '..');
 
-test('pipeline.config.schema.json is up to date (run `npm run config:schema` after changing lib/config/schema.ts)', () => {
+test('pipeline.config.schema.json is up to date (run `npm run config:schema` after changing config/schema.ts)', () => {
   const committed = fs.readFileSync(path.join(root, CONFIG_JSON_SCHEMA_FILE), 'utf8');
   expect(committed).toBe(pipelineConfigJsonSchema());
 });

@@ -1,6 +1,6 @@
 // Configured queries get the real database and table names for every placeholder, in Athena and in local mode alike.
-import { renderQuery } from '../../lib/config/layout';
-import { parsePipelineConfig } from '../../lib/config/load';
+import { renderQuery } from '../../config/layout';
+import { parsePipelineConfig } from '../../config/load';
 
 const names = { database: 'csvpipeline_db', table: 'orders', rejectsTable: 'orders_rejects' };
 

@@ -3,8 +3,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import { applyOverrides, ConfigError, loadPipelineConfig, parsePipelineConfig } from '../../lib/config/load';
-import { isAwsCron, LOG_RETENTION_DAYS } from '../../lib/config/schema';
+import { applyOverrides, ConfigError, loadPipelineConfig, parsePipelineConfig } from '../../config/load';
+import { isAwsCron, LOG_RETENTION_DAYS } from '../../config/schema';
 
 const PROJECT_CONFIG = path.join(__dirname, '..', '..', 'pipeline.config.json');
 const base = () => JSON.parse(fs.readFileSync(PROJECT_CONFIG, 'utf8'));

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { PassThrough } from 'stream';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
-import { findDataset } from '../../lib/config/load';
+import { findDataset } from '../../config/load';
 import { FileJob, inThread, parseThreads, preprocessFile } from '../../local/parallel-preprocess';
 import { CONFIG, FIXTURES } from './run-core';
 

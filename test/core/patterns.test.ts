@@ -1,6 +1,6 @@
 // Column patterns run on RE2 (linear time): a catastrophic-backtracking pattern cannot hang preprocessing, and maxLength is checked first.
 import { compileColumn, CellFailure, ColumnSpec } from '../../lambda/core/validate';
-import { patternProblem } from '../../lib/config/pattern';
+import { patternProblem } from '../../config/pattern';
 import { runCore } from './run-core';
 
 const clean = (spec: Partial<ColumnSpec>, raw: string) => {

@@ -1,6 +1,6 @@
 // The rejects writer (JSON Lines): any strings come back exactly, one row per line, whatever splits the lines.
 import fc from 'fast-check';
-import { REJECT_COLUMNS } from '../../lib/config/layout';
+import { REJECT_COLUMNS } from '../../config/layout';
 import { jsonString, rejectLine, type RejectedRow } from '../../lambda/core/rejects-jsonl';
 import { readRejectsAsTable } from './serde-read';
 

@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { PassThrough, Readable } from 'stream';
-import { loadPipelineConfig, findDataset, parsePipelineConfig } from '../../lib/config/load';
-import type { PipelineConfig } from '../../lib/config/schema';
+import { loadPipelineConfig, findDataset, parsePipelineConfig } from '../../config/load';
+import type { PipelineConfig } from '../../config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { readAll } from '../../lambda/core/reader';

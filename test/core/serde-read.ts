@@ -1,5 +1,5 @@
 // Test helper: reads a rejects file the way the <dataset>_rejects table does (Hadoop TextInputFormat lines, then the Hive JSON SerDe per line).
-import { REJECT_COLUMNS } from '../../lib/config/layout';
+import { REJECT_COLUMNS } from '../../config/layout';
 import type { RejectedRow } from '../../lambda/core/rejects-jsonl';
 
 /**

@@ -3,7 +3,7 @@ import { PassThrough, Readable, Writable } from 'stream';
 import { preprocess } from '../../lambda/core/preprocess';
 import { MAX_RECORD_CHARS } from '../../lambda/core/reader';
 import { CONFIG, runCore } from './run-core';
-import { findDataset } from '../../lib/config/load';
+import { findDataset } from '../../config/load';
 
 const HEADER = 'id,name,email,signup_date,status\n';
 const row = (i: number) => `${i},Name ${i},user${i}@example.com,2024-11-01,active\n`;

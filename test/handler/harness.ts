@@ -13,7 +13,7 @@ import {
 import { Upload } from '@aws-sdk/lib-storage';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { loadPipelineConfig } from '../../lib/config/load';
+import { loadPipelineConfig } from '../../config/load';
 import type { HandlerDeps, PreprocessFn } from '../../lambda/s3-io';
 
 export const RAW_BUCKET = 'csv-raw-data-example';

@@ -2,7 +2,7 @@
 import * as path from 'path';
 import fc from 'fast-check';
 import { outputKeysFor } from '../../lambda/core/keys';
-import { loadPipelineConfig } from '../../lib/config/load';
+import { loadPipelineConfig } from '../../config/load';
 
 const config = loadPipelineConfig(path.join(__dirname, '..', '..', 'pipeline.config.json'));
 

@@ -9,9 +9,9 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Analytics } from '../../lib/analytics';
-import { applyOverrides, parsePipelineConfig } from '../../lib/config/load';
-import { renderQuery } from '../../lib/config/layout';
-import type { PipelineConfig } from '../../lib/config/schema';
+import { applyOverrides, parsePipelineConfig } from '../../config/load';
+import { renderQuery } from '../../config/layout';
+import type { PipelineConfig } from '../../config/schema';
 import { DASHBOARD_OWNER_ACTIONS, DATA_SET_OWNER_ACTIONS, DATA_SOURCE_OWNER_ACTIONS } from '../../lib/quicksight/permissions';
 
 const PRINCIPAL = 'arn:aws:quicksight:eu-west-1:123456789012:user/default/alice';

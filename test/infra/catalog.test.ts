@@ -1,5 +1,5 @@
 // Catalog: database, header-PRESENT classifier, one crawler configured against the CSV pitfalls, final and rejects tables.
-import { finalSchema, REJECT_COLUMNS } from '../../lib/config/layout';
+import { finalSchema, REJECT_COLUMNS } from '../../config/layout';
 import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 describe('Catalog', () => {

@@ -1,5 +1,5 @@
 // Lake Formation (lakeFormation.enabled): grants for the deploying role, the crawler, each job, QuickSight and Athena users; none when off.
-import { datasetLayout } from '../../lib/config/layout';
+import { datasetLayout } from '../../config/layout';
 import { BuiltPipeline, flat, logicalId, QUICKSIGHT_ON, resourcesOfType, synthPipeline } from './pipeline-fixture';
 
 const ANALYST = 'arn:aws:iam::123456789012:role/analyst';

@@ -1,8 +1,8 @@
 // The dashboard definition generator: config in, QuickSight definition out, checked visual by visual.
 import * as fs from 'fs';
 import * as path from 'path';
-import { parsePipelineConfig } from '../../lib/config/load';
-import type { DatasetConfig, PipelineConfigInput } from '../../lib/config/schema';
+import { parsePipelineConfig } from '../../config/load';
+import type { DatasetConfig, PipelineConfigInput } from '../../config/schema';
 import { fieldKindOf, finalTable, QUICKSIGHT_TYPE_OF, rejectsTable } from '../../lib/quicksight/columns';
 import { dashboardDefinition, DashboardDefinitionError, GRID_COLUMNS } from '../../lib/quicksight/dashboard-definition';
 

@@ -1,5 +1,5 @@
 // Transform: one Glue 5 job per dataset with the config's workers, bookmarks, security configuration and a dataset-scoped role.
-import { datasetLayout, finalSchema } from '../../lib/config/layout';
+import { datasetLayout, finalSchema } from '../../config/layout';
 import { JOB_CATALOG_ACTIONS } from '../../lib/transform';
 import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 

@@ -4,7 +4,7 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { loadPipelineConfig } from '../../../lib/config/load';
+import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
 import { countBy, expectedSignups, isoWeekStart, SAMPLE_DIR } from '../pipeline/expected';
 

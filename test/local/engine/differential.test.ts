@@ -3,8 +3,8 @@ import * as path from 'path';
 import { transformWithDuckDb, type TransformRunResult } from '../../../local/duckdb-transform';
 import { openDatabase } from '../../../local/engine/duckdb';
 import { transformWithSpark } from '../../../local/spark-transform';
-import type { PipelineConfig } from '../../../lib/config/schema';
-import { parsePipelineConfig, loadPipelineConfig } from '../../../lib/config/load';
+import type { PipelineConfig } from '../../../config/schema';
+import { parsePipelineConfig, loadPipelineConfig } from '../../../config/load';
 import { partitionFolders, tempDir, writeProcessed } from './helpers';
 import { prng } from '../../../bench/prng';
 

@@ -3,7 +3,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { transformWithDuckDb, TransformSpecError } from '../../../local/duckdb-transform';
 import { openDatabase } from '../../../local/engine/duckdb';
-import type { DatasetConfig } from '../../../lib/config/schema';
+import type { DatasetConfig } from '../../../config/schema';
 import { configWith, partitionFolders, readFinal, SIGNUPS, tempDir, writeProcessed } from './helpers';
 
 const AT = new Date('2025-01-02T03:04:05.000Z');

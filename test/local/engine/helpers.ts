@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { parsePipelineConfig } from '../../../lib/config/load';
-import type { DatasetConfig, PipelineConfig } from '../../../lib/config/schema';
+import { parsePipelineConfig } from '../../../config/load';
+import type { DatasetConfig, PipelineConfig } from '../../../config/schema';
 import { openDatabase } from '../../../local/engine/duckdb';
 
 export function tempDir(prefix = 'engine-'): string {

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { run as runQuery } from '../../../cli/commands/query';
 import { chooseDataset, run as runTransform } from '../../../cli/commands/transform';
 import { openLocalTables } from '../../../local/tables';
-import { REJECT_COLUMNS } from '../../../lib/config/layout';
+import { REJECT_COLUMNS } from '../../../config/layout';
 import { rejectLine, type RejectedRow } from '../../../lambda/core/rejects-jsonl';
 import { configWith, SIGNUPS, tempDir, writeProcessed } from './helpers';
 

@@ -3,7 +3,7 @@ import { spawn, spawnSync, type ChildProcess } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPipelineConfig } from '../../../lib/config/load';
+import { loadPipelineConfig } from '../../../config/load';
 import { LOCK_FILE, newOwner, procStartOf, type LockOwner } from '../../../local/lock';
 import { runLocalPipeline } from '../../../local/pipeline';
 import { openLocalTables } from '../../../local/tables';

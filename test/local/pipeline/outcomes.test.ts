@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPipelineConfig } from '../../../lib/config/load';
+import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
 import { expectedSignups, SAMPLE_DIR } from './expected';
 import { finalRows } from './duckdb-read';

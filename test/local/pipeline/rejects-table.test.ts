@@ -2,8 +2,8 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPipelineConfig } from '../../../lib/config/load';
-import { REJECT_COLUMNS } from '../../../lib/config/layout';
+import { loadPipelineConfig } from '../../../config/load';
+import { REJECT_COLUMNS } from '../../../config/layout';
 import { preprocessRawObject, runConfiguredQueries } from '../../../local/pipeline';
 import { LocalObjectStore } from '../../../local/store';
 import { openLocalTables } from '../../../local/tables';

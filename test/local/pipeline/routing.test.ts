@@ -2,7 +2,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPipelineConfig } from '../../../lib/config/load';
+import { loadPipelineConfig } from '../../../config/load';
 import { rawKeyForFile } from '../../../local/pipeline';
 import { contentTag, LocalObjectStore } from '../../../local/store';
 

@@ -3,7 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { loadPipelineConfig } from '../../../lib/config/load';
+import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline, type LocalRunResult } from '../../../local/pipeline';
 import { countBy, expectedOrders, expectedSignups, SAMPLE_DIR } from './expected';
 import { finalRows, rejectRows } from './duckdb-read';

@@ -1,5 +1,5 @@
-// Reads the pipeline config file, validates it and cross-checks its names, failing with the key, the value and the fix.
-import * as fs from 'fs';
+// Validates a pipeline config (already parsed JSON) and cross-checks its names, failing with the key, the value and the fix.
+// No file access here: the Lambda bundle imports this module, not the fs-based loader (config/load.ts).
 import { z } from 'zod';
 import { PipelineConfig, PipelineConfigSchema, DatasetConfig } from './schema';
 import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDER_PATTERN, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
@@ -83,23 +83,6 @@ export function parsePipelineConfig(raw: unknown, source = DEFAULT_CONFIG_PATH):
   const problems = crossCheck(result.data);
   if (problems.length) throw new ConfigError(source, problems);
   return result.data;
-}
-
-/** Reads, validates and cross-checks a config file. */
-export function loadPipelineConfig(file = DEFAULT_CONFIG_PATH, overrides: Record<string, unknown> = {}): PipelineConfig {
-  let text: string;
-  try {
-    text = fs.readFileSync(file, 'utf8');
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: `cannot be read (${(err as Error).message}); pass an existing file with -c config=PATH or --config PATH` }]);
-  }
-  let raw: unknown;
-  try {
-    raw = JSON.parse(text);
-  } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: `is not valid JSON: ${(err as Error).message}` }]);
-  }
-  return parsePipelineConfig(applyOverrides(raw, overrides), file);
 }
 
 /** Finds a dataset by name, or says which names exist. */
