@@ -8,6 +8,7 @@ interface Command {
 }
 
 const COMMANDS: Record<string, Command> = {
+  init: { summary: 'generate a dataset config entry from a sample CSV file', module: './commands/init' },
   preprocess: { summary: 'clean and validate a CSV file as the Lambda does', module: './commands/preprocess' },
   transform: { summary: 'run the Glue transform on local processed files (--engine duckdb|spark)', module: './commands/transform' },
   run: { summary: 'run the whole pipeline locally, raw files to dashboard', module: './commands/run' },

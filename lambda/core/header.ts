@@ -98,7 +98,7 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
   return { ok: true, columns, notes };
 }
 
-const INFER_DATE_FORMATS = ['YYYY-MM-DD', 'YYYY/MM/DD', 'DD.MM.YYYY', 'DD/MM/YYYY', 'MM/DD/YYYY'];
+export const INFER_DATE_FORMATS = ['YYYY-MM-DD', 'YYYY/MM/DD', 'DD.MM.YYYY', 'DD/MM/YYYY', 'MM/DD/YYYY'];
 const INFER_TIMESTAMP_FORMATS = DEFAULT_TIMESTAMP_FORMATS.filter((f) => f !== 'YYYY-MM-DD');
 const INFER_BOOLEANS = new Set(['true', 'false', 'yes', 'no']);
 
