@@ -120,7 +120,7 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
     if (decided.report.outcome !== 'processed' || !decided.end || !read) return await oneThread('the file cannot be processed');
     if (read.encoding !== 'utf-8' && read.encoding !== 'utf-8-bom') return await oneThread(`the file is ${read.encoding}, not UTF-8`);
     const blockBytes = parallel.blockBytes ?? Math.max(MIN_BLOCK_BYTES, Math.ceil(size / Math.max(threads, Math.ceil(size / MAX_BLOCK_BYTES))));
-    const run = new Dispatch(executor, threads);
+    const run = new Dispatch(executor, threads, threads + 2);
     // Blocks are handed to the workers as they are cut; nothing is written before the whole file is scanned.
     const clean = cutBlocks(job.file, size, blockBytes, read.quote.charCodeAt(0), read.lineEnding === 'CR' ? 13 : 10, decided.end.firstDataLine, (task, bytes) => run.add(task, bytes));
     if (!clean) return await oneThread('the file holds a NUL or bytes that are not UTF-8');
@@ -158,32 +158,55 @@ const MIN_BLOCK_BYTES = 1 << 20;
  */
 const MAX_BLOCK_BYTES = 64 << 20;
 
-/** The blocks cut so far and their runs, started at most `ahead` blocks before the merge. */
+/**
+ * The blocks cut so far and their runs. A block starts as soon as a thread is free, while fewer than `inFlight` blocks
+ * are started and not yet merged: each thread goes on to the next block without waiting for the merge, and the memory
+ * held is bounded (a block's bytes or its outputs, for at most `inFlight` blocks).
+ */
 class Dispatch {
   readonly blocks: BlockTask[] = [];
   private readonly results: Promise<BlockResult>[] = [];
   private started = 0;
+  private running = 0;
+  private merged = 0;
 
   constructor(
     private readonly executor: BlockExecutor,
-    private readonly ahead: number,
+    private readonly threads: number,
+    private readonly inFlight: number,
   ) {}
 
   /** A block cut: its bytes are kept (and sent to a worker) only when it starts now; later ones are read again then. */
   add(task: BlockTask, bytes: Uint8Array): void {
     this.blocks.push(task);
-    if (this.started === task.index && this.started < this.ahead) this.start({ ...task, bytes });
+    if (this.started === task.index && this.canStart()) this.start({ ...task, bytes });
   }
 
-  /** The result of block i (starting the blocks up to i + ahead). */
+  /** The result of block i, once every block before it was asked for (the merge asks in order). */
   result(i: number): Promise<BlockResult> {
-    for (; this.started < this.blocks.length && this.started < i + this.ahead; ) this.start(this.blocks[this.started]);
+    this.merged = i;
+    this.fill();
     return this.results[i];
   }
 
+  private canStart(): boolean {
+    return this.running < this.threads && this.started - this.merged < this.inFlight;
+  }
+
+  private fill(): void {
+    while (this.started < this.blocks.length && this.canStart()) this.start(this.blocks[this.started]);
+  }
+
   private start(task: BlockTask): void {
+    this.running++;
     const r = this.executor.run(task);
-    r.catch(() => undefined); // awaited in order by the merge
+    r.then(
+      () => {
+        this.running--;
+        this.fill();
+      },
+      () => this.running--,
+    ); // awaited in order by the merge
     this.results[this.started++] = r;
   }
 }

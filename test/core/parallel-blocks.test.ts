@@ -8,7 +8,7 @@ import { PassThrough } from 'stream';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { findDataset } from '../../config/load';
-import { FileJob, inThread, parseThreads, preprocessFile } from '../../local/parallel-preprocess';
+import { BlockExecutor, FileJob, inThread, parseThreads, preprocessFile } from '../../local/parallel-preprocess';
 import { CONFIG, FIXTURES } from './run-core';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-blocks-'));
@@ -161,6 +161,42 @@ describe('threaded reading equals one thread, byte for byte', () => {
     expect(r.mode).toMatch(/^\d+ blocks$/);
     expectSame(r);
   }, 120000);
+});
+
+describe('block dispatch', () => {
+  test('a free thread takes the next block without waiting for the merge; at most `threads` blocks run at once', async () => {
+    const rows = Array.from({ length: 400 }, (_v, i) => `${i + 1},Ann,a${i}@b.co,2024-01-02,active`);
+    const file = path.join(TMP, 'dispatch.csv');
+    fs.writeFileSync(file, ['id,name,email,signup_date,status', ...rows].join('\n') + '\n');
+    const job: FileJob = { file, config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'raw/in.csv', sizeBytes: fs.statSync(file).size, sampleChunkBytes: 64 * 1024 };
+    let running = 0;
+    let most = 0;
+    const order: string[] = [];
+    // Block 0 is slow: with two threads, blocks 1, 2, 3 run on the other thread before block 0 is done (and merged).
+    const executor = (j: FileJob): BlockExecutor => {
+      const inner = inThread(j);
+      return {
+        run: async (task) => {
+          running++;
+          most = Math.max(most, running);
+          order.push(`start ${task.index}`);
+          if (task.index === 0) await new Promise((r) => setTimeout(r, 300));
+          const r = await inner.run(task);
+          order.push(`done ${task.index}`);
+          running--;
+          return r;
+        },
+        close: () => inner.close(),
+      };
+    };
+    const out = sinks();
+    await preprocessFile(job, out, { threads: 2, blockBytes: 1500, executor });
+    await out.done;
+    expect(most).toBe(2);
+    // threads + 2 blocks may be started and not yet merged: blocks 1, 2 and 3 ran while block 0 was still running.
+    expect(order.indexOf('start 3')).toBeLessThan(order.indexOf('done 0'));
+    expect(order.indexOf('start 4')).toBeGreaterThan(order.indexOf('done 0'));
+  });
 });
 
 describe('--threads', () => {
