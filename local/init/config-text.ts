@@ -18,11 +18,12 @@ function inline(value: Json): string {
   return JSON.stringify(value);
 }
 
-/** Small enough to stay on one line: no object below its own level but arrays of plain values. */
+const membersOf = (value: object): Json[] => (Array.isArray(value) ? value : Object.values(value));
+
+/** Simple enough to stay on one line: its members are plain values, empty, or arrays of plain values. */
 function isFlat(value: Json): boolean {
   if (!isContainer(value)) return true;
-  const members = Array.isArray(value) ? value : Object.values(value);
-  return members.every((m) => !isContainer(m) || (Array.isArray(m) && m.every((x) => !isContainer(x))));
+  return membersOf(value).every((m) => !isContainer(m) || membersOf(m).length === 0 || (Array.isArray(m) && m.every((x) => !isContainer(x))));
 }
 
 /** JSON indented by `unit`, each line after the first starting with `base`; small objects and arrays on one line. */
