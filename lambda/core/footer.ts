@@ -3,6 +3,9 @@
 /** A first cell that starts a summary line: Total, Totals, Grand total, Subtotal, Sum, Count:, Rows:, "3 rows", End of report. */
 export const TOTAL_LIKE = /^(?:(?:grand\s+|sub-?)?totals?\b|sum(?:me)?\b|gesamt|count\s*:|rows?\s*:|\d+\s+(?:rows?|records?)\b|end of (?:report|file|data|export)\b)/i;
 
+/** Trailing records that look like a footer rejected as FOOTER instead of with their own reason. */
+export const MAX_FOOTER_RECORDS = 5;
+
 /** For each field position: a check that a value has its column's type, or undefined for a string column (no evidence). */
 export type TypeChecks = readonly (((value: string) => boolean) | undefined)[];
 
