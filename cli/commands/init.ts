@@ -10,7 +10,7 @@ import { InitError, inferDataset, type InitResult } from '../../local/init/infer
 import { parseCommandArgs, usageError } from '../args';
 
 /** A sample is read whole (several times): larger files are refused with the way to cut a sample. */
-export const MAX_SAMPLE_MB = 64;
+export const MAX_SAMPLE_MB = 16;
 
 export const INIT_USAGE = `usage: csv-pipeline init FILE [--name NAME] [--config FILE] [--write]
 

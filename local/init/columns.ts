@@ -38,45 +38,78 @@ export interface ColumnContext {
   readonly quote: string;
 }
 
+/** The length of the longest value (0 for none); a loop, as a spread of 100,000 values overflows the stack. */
+export function longestOf(values: readonly string[]): number {
+  let longest = 0;
+  for (const v of values) if (v.length > longest) longest = v.length;
+  return longest;
+}
+
 const show = (v: string) => JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v);
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
 
-/** Cleans every value with the core's compiled column; undefined (and the first value refused) when one fails. */
+/** Failures after which a type is not worth counting further: over half the values, or over 100 and most of those seen. */
+function hopeless(failed: number, accepted: number, total: number): boolean {
+  return failed * 2 > total || (failed > 100 && failed > accepted);
+}
+
+/**
+ * Cleans every value with the core's compiled column; undefined (and the first value refused) when one fails. Stops
+ * once the type is hopeless (`accepted` is then only a lower bound: the type is not even a near miss).
+ */
 export function cleanAll(spec: ColumnSpec, values: readonly string[], context: ColumnContext, decimals?: Record<string, DecimalDecision>): { cleaned?: string[]; refused?: string; accepted: number } {
   const cleaner = compileColumn(spec, { neutraliseFormulas: false, delimiter: context.delimiter, quote: context.quote, decimals });
   const failure = { code: '', reason: '' };
   const cleaned: string[] = [];
   let refused: string | undefined;
-  let accepted = 0;
+  let failed = 0;
   for (const v of values) {
     const out = cleaner.clean(v, failure, false);
-    if (out === undefined) refused ??= v;
+    if (out !== undefined) cleaned.push(out);
     else {
-      accepted++;
-      cleaned.push(out);
+      refused ??= v;
+      if (hopeless(++failed, cleaned.length, values.length)) break;
     }
   }
-  return refused === undefined ? { cleaned, accepted } : { refused, accepted };
+  return refused === undefined ? { cleaned, accepted: cleaned.length } : { refused, accepted: cleaned.length };
 }
 
 /**
  * The formats that read every value, tried in `candidates` order, or why none do. A format and its day/month swap
  * (DD/MM/YYYY, MM/DD/YYYY) are never both listed (the first would silently win): values only one of them reads decide;
- * values both read, with no such evidence, are ambiguous.
+ * values both read, with no such evidence, are ambiguous. Each distinct value is parsed once.
  */
-export function formatsFor(values: readonly string[], candidates: readonly string[]): { formats?: string[]; problem?: string; accepted?: number } {
+export function formatsFor(allValues: readonly string[], candidates: readonly string[]): { formats?: string[]; problem?: string; accepted?: number } {
   const parts: DateParts = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
   const parsers = candidates.map((f) => compileDateFormat(f));
-  const fits = values.map((v) => candidates.filter((_f, i) => parsers[i](v, parts)));
-  const unread = values.find((_v, i) => fits[i].length === 0);
-  if (unread !== undefined) return { problem: `${show(unread)} is in none of the ${candidates.length} formats tried (${candidates[0]}, ...)`, accepted: fits.filter((f) => f.length).length };
+  const counts = new Map<string, number>();
+  for (const v of allValues) counts.set(v, (counts.get(v) ?? 0) + 1);
+  const values = [...counts.keys()];
+  const fits: string[][] = [];
+  let unread: string | undefined;
+  let failed = 0;
+  let read = 0;
+  for (const v of values) {
+    const fit = candidates.filter((_f, i) => parsers[i](v, parts));
+    fits.push(fit);
+    if (fit.length > 0) read += counts.get(v)!;
+    else {
+      unread ??= v;
+      failed += counts.get(v)!;
+      if (hopeless(failed, read, allValues.length)) break;
+    }
+  }
+  if (unread !== undefined) {
+    const accepted = failed * 2 > allValues.length ? 0 : allValues.length - failed;
+    return { problem: `${show(unread)} is in none of the ${candidates.length} formats tried (${candidates[0]}, ...)`, accepted };
+  }
   let allowed = [...candidates];
   for (const f of candidates.filter((c) => c.includes('DD') && c.indexOf('DD') < c.indexOf('MM'))) {
     const swapped = swapDayMonth(f);
     if (!candidates.includes(swapped)) continue;
     const onlyF = values.find((_v, i) => fits[i].includes(f) && !fits[i].includes(swapped));
     const onlyS = values.find((_v, i) => fits[i].includes(swapped) && !fits[i].includes(f));
-    if (onlyF !== undefined && onlyS !== undefined) return { problem: `${show(onlyF)} is only ${f} and ${show(onlyS)} only ${swapped}: day and month are written in both orders`, accepted: values.length };
+    if (onlyF !== undefined && onlyS !== undefined) return { problem: `${show(onlyF)} is only ${f} and ${show(onlyS)} only ${swapped}: day and month are written in both orders`, accepted: allValues.length };
     if (onlyF !== undefined) allowed = allowed.filter((c) => c !== swapped);
     else if (onlyS !== undefined) allowed = allowed.filter((c) => c !== f);
     else allowed = allowed.filter((c) => c !== f && c !== swapped);
@@ -85,7 +118,7 @@ export function formatsFor(values: readonly string[], candidates: readonly strin
   for (const [i, v] of values.entries()) {
     if (fits[i].some((f) => chosen.has(f))) continue;
     const first = fits[i].find((f) => allowed.includes(f));
-    if (first === undefined) return { problem: `${show(v)} reads as both ${fits[i].join(' and ')}: day and month cannot be told apart in the sample (declare the format yourself)`, accepted: values.length };
+    if (first === undefined) return { problem: `${show(v)} reads as both ${fits[i].join(' and ')}: day and month cannot be told apart in the sample (declare the format yourself)`, accepted: allValues.length };
     chosen.add(first);
   }
   return { formats: candidates.filter((f) => chosen.has(f)) };
@@ -201,7 +234,7 @@ export function inferColumn(name: string, header: string, rowValues: readonly st
     }
   }
   if (column.type === 'string' || column.type === 'email') {
-    const longest = Math.max(0, ...values.map((v) => v.length));
+    const longest = longestOf(values);
     if (longest > 0) {
       column = { ...column, maxLength: longest };
       reasons.push(`maxLength ${longest}: the longest value in the sample`);
@@ -224,7 +257,7 @@ function spread(rowValues: readonly string[], cleaned: readonly string[]): strin
 /** A string column with no rules beyond `required` (and maxLength, which covers every value): what a column is relaxed to. */
 export function relaxedColumn(guess: ColumnGuess, rowValues: readonly string[]): ColumnGuess {
   const values = rowValues.filter((v) => v !== '');
-  const longest = Math.max(0, ...values.map((v) => v.length));
+  const longest = longestOf(values);
   const { name, required, aliases } = guess.column;
   const column: ColumnInput = { name, type: 'string', required: required ?? false, ...(longest ? { maxLength: longest } : {}), ...(aliases?.length ? { aliases } : {}) };
   return { column, header: guess.header, why: `${required ? 'required' : 'optional'}; string${longest ? `, maxLength ${longest}` : ''}`, cleaned: [...rowValues] };

@@ -97,7 +97,7 @@ export function namedQueries(name: string, time: TimeChoice, category: ColumnInp
 export function granularityFor(isoValues: readonly string[]): 'DAY' | 'WEEK' | 'MONTH' {
   const days = isoValues.filter((v) => v !== '').map((v) => Date.parse(v.slice(0, 10)) / 86_400_000).filter((d) => !Number.isNaN(d));
   if (days.length === 0) return 'DAY';
-  const span = Math.max(...days) - Math.min(...days);
+  const span = days.reduce((a, b) => Math.max(a, b)) - days.reduce((a, b) => Math.min(a, b));
   return span <= 62 ? 'DAY' : span <= 366 ? 'WEEK' : 'MONTH';
 }
 

@@ -146,7 +146,7 @@ function summaryOf(plan: Plan, notes: { time: string; dashboard: string; queries
     for (const r of check.relaxed) lines.push(`  ${r}`);
   } else lines.push('relaxed: nothing (the core accepted every sample value with the inferred rules)');
   if (check.structural.length) {
-    lines.push(`${plural(check.structural.length, 'row')} rejected whatever the columns are (fix these in the file; no config rule can accept them):`);
+    lines.push(`${plural(check.structural.length, 'row')} rejected whatever the columns are (no config rule can accept them: a FOOTER is the export's summary line; fix any other in the file):`);
     for (const r of check.structural.slice(0, 5)) lines.push(`  line ${r.line}: ${r.reason_code}: ${r.reason}`);
     if (check.structural.length > 5) lines.push(`  ... and ${check.structural.length - 5} more`);
   }

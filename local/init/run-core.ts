@@ -2,7 +2,7 @@
 import { Writable } from 'stream';
 import { parse } from 'csv-parse/sync';
 import { parsePipelineConfig } from '../../config/parse';
-import type { DatasetConfig, PipelineConfig, PipelineConfigInput } from '../../config/schema';
+import type { PipelineConfig, PipelineConfigInput } from '../../config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 
@@ -70,7 +70,3 @@ export function isRuleReject(reject: RejectRow): boolean {
   return reject.column_name !== '';
 }
 
-/** The dataset the core got, for tests and checks (the config's only one). */
-export function onlyDataset(config: PipelineConfig): DatasetConfig {
-  return config.datasets[0];
-}

@@ -131,6 +131,15 @@ describe('errors say what was wrong and how to fix it', () => {
     expect(r.stderr).toMatch(new RegExp(`^csv-pipeline init: cannot read ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT; no such file, check the path\n\nusage: csv-pipeline init FILE`));
   });
 
+  it('a file over the sample limit: exit 2, with how to cut a sample', async () => {
+    const big = path.join(dir, 'big.csv');
+    fs.writeFileSync(big, 'id\n1\n');
+    fs.truncateSync(big, 17 * 1024 * 1024); // sparse: the size is what is checked
+    const r = await init([big, '--config', config]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(`${big} is 17 MB, over the 16 MB a sample may have; init reads a sample whole: cut one, e.g. head -n 100000 ${big} > sample.csv`);
+  });
+
   it('an empty file: exit 1, nothing printed or written', async () => {
     const empty = path.join(dir, 'empty.csv');
     fs.writeFileSync(empty, '');

@@ -4,6 +4,8 @@ import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { COLUMN_TYPES } from '../../../config/schema';
+import { longestOf } from '../../../local/init/columns';
+import { granularityFor } from '../../../local/init/entry';
 import { InitError, inferDataset, type InitResult } from '../../../local/init/infer-dataset';
 import { everyTypeCsv, preprocessWith } from './core-check';
 
@@ -216,5 +218,15 @@ describe('files init cannot use', () => {
 
   it('a binary file', async () => {
     await expect(infer(write('binary.csv', Buffer.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 1, 2, 0, 3])))).rejects.toThrow(/BINARY_FILE/);
+  });
+});
+
+describe('large samples', () => {
+  it('the longest value and the date span of 300,000 values (no spread of every value as arguments, which overflows the stack)', () => {
+    const values = Array.from({ length: 300_000 }, (_v, i) => (i === 123_456 ? '2024-12-31' : '2024-01-01'));
+    expect(longestOf([...values, 'x'.repeat(11)])).toBe(11);
+    expect(granularityFor(values)).toBe('WEEK');
+    expect(granularityFor(['2020-01-01', '2024-01-01'])).toBe('MONTH');
+    expect(granularityFor(['2024-01-01T10:00:00', '2024-01-31'])).toBe('DAY');
   });
 });
