@@ -95,7 +95,9 @@ test('--write adds the entries, keeps the rest of the file, and `run` on the sam
   expect(months.length).toBeGreaterThan(1);
   expect(months.reduce((n, row) => n + Number((row as unknown[])[1]), 0)).toBe(80);
   expect(rowsOf('orders_init', 'orders_init_by_currency')).toHaveLength(4);
-  expect(result.dashboardFile && fs.existsSync(result.dashboardFile)).toBe(true);
+  const html = fs.readFileSync(result.dashboardFile!, 'utf8');
+  expect(html).toContain('data-kpi-id="customers_rows" data-value="80"');
+  expect(html).toContain('data-kpi-id="orders_init_rows" data-value="9"');
 }, 120000);
 
 test('--write refuses a dataset name the config has, exit 2, the file unchanged', async () => {
