@@ -71,6 +71,10 @@ export class RecordReader {
   private readonly sepCode: number;
   private readonly stripCr: boolean;
   private readonly skipSpace: boolean;
+  /** What quotedField and unquotedField read: the field's value, the line breaks inside it, its quoting problem. */
+  private fieldValue = '';
+  private fieldLines = 0;
+  private fieldProblem: RecordProblem = RecordProblem.None;
 
   constructor(
     dialect: Dialect,
@@ -191,23 +195,33 @@ export class RecordReader {
           fields[n++] = text.slice(s, nextDelim);
           s = nextDelim + 1;
         }
-        this.count = n;
-        this.start = pos;
-        this.stop = end;
-        this.line = this.nextLine;
-        this.lines = 1;
-        this.problem = RecordProblem.None;
-        this.plain = true;
-        this.nextLine++;
+        this.deliverPlain(n, pos, end);
         pos = nextSep + 1;
-        this.onRecord();
         continue;
       }
       const next = this.slowRecord(text, pos, final);
       if (next < 0) break;
       pos = next;
     }
-    const rest = len - pos;
+    this.keepRest(text, pos, final);
+  }
+
+  /** Delivers the quote-free record text[start..stop) split into `count` fields. */
+  private deliverPlain(count: number, start: number, stop: number): void {
+    this.count = count;
+    this.start = start;
+    this.stop = stop;
+    this.line = this.nextLine;
+    this.lines = 1;
+    this.problem = RecordProblem.None;
+    this.plain = true;
+    this.nextLine++;
+    this.onRecord();
+  }
+
+  /** Keeps text[pos..) (an incomplete record) for the next push. */
+  private keepRest(text: string, pos: number, final: boolean): void {
+    const rest = text.length - pos;
     if (rest > 0 && !final) {
       if (rest > this.maxRecordChars) throw new RecordTooLargeError(this.nextLine, this.maxRecordChars);
       this.text = pos === 0 ? text : text.slice(pos);
@@ -224,8 +238,6 @@ export class RecordReader {
     const len = text.length;
     const fields = this.fields;
     const dc = this.delimCode;
-    const qc = this.quoteCode;
-    const sc = this.sepCode;
     const stripCr = this.stripCr;
     let problem = RecordProblem.None;
     let lines = 1;
@@ -234,71 +246,14 @@ export class RecordReader {
     let recordEnd = -1;
     let next = -1;
     for (;;) {
-      let value: string;
-      if (this.skipSpace && text.charCodeAt(i) === 32) {
-        let k = i;
-        while (k < len && text.charCodeAt(k) === 32) k++;
-        if (k < len && text.charCodeAt(k) === qc) i = k;
-      }
-      if (i < len && text.charCodeAt(i) === qc) {
-        // Quoted field: "" is an escaped quote; line breaks are data.
-        let start = i + 1;
-        let j = start;
-        value = '';
-        for (;;) {
-          const q = text.indexOf(this.quote, j);
-          if (q === -1) {
-            if (!final) return -1;
-            value += text.slice(start, len);
-            lines += countOf(text, this.sep, j, len);
-            problem = RecordProblem.UnterminatedQuote;
-            i = len;
-            break;
-          }
-          if (q + 1 >= len && !final) return -1;
-          lines += countOf(text, this.sep, j, q);
-          if (text.charCodeAt(q + 1) === qc) {
-            value += text.slice(start, q + 1);
-            j = start = q + 2;
-            continue;
-          }
-          value += text.slice(start, q);
-          i = q + 1;
-          break;
-        }
-        // After the closing quote: a delimiter, a line end, or (malformed) more text that is kept literally.
-        if (i < len) {
-          const c = text.charCodeAt(i);
-          if (c !== dc && c !== sc && !(stripCr && c === 13 && (i + 1 >= len || text.charCodeAt(i + 1) === sc))) {
-            problem = problem || RecordProblem.MalformedQuote;
-            let k = i;
-            while (k < len) {
-              const ck = text.charCodeAt(k);
-              if (ck === dc || ck === sc) break;
-              k++;
-            }
-            if (k >= len && !final) return -1;
-            let e = k;
-            if (stripCr && e > i && text.charCodeAt(e - 1) === 13 && (k >= len || text.charCodeAt(k) === sc)) e--;
-            value += text.slice(i, e);
-            i = k;
-          }
-        }
-      } else {
-        // Unquoted field (a quote inside it is data).
-        let k = i;
-        while (k < len) {
-          const ck = text.charCodeAt(k);
-          if (ck === dc || ck === sc) break;
-          k++;
-        }
-        if (k >= len && !final) return -1;
-        let e = k;
-        if (stripCr && e > i && text.charCodeAt(e - 1) === 13 && (k >= len || text.charCodeAt(k) === sc)) e--;
-        value = text.slice(i, e);
-        i = k;
-      }
-      fields[n++] = value;
+      if (this.skipSpace && text.charCodeAt(i) === 32) i = this.skipSpacesBeforeQuote(text, i);
+      i = i < len && text.charCodeAt(i) === this.quoteCode ? this.quotedField(text, i, final) : this.unquotedField(text, i, final);
+      if (i < 0) return -1;
+      lines += this.fieldLines;
+      // An unclosed quote runs to the end of the file: it is the record's problem, whatever came before.
+      if (this.fieldProblem === RecordProblem.UnterminatedQuote) problem = RecordProblem.UnterminatedQuote;
+      else if (this.fieldProblem !== RecordProblem.None) problem = problem || this.fieldProblem;
+      fields[n++] = this.fieldValue;
       if (i >= len) {
         recordEnd = len;
         next = len;
@@ -334,6 +289,86 @@ export class RecordReader {
     this.nextLine += lines;
     this.onRecord();
     return next;
+  }
+
+  /** With spaceAfterDelimiter: the position of the quote after the spaces at i, or i when no quote follows them. */
+  private skipSpacesBeforeQuote(text: string, i: number): number {
+    let k = i;
+    while (k < text.length && text.charCodeAt(k) === 32) k++;
+    return k < text.length && text.charCodeAt(k) === this.quoteCode ? k : i;
+  }
+
+  /**
+   * Reads the quoted field whose opening quote is at i ("" is an escaped quote; line breaks are data) into
+   * fieldValue, fieldLines and fieldProblem; returns the position after it, or -1 for "need more text".
+   */
+  private quotedField(text: string, i: number, final: boolean): number {
+    const len = text.length;
+    let start = i + 1;
+    let j = start;
+    let value = '';
+    this.fieldLines = 0;
+    this.fieldProblem = RecordProblem.None;
+    for (;;) {
+      const q = text.indexOf(this.quote, j);
+      if (q === -1) {
+        if (!final) return -1;
+        this.fieldValue = value + text.slice(start, len);
+        this.fieldLines += countOf(text, this.sep, j, len);
+        this.fieldProblem = RecordProblem.UnterminatedQuote;
+        return len;
+      }
+      if (q + 1 >= len && !final) return -1;
+      this.fieldLines += countOf(text, this.sep, j, q);
+      if (text.charCodeAt(q + 1) === this.quoteCode) {
+        value += text.slice(start, q + 1);
+        j = start = q + 2;
+        continue;
+      }
+      value += text.slice(start, q);
+      i = q + 1;
+      break;
+    }
+    // After the closing quote: a delimiter, a line end, or (malformed) more text that is kept literally.
+    const sc = this.sepCode;
+    const c = i < len ? text.charCodeAt(i) : sc;
+    if (c !== this.delimCode && c !== sc && !(this.stripCr && c === 13 && (i + 1 >= len || text.charCodeAt(i + 1) === sc))) {
+      this.fieldProblem = RecordProblem.MalformedQuote;
+      const k = this.fieldBreak(text, i);
+      if (k >= len && !final) return -1;
+      value += text.slice(i, this.withoutCr(text, i, k));
+      i = k;
+    }
+    this.fieldValue = value;
+    return i;
+  }
+
+  /** Reads the unquoted field at i (a quote inside it is data) into fieldValue; returns its end, or -1 for "need more text". */
+  private unquotedField(text: string, i: number, final: boolean): number {
+    const k = this.fieldBreak(text, i);
+    if (k >= text.length && !final) return -1;
+    this.fieldValue = text.slice(i, this.withoutCr(text, i, k));
+    this.fieldLines = 0;
+    this.fieldProblem = RecordProblem.None;
+    return k;
+  }
+
+  /** The next delimiter or line separator at or after i, or the end of the text. */
+  private fieldBreak(text: string, i: number): number {
+    const dc = this.delimCode;
+    const sc = this.sepCode;
+    let k = i;
+    while (k < text.length) {
+      const ck = text.charCodeAt(k);
+      if (ck === dc || ck === sc) break;
+      k++;
+    }
+    return k;
+  }
+
+  /** The end of the field text[i..k) without the CR of a CRLF line end at k. */
+  private withoutCr(text: string, i: number, k: number): number {
+    return this.stripCr && k > i && text.charCodeAt(k - 1) === 13 && (k >= text.length || text.charCodeAt(k) === this.sepCode) ? k - 1 : k;
   }
 }
 

@@ -67,41 +67,67 @@ function fail(failure: CellFailure, code: string, reason: string): undefined {
 const LOCAL_CHARS = new Uint8Array(128);
 for (const c of "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+/=?^_`{|}~.-") LOCAL_CHARS[c.charCodeAt(0)] = 1;
 
-/**
- * A practical e-mail check in one pass (no regular expression): local part of atext characters and single dots
- * (not first or last), one "@", a domain of at least two labels of letters, digits and inner hyphens (1-63 each).
- */
+/** True for a practical e-mail address (the grammar is scanEmail's). */
 export function isEmail(v: string): boolean {
   return emailCheck(v) !== 0;
 }
 
+/** Where emailCheck's scan writes the lower-cased address it does not need (an address has at most 254 characters). */
+const EMAIL_SCRATCH = new Uint8Array(256);
+
 /** 0: not an e-mail address; 1: an address in lower case; 2: an address with upper-case letters. */
 function emailCheck(v: string): 0 | 1 | 2 {
-  const len = v.length;
+  return scanEmail(v, 0, v.length, EMAIL_SCRATCH, 0);
+}
+
+/**
+ * The one definition of an e-mail address, checked in one pass (no regular expression) over text[start..end):
+ * a local part (1-64 characters) of atext characters and single dots, not first or last; one "@"; a domain of at
+ * least two labels of letters, digits and inner hyphens (1-63 each); 3-254 characters in all. While it checks, it
+ * writes the address in lower case at buf[pos..] (the caller made room). 0: not an address; 1: an address in
+ * lower case; 2: an address with upper-case letters.
+ */
+function scanEmail(text: string, start: number, end: number, buf: Uint8Array, pos: number): 0 | 1 | 2 {
+  const len = end - start;
   if (len < 3 || len > 254) return 0;
+  const at = text.indexOf('@', start);
+  if (at <= start || at - start > 64 || at >= end) return 0;
   let upper = false;
-  const at = v.indexOf('@');
-  if (at <= 0 || at > 64) return 0;
   let prev = 46;
-  for (let i = 0; i < at; i++) {
-    const c = v.charCodeAt(i);
+  for (let i = start; i < at; i++) {
+    const c = text.charCodeAt(i);
+    if (c >= 97 && c <= 122) {
+      buf[pos++] = c;
+      prev = c;
+      continue;
+    }
     if (c > 127 || LOCAL_CHARS[c] === 0) return 0;
-    if (c >= 65 && c <= 90) upper = true;
     if (c === 46 && prev === 46) return 0;
+    if (c >= 65 && c <= 90) {
+      upper = true;
+      buf[pos++] = c + 32;
+    } else buf[pos++] = c;
     prev = c;
   }
   if (prev === 46) return 0;
+  buf[pos++] = 64;
   let labels = 1;
   let labelLength = 0;
   prev = 0;
-  for (let i = at + 1; i < len; i++) {
-    const c = v.charCodeAt(i);
-    if (c === 46) {
+  for (let i = at + 1; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0)) {
+      if (++labelLength > 63) return 0;
+      buf[pos++] = c;
+    } else if (c === 46) {
       if (labelLength === 0 || prev === 45) return 0;
       labels++;
       labelLength = 0;
-    } else if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0) || (c >= 65 && c <= 90 && (upper = true))) {
+      buf[pos++] = c;
+    } else if (c >= 65 && c <= 90) {
       if (++labelLength > 63) return 0;
+      upper = true;
+      buf[pos++] = c + 32;
     } else return 0;
     prev = c;
   }
@@ -267,91 +293,101 @@ type CellWriter = (text: string, start: number, end: number, out: ByteOut) => bo
  * type has no fast writer.
  */
 function fastWriter(col: ColumnSpec, options: CleanOptions, neutralise: boolean, viaClean: CellWriter): CellWriter | undefined {
-  const commaDelimited = options.delimiter === ',';
   switch (col.type) {
     case 'string':
       // In a plain comma-delimited, "-quoted record no cell holds a comma, quote or line break: nothing to quote.
-      if (!commaDelimited || options.quote !== '"') return undefined;
-      return (text, start, end, out) => {
-        out.pos = writeUtf8(text, start, end, out.buf, out.pos);
-        return true;
-      };
+      return options.delimiter === ',' && options.quote === '"' ? writeAsIs : undefined;
     case 'integer':
-      return (text, start, end, out) => {
-        const len = end - start;
-        // The common spelling (digits, no sign, no leading zero, < 19 digits) is written as it is.
-        if (len >= 19 || (text.charCodeAt(start) === 48 && len > 1)) return viaClean(text, start, end, out);
-        const buf = out.buf;
-        let pos = out.pos;
-        for (let i = start; i < end; i++) {
-          const c = text.charCodeAt(i);
-          if (c < 48 || c > 57) return viaClean(text, start, end, out);
-          buf[pos++] = c;
-        }
-        out.pos = pos;
-        return true;
-      };
+      return integerWriter(viaClean);
     case 'email':
       return (text, start, end, out) => {
-        if (!emailInto(text, start, end, out.buf, out.pos)) return viaClean(text, start, end, out);
+        if (scanEmail(text, start, end, out.buf, out.pos) === 0) return viaClean(text, start, end, out);
         out.pos += end - start;
         return true;
       };
-    case 'enum': {
-      const values = col.values ?? [];
-      // Values that would be written differently from their spelling (neutralised, quoted), or checked for a length, take the general way.
-      if (col.maxLength !== undefined || values.some((v) => needsCsvQuotes(v) || (neutralise && startsFormula(v)))) return undefined;
-      const exact = values.map((v) => Buffer.from(v));
-      const lower = new Map(values.map((v) => [v.toLowerCase(), v]));
-      const lowerKeys = [...lower.keys()];
-      const lowerValues = lowerKeys.map((k) => Buffer.from(lower.get(k)!));
-      return (text, start, end, out) => {
-        const len = end - start;
-        for (let k = 0; k < values.length; k++) {
-          if (values[k].length === len && sameText(text, start, values[k], false)) return writeBytes(exact[k], out);
-        }
-        for (let k = 0; k < lowerKeys.length; k++) {
-          if (lowerKeys[k].length === len && sameText(text, start, lowerKeys[k], true)) return writeBytes(lowerValues[k], out);
-        }
-        return viaClean(text, start, end, out);
-      };
-    }
-    case 'date': {
-      const formats = col.formats ?? DEFAULT_DATE_FORMATS;
-      const parsers: DateRangeParser[] = formats.map(compileDateRangeParser);
-      const isoLength = formats.map((f) => (f === 'YYYY-MM-DD' ? f.length : -1));
-      const parts: DateParts = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
-      return (text, start, end, out) => {
-        for (let i = 0; i < parsers.length; i++) {
-          if (!parsers[i](text, start, end, parts)) continue;
-          // As clean: a value in the output's layout is written as it is, any other as isoDate(parts).
-          if (end - start === isoLength[i]) {
-            out.pos = writeUtf8(text, start, end, out.buf, out.pos);
-            return true;
-          }
-          const buf = out.buf;
-          let pos = out.pos;
-          // As isoDate: four year digits, zero-padded (year 5 is 0005).
-          const y = parts.year;
-          buf[pos++] = 48 + (((y / 1000) | 0) % 10);
-          buf[pos++] = 48 + (((y / 100) | 0) % 10);
-          buf[pos++] = 48 + (((y / 10) | 0) % 10);
-          buf[pos++] = 48 + (y % 10);
-          buf[pos++] = 45;
-          buf[pos++] = 48 + ((parts.month / 10) | 0);
-          buf[pos++] = 48 + (parts.month % 10);
-          buf[pos++] = 45;
-          buf[pos++] = 48 + ((parts.day / 10) | 0);
-          buf[pos++] = 48 + (parts.day % 10);
-          out.pos = pos;
-          return true;
-        }
-        return false;
-      };
-    }
+    case 'enum':
+      return enumWriter(col, neutralise, viaClean);
+    case 'date':
+      return dateWriter(col);
     default:
       return undefined;
   }
+}
+
+function writeAsIs(text: string, start: number, end: number, out: ByteOut): boolean {
+  out.pos = writeUtf8(text, start, end, out.buf, out.pos);
+  return true;
+}
+
+function integerWriter(viaClean: CellWriter): CellWriter {
+  return (text, start, end, out) => {
+    const len = end - start;
+    // The common spelling (digits, no sign, no leading zero, < 19 digits) is written as it is.
+    if (len >= 19 || (text.charCodeAt(start) === 48 && len > 1)) return viaClean(text, start, end, out);
+    const buf = out.buf;
+    let pos = out.pos;
+    for (let i = start; i < end; i++) {
+      const c = text.charCodeAt(i);
+      if (c < 48 || c > 57) return viaClean(text, start, end, out);
+      buf[pos++] = c;
+    }
+    out.pos = pos;
+    return true;
+  };
+}
+
+function enumWriter(col: ColumnSpec, neutralise: boolean, viaClean: CellWriter): CellWriter | undefined {
+  const values = col.values ?? [];
+  // Values that would be written differently from their spelling (neutralised, quoted), or checked for a length, take the general way.
+  if (col.maxLength !== undefined || values.some((v) => needsCsvQuotes(v) || (neutralise && startsFormula(v)))) return undefined;
+  const exact = values.map((v) => Buffer.from(v));
+  const lower = new Map(values.map((v) => [v.toLowerCase(), v]));
+  const lowerKeys = [...lower.keys()];
+  const lowerValues = lowerKeys.map((k) => Buffer.from(lower.get(k)!));
+  return (text, start, end, out) => {
+    const len = end - start;
+    for (let k = 0; k < values.length; k++) {
+      if (values[k].length === len && sameText(text, start, values[k], false)) return writeBytes(exact[k], out);
+    }
+    for (let k = 0; k < lowerKeys.length; k++) {
+      if (lowerKeys[k].length === len && sameText(text, start, lowerKeys[k], true)) return writeBytes(lowerValues[k], out);
+    }
+    return viaClean(text, start, end, out);
+  };
+}
+
+function dateWriter(col: ColumnSpec): CellWriter {
+  const formats = col.formats ?? DEFAULT_DATE_FORMATS;
+  const parsers: DateRangeParser[] = formats.map(compileDateRangeParser);
+  const isoLength = formats.map((f) => (f === 'YYYY-MM-DD' ? f.length : -1));
+  const parts: DateParts = { year: 0, month: 1, day: 1, hour: 0, minute: 0, second: 0, ms: 0 };
+  return (text, start, end, out) => {
+    for (let i = 0; i < parsers.length; i++) {
+      if (!parsers[i](text, start, end, parts)) continue;
+      // As clean: a value in the output's layout is written as it is, any other as isoDate(parts).
+      if (end - start === isoLength[i]) {
+        out.pos = writeUtf8(text, start, end, out.buf, out.pos);
+        return true;
+      }
+      const buf = out.buf;
+      let pos = out.pos;
+      // As isoDate: four year digits, zero-padded (year 5 is 0005).
+      const y = parts.year;
+      buf[pos++] = 48 + (((y / 1000) | 0) % 10);
+      buf[pos++] = 48 + (((y / 100) | 0) % 10);
+      buf[pos++] = 48 + (((y / 10) | 0) % 10);
+      buf[pos++] = 48 + (y % 10);
+      buf[pos++] = 45;
+      buf[pos++] = 48 + ((parts.month / 10) | 0);
+      buf[pos++] = 48 + (parts.month % 10);
+      buf[pos++] = 45;
+      buf[pos++] = 48 + ((parts.day / 10) | 0);
+      buf[pos++] = 48 + (parts.day % 10);
+      out.pos = pos;
+      return true;
+    }
+    return false;
+  };
 }
 
 /** True when text[start..start+expected.length) is `expected` (ASCII-lower-cased first when `lowerAscii`; other characters compared as they are). */
@@ -370,52 +406,6 @@ function writeBytes(bytes: Buffer, out: ByteOut): boolean {
   bytes.copy(out.buf, out.pos);
   out.pos += bytes.length;
   return true;
-}
-
-/** emailCheck on text[start..end), writing the address in lower case at buf[pos..]; false when it is not an address. */
-function emailInto(text: string, start: number, end: number, buf: Uint8Array, pos: number): boolean {
-  const len = end - start;
-  if (len < 3 || len > 254) return false;
-  const at = text.indexOf('@', start);
-  if (at <= start || at - start > 64 || at >= end) return false;
-  let prev = 46;
-  for (let i = start; i < at; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 97 && c <= 122) {
-      buf[pos++] = c;
-      prev = c;
-      continue;
-    }
-    if (c > 127 || LOCAL_CHARS[c] === 0) return false;
-    if (c === 46 && prev === 46) return false;
-    buf[pos++] = c >= 65 && c <= 90 ? c + 32 : c;
-    prev = c;
-  }
-  if (prev === 46) return false;
-  buf[pos++] = 64;
-  let labels = 1;
-  let labelLength = 0;
-  prev = 0;
-  for (let i = at + 1; i < end; i++) {
-    const c = text.charCodeAt(i);
-    if (c >= 97 && c <= 122) {
-      if (++labelLength > 63) return false;
-      buf[pos++] = c;
-    } else if (c === 46) {
-      if (labelLength === 0 || prev === 45) return false;
-      labels++;
-      labelLength = 0;
-      buf[pos++] = c;
-    } else if ((c >= 97 && c <= 122) || (c >= 48 && c <= 57) || (c === 45 && labelLength > 0)) {
-      if (++labelLength > 63) return false;
-      buf[pos++] = c;
-    } else if (c >= 65 && c <= 90) {
-      if (++labelLength > 63) return false;
-      buf[pos++] = c + 32;
-    } else return false;
-    prev = c;
-  }
-  return !(labelLength === 0 || prev === 45 || labels < 2);
 }
 
 /** Entries kept by the per-column caches of recent date spellings and enum spellings. */
