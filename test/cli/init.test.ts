@@ -9,6 +9,7 @@ import { parsePipelineConfig } from '../../config/parse';
 import { run } from '../../cli/commands/init';
 import { runLocalPipeline } from '../../local/pipeline';
 import { everyTypeCsv } from '../local/init/core-check';
+import { CLI_ENTRY } from '../support/test-build';
 
 const ROOT = path.join(__dirname, '..', '..');
 const SHIPPED_CONFIG = path.join(ROOT, 'pipeline.config.json');
@@ -44,7 +45,7 @@ async function init(args: string[]): Promise<{ status: number; stdout: string; s
 }
 
 test('the csv-pipeline binary prints the entry as pure JSON on stdout and why on stderr', () => {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'cli', 'csv-pipeline.ts'), 'init', ORDERS, '--config', config, '--name', 'orders_new'], {
+  const r = spawnSync(process.execPath, [CLI_ENTRY, 'init', ORDERS, '--config', config, '--name', 'orders_new'], {
     cwd: ROOT,
     encoding: 'utf8',
     env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json') },

@@ -4,12 +4,13 @@ import { spawn } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CLI_ENTRY } from '../support/test-build';
 
 const ROOT = path.join(__dirname, '..', '..');
 
 /** Runs the CLI with stdout on a pipe that nobody reads for `stallMs`, then reads it all. */
 function runWithSlowReader(args: string[], stallMs: number): Promise<{ status: number | null; stdout: string }> {
-  const child = spawn(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'cli', 'csv-pipeline.ts'), ...args], {
+  const child = spawn(process.execPath, [CLI_ENTRY, ...args], {
     cwd: ROOT,
     stdio: ['ignore', 'pipe', 'ignore'],
   });

@@ -5,13 +5,14 @@ import * as os from 'os';
 import * as path from 'path';
 import { REJECT_COLUMNS } from '../../config/layout';
 import { writeOutputs } from '../../cli/commands/preprocess';
+import { CLI_ENTRY } from '../support/test-build';
 
 const ROOT = path.join(__dirname, '..', '..');
 const FIXTURES = path.join(ROOT, 'test', 'fixtures', 'csv');
 
 /** Runs the CLI from its TypeScript source (no build needed), in `cwd`. */
 function cli(args: string[], cwd = ROOT): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'cli', 'csv-pipeline.ts'), 'preprocess', ...args], {
+  const r = spawnSync(process.execPath, [CLI_ENTRY, 'preprocess', ...args], {
     cwd,
     encoding: 'utf8',
     env: { ...process.env, TS_NODE_PROJECT: path.join(ROOT, 'tsconfig.json'), NODE_PATH: path.join(ROOT, 'node_modules') },

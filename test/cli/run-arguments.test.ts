@@ -3,6 +3,7 @@ import { spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
+import { CLI_ENTRY } from '../support/test-build';
 
 const ROOT = path.join(__dirname, '..', '..');
 const CONFIG = path.join(ROOT, 'pipeline.config.json');
@@ -10,7 +11,7 @@ const SIGNUPS = path.join(ROOT, 'sample-data', 'signups.csv');
 
 /** Runs `csv-pipeline run` from its TypeScript source (no build needed) in `cwd`. */
 function run(args: string[], cwd: string): { status: number | null; stdout: string; stderr: string } {
-  const r = spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', path.join(ROOT, 'cli', 'csv-pipeline.ts'), 'run', '--config', CONFIG, ...args], {
+  const r = spawnSync(process.execPath, [CLI_ENTRY, 'run', '--config', CONFIG, ...args], {
     cwd,
     encoding: 'utf8',
     timeout: 60_000,

@@ -1,11 +1,10 @@
-// The other outcomes of a local run: a file that cannot be read is quarantined whole, a file of no dataset is read in inferred mode, and --engine spark runs the Glue script.
+// The other outcomes of a local run: a file that cannot be read is quarantined whole, and a file of no dataset is read in inferred mode
+// (--engine spark: spark-engine.spark.test.ts).
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
-import { expectedSignups, SAMPLE_DIR } from './expected';
-import { finalRows } from './duckdb-read';
 
 const config = loadPipelineConfig(path.resolve(__dirname, '../../../pipeline.config.json'));
 
@@ -47,16 +46,4 @@ describe('local run outcomes', () => {
     expect(fs.readFileSync(path.join(workdir, 'wd', 'inferred', inferred[0]), 'utf8').split('\n')[0]).toContain('customer');
     expect(result.transforms).toEqual([]);
   });
-
-  it('runs the transform with --engine spark (the Glue script on local Spark) to the same final rows', async () => {
-    const result = await runLocalPipeline({ config, workdir, files: [path.join(SAMPLE_DIR, 'signups.csv')], engine: 'spark', skipDashboard: true });
-    expect(result.transforms.map((t) => [t.dataset, t.engine])).toEqual([['signups', 'spark']]);
-    const rows = await finalRows(
-      workdir,
-      'signups',
-      `CAST(user_id AS INTEGER) AS user_id, full_name, email, strftime(signup_date, '%Y-%m-%d') AS signup_date, status, signup_month`,
-      'user_id',
-    );
-    expect(rows).toEqual(expectedSignups().final);
-  }, 240_000);
 });
