@@ -7,8 +7,8 @@ import { Construct } from 'constructs';
 import { datasetLayout, finalSchema, PROCESSED_TABLE_PREFIX, REJECT_COLUMNS } from '../config/layout';
 import type { DatasetConfig } from '../config/schema';
 import type { PipelineEncryption } from './encryption';
-import { catalogArn, databaseArn, glueLogsStatement, glueLogGroupArns, GLUE_LOGS_REASON, tableArn } from './glue-access';
-import { acknowledgeWildcardResources } from './nag';
+import { allowGlueRunLogs } from './glue-access';
+import { allowCrawlerToMaintainProcessedTables, allowCrawlerToReadProcessed } from './iam/crawler-access';
 
 /**
  * Crawler settings against the known pitfalls: files of one dataset with compatible schemas make ONE table,
@@ -20,7 +20,32 @@ export const CRAWLER_CONFIGURATION = {
   CrawlerOutput: { Partitions: { AddOrUpdateBehavior: 'InheritFromTable' } },
 } as const;
 
-const PARQUET = {
+/** A catalog column: its name and Hive type. */
+interface TableColumn {
+  readonly name: string;
+  readonly type: string;
+}
+
+/** How a table's files are stored: the Hadoop input and output formats and the SerDe that reads a row. */
+interface TableFormat {
+  readonly inputFormat: string;
+  readonly outputFormat: string;
+  readonly serde: string;
+}
+
+/** An external table the stack defines (the final and rejects tables; the crawler makes the processed ones). */
+interface ExternalTableSpec {
+  readonly name: string;
+  readonly description: string;
+  readonly parameters: Record<string, string>;
+  readonly columns: readonly TableColumn[];
+  readonly partitionColumns?: readonly TableColumn[];
+  /** s3:// URL of the folder holding the table's files. */
+  readonly location: string;
+  readonly format: TableFormat;
+}
+
+const PARQUET: TableFormat = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
   serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
@@ -31,7 +56,7 @@ const PARQUET = {
  * character mangles backslashes) and not the OpenX JSON SerDe (whose results Athena documents as possibly
  * non-deterministic, recommending the Hive JSON SerDe instead).
  */
-const JSON_LINES = {
+const JSON_LINES: TableFormat = {
   inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
   serde: 'org.apache.hive.hcatalog.data.JsonSerDe',
@@ -88,44 +113,10 @@ export class Catalog extends Construct {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
       description: 'Glue crawler over processed/<dataset>/ of the processed bucket',
     });
-    const processedObjects = datasets.map((d) => processedBucket.arnForObjects(`${datasetLayout(d).processedPrefix}*`));
-    this.crawlerRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadProcessedData', actions: ['s3:GetObject'], resources: processedObjects }));
-    this.crawlerRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ListProcessedData',
-        actions: ['s3:ListBucket'],
-        resources: [processedBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': datasets.flatMap((d) => [datasetLayout(d).processedPrefix, `${datasetLayout(d).processedPrefix}*`]) } },
-      }),
-    );
-    this.crawlerRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'MaintainProcessedTables',
-        actions: [
-          'glue:GetDatabase',
-          'glue:GetTable',
-          'glue:GetTables',
-          'glue:CreateTable',
-          'glue:UpdateTable',
-          'glue:GetPartition',
-          'glue:GetPartitions',
-          'glue:BatchGetPartition',
-          'glue:CreatePartition',
-          'glue:BatchCreatePartition',
-          'glue:UpdatePartition',
-          'glue:BatchUpdatePartition',
-        ],
-        resources: [catalogArn(), databaseArn(databaseName), ...datasets.map((d) => tableArn(databaseName, datasetLayout(d).processedTable))],
-      }),
-    );
-    this.crawlerRole.addToPrincipalPolicy(glueLogsStatement('crawlers'));
+    allowCrawlerToReadProcessed(this.crawlerRole, processedBucket, datasets);
+    allowCrawlerToMaintainProcessedTables(this.crawlerRole, databaseName, datasets);
+    allowGlueRunLogs(this.crawlerRole, 'crawlers');
     encryption.grantGlueRole(this.crawlerRole);
-    acknowledgeWildcardResources(
-      this.crawlerRole,
-      processedObjects,
-      'The crawler reads the objects under each dataset\'s processed/<dataset>/ prefix only; their keys are not known in advance.',
-    );
-    acknowledgeWildcardResources(this.crawlerRole, glueLogGroupArns('crawlers'), GLUE_LOGS_REASON);
 
     this.crawler = new glue.CfnCrawler(this, 'Crawler', {
       role: this.crawlerRole.roleArn,
@@ -146,46 +137,48 @@ export class Catalog extends Construct {
     for (const dataset of datasets) {
       const layout = datasetLayout(dataset);
       const schema = finalSchema(dataset);
-      const finalTable = new glue.CfnTable(this, `FinalTable-${dataset.name}`, {
-        catalogId: Aws.ACCOUNT_ID,
-        databaseName,
-        tableInput: {
-          name: layout.finalTable,
-          description: `${dataset.name}: final Parquet data written by the Glue job`,
-          tableType: 'EXTERNAL_TABLE',
-          parameters: { classification: 'parquet', EXTERNAL: 'TRUE', 'parquet.compression': 'SNAPPY' },
-          partitionKeys: schema.partitionColumns.map((c) => ({ name: c.name, type: c.type })),
-          storageDescriptor: {
-            columns: schema.columns.map((c) => ({ name: c.name, type: c.type })),
-            location: finalBucket.s3UrlForObject(layout.finalPrefix),
-            inputFormat: PARQUET.inputFormat,
-            outputFormat: PARQUET.outputFormat,
-            serdeInfo: { serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
-          },
-        },
+      this.finalTables[dataset.name] = this.externalTable(`FinalTable-${dataset.name}`, {
+        name: layout.finalTable,
+        description: `${dataset.name}: final Parquet data written by the Glue job`,
+        parameters: { classification: 'parquet', EXTERNAL: 'TRUE', 'parquet.compression': 'SNAPPY' },
+        partitionColumns: schema.partitionColumns,
+        columns: schema.columns,
+        location: finalBucket.s3UrlForObject(layout.finalPrefix),
+        format: PARQUET,
       });
-      finalTable.addResourceDependency(this.database);
-      this.finalTables[dataset.name] = finalTable;
-
-      const rejectsTable = new glue.CfnTable(this, `RejectsTable-${dataset.name}`, {
-        catalogId: Aws.ACCOUNT_ID,
-        databaseName,
-        tableInput: {
-          name: layout.rejectsTable,
-          description: `${dataset.name}: rows the preprocessing Lambda rejected, with the reason`,
-          tableType: 'EXTERNAL_TABLE',
-          parameters: { classification: 'json', EXTERNAL: 'TRUE' },
-          storageDescriptor: {
-            columns: REJECT_COLUMNS.map((c) => ({ name: c.name, type: c.type })),
-            location: processedBucket.s3UrlForObject(layout.rejectedRowsPrefix),
-            inputFormat: JSON_LINES.inputFormat,
-            outputFormat: JSON_LINES.outputFormat,
-            serdeInfo: { serializationLibrary: JSON_LINES.serde, parameters: { 'serialization.format': '1' } },
-          },
-        },
+      this.rejectsTables[dataset.name] = this.externalTable(`RejectsTable-${dataset.name}`, {
+        name: layout.rejectsTable,
+        description: `${dataset.name}: rows the preprocessing Lambda rejected, with the reason`,
+        parameters: { classification: 'json', EXTERNAL: 'TRUE' },
+        columns: REJECT_COLUMNS,
+        location: processedBucket.s3UrlForObject(layout.rejectedRowsPrefix),
+        format: JSON_LINES,
       });
-      rejectsTable.addResourceDependency(this.database);
-      this.rejectsTables[dataset.name] = rejectsTable;
     }
+  }
+
+  /** An EXTERNAL_TABLE of the pipeline database over the files at `spec.location`, created after the database. */
+  private externalTable(id: string, spec: ExternalTableSpec): glue.CfnTable {
+    const nameAndType = (c: TableColumn) => ({ name: c.name, type: c.type });
+    const table = new glue.CfnTable(this, id, {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: spec.name,
+        description: spec.description,
+        tableType: 'EXTERNAL_TABLE',
+        parameters: spec.parameters,
+        partitionKeys: spec.partitionColumns?.map(nameAndType),
+        storageDescriptor: {
+          columns: spec.columns.map(nameAndType),
+          location: spec.location,
+          inputFormat: spec.format.inputFormat,
+          outputFormat: spec.format.outputFormat,
+          serdeInfo: { serializationLibrary: spec.format.serde, parameters: { 'serialization.format': '1' } },
+        },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
   }
 }

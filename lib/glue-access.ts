@@ -1,16 +1,54 @@
-// ARNs and policy statements shared by the Glue roles (crawler, jobs): catalog resources and Glue's own log groups.
+// ARNs, action lists and policy statements shared by the Glue roles (crawler, jobs): catalog resources and Glue's own log groups.
 import { Aws } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import { acknowledge, acknowledgeWildcardResources } from './nag';
+
+// Catalog actions in groups by level (database, table, partition), so that every role's list is built from the same
+// definitions. Each list keeps the order it has always had: without @aws-cdk/aws-iam:minimizePolicies (cdk.json sets
+// it) a statement's actions are synthesized in the order given.
+/** Reading a database's definition. */
+export const DATABASE_READ_ACTIONS = ['glue:GetDatabase'];
+/** Reading table definitions. */
+export const TABLE_READ_ACTIONS = ['glue:GetTable', 'glue:GetTables'];
+/** Reading partitions of a table. */
+export const PARTITION_READ_ACTIONS = ['glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
+/** Adding and updating partitions of an existing table, which the crawler and the jobs both do. */
+export const PARTITION_WRITE_ACTIONS = ['glue:CreatePartition', 'glue:BatchCreatePartition', 'glue:UpdatePartition'];
+
+/** Catalog actions the crawler needs to create and update the processed tables and their partitions. */
+export const CRAWLER_CATALOG_ACTIONS = [
+  ...DATABASE_READ_ACTIONS,
+  ...TABLE_READ_ACTIONS,
+  'glue:CreateTable',
+  'glue:UpdateTable',
+  ...PARTITION_READ_ACTIONS,
+  ...PARTITION_WRITE_ACTIONS,
+  'glue:BatchUpdatePartition',
+];
+
+/** Catalog actions a job needs to read the processed table and write (and drop) partitions of the final table. */
+export const JOB_CATALOG_ACTIONS = [
+  ...DATABASE_READ_ACTIONS,
+  ...TABLE_READ_ACTIONS,
+  ...PARTITION_READ_ACTIONS,
+  ...PARTITION_WRITE_ACTIONS,
+  'glue:UpdateTable',
+  'glue:DeletePartition',
+  'glue:BatchDeletePartition',
+];
 
 /** ARN of the account's Data Catalog in this region. */
 export function catalogArn(): string {
   return `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}:catalog`;
 }
 
+/** ARN of one database of the Data Catalog. */
 export function databaseArn(database: string): string {
   return `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}:database/${database}`;
 }
 
+/** ARN of one table of a database. */
 export function tableArn(database: string, table: string): string {
   return `arn:${Aws.PARTITION}:glue:${Aws.REGION}:${Aws.ACCOUNT_ID}:table/${database}/${table}`;
 }
@@ -51,3 +89,26 @@ export function glueMetricsStatement(): iam.PolicyStatement {
 
 export const GLUE_METRICS_REASON =
   'cloudwatch:PutMetricData supports no resource-level permissions (its resource is always "*"); the statement is limited by the cloudwatch:namespace condition to Glue\'s own namespace.';
+
+/** Lets a Glue role write the log groups Glue creates for its crawler or job runs (cdk-nag finding acknowledged). */
+export function allowGlueRunLogs(role: iam.IRole, kind: 'crawlers' | 'jobs'): void {
+  role.addToPrincipalPolicy(glueLogsStatement(kind));
+  acknowledgeWildcardResources(role, glueLogGroupArns(kind), GLUE_LOGS_REASON);
+}
+
+/** Lets a job role publish its run's metrics in Glue's namespace only (cdk-nag finding on Resource::* acknowledged). */
+export function allowGlueJobMetrics(role: iam.IRole): void {
+  role.addToPrincipalPolicy(glueMetricsStatement());
+  acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', GLUE_METRICS_REASON);
+}
+
+/** Lets a Glue role use the pipeline key, which its security configuration encrypts its logs and job bookmarks with. */
+export function allowGlueRoleToUseKey(role: iam.IRole, key: kms.IKey): void {
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({
+      sid: 'GlueSecurityConfigurationKey',
+      actions: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'],
+      resources: [key.keyArn],
+    }),
+  );
+}

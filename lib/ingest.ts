@@ -11,10 +11,10 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { datasetLayout, PREFIXES } from '../config/layout';
-import type { PipelineConfig } from '../config/schema';
+import { datasetLayout } from '../config/layout';
+import type { DatasetConfig, PipelineConfig } from '../config/schema';
+import { allowIngestToReadRawUploads, allowIngestToWriteOutputs } from './iam/ingest-access';
 import { METRICS_NAMESPACE } from './ingest-metrics';
-import { acknowledgeWildcardResources } from './nag';
 
 /** The handler module the function is bundled from. */
 export const HANDLER_ENTRY = path.join(__dirname, '..', 'lambda', 'handler.ts');
@@ -72,21 +72,7 @@ export class Ingest extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: ingest.retryAttempts + 1 },
     });
 
-    for (const dataset of config.datasets) {
-      const rawPrefix = datasetLayout(dataset).rawPrefix;
-      this.rules[dataset.name] = new events.Rule(this, `Route-${dataset.name}`, {
-        description: `New .csv objects under s3://<raw>/${rawPrefix} go to the ingest queue (dataset ${dataset.name})`,
-        eventPattern: {
-          source: ['aws.s3'],
-          detailType: ['Object Created'],
-          detail: {
-            bucket: { name: [rawBucket.bucketName] },
-            object: { key: events.Match.anyOf(events.Match.wildcard(`${rawPrefix}*.csv`), events.Match.wildcard(`${rawPrefix}*.CSV`)) },
-          },
-        },
-        targets: [new targets.SqsQueue(this.queue)],
-      });
-    }
+    this.routeUploadsToQueue(config.datasets, rawBucket);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       // One of LOG_RETENTION_DAYS: the config schema accepts no other value.
@@ -134,17 +120,26 @@ export class Ingest extends Construct {
     );
 
     // Least privilege on the data: read the datasets' raw prefixes, write the processed bucket's output prefixes.
-    const rawObjects = config.datasets.map((d) => rawBucket.arnForObjects(`${datasetLayout(d).rawPrefix}*`));
-    const outputObjects = [PREFIXES.processed, PREFIXES.quarantine, PREFIXES.reports, PREFIXES.inferred].map((p) => processedBucket.arnForObjects(`${p}*`));
-    const reportObjects = processedBucket.arnForObjects(`${PREFIXES.reports}*`);
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadRawUploads', actions: ['s3:GetObject', 's3:GetObjectVersion'], resources: rawObjects }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOutputs', actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: outputObjects }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadReportsToSkipDoneFiles', actions: ['s3:GetObject'], resources: [reportObjects] }));
-    role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListProcessedForMissingKeys', actions: ['s3:ListBucket'], resources: [processedBucket.bucketArn] }));
-    acknowledgeWildcardResources(
-      role,
-      [...rawObjects, ...outputObjects, reportObjects],
-      'Object-level actions scoped to one key prefix each (a dataset raw prefix, or one of processed/ quarantine/ reports/ inferred/); object keys under a prefix cannot be listed in advance.',
-    );
+    allowIngestToReadRawUploads(role, rawBucket, config.datasets);
+    allowIngestToWriteOutputs(role, processedBucket);
+  }
+
+  /** One EventBridge rule per dataset: new .csv objects under its raw prefix go to the ingest queue. */
+  private routeUploadsToQueue(datasets: readonly DatasetConfig[], rawBucket: s3.IBucket): void {
+    for (const dataset of datasets) {
+      const rawPrefix = datasetLayout(dataset).rawPrefix;
+      this.rules[dataset.name] = new events.Rule(this, `Route-${dataset.name}`, {
+        description: `New .csv objects under s3://<raw>/${rawPrefix} go to the ingest queue (dataset ${dataset.name})`,
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: {
+            bucket: { name: [rawBucket.bucketName] },
+            object: { key: events.Match.anyOf(events.Match.wildcard(`${rawPrefix}*.csv`), events.Match.wildcard(`${rawPrefix}*.CSV`)) },
+          },
+        },
+        targets: [new targets.SqsQueue(this.queue)],
+      });
+    }
   }
 }

@@ -1,9 +1,8 @@
 // Alarms (Lambda errors, dead letters, Glue job and crawler failures) to one SNS topic, and a CloudWatch dashboard of every stage.
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
@@ -11,8 +10,9 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MonitoringConfig } from '../config/schema';
-import { keyPolicyConfusedDeputyConditions } from './encryption';
 import { GLUE_METRICS_NAMESPACE } from './glue-access';
+import { allowAlarmsAndRulesToUseKey } from './iam/key-policy';
+import { allowAlarmsToPublish, allowRulesToPublish } from './iam/topic-policy';
 import { FILES_FAILED_METRIC, INGEST_METRICS, METRICS_NAMESPACE } from './ingest-metrics';
 
 /** Glue job states that alarm. */
@@ -63,7 +63,7 @@ export class Monitoring extends Construct {
     const { key, ingestFunction, ingestQueue, deadLetterQueue, crawlerName, jobNames } = props;
 
     this.alarmTopic = new sns.Topic(this, 'AlarmTopic', { displayName: 'CSV pipeline alarms', masterKey: key, enforceSSL: true });
-    this.allowKeyUseForPublishers(key);
+    allowAlarmsAndRulesToUseKey(key);
     if (props.monitoring.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.monitoring.alarmEmail));
     const notify = new cwActions.SnsAction(this.alarmTopic);
 
@@ -109,7 +109,7 @@ export class Monitoring extends Construct {
     const alarms = [this.lambdaErrorsAlarm, this.failedFilesAlarm, this.queueAgeAlarm, this.deadLetterAlarm];
     for (const alarm of alarms) alarm.addAlarmAction(notify);
 
-    // The topic policy statements are written here (not by events-targets) to carry confused-deputy conditions.
+    // The rules target the topic directly, not through events-targets, so that its policy (allowRulesToPublish) carries confused-deputy conditions.
     const topicTarget: events.IRuleTarget = { bind: () => ({ arn: this.alarmTopic.topicArn }) };
     this.jobFailureRule = new events.Rule(this, 'GlueJobFailed', {
       description: 'A pipeline Glue job failed, timed out or errored',
@@ -121,8 +121,8 @@ export class Monitoring extends Construct {
       eventPattern: { source: ['aws.glue'], detailType: ['Glue Crawler State Change'], detail: { crawlerName: [crawlerName], state: ['Failed'] } },
       targets: [topicTarget],
     });
-    this.allowPublish('EventsPublish', 'events.amazonaws.com', [this.jobFailureRule.ruleArn, this.crawlerFailureRule.ruleArn]);
-    this.allowPublish('AlarmsPublish', 'cloudwatch.amazonaws.com', alarms.map((a) => a.alarmArn));
+    allowRulesToPublish(this.alarmTopic, [this.jobFailureRule, this.crawlerFailureRule]);
+    allowAlarmsToPublish(this.alarmTopic, alarms);
 
     this.dashboard = this.buildDashboard(props, alarms, queueAgeThreshold);
   }
@@ -206,40 +206,5 @@ export class Monitoring extends Construct {
       }),
     );
     return dashboard;
-  }
-
-  /**
-   * The alarms and rules publish through the encrypted topic. Their own ARNs cannot be named in the key policy (the
-   * key would depend on them through the topic: a cycle), so the sources are this account's alarms and rules.
-   */
-  private allowKeyUseForPublishers(key: kms.IKey): void {
-    const publishers: [string, string, string][] = [
-      ['AlarmsPublishToTopic', 'cloudwatch.amazonaws.com', `arn:${Aws.PARTITION}:cloudwatch:${Aws.REGION}:${Aws.ACCOUNT_ID}:alarm:*`],
-      ['EventsPublishToTopic', 'events.amazonaws.com', `arn:${Aws.PARTITION}:events:${Aws.REGION}:${Aws.ACCOUNT_ID}:rule/*`],
-    ];
-    for (const [sid, service, sources] of publishers) {
-      key.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid,
-          principals: [new iam.ServicePrincipal(service)],
-          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-          resources: ['*'],
-          conditions: keyPolicyConfusedDeputyConditions(sources),
-        }),
-      );
-    }
-  }
-
-  /** Lets a service publish to the alarm topic only on behalf of the given sources of this account (no confused deputy). */
-  private allowPublish(sid: string, service: string, sourceArns: string[]): void {
-    this.alarmTopic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid,
-        principals: [new iam.ServicePrincipal(service)],
-        actions: ['sns:Publish'],
-        resources: [this.alarmTopic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID }, ArnEquals: { 'aws:SourceArn': sourceArns } },
-      }),
-    );
   }
 }

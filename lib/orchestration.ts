@@ -7,6 +7,7 @@ import { Aws } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../config/layout';
 import type { TransformJobConfig } from '../config/schema';
+import { allowEventsToNotifyWorkflow } from './iam/workflow-access';
 
 export interface OrchestrationProps {
   /** Event batching and the backstop schedule from the validated config (`config.transform.batchSize`, `batchWindowSeconds`, `backstopSchedule`). */
@@ -67,7 +68,7 @@ export class Orchestration extends Construct {
       assumedBy: new iam.ServicePrincipal('events.amazonaws.com'),
       description: 'Lets EventBridge notify the pipeline workflow of new processed files',
     });
-    startRole.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'NotifyWorkflow', actions: ['glue:notifyEvent'], resources: [this.workflowArn] }));
+    allowEventsToNotifyWorkflow(startRole, this.workflowArn);
 
     const workflowArn = this.workflowArn;
     this.rule = new events.Rule(this, 'ProcessedObjectCreated', {

@@ -109,6 +109,12 @@ export class PipelineStack extends Stack {
 
     if (config.lakeFormation.enabled) this.lakeFormation = this.grantLakeFormation(config);
 
+    this.addOutputs(config);
+  }
+
+  /** What a user needs after deploy: bucket names, upload prefixes, database, workgroup, workflow, topic, dashboards. */
+  private addOutputs(config: PipelineConfig): void {
+    const { rawBucket, processedBucket, finalBucket, scratchBucket } = this.storage;
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('RawBucketName', rawBucket.bucketName, 'Upload CSV files here, under a dataset upload prefix');
     output('ProcessedBucketName', processedBucket.bucketName, 'processed/, quarantine/, reports/ and inferred/ written by the preprocessing Lambda');

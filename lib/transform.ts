@@ -1,4 +1,5 @@
 // One PySpark Glue job per dataset (same script, the dataset's spec as arguments), each with a role scoped to that dataset.
+import * as fs from 'fs';
 import * as path from 'path';
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
@@ -11,31 +12,18 @@ import { datasetLayout, finalSchema } from '../config/layout';
 import type { DatasetConfig, TransformJobConfig } from '../config/schema';
 import type { PipelineEncryption } from './encryption';
 import { perDeploymentName } from './deployment-id';
-import { catalogArn, databaseArn, glueLogsStatement, glueLogGroupArns, GLUE_LOGS_REASON, GLUE_METRICS_REASON, glueMetricsStatement, tableArn } from './glue-access';
-import { acknowledge, acknowledgeWildcardResources } from './nag';
+import { allowGlueJobMetrics, allowGlueRunLogs } from './glue-access';
+import { allowJobCatalogOfDataset, allowJobToReadProcessed, allowJobToUseTempDir, allowJobToWriteFinal } from './iam/job-access';
+import { acknowledge } from './nag';
 
 /** The job's entry point and the plain-PySpark transforms it imports (shipped as --extra-py-files). */
 export const GLUE_SCRIPT = path.join(__dirname, '..', 'glue-scripts', 'glue_job.py');
 export const GLUE_TRANSFORMS_MODULE = path.join(__dirname, '..', 'glue-scripts', 'pipeline_transforms.py');
+/** The batch orchestration (run_batch) glue_job.py imports: shipped from the transforms module's folder, in the same zip. */
+export const GLUE_BATCH_MODULE = 'pipeline_batch.py';
 
 /** Context key of a custom bootstrap qualifier (cdk bootstrap --qualifier). */
 const BOOTSTRAP_QUALIFIER_CONTEXT = '@aws-cdk/core:bootstrapQualifier';
-
-/** Catalog actions a job needs to read the processed table and write partitions of the final table. */
-export const JOB_CATALOG_ACTIONS = [
-  'glue:GetDatabase',
-  'glue:GetTable',
-  'glue:GetTables',
-  'glue:GetPartition',
-  'glue:GetPartitions',
-  'glue:BatchGetPartition',
-  'glue:CreatePartition',
-  'glue:BatchCreatePartition',
-  'glue:UpdatePartition',
-  'glue:UpdateTable',
-  'glue:DeletePartition',
-  'glue:BatchDeletePartition',
-];
 
 export interface TransformProps {
   /** Datasets from the validated config: one job each. */
@@ -57,7 +45,7 @@ export interface TransformProps {
   /** Security configuration and key for encrypted logs and bookmarks. */
   readonly encryption: PipelineEncryption;
   /**
-   * The job's entry script and the transforms module it imports.
+   * The job's entry script and the transforms module it imports (GLUE_BATCH_MODULE is taken from the same folder).
    * @default GLUE_SCRIPT and GLUE_TRANSFORMS_MODULE (glue-scripts/ of this repository)
    */
   readonly scripts?: { readonly entry: string; readonly transformsModule: string };
@@ -81,7 +69,8 @@ export class Transform extends Construct {
     // Under /aws-glue/jobs so the roles' Glue-logs statement covers them; unique per deployment because they are retained.
     const logGroupPrefix = `/aws-glue/jobs/${perDeploymentName(this)}`;
     const script = glue.Code.fromAsset(props.scripts?.entry ?? GLUE_SCRIPT);
-    const transformsModule = pythonModuleArchive(this, 'TransformsModule', props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE);
+    const transformsPath = props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE;
+    const transformsModule = pythonModuleArchive(this, 'TransformsModule', [transformsPath, path.join(path.dirname(transformsPath), GLUE_BATCH_MODULE)]);
 
     for (const dataset of datasets) {
       const layout = datasetLayout(dataset);
@@ -92,55 +81,16 @@ export class Transform extends Construct {
         description: `Glue job of dataset ${dataset.name}: processed/${dataset.name}/ to final_output/${dataset.name}/`,
       });
 
-      const processedObjects = processedBucket.arnForObjects(`${layout.processedPrefix}*`);
-      const finalObjects = finalBucket.arnForObjects(`${layout.finalPrefix}*`);
-      // Hadoop-style writers may leave a "<folder>_$folder$" marker beside the folder they write.
-      const finalFolderMarker = finalBucket.arnForObjects(`${folderName(layout.finalPrefix)}_$folder$`);
-      const tempObjects = tempBucket.arnForObjects(`${tempDir}*`);
-      // File systems (Spark's S3A, EMRFS) probe a folder with a HEAD on its bare key ("final_output/orders"), which
-      // needs s3:GetObject on that key: without it the probe is a 403, not the 404 that means "no data yet".
-      const processedFolderKey = processedBucket.arnForObjects(folderName(layout.processedPrefix));
-      const finalFolderKey = finalBucket.arnForObjects(folderName(layout.finalPrefix));
-      role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadProcessed', actions: ['s3:GetObject'], resources: [processedObjects, processedFolderKey] }));
-      role.addToPrincipalPolicy(listFolderStatement('ListProcessed', processedBucket, layout.processedPrefix));
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'WriteFinal',
-          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
-          resources: [finalObjects, finalFolderKey, finalFolderMarker],
-        }),
-      );
-      role.addToPrincipalPolicy(listFolderStatement('ListFinal', finalBucket, layout.finalPrefix));
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({ sid: 'UseTempDir', actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'], resources: [tempObjects] }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'ListTempDir',
-          actions: ['s3:ListBucket'],
-          resources: [tempBucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': [tempDir, `${tempDir}*`] } },
-        }),
-      );
-      role.addToPrincipalPolicy(
-        new iam.PolicyStatement({
-          sid: 'CatalogOfThisDataset',
-          actions: JOB_CATALOG_ACTIONS,
-          resources: [
-            catalogArn(),
-            databaseArn(databaseName),
-            // Spark's Glue catalog client looks up the "default" database when a session starts.
-            databaseArn('default'),
-            tableArn(databaseName, layout.processedTable),
-            tableArn(databaseName, layout.finalTable),
-          ],
-        }),
-      );
-      role.addToPrincipalPolicy(glueLogsStatement('jobs'));
-      role.addToPrincipalPolicy(glueMetricsStatement());
+      allowJobToReadProcessed(role, processedBucket, layout);
+      allowJobToWriteFinal(role, finalBucket, layout);
+      allowJobToUseTempDir(role, tempBucket, tempDir);
+      allowJobCatalogOfDataset(role, databaseName, layout);
+      allowGlueRunLogs(role, 'jobs');
+      allowGlueJobMetrics(role);
+      encryption.grantGlueRole(role);
+      acknowledgeAssetRead(role);
       const logGroups = jobLogGroups(this, dataset.name, `${logGroupPrefix}/${dataset.name}`, props);
       this.jobLogGroups[dataset.name] = logGroups;
-      encryption.grantGlueRole(role);
 
       const job = new glue.PySparkEtlJob(this, `Job-${dataset.name}`, {
         description: `CSV pipeline: ${layout.processedTable} to ${layout.finalTable} (Parquet, partitioned by ${schemaPartitions(dataset)})`,
@@ -173,15 +123,6 @@ export class Transform extends Construct {
         },
       });
       this.jobs[dataset.name] = job;
-
-      acknowledgeWildcardResources(
-        role,
-        [processedObjects, finalObjects, tempObjects],
-        `Object-level actions on this dataset's own prefixes only (processed/${dataset.name}/, final_output/${dataset.name}/, its TempDir); object keys are not known in advance.`,
-      );
-      acknowledgeWildcardResources(role, glueLogGroupArns('jobs'), GLUE_LOGS_REASON);
-      acknowledge(role, 'AwsSolutions-IAM5[Resource::*]', GLUE_METRICS_REASON);
-      acknowledgeAssetRead(role);
     }
   }
 }
@@ -212,32 +153,24 @@ function jobLogGroups(scope: Construct, dataset: string, prefix: string, props: 
 }
 
 /**
- * A Python module as Glue can import it: a zip asset holding only `<module>.py` at its root. Glue puts each
- * --extra-py-files object on the Python path as it is; a .py file asset is named by its hash, so
- * `import <module>` would fail, while a zip is imported from whatever its object is called.
+ * Python modules as Glue can import them: a zip asset holding only the `<module>.py` files (of one folder) at its
+ * root. Glue puts each --extra-py-files object on the Python path as it is; a .py file asset is named by its hash,
+ * so `import <module>` would fail, while a zip is imported from whatever its object is called.
  */
-export function pythonModuleArchive(scope: Construct, id: string, modulePath: string): glue.Code {
-  if (!modulePath.endsWith('.py')) {
-    throw new Error(`Glue transforms module ${JSON.stringify(modulePath)} is not a .py file; pass the path of the module that glue_job.py imports.`);
+export function pythonModuleArchive(scope: Construct, id: string, modulePaths: readonly string[]): glue.Code {
+  if (modulePaths.length === 0) throw new Error('pythonModuleArchive: no module given; pass the paths of the modules that glue_job.py imports.');
+  const folder = path.dirname(modulePaths[0]);
+  for (const modulePath of modulePaths) {
+    if (!modulePath.endsWith('.py') || !fs.existsSync(modulePath)) {
+      throw new Error(`Glue Python module ${JSON.stringify(modulePath)} is not an existing .py file; pass the paths of the modules that glue_job.py imports.`);
+    }
+    if (path.dirname(modulePath) !== folder) {
+      throw new Error(`Glue Python module ${JSON.stringify(modulePath)} is not in ${JSON.stringify(folder)}; one archive holds modules of one folder: put the modules side by side.`);
+    }
   }
-  // glue.Code.fromAsset takes files only; a directory asset (everything but the module excluded) is zipped.
-  const archive = new s3assets.Asset(scope, id, { path: path.dirname(modulePath), exclude: ['*', `!${path.basename(modulePath)}`] });
+  // glue.Code.fromAsset takes files only; a directory asset (everything but the modules excluded) is zipped.
+  const archive = new s3assets.Asset(scope, id, { path: folder, exclude: ['*', ...modulePaths.map((p) => `!${path.basename(p)}`)] });
   return glue.Code.fromBucket(archive.bucket, archive.s3ObjectKey);
-}
-
-/** A folder prefix ("final_output/orders/") as Hadoop file systems also name it: without the trailing "/". */
-function folderName(prefix: string): string {
-  return prefix.replace(/\/$/, '');
-}
-
-/** ListBucket on one folder of a bucket: its own name (Hadoop file systems list it without the "/"), the folder, and everything under it. */
-function listFolderStatement(sid: string, bucket: s3.IBucket, prefix: string): iam.PolicyStatement {
-  return new iam.PolicyStatement({
-    sid,
-    actions: ['s3:ListBucket'],
-    resources: [bucket.bucketArn],
-    conditions: { StringLike: { 's3:prefix': [folderName(prefix), prefix, `${prefix}*`] } },
-  });
 }
 
 function schemaPartitions(dataset: DatasetConfig): string {

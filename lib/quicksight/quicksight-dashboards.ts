@@ -10,7 +10,13 @@ import { datasetLayout } from '../../config/layout';
 import { tableOf, type TableSource } from './columns';
 import { dashboardDefinition } from './dashboard-definition';
 import { DASHBOARD_OWNER_ACTIONS, DATA_SET_OWNER_ACTIONS, DATA_SOURCE_OWNER_ACTIONS, ownerPermissions } from './permissions';
-import { acknowledge, wildcardResourceFinding } from '../nag';
+import {
+  allowAthenaQueriesInWorkgroup,
+  allowAthenaQueryResults,
+  allowBucketRegions,
+  allowReadingTableData,
+  allowReadingTableDefinitions,
+} from '../iam/quicksight-access';
 
 export interface QuickSightDashboardsProps {
   /** The validated config: one final and one rejects data set per dataset, a dashboard per `dashboard` section. */
@@ -32,20 +38,6 @@ export interface QuickSightDashboardsProps {
   /** @default - the buckets use S3-managed keys; no KMS permissions */
   readonly encryptionKey?: kms.IKey;
 }
-
-/** Catalog and object-store actions Athena performs on behalf of QuickSight to plan and run a query. */
-const ATHENA_QUERY_ACTIONS = [
-  'athena:StartQueryExecution',
-  'athena:StopQueryExecution',
-  'athena:GetQueryExecution',
-  'athena:BatchGetQueryExecution',
-  'athena:ListQueryExecutions',
-  'athena:GetQueryResults',
-  'athena:GetQueryResultsStream',
-  'athena:GetWorkGroup',
-];
-const ATHENA_CATALOG_ACTIONS = ['athena:GetDataCatalog', 'athena:ListDatabases', 'athena:GetDatabase', 'athena:ListTableMetadata', 'athena:GetTableMetadata'];
-const GLUE_READ_ACTIONS = ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
 
 /**
  * Data sets use DIRECT_QUERY: every visual runs an Athena query over the Parquet data, so dashboards are fresh
@@ -149,90 +141,14 @@ export class QuickSightDashboards extends Construct {
 
   /** Athena on the workgroup, Glue read on the queried tables, S3 read on their data, S3 write on the results prefix. */
   private grantQueryAccess(props: QuickSightDashboardsProps): void {
-    const stack = Stack.of(this);
-    const tables = props.config.datasets.flatMap((d) => {
-      const layout = datasetLayout(d);
-      return [layout.finalTable, layout.rejectsTable];
-    });
-    const statements: iam.PolicyStatement[] = [
-      new iam.PolicyStatement({
-        sid: 'AthenaQueriesInPipelineWorkgroup',
-        actions: ATHENA_QUERY_ACTIONS,
-        resources: [stack.formatArn({ service: 'athena', resource: 'workgroup', resourceName: props.workGroupName })],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaGlueDataCatalog',
-        actions: ATHENA_CATALOG_ACTIONS,
-        resources: [stack.formatArn({ service: 'athena', resource: 'datacatalog', resourceName: 'AwsDataCatalog' })],
-      }),
-      new iam.PolicyStatement({
-        sid: 'GlueReadPipelineTables',
-        actions: GLUE_READ_ACTIONS,
-        resources: [
-          stack.formatArn({ service: 'glue', resource: 'catalog' }),
-          stack.formatArn({ service: 'glue', resource: 'database', resourceName: props.databaseName }),
-          ...tables.map((t) => stack.formatArn({ service: 'glue', resource: 'table', resourceName: `${props.databaseName}/${t}` })),
-        ],
-      }),
-    ];
-
-    const finalPrefixes = props.config.datasets.map((d) => datasetLayout(d).finalPrefix);
-    const rejectPrefixes = props.config.datasets.map((d) => datasetLayout(d).rejectedRowsPrefix);
-    const readPrefixes: [string, s3.IBucket, string[]][] = [
-      ['ReadFinalParquet', props.finalBucket, finalPrefixes],
-      ['ReadRejectedRows', props.processedBucket, rejectPrefixes],
-    ];
-    /** Object ARNs that end in a wildcard, each with the reason it cannot be narrower. */
-    const wildcardArns: { arn: string; reason: string }[] = [];
-    for (const [sid, bucket, prefixes] of readPrefixes) {
-      const objectArns = prefixes.map((p) => bucket.arnForObjects(`${p}*`));
-      statements.push(
-        new iam.PolicyStatement({ sid: `${sid}Objects`, actions: ['s3:GetObject'], resources: objectArns }),
-        new iam.PolicyStatement({
-          sid: `${sid}Listing`,
-          actions: ['s3:ListBucket'],
-          resources: [bucket.bucketArn],
-          conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
-        }),
-      );
-      prefixes.forEach((p, i) =>
-        wildcardArns.push({
-          arn: objectArns[i],
-          reason: `Athena reads every object QuickSight queries under ${p}; the Glue job and the Lambda choose the object names, so the dataset's prefix is the narrowest scope`,
-        }),
-      );
-    }
-
-    const resultObjects = props.resultsBucket.arnForObjects(`${props.resultsPrefix}*`);
-    statements.push(
-      new iam.PolicyStatement({
-        sid: 'AthenaQueryResults',
-        actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
-        resources: [resultObjects],
-      }),
-      new iam.PolicyStatement({
-        sid: 'AthenaQueryResultsListing',
-        actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
-        resources: [props.resultsBucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${props.resultsPrefix}*`] } },
-      }),
-      new iam.PolicyStatement({
-        sid: 'BucketRegions',
-        actions: ['s3:GetBucketLocation'],
-        resources: [...new Set([props.finalBucket, props.processedBucket, props.resultsBucket])].map((b) => b.bucketArn),
-      }),
-    );
-    wildcardArns.push({
-      arn: resultObjects,
-      reason: `Athena names each result object after its query id under ${props.resultsPrefix}; the workgroup's result prefix is the narrowest scope`,
-    });
-
-    statements.forEach((s) => this.role.addToPolicy(s));
+    const layouts = props.config.datasets.map(datasetLayout);
+    allowAthenaQueriesInWorkgroup(this.role, props.workGroupName);
+    allowReadingTableDefinitions(this.role, props.databaseName, layouts.flatMap((l) => [l.finalTable, l.rejectsTable]));
+    allowReadingTableData(this.role, 'ReadFinalParquet', props.finalBucket, layouts.map((l) => l.finalPrefix));
+    allowReadingTableData(this.role, 'ReadRejectedRows', props.processedBucket, layouts.map((l) => l.rejectedRowsPrefix));
+    allowAthenaQueryResults(this.role, props.resultsBucket, props.resultsPrefix);
+    allowBucketRegions(this.role, [props.finalBucket, props.processedBucket, props.resultsBucket]);
     // Reads Parquet and rejected rows encrypted with the pipeline key, and writes encrypted query results.
     props.encryptionKey?.grant(this.role, 'kms:Decrypt', 'kms:GenerateDataKey');
-
-    for (const { arn, reason } of wildcardArns) {
-      acknowledge(this.role, wildcardResourceFinding(this, arn), reason);
-    }
   }
 }

@@ -1,6 +1,6 @@
 // Transform: one Glue 5 job per dataset with the config's workers, bookmarks, security configuration and a dataset-scoped role.
 import { datasetLayout, finalSchema } from '../../config/layout';
-import { JOB_CATALOG_ACTIONS } from '../../lib/transform';
+import { JOB_CATALOG_ACTIONS } from '../../lib/glue-access';
 import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 /** How the tests see the per-deployment id: the stack UUID, the third "/" part of AWS::StackId. */
