@@ -14,8 +14,21 @@ const INTEGRATION = ['\\.moto\\.test\\.ts$', '\\.spark\\.test\\.ts$', '\\.browse
 module.exports = {
   testTimeout: 60000,
   projects: [
-    { ...common, displayName: 'unit', globalSetup, roots: ['<rootDir>/test'], testMatch: ['**/*.test.ts'], testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/infra/', ...INTEGRATION] },
+    {
+      ...common,
+      displayName: 'unit',
+      globalSetup,
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.test.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/infra/', ...INTEGRATION],
+    },
     { ...common, displayName: 'infra', roots: ['<rootDir>/test/infra'], testMatch: ['**/*.test.ts'] },
-    { ...common, displayName: 'integration', globalSetup, roots: ['<rootDir>/test'], testMatch: ['**/*.moto.test.ts', '**/*.spark.test.ts', '**/*.browser.test.ts'] },
+    {
+      ...common,
+      displayName: 'integration',
+      globalSetup,
+      roots: ['<rootDir>/test'],
+      testMatch: ['**/*.moto.test.ts', '**/*.spark.test.ts', '**/*.browser.test.ts'],
+    },
   ],
 };

@@ -4,13 +4,13 @@
 //        BENCH_ROWS=3000000 npm run bench
 //        node dist/bench/preprocess-bench.js --size-gb 1   (about 1 GB of input)
 // Each pass runs in its own child process, so the peak RSS printed is that pass's alone.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { execFile, execFileSync } from 'child_process';
-import { Worker } from 'worker_threads';
-import { pipeline } from 'stream/promises';
-import { parseArgs, promisify } from 'util';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { execFile, execFileSync } from 'node:child_process';
+import { Worker } from 'node:worker_threads';
+import { pipeline } from 'node:stream/promises';
+import { parseArgs, promisify } from 'node:util';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -51,15 +51,26 @@ function generate(file: string, rows: number): number {
     if (next() < 0.02) {
       invalid++;
       switch ((next() * 6) | 0) {
-        case 0: email = `${first}.example.com`; break;
-        case 1: date = `${year}-13-${day}`; break;
-        case 2: status = 'banned'; break;
-        case 3: id = String(Math.max(1, i - 1)); break;
-        case 4: name = ''; break;
-        default: line = `${id},${name},${email}`;
+        case 0:
+          email = `${first}.example.com`;
+          break;
+        case 1:
+          date = `${year}-13-${day}`;
+          break;
+        case 2:
+          status = 'banned';
+          break;
+        case 3:
+          id = String(Math.max(1, i - 1));
+          break;
+        case 4:
+          name = '';
+          break;
+        default:
+          line = `${id},${name},${email}`;
       }
     }
-    buf += (line ?? `${id},${name},${email},${date},${status}`) + '\n';
+    buf += `${line ?? `${id},${name},${email},${date},${status}`}\n`;
     if (buf.length > 1 << 20) {
       fs.writeSync(fd, buf);
       buf = '';
@@ -96,11 +107,20 @@ async function corePass(input: string): Promise<object> {
   const t0 = performance.now();
   const report = await preprocess(
     fs.createReadStream(input, { highWaterMark: READ_CHUNK }),
-    { valid: fs.createWriteStream(input + '.valid.csv'), rejects: fs.createWriteStream(input + '.rejects' + REJECTS_FILE_EXTENSION) },
+    { valid: fs.createWriteStream(`${input}.valid.csv`), rejects: fs.createWriteStream(`${input}.rejects${REJECTS_FILE_EXTENSION}`) },
     { config, dataset: findDataset(config, 'signups'), source: input, sizeBytes: fs.statSync(input).size },
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), rowsIn: report.rowsIn, rowsValid: report.rowsValid, rowsRejected: report.rowsRejected, rejectedByReason: report.rejectedByReason, outcome: report.outcome };
+  return {
+    seconds,
+    cpuSeconds: cpuSeconds(cpu0),
+    peakRss: stopRss(),
+    rowsIn: report.rowsIn,
+    rowsValid: report.rowsValid,
+    rowsRejected: report.rowsRejected,
+    rejectedByReason: report.rejectedByReason,
+    outcome: report.outcome,
+  };
 }
 
 /** The core on worker threads (BENCH_THREADS, default 2) over record-aligned blocks, as `csv-pipeline preprocess --threads N`. */
@@ -112,11 +132,19 @@ async function coreThreadsPass(input: string): Promise<object> {
   const t0 = performance.now();
   const report = await preprocessFile(
     { file: input, config, dataset: findDataset(config, 'signups'), source: input, sizeBytes: fs.statSync(input).size, sampleChunkBytes: READ_CHUNK },
-    { valid: fs.createWriteStream(input + '.valid2.csv'), rejects: fs.createWriteStream(input + '.rejects2' + REJECTS_FILE_EXTENSION) },
+    { valid: fs.createWriteStream(`${input}.valid2.csv`), rejects: fs.createWriteStream(`${input}.rejects2${REJECTS_FILE_EXTENSION}`) },
     { threads },
   );
   const seconds = (performance.now() - t0) / 1000;
-  return { seconds, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), threads, rowsIn: report.rowsIn, rowsValid: report.rowsValid, rowsRejected: report.rowsRejected };
+  return {
+    seconds,
+    cpuSeconds: cpuSeconds(cpu0),
+    peakRss: stopRss(),
+    threads,
+    rowsIn: report.rowsIn,
+    rowsValid: report.rowsValid,
+    rowsRejected: report.rowsRejected,
+  };
 }
 
 async function plainPass(input: string): Promise<object> {
@@ -126,7 +154,7 @@ async function plainPass(input: string): Promise<object> {
   let rows = 0;
   const parser = parse({ relax_column_count: true });
   parser.on('data', () => rows++);
-  await pipeline(fs.createReadStream(input, { highWaterMark: 1 << 20 }), parser, stringify(), fs.createWriteStream(input + '.plain.csv'));
+  await pipeline(fs.createReadStream(input, { highWaterMark: 1 << 20 }), parser, stringify(), fs.createWriteStream(`${input}.plain.csv`));
   const seconds = (performance.now() - t0) / 1000;
   return { seconds, cpuSeconds: cpuSeconds(cpu0), peakRss: stopRss(), rows };
 }
@@ -169,9 +197,9 @@ async function duckdbPass(input: string): Promise<object> {
   const q = (s: string) => `'${s.replace(/'/g, "''")}'`;
   const columns = `{'id': 'BIGINT', 'name': 'VARCHAR', 'email': 'VARCHAR', 'signup_date': 'DATE', 'status': 'VARCHAR'}`;
   await db.run(
-    `COPY (SELECT * FROM read_csv(${q(input)}, header = true, delim = ',', quote = '"', columns = ${columns}, dateformat = '%Y-%m-%d', store_rejects = true)) TO ${q(input + '.duckdb.csv')} (HEADER, DELIMITER ',')`,
+    `COPY (SELECT * FROM read_csv(${q(input)}, header = true, delim = ',', quote = '"', columns = ${columns}, dateformat = '%Y-%m-%d', store_rejects = true)) TO ${q(`${input}.duckdb.csv`)} (HEADER, DELIMITER ',')`,
   );
-  await db.run(`COPY (FROM reject_errors) TO ${q(input + '.duckdb-rejects.csv')} (HEADER)`);
+  await db.run(`COPY (FROM reject_errors) TO ${q(`${input}.duckdb-rejects.csv`)} (HEADER)`);
   const counts = await db.runAndReadAll(`SELECT (SELECT count(*) FROM reject_errors)`);
   const rejected = Number(counts.getRowsJS()[0][0]);
   db.closeSync();
@@ -196,7 +224,15 @@ async function ceilingPass(): Promise<object> {
   return { one, two, ceiling: (2 * one) / two };
 }
 
-const PASSES: Record<string, (input: string) => Promise<object>> = { core: corePass, 'core-threads': coreThreadsPass, plain: plainPass, 'parse-only': parseOnlyPass, tokenizer: tokenizerPass, duckdb: duckdbPass, ceiling: ceilingPass };
+const PASSES: Record<string, (input: string) => Promise<object>> = {
+  core: corePass,
+  'core-threads': coreThreadsPass,
+  plain: plainPass,
+  'parse-only': parseOnlyPass,
+  tokenizer: tokenizerPass,
+  duckdb: duckdbPass,
+  ceiling: ceilingPass,
+};
 
 const mb = (bytes: number) => bytes / 1048576;
 
@@ -206,7 +242,7 @@ const mb = (bytes: number) => bytes / 1048576;
  * physical core or memory bandwidth, this is well under 2x even when a plain CPU loop shows 2x.
  */
 async function workloadCeiling(input: string, oneSeconds: number): Promise<{ seconds: number; ceiling: number }> {
-  const copy = input + '.copy.csv';
+  const copy = `${input}.copy.csv`;
   fs.copyFileSync(input, copy);
   const run = promisify(execFile);
   try {
@@ -215,7 +251,7 @@ async function workloadCeiling(input: string, oneSeconds: number): Promise<{ sec
     const seconds = (performance.now() - t0) / 1000;
     return { seconds, ceiling: (2 * oneSeconds) / seconds };
   } finally {
-    for (const f of [copy, copy + '.valid.csv', copy + '.rejects' + REJECTS_FILE_EXTENSION]) fs.rmSync(f, { force: true });
+    for (const f of [copy, `${copy}.valid.csv`, `${copy}.rejects${REJECTS_FILE_EXTENSION}`]) fs.rmSync(f, { force: true });
   }
 }
 
@@ -240,7 +276,8 @@ async function main(): Promise<void> {
   const bytes = fs.statSync(input).size;
   console.log(`input: ${path.relative(ROOT, input)}, ${rows.toLocaleString('en')} rows, ${mb(bytes).toFixed(1)} MB`);
 
-  const child = (kind: string) => JSON.parse(execFileSync(process.execPath, [__filename, '--child', kind, '--input', input], { encoding: 'utf8', maxBuffer: 1 << 24 }));
+  const child = (kind: string) =>
+    JSON.parse(execFileSync(process.execPath, [__filename, '--child', kind, '--input', input], { encoding: 'utf8', maxBuffer: 1 << 24 }));
   type Pass = { seconds: number; cpuSeconds: number; peakRss: number };
   const ceilingBefore = child('ceiling');
   const core = child('core');
@@ -248,24 +285,43 @@ async function main(): Promise<void> {
   const pair = await workloadCeiling(input, core.seconds);
   // The threaded pass must write exactly what one thread writes.
   const same = (a: string, b: string) => fs.readFileSync(a).equals(fs.readFileSync(b));
-  const identical = same(input + '.valid.csv', input + '.valid2.csv') && same(input + '.rejects' + REJECTS_FILE_EXTENSION, input + '.rejects2' + REJECTS_FILE_EXTENSION);
+  const identical =
+    same(`${input}.valid.csv`, `${input}.valid2.csv`) && same(`${input}.rejects${REJECTS_FILE_EXTENSION}`, `${input}.rejects2${REJECTS_FILE_EXTENSION}`);
   const plain = child('plain');
   const duckdb = child('duckdb');
   const ceilingAfter = child('ceiling');
   // The parsers alone, for the comparison in lambda/core/README.md (skipped on big inputs: minutes of csv-parse).
   const extras = rows <= 2_000_000 && !process.env.BENCH_SHORT ? { 'csv-parse alone': child('parse-only'), 'core tokenizer alone': child('tokenizer') } : {};
-  for (const f of [input + '.valid.csv', input + '.rejects' + REJECTS_FILE_EXTENSION, input + '.valid2.csv', input + '.rejects2' + REJECTS_FILE_EXTENSION, input + '.plain.csv', input + '.duckdb.csv', input + '.duckdb-rejects.csv']) fs.rmSync(f, { force: true });
+  for (const f of [
+    `${input}.valid.csv`,
+    `${input}.rejects${REJECTS_FILE_EXTENSION}`,
+    `${input}.valid2.csv`,
+    `${input}.rejects2${REJECTS_FILE_EXTENSION}`,
+    `${input}.plain.csv`,
+    `${input}.duckdb.csv`,
+    `${input}.duckdb-rejects.csv`,
+  ])
+    fs.rmSync(f, { force: true });
 
   const line = (name: string, r: Pass) =>
-    `${name.padEnd(28)} ${r.seconds.toFixed(2).padStart(6)} s ${(mb(bytes) / r.seconds).toFixed(1).padStart(7)} MB/s ${Math.round(rows / r.seconds).toLocaleString('en').padStart(10)} rows/s` +
+    `${name.padEnd(28)} ${r.seconds.toFixed(2).padStart(6)} s ${(mb(bytes) / r.seconds).toFixed(1).padStart(7)} MB/s ${Math.round(rows / r.seconds)
+      .toLocaleString('en')
+      .padStart(10)} rows/s` +
     ` ${(plain.seconds / r.seconds).toFixed(2).padStart(6)}x plain | CPU ${r.cpuSeconds.toFixed(2).padStart(6)} s ${(mb(bytes) / r.cpuSeconds).toFixed(1).padStart(7)} MB/CPU-s | peak RSS ${mb(r.peakRss).toFixed(0).padStart(4)} MB`;
-  console.log(`machine: ${os.cpus().length} CPUs, load average ${os.loadavg().map((l) => l.toFixed(1)).join(' ')} (wall-clock figures suffer when the machine is busy; CPU figures much less)`);
+  console.log(
+    `machine: ${os.cpus().length} CPUs, load average ${os
+      .loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')} (wall-clock figures suffer when the machine is busy; CPU figures much less)`,
+  );
   console.log(line('core, 1 thread', core));
   console.log(line(`core, ${core2.threads} threads`, core2));
   console.log(line('csv-parse -> csv-stringify', plain));
   console.log(line(`DuckDB (${duckdb.threads} threads)`, duckdb));
   for (const [name, r] of Object.entries(extras)) console.log(line(name, r as Pass));
-  console.log(`core rows: in ${core.rowsIn.toLocaleString('en')}, valid ${core.rowsValid.toLocaleString('en')}, rejected ${core.rowsRejected.toLocaleString('en')} ${JSON.stringify(core.rejectedByReason)}; DuckDB rejected ${duckdb.rejected.toLocaleString('en')}`);
+  console.log(
+    `core rows: in ${core.rowsIn.toLocaleString('en')}, valid ${core.rowsValid.toLocaleString('en')}, rejected ${core.rowsRejected.toLocaleString('en')} ${JSON.stringify(core.rejectedByReason)}; DuckDB rejected ${duckdb.rejected.toLocaleString('en')}`,
+  );
   const ratio = plain.seconds / core.seconds;
   const speedup = core.seconds / core2.seconds;
   console.log(

@@ -1,6 +1,6 @@
 // Parses a subcommand's arguments the same way for every command: --help prints the usage, a bad option says why and shows it.
-import { parseArgs } from 'util';
-import type { ParseArgsConfig } from 'util';
+import { parseArgs } from 'node:util';
+import type { ParseArgsConfig } from 'node:util';
 import type { TransformEngine } from '../local/pipeline';
 import { DEFAULT_WORKDIR } from '../local/store';
 
@@ -55,7 +55,10 @@ export function parseEngine(command: CommandInfo, value: string | undefined): Tr
 export function parseWorkdir(command: CommandInfo, value: string | undefined): string | number {
   if (value === undefined) return DEFAULT_WORKDIR;
   if (value.trim() === '') {
-    return usageError(command, `--workdir is empty (got ${JSON.stringify(value)}); give a folder, e.g. --workdir ${DEFAULT_WORKDIR}, or leave the option out to use ${DEFAULT_WORKDIR}/ (an empty value is refused rather than read as the current folder)`);
+    return usageError(
+      command,
+      `--workdir is empty (got ${JSON.stringify(value)}); give a folder, e.g. --workdir ${DEFAULT_WORKDIR}, or leave the option out to use ${DEFAULT_WORKDIR}/ (an empty value is refused rather than read as the current folder)`,
+    );
   }
   return value;
 }

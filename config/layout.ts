@@ -131,5 +131,7 @@ export const QUERY_PLACEHOLDER_PATTERN = /\{\{\s*([^}\s]*)\s*\}\}/g;
 /** Replaces {{database}}, {{table}} and {{rejects_table}} in a configured query; anything else is left as written. */
 export function renderQuery(sql: string, names: { database: string; table: string; rejectsTable: string }): string {
   const values: Record<(typeof QUERY_PLACEHOLDERS)[number], string> = { database: names.database, table: names.table, rejects_table: names.rejectsTable };
-  return sql.replace(QUERY_PLACEHOLDER_PATTERN, (placeholder, name: string) => (Object.hasOwn(values, name) ? values[name as keyof typeof values] : placeholder));
+  return sql.replace(QUERY_PLACEHOLDER_PATTERN, (placeholder, name: string) =>
+    Object.hasOwn(values, name) ? values[name as keyof typeof values] : placeholder,
+  );
 }

@@ -1,5 +1,5 @@
 // Reads the pipeline config file and validates it (config/parse.ts); the one module of config/ that touches the file system.
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { applyOverrides, ConfigError, DEFAULT_CONFIG_PATH, parsePipelineConfig } from './parse';
 import type { PipelineConfig } from './schema';
 
@@ -11,7 +11,9 @@ export function loadPipelineConfig(file = DEFAULT_CONFIG_PATH, overrides: Record
   try {
     text = fs.readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(file, [{ path: '(file)', message: `cannot be read (${(err as Error).message}); pass an existing file with -c config=PATH or --config PATH` }]);
+    throw new ConfigError(file, [
+      { path: '(file)', message: `cannot be read (${(err as Error).message}); pass an existing file with -c config=PATH or --config PATH` },
+    ]);
   }
   let raw: unknown;
   try {

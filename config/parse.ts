@@ -1,7 +1,7 @@
 // Validates a pipeline config (already parsed JSON) and cross-checks its names, failing with the key, the value and the fix.
 // No file access here: the Lambda bundle imports this module, not the fs-based loader (config/load.ts).
-import { z } from 'zod';
-import { PipelineConfig, PipelineConfigSchema, DatasetConfig } from './schema';
+import type { z } from 'zod';
+import { type PipelineConfig, PipelineConfigSchema, type DatasetConfig } from './schema';
 import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDER_PATTERN, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
 
 /** Where the config is read from when no path is given (`-c config=...` overrides it). */
@@ -112,18 +112,21 @@ function crossCheck(config: PipelineConfig): ConfigProblem[] {
     add('datasets', `dataset name "${name}" is used twice; give each dataset its own name`);
   }
   const prefixes = config.datasets.map((d) => datasetLayout(d).rawPrefix);
-  prefixes.forEach((p, i) =>
-    prefixes.forEach((q, j) => {
+  for (const [i, p] of prefixes.entries()) {
+    for (const [j, q] of prefixes.entries()) {
       if (i < j && (p.startsWith(q) || q.startsWith(p))) {
         add(`datasets[${j}].rawPrefix`, `overlaps the raw prefix "${p}" of datasets[${i}]; each file must route to one dataset`, q);
       }
-    }),
-  );
+    }
+  }
 
-  config.datasets.forEach((dataset, d) => checkDataset(dataset, `datasets[${d}]`, add));
+  for (const [d, dataset] of config.datasets.entries()) checkDataset(dataset, `datasets[${d}]`, add);
 
   if (config.quicksight.enabled && !config.quicksight.principalArn) {
-    add('quicksight.principalArn', 'is required when quicksight.enabled is true: set the QuickSight user or group ARN (e.g. -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME, where IDENTITY_REGION is the QuickSight identity region, which may differ from the deploy region)');
+    add(
+      'quicksight.principalArn',
+      'is required when quicksight.enabled is true: set the QuickSight user or group ARN (e.g. -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME, where IDENTITY_REGION is the QuickSight identity region, which may differ from the deploy region)',
+    );
   }
   return problems;
 }
@@ -182,11 +185,16 @@ function checkDataset(dataset: DatasetConfig, at: string, add: (path: string, me
   const dash = dataset.dashboard;
   if (!dash) return;
   const rejectNames = REJECT_COLUMNS.map((c) => c.name);
-  if (dash.dateColumn && !finalNames.includes(dash.dateColumn)) add(`${at}.dashboard.dateColumn`, `is not a final column; ${known(finalNames)}`, dash.dateColumn);
+  if (dash.dateColumn && !finalNames.includes(dash.dateColumn))
+    add(`${at}.dashboard.dateColumn`, `is not a final column; ${known(finalNames)}`, dash.dateColumn);
   dash.kpis.forEach((k, i) => {
     if (k.aggregate !== 'count' && !k.column) add(`${at}.dashboard.kpis[${i}].column`, `is required for aggregate "${k.aggregate}"`);
     if (k.column && !finalNames.includes(k.column)) add(`${at}.dashboard.kpis[${i}].column`, `is not a final column; ${known(finalNames)}`, k.column);
-    if (k.compareToPreviousPeriod && !dash.dateColumn) add(`${at}.dashboard.dateColumn`, `is required by kpis[${i}].compareToPreviousPeriod; name the final date column or set compareToPreviousPeriod to false`);
+    if (k.compareToPreviousPeriod && !dash.dateColumn)
+      add(
+        `${at}.dashboard.dateColumn`,
+        `is required by kpis[${i}].compareToPreviousPeriod; name the final date column or set compareToPreviousPeriod to false`,
+      );
   });
   dash.charts.forEach((c, i) => {
     const p = `${at}.dashboard.charts[${i}]`;

@@ -11,9 +11,7 @@ export const CAST_TYPES = ['string', 'int', 'bigint', 'double', 'boolean', 'date
 
 /** Lower-case names that are valid Glue, Athena, Spark and DuckDB identifiers without quoting. */
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,127}$/;
-const identifier = z
-  .string()
-  .regex(IDENTIFIER, 'must be lower case letters, digits and "_", starting with a letter (a Glue/Athena column name)');
+const identifier = z.string().regex(IDENTIFIER, 'must be lower case letters, digits and "_", starting with a letter (a Glue/Athena column name)');
 
 /** Date tokens accepted in `formats`: YYYY, MM, DD, HH, mm, ss, SSS and literal separators. */
 const DATE_FORMAT = /^(YYYY|MM|DD|HH|mm|ss|SSS|[-/.: T])+$/;
@@ -23,7 +21,7 @@ export function isAwsCron(expression: string): boolean {
   const match = /^cron\(([^()]+)\)$/.exec(expression.trim());
   if (!match) return false;
   const fields = match[1].trim().split(/\s+/);
-  if (fields.length !== 6 || fields.some((f) => !/^[0-9A-Za-z*?,\/#L W-]+$/.test(f))) return false;
+  if (fields.length !== 6 || fields.some((f) => !/^[0-9A-Za-z*?,/#L W-]+$/.test(f))) return false;
   return (fields[2] === '?') !== (fields[4] === '?');
 }
 
@@ -47,10 +45,7 @@ export const ColumnSchema = z
     /** Allowed values; required for type "enum" (compared case-insensitively, written as listed). */
     values: z.array(z.string().min(1)).min(1).optional(),
     /** Accepted input formats for date and timestamp columns, tried in order. */
-    formats: z
-      .array(z.string().regex(DATE_FORMAT, 'must use the tokens YYYY MM DD HH mm ss SSS and the separators - / . : T or space'))
-      .min(1)
-      .optional(),
+    formats: z.array(z.string().regex(DATE_FORMAT, 'must use the tokens YYYY MM DD HH mm ss SSS and the separators - / . : T or space')).min(1).optional(),
     /** Longest accepted value, in characters. */
     maxLength: z.number().int().positive().optional(),
     description: z.string().optional(),
@@ -231,7 +226,9 @@ export const AthenaSchema = z
   .strict();
 
 /** Retention periods CloudWatch Logs accepts, in days (9999: never expire); test/config checks them against aws-cdk-lib's logs.RetentionDays. */
-export const LOG_RETENTION_DAYS: readonly number[] = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999];
+export const LOG_RETENTION_DAYS: readonly number[] = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653, 9999,
+];
 
 export const MonitoringSchema = z
   .object({
@@ -242,7 +239,9 @@ export const MonitoringSchema = z
       .number()
       .int()
       .positive()
-      .refine((days) => LOG_RETENTION_DAYS.includes(days), { message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(', ')}` })
+      .refine((days) => LOG_RETENTION_DAYS.includes(days), {
+        message: `is not a retention CloudWatch Logs accepts; use one of ${LOG_RETENTION_DAYS.join(', ')}`,
+      })
       .default(30),
   })
   .strict();

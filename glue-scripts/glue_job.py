@@ -1,23 +1,21 @@
-"""Glue 5.0 entry point: new processed files (Data Catalog + job bookmarks) -> transforms -> partitioned Parquet + catalog.
+"""AWS Glue 5.0 entry point: the Glue and S3 side of run_batch (bookmarked batch, S3 objects, Data Catalog)."""
 
-A thin shell over pipeline_transforms (shipped with --extra-py-files): it adapts Glue's inputs (catalog
-table, bookmarks, S3 object metadata) and outputs (S3 prefixes, catalog partitions and schema). The
-transform rules are in TRANSFORMS.md; everything here but the awsglue calls is exercised by the tests.
-
-Job arguments (set by the CDK app): --JOB_NAME, --dataset_spec (JSON {"dataset", "finalSchema"}),
---database, --processed_table, --final_table, --final_path (s3://bucket/final_output/<ds>/), and Glue's
-own --job-bookmark-option job-bookmark-enable, --TempDir, --enable-glue-datacatalog true.
-
-Reading: the bookmarked DynamicFrame of the processed table tells which files are new in this run
-(their paths from input_file_name(), or the attachFilename column when Glue provides it). Those
-files are then read with Spark's CSV reader exactly as the local job reads them (header per file,
-RFC 4180 quotes, quoted line breaks), and each file's modification time is its S3 LastModified
-(one HeadObject per new file; a batch holds few files).
-"""
+# A thin shell over pipeline_batch.run_batch and pipeline_transforms (both shipped in one --extra-py-files zip):
+# it parses Glue's arguments, lists the bookmarked batch's files and gives run_batch a GlueStorage (S3 object
+# metadata and deletes, catalog sync, job.commit). The transform rules are in TRANSFORMS.md; everything here
+# but the awsglue calls is exercised by the tests (tests/fake_awsglue and test/aws's emulated account).
+#
+# Job arguments (set by the CDK app): --JOB_NAME, --dataset_spec (JSON {"dataset", "finalSchema"}), --database,
+# --processed_table, --final_table, --final_path (s3://bucket/final_output/<ds>/), and Glue's own
+# --job-bookmark-option job-bookmark-enable, --TempDir, --enable-glue-datacatalog true.
+#
+# Reading: the bookmarked DynamicFrame of the processed table tells which files are new in this run (their
+# paths from the attachFilename column, else input_file_name()). run_batch then reads those files with Spark's
+# CSV reader exactly as the local job reads them (header per file, RFC 4180 quotes, quoted line breaks); each
+# file's modification time is its S3 LastModified (one HeadObject per new file; a batch holds few files).
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import logging
 import sys
@@ -25,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Sequence
 from urllib.parse import urlparse
 
+import pipeline_batch as pb
 import pipeline_transforms as pt
 
 log = logging.getLogger("glue_job")
@@ -66,7 +65,8 @@ def parse_job_arguments(resolved: dict) -> JobArguments:
 def split_s3_uri(uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     if parsed.scheme not in ("s3", "s3a", "s3n") or not parsed.netloc:
-        raise ValueError(f"not an S3 URI: {uri}")
+        raise ValueError(f'"{uri}" is not an S3 URI: expected s3://<bucket>/<key>. Check --final_path and the '
+                         f"processed table's location.")
     return parsed.netloc, parsed.path.lstrip("/")
 
 
@@ -165,8 +165,10 @@ def sync_catalog(glue: Any, args: JobArguments, written_columns: Sequence[tuple[
             summary["partitionsCreated"] += len(chunk) - len(errors)
             for error in errors:
                 if error["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException":
-                    raise RuntimeError(f"Glue BatchCreatePartition failed for {error['PartitionValues']}: "
-                                       f"{error['ErrorDetail']}")
+                    raise RuntimeError(f"Glue BatchCreatePartition failed for partition {error['PartitionValues']} "
+                                       f"of {args.database}.{args.final_table}: {error['ErrorDetail']}. Check that the "
+                                       f"table's partition keys match the spec's partitionBy and that the job role "
+                                       f"has glue:BatchCreatePartition on that table.")
                 if table_input is not None:  # the partition must list the new columns too
                     by_values = {tuple(p["Values"]): p for p in chunk}
                     glue.update_partition(DatabaseName=args.database, TableName=args.final_table,
@@ -196,71 +198,35 @@ def batch_files(batch_df: Any) -> list[str]:
     return sorted(paths)
 
 
-def run(spark: Any, batch_df: Any, args: JobArguments, s3: Any, glue: Any,
-        started_at: dt.datetime | None = None) -> dict:
-    """Everything between job.init and job.commit; `batch_df` is the bookmarked batch as a DataFrame."""
-    started_at = started_at or dt.datetime.now(dt.timezone.utc)
-    spec = args.spec
-    pt.configure_session(spark)
-    paths = batch_files(batch_df)
-    log.info("batch: %d new processed files", len(paths))
-    if not paths:
-        return {"files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0, "partitions": []}
-    files = describe_s3_files(s3, paths) if paths[0].startswith("s3") else describe_file_uris(paths)
-    raw = pt.read_processed_csv(spark, files)
-    raw = raw if raw is not None else pt.empty_input(spark)
-    new_rows = pt.transform(raw, spec, started_at)  # a bad spec fails here, before anything is written
-    from pyspark import StorageLevel
+class GlueStorage:
+    """pipeline_batch.BatchStorage of the deployed job: S3 objects, the Glue Data Catalog and job bookmarks
+    (file: URIs are local files: the wiring test runs the job over local folders)."""
 
-    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
-    rows_in = raw.count()
-    log.info("read: %d rows", rows_in)
-    new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
-    rows_out = new_rows.count()
-    log.info("transformed: %d rows after filter and dedupe", rows_out)
+    def __init__(self, s3: Any, glue: Any, args: JobArguments, job: Any = None):
+        self.s3, self.glue, self.args, self.job = s3, glue, args, job
 
-    existing = pt.read_existing_output(spark, args.final_path, spec)
-    log.info("existing final data: %s", "none" if existing is None else "found")
-    plan = pt.merge_with_existing(new_rows, existing, [f.name for f in files], spec)
-    rows = plan.rows.localCheckpoint(eager=True) if existing is not None else plan.rows
-    rows_written = rows.count() if plan.written_partitions else 0
-    pt.write_plan(pt.MergePlan(rows, plan.written_partitions, plan.emptied_partitions, plan.emptied_dirs,
-                               plan.whole_output), args.final_path, spec)
-    log.info("written: %d rows in %d partitions", rows_written, len(plan.written_partitions))
-    for folder in plan.emptied_dirs:
-        if folder.startswith("file:"):
-            import shutil
+    def describe(self, paths: Sequence[str]) -> list[pt.ProcessedFile]:
+        if paths and paths[0].startswith("s3"):
+            return describe_s3_files(self.s3, paths)
+        return pb.describe_local_files(paths)
 
-            shutil.rmtree(pt.local_path(folder), ignore_errors=True)
-        else:
-            log.info("deleted %d objects of emptied partition %s", delete_s3_prefix(s3, folder), folder)
-    if plan.whole_output and plan.emptied_partitions and args.final_path.startswith("s3"):
-        # no partitionBy and no row left: the output is emptied whole
-        log.info("deleted %d objects: the output has no rows left", delete_s3_prefix(s3, args.final_path))
-    written_columns = [(f.name, f.dataType.simpleString()) for f in rows.schema.fields
-                       if f.name not in spec.partition_by]
-    catalog = sync_catalog(glue, args, written_columns, plan.written_partitions, plan.emptied_partitions)
-    log.info("catalog: %s", json.dumps(catalog))
-    raw.unpersist()
-    new_rows.unpersist()
-    return {"files": len(files), "rowsIn": rows_in, "rowsOut": rows_out, "rowsWritten": rows_written,
-            "partitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.written_partitions if p],
-            "deletedPartitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.emptied_partitions if p],
-            "catalog": catalog}
+    def delete_folder(self, uri: str) -> int:
+        if uri.startswith("file:"):
+            return pb.LocalStorage().delete_folder(uri)
+        return delete_s3_prefix(self.s3, uri)
 
+    def clear_output(self, table: str) -> int:
+        if table.startswith("file:"):
+            return pb.LocalStorage().clear_output(table)
+        return delete_s3_prefix(self.s3, table)
 
-def describe_file_uris(paths: Sequence[str]) -> list[pt.ProcessedFile]:
-    """ProcessedFile entries for file: URIs (the wiring test runs the job over local files)."""
-    import os
+    def sync_partitions(self, columns: Sequence[tuple[str, str]], written: Sequence[tuple],
+                        emptied: Sequence[tuple]) -> dict:
+        return sync_catalog(self.glue, self.args, columns, written, emptied)
 
-    described = []
-    for uri in paths:
-        path = pt.local_path(uri)
-        with open(path, "rb") as f:
-            head = f.read(pt.HEADER_BYTES)
-        mtime = dt.datetime.fromtimestamp(os.stat(path).st_mtime, dt.timezone.utc)
-        described.append(pt.ProcessedFile(uri, pt.file_basename(path), mtime, pt.parse_csv_header(head)))
-    return described
+    def commit(self) -> None:
+        if self.job is not None:
+            self.job.commit()  # after the write and the catalog update: a failed run re-reads the same files
 
 
 def processed_table_exists(glue: Any, args: JobArguments) -> bool:
@@ -286,8 +252,7 @@ def main(argv: Sequence[str]) -> int:
         # Every crawler success starts every dataset's job; a dataset with no file yet has nothing to do.
         log.info("no table %s.%s yet (no processed file of dataset %s so far): nothing to do",
                  args.database, args.processed_table, args.spec.name)
-        print(json.dumps({"dataset": args.spec.name, "files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0,
-                          "partitions": []}))
+        print(json.dumps({"dataset": args.spec.name, **pb.empty_summary()}))
         return 0
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
@@ -295,9 +260,9 @@ def main(argv: Sequence[str]) -> int:
     batch = glue_context.create_dynamic_frame.from_catalog(
         database=args.database, table_name=args.processed_table, transformation_ctx=SOURCE_CONTEXT,
         additional_options={"attachFilename": FILE_NAME_ATTRIBUTE})
-    summary = run(glue_context.spark_session, batch.toDF(), args, boto3.client("s3"), glue)
+    storage = GlueStorage(boto3.client("s3"), glue, args, job)
+    summary = pb.run_batch(glue_context.spark_session, batch_files(batch.toDF()), args.spec, args.final_path, storage)
     print(json.dumps({"dataset": args.spec.name, **summary}))
-    job.commit()  # only after the write and the catalog update: a failed run re-reads the same files
     return 0
 
 

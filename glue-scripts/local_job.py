@@ -1,15 +1,15 @@
-"""Local Spark entry point: the Glue job's transforms and merge over local folders, for the CLI and the tests.
+"""Local Spark entry point: run_batch over local folders (LocalStorage), for the CLI's `--engine spark` and the tests."""
 
-Usage:
-  python3 glue-scripts/local_job.py --input DIR --output DIR
-      (--dataset-spec-file FILE | --dataset-spec JSON) [--ingested-at ISO] [--master local[2]]
-
-Reads every *.csv in --input (processed files: header, all strings, quoted line breaks), takes each
-file's modification time from the file system, applies pipeline_transforms (TRANSFORMS.md), merges
-with the Parquet already in --output and writes the same partitioned layout as final_output/<ds>/ in
-S3. Logs go to stderr; the last stdout line is a JSON summary (rowsIn, rowsOut, partitions, ...).
-Exit codes: 0 done, 2 bad spec or input (nothing written), 3 pyspark or Java missing, 1 other failure.
-"""
+# Usage:
+#   python3 glue-scripts/local_job.py --input DIR --output DIR
+#       (--dataset-spec-file FILE | --dataset-spec JSON) [--ingested-at ISO] [--master local[2]]
+#
+# Reads every *.csv in --input (processed files: header, all strings, quoted line breaks), takes each file's
+# modification time from the file system, and hands them to pipeline_batch.run_batch: the transforms of
+# pipeline_transforms (TRANSFORMS.md), the merge with the Parquet already in --output, and the same partitioned
+# layout as final_output/<ds>/ in S3. Logs go to stderr; the last stdout line is a JSON summary (rowsIn,
+# rowsOut, partitions, ...). Exit codes: 0 done, 2 bad spec or input (nothing written), 3 pyspark or Java
+# missing, 1 other failure.
 
 from __future__ import annotations
 
@@ -79,25 +79,6 @@ def list_input_files(input_dir: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(".csv"))
 
 
-def describe_local_files(files: list[Path]):
-    """ProcessedFile entries from the file system: modification time and header of each file."""
-    import pipeline_transforms as pt
-
-    described = []
-    for path in files:
-        with open(path, "rb") as f:
-            head = f.read(pt.HEADER_BYTES)
-        mtime = dt.datetime.fromtimestamp(path.stat().st_mtime, dt.timezone.utc)
-        described.append(pt.ProcessedFile(str(path), path.name, mtime, pt.parse_csv_header(head)))
-    return described
-
-
-def read_processed_files(spark, files: list[Path]):
-    import pipeline_transforms as pt
-
-    return pt.read_processed_csv(spark, describe_local_files(files))
-
-
 def start_spark(master: str, driver_memory: str, app_name: str):
     from pyspark.sql import SparkSession
 
@@ -111,75 +92,41 @@ def start_spark(master: str, driver_memory: str, app_name: str):
             .getOrCreate())
 
 
+def read_spec_text(args: argparse.Namespace) -> str:
+    """The spec JSON from --dataset-spec-file or --dataset-spec."""
+    if not args.dataset_spec_file:
+        return args.dataset_spec
+    try:
+        return Path(args.dataset_spec_file).read_text(encoding="utf-8")
+    except OSError as err:
+        raise InputError(f"--dataset-spec-file {args.dataset_spec_file}: {err.strerror}. Pass the path of a JSON "
+                         f'file {{"dataset": <DatasetConfig>, "finalSchema": ...}}.') from err
+
+
 def run(args: argparse.Namespace, spark=None) -> dict:
     """The job; `spark` is a session to reuse (tests), else one is started and stopped here."""
+    import pipeline_batch as pb
     import pipeline_transforms as pt
-    from pyspark import StorageLevel
 
     started = time.monotonic()
-    if args.dataset_spec_file:
-        try:
-            text = Path(args.dataset_spec_file).read_text(encoding="utf-8")
-        except OSError as err:
-            raise InputError(f"--dataset-spec-file {args.dataset_spec_file}: {err.strerror}.") from err
-    else:
-        text = args.dataset_spec
-    spec = pt.load_spec(text)
+    spec = pt.load_spec(read_spec_text(args))
     ingested_at = parse_ingested_at(args.ingested_at)
     files = list_input_files(args.input)
-    output = os.path.abspath(args.output)
-
     own_session = spark is None
     if own_session:
         spark = start_spark(args.master, args.driver_memory, f"csv-pipeline-transform-{spec.name}")
         spark.sparkContext.setLogLevel("ERROR")
-    pt.configure_session(spark)
-    spark_ready = time.monotonic()
-
-    raw = read_processed_files(spark, files)
-    if raw is None:
-        log.info("no processed rows in %s (%d files)", args.input, len(files))
-        raw = pt.empty_input(spark)
-    new_rows = pt.transform(raw, spec, ingested_at)  # raises SpecError before anything is read
-    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)
-    rows_in = raw.count()
-    log.info("read %d rows from %d files", rows_in, len(files))
-    new_rows = new_rows.persist(StorageLevel.MEMORY_AND_DISK)
-    rows_out = new_rows.count()
-    log.info("transformed: %d rows after filter and dedupe", rows_out)
-
-    existing = pt.read_existing_output(spark, output, spec) if os.path.isdir(output) else None
-    plan = pt.merge_with_existing(new_rows, existing, [p.name for p in files], spec)
-    rows = plan.rows
-    if existing is not None:
-        rows = rows.localCheckpoint(eager=True)  # the write replaces files this plan reads
-    rows_written = rows.count() if plan.written_partitions else 0
-    pt.write_plan(plan.__class__(rows, plan.written_partitions, plan.emptied_partitions, plan.emptied_dirs,
-                                 plan.whole_output), output, spec)
-    for folder in plan.emptied_dirs:
-        shutil.rmtree(pt.local_path(folder), ignore_errors=True)
-    if plan.whole_output and plan.emptied_partitions:
-        for child in Path(output).glob("*.parquet"):
-            child.unlink()
-    log.info("wrote %d rows in %d partitions, deleted %d emptied partitions", rows_written,
-             len(plan.written_partitions), len(plan.emptied_partitions))
-    raw.unpersist()
-    new_rows.unpersist()
-    processing_ms = round((time.monotonic() - spark_ready) * 1000)
-    if own_session:
-        spark.stop()
-    return {
-        "engine": "spark",
-        "dataset": spec.name,
-        "files": len(files),
-        "rowsIn": rows_in,
-        "rowsOut": rows_out,
-        "rowsWritten": rows_written,
-        "partitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.written_partitions if p],
-        "deletedPartitions": [pt.partition_path(spec, p).rstrip("/") for p in plan.emptied_partitions if p],
-        "durationMs": round((time.monotonic() - started) * 1000),
-        "processingMs": processing_ms,  # without starting Spark
-    }
+    try:
+        spark_ready = time.monotonic()
+        summary = pb.run_batch(spark, [str(p) for p in files], spec, os.path.abspath(args.output),
+                               pb.LocalStorage(), ingested_at=ingested_at)
+        processing_ms = round((time.monotonic() - spark_ready) * 1000)
+    finally:
+        if own_session:
+            spark.stop()
+    return {"engine": "spark", "dataset": spec.name, **summary,
+            "durationMs": round((time.monotonic() - started) * 1000),
+            "processingMs": processing_ms}  # without starting Spark
 
 
 def main(argv: list[str] | None = None) -> int:

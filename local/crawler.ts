@@ -1,6 +1,6 @@
 // The local Glue crawler: infers processed_<ds> tables from processed CSV files as Glue would, and writes them as TableInput JSON.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { datasetLayout } from '../config/layout';
 import type { PipelineConfig } from '../config/schema';
@@ -130,11 +130,23 @@ export function classifyBuiltIn(text: string, file = ''): BuiltInVerdict {
     const dataTypes = first.map((_, c) => mergeTypes(data.map((r) => cellType(r[c]))));
     const problems: string[] = [];
     const nonString = first.filter((cell) => cellType(cell) !== null && cellType(cell) !== 'string');
-    if (nonString.length) problems.push(`row 1 has cells that are not strings (${nonString.slice(0, 3).map((c) => JSON.stringify(c)).join(', ')})`);
+    if (nonString.length)
+      problems.push(
+        `row 1 has cells that are not strings (${nonString
+          .slice(0, 3)
+          .map((c) => JSON.stringify(c))
+          .join(', ')})`,
+      );
     const long = first.filter((cell, i) => cell.length >= MAX_HEADER_CELL_CHARS && i < first.length - 1);
     if (long.length) problems.push(`row 1 has cells of ${MAX_HEADER_CELL_CHARS} or more characters`);
     const invalid = first.filter((cell, i) => !isValidGlueColumnName(cell) && !(i === first.length - 1 && cell === ''));
-    if (invalid.length) problems.push(`row 1 has cells that are not valid column names (${invalid.slice(0, 3).map((c) => JSON.stringify(c)).join(', ')})`);
+    if (invalid.length)
+      problems.push(
+        `row 1 has cells that are not valid column names (${invalid
+          .slice(0, 3)
+          .map((c) => JSON.stringify(c))
+          .join(', ')})`,
+      );
     if (dataTypes.every((t) => t === 'string')) {
       problems.push('every column of the data rows is a string too, so row 1 is not different enough from the data to be a header');
     }
@@ -250,7 +262,15 @@ export async function crawlProcessed(config: PipelineConfig, workdir: string): P
       verdictFile,
       `${JSON.stringify({ table: layout.processedTable, note: 'What the Glue built-in CSV classifier alone would decide for each file; the deployed crawler uses a custom CSV classifier with ContainsHeader PRESENT instead.', files: verdicts }, null, 2)}\n`,
     );
-    tables.push({ dataset: dataset.name, name: layout.processedTable, files: files.map((f) => path.relative(root, f)), tableInput, builtInVerdicts: verdicts, tableFile, verdictFile });
+    tables.push({
+      dataset: dataset.name,
+      name: layout.processedTable,
+      files: files.map((f) => path.relative(root, f)),
+      tableInput,
+      builtInVerdicts: verdicts,
+      tableFile,
+      verdictFile,
+    });
   }
   return tables;
 }

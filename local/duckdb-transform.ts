@@ -1,6 +1,6 @@
 // The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { LINEAGE_COLUMNS } from '../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
@@ -50,7 +50,9 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
   const files = listInputFiles(inputDir);
   if (files.length === 0) {
     if (!fs.existsSync(inputDir)) {
-      throw new Error(`transform (duckdb) of dataset "${dataset.name}": input folder ${inputDir} does not exist; pass the processed/<dataset>/ folder with --input`);
+      throw new Error(
+        `transform (duckdb) of dataset "${dataset.name}": input folder ${inputDir} does not exist; pass the processed/<dataset>/ folder with --input`,
+      );
     }
     return { engine: 'duckdb', rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
   }
@@ -62,7 +64,9 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     try {
       await db.run(`CREATE TEMP TABLE raw_rows AS SELECT * FROM ${readCsvSql(files.map((f) => f.path))}`);
     } catch (err) {
-      throw new Error(`transform (duckdb) of dataset "${dataset.name}": cannot read the processed CSV files in ${inputDir}: ${duckDbMessage(err)}; they must be RFC 4180 CSV with a header, as the preprocessing stage writes them`);
+      throw new Error(
+        `transform (duckdb) of dataset "${dataset.name}": cannot read the processed CSV files in ${inputDir}: ${duckDbMessage(err)}; they must be RFC 4180 CSV with a header, as the preprocessing stage writes them`,
+      );
     }
     await db.run(`CREATE TEMP VIEW source_rows AS SELECT *, rowid AS ${INTERNAL.row} FROM raw_rows`);
     await db.run(`CREATE TEMP TABLE input_files AS ${filesValuesSql(files)}`);
@@ -125,7 +129,14 @@ async function partitionFoldersOf(db: Database, plan: TransformPlan, relation: s
   if (!plan.partitionColumns.length) return [''];
   const names = plan.partitionColumns.map((c) => c.name);
   const distinct = await db.all(`SELECT DISTINCT ${names.map((n) => `CAST(${ident(n)} AS VARCHAR)`).join(', ')} FROM ${relation}`);
-  return distinct.rows.map((row) => partitionFolder(names, row.map((v) => (v === null ? null : String(v))))).sort();
+  return distinct.rows
+    .map((row) =>
+      partitionFolder(
+        names,
+        row.map((v) => (v === null ? null : String(v))),
+      ),
+    )
+    .sort();
 }
 
 /**
@@ -154,7 +165,9 @@ async function writeParquet(db: Database, select: string, plan: TransformPlan, d
     .join(', ');
   fs.mkdirSync(path.dirname(dir), { recursive: true });
   if (partitionNames.length) {
-    await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partitionNames.map(ident).join(', ')}))`);
+    await db.run(
+      `COPY (SELECT ${columns} FROM (${select})) TO ${literal(dir)} (FORMAT parquet, COMPRESSION snappy, PARTITION_BY (${partitionNames.map(ident).join(', ')}))`,
+    );
     renameToSparkFolders(dir);
   } else {
     fs.mkdirSync(dir, { recursive: true });
@@ -166,7 +179,11 @@ async function writeParquet(db: Database, select: string, plan: TransformPlan, d
 async function validateExpressions(db: Database, dataset: DatasetConfig, plan: TransformPlan, fileColumns: readonly string[]): Promise<void> {
   const { ctes } = typedAndDerivedCtes(dataset, plan, 'source_rows', fileColumns);
   const at = `dataset "${dataset.name}"`;
-  const available = (upTo: number) => plan.columns.filter((c) => c.origin !== 'derived').map((c) => c.name).concat(dataset.transforms.derive.slice(0, upTo).map((d) => d.name));
+  const available = (upTo: number) =>
+    plan.columns
+      .filter((c) => c.origin !== 'derived')
+      .map((c) => c.name)
+      .concat(dataset.transforms.derive.slice(0, upTo).map((d) => d.name));
   for (let i = 0; i < dataset.transforms.derive.length; i++) {
     const d = dataset.transforms.derive[i];
     try {
@@ -195,8 +212,16 @@ async function validateExpressions(db: Database, dataset: DatasetConfig, plan: T
 }
 
 /** Fails when a column of this run has another type in the existing final Parquet data. */
-async function checkExistingSchema(db: Database, dataset: DatasetConfig, plan: TransformPlan, outputDir: string, existingFiles: readonly string[]): Promise<void> {
-  const described = await db.all(`DESCRIBE SELECT * FROM read_parquet([${existingFiles.map(pathLiteral).join(', ')}], hive_partitioning = false, union_by_name = true)`);
+async function checkExistingSchema(
+  db: Database,
+  dataset: DatasetConfig,
+  plan: TransformPlan,
+  outputDir: string,
+  existingFiles: readonly string[],
+): Promise<void> {
+  const described = await db.all(
+    `DESCRIBE SELECT * FROM read_parquet([${existingFiles.map(pathLiteral).join(', ')}], hive_partitioning = false, union_by_name = true)`,
+  );
   const existing = new Map(described.rows.map((r) => [String(r[0]), String(r[1])]));
   for (const column of plan.dataColumns) {
     const found = existing.get(column.name);

@@ -1,8 +1,8 @@
 // The workdir lock: one run (or watch cycle) at a time writes a workdir, as two would merge into final_output/ over each other.
-import { randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 
 /** The lock file, at the workdir's root (hidden: never listed as an object). */
 export const LOCK_FILE = '.lock';
@@ -107,9 +107,7 @@ function readOwner(file: string): { owner: LockOwner | 'abandoned'; text: string
   return Date.now() - mtimeMs > ABANDONED_MS ? { owner: 'abandoned', text } : 'unreadable';
 }
 
-export type Attempt =
-  | { readonly acquired: true; readonly tookOverFrom?: LockOwner | 'abandoned' }
-  | { readonly acquired: false; readonly holder?: LockOwner };
+export type Attempt = { readonly acquired: true; readonly tookOverFrom?: LockOwner | 'abandoned' } | { readonly acquired: false; readonly holder?: LockOwner };
 
 /** Replaces a stale lock (dead holder, or abandoned) by `owner`'s, under the takeover file; false when another process got there first. */
 function takeOver(root: string, seen: string, owner: LockOwner): boolean {
@@ -196,12 +194,17 @@ export async function acquireWorkdirLock(root: string, options: LockOptions): Pr
     const attempt = tryLock(root, owner);
     if (attempt.acquired) {
       const from = attempt.tookOverFrom;
-      if (from) notice(`took over the workdir lock ${lockFile}: ${from === 'abandoned' ? 'it was left half-written by a crash' : `${describeOwner(from)} is no longer running`}`);
+      if (from)
+        notice(
+          `took over the workdir lock ${lockFile}: ${from === 'abandoned' ? 'it was left half-written by a crash' : `${describeOwner(from)} is no longer running`}`,
+        );
       return holdLock(lockFile, owner);
     }
     if (attempt.holder && attempt.holder.token !== lastHolder) {
       lastHolder = attempt.holder.token;
-      notice(`the workdir ${root} is in use by ${describeOwner(attempt.holder)}; waiting for it to finish (Ctrl-C to stop; if that process is stuck, stop it, or use another --workdir)`);
+      notice(
+        `the workdir ${root} is in use by ${describeOwner(attempt.holder)}; waiting for it to finish (Ctrl-C to stop; if that process is stuck, stop it, or use another --workdir)`,
+      );
     }
     await abortableSleep(options.pollMs ?? 250, options.signal);
   }

@@ -2,14 +2,26 @@
 // the file is cut into blocks at record boundaries, each block is read by a worker with the decisions made on the
 // sample, and the blocks are merged in order into exactly what one thread writes. Where it cannot be sure it falls
 // back to one thread (see preprocessFile).
-import * as fs from 'fs';
-import * as os from 'os';
-import { isUtf8 } from 'buffer';
-import { Writable } from 'stream';
-import { finished } from 'stream/promises';
-import { preprocess, PreprocessOptions, PreprocessSinks, MAX_FOOTER_RECORDS, MAX_HEADER_BYTES } from '../lambda/core/preprocess';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import { isUtf8 } from 'node:buffer';
+import { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
+import { preprocess, type PreprocessOptions, type PreprocessSinks, MAX_FOOTER_RECORDS, MAX_HEADER_BYTES } from '../lambda/core/preprocess';
 import type { PreprocessReport } from '../lambda/core/report';
-import { addKeys, BlockEnd, Carry, carryThrough, countLines, CutScan, findCut, KeyLog, keyLog, RecordingKeys, seenBefore } from '../lambda/core/blocks';
+import {
+  addKeys,
+  type BlockEnd,
+  type Carry,
+  carryThrough,
+  countLines,
+  type CutScan,
+  findCut,
+  type KeyLog,
+  keyLog,
+  RecordingKeys,
+  seenBefore,
+} from '../lambda/core/blocks';
 import { endOfBody } from '../lambda/core/body-end';
 import { DuplicateKeys } from '../lambda/core/keyset';
 import { rejectLine } from '../lambda/core/rejects-jsonl';
@@ -83,11 +95,22 @@ export async function runBlock(job: FileJob, task: BlockTask, keys?: DuplicateKe
         ? oneChunk(task.bytes)
         : fs.createReadStream(job.file, { start: task.start, ...(Number.isFinite(task.end) ? { end: task.end - 1 } : {}), highWaterMark: 1 << 20 });
   const { file: _file, sampleChunkBytes, ...options } = job;
-  const report = await preprocess(fs.createReadStream(job.file, { highWaterMark: sampleChunkBytes }), { valid: valid.stream, rejects: rejects.stream }, {
-    ...options,
-    block: { bytes, firstLine: task.firstLine, keys: recording, ended: (state) => (end = state) },
-  });
-  return { index: task.index, report, ...(end ? { end } : {}), valid: valid.chunks, rejects: rejects.chunks, keys: recording instanceof RecordingKeys ? keyLog(recording) : EMPTY_KEYS };
+  const report = await preprocess(
+    fs.createReadStream(job.file, { highWaterMark: sampleChunkBytes }),
+    { valid: valid.stream, rejects: rejects.stream },
+    {
+      ...options,
+      block: { bytes, firstLine: task.firstLine, keys: recording, ended: (state) => (end = state) },
+    },
+  );
+  return {
+    index: task.index,
+    report,
+    ...(end ? { end } : {}),
+    valid: valid.chunks,
+    rejects: rejects.chunks,
+    keys: recording instanceof RecordingKeys ? keyLog(recording) : EMPTY_KEYS,
+  };
 }
 
 /** Runs blocks one after the other in this thread (tests; the same merge as with workers). */
@@ -122,14 +145,23 @@ export async function preprocessFile(job: FileJob, sinks: PreprocessSinks, paral
     const blockBytes = parallel.blockBytes ?? Math.max(MIN_BLOCK_BYTES, Math.ceil(size / Math.max(threads, Math.ceil(size / MAX_BLOCK_BYTES))));
     const run = new Dispatch(executor, threads, threads + 2);
     // Blocks are handed to the workers as they are cut; nothing is written before the whole file is scanned.
-    const clean = cutBlocks(job.file, size, blockBytes, read.quote.charCodeAt(0), read.lineEnding === 'CR' ? 13 : 10, decided.end.firstDataLine, (task, bytes) => run.add(task, bytes));
+    const clean = cutBlocks(
+      job.file,
+      size,
+      blockBytes,
+      read.quote.charCodeAt(0),
+      read.lineEnding === 'CR' ? 13 : 10,
+      decided.end.firstDataLine,
+      (task, bytes) => run.add(task, bytes),
+    );
     if (!clean) return await oneThread('the file holds a NUL or bytes that are not UTF-8');
     if (run.blocks.length < 2) return await oneThread('one block');
     const merged = await mergeBlocks(job, sinks, run, parallel.onBytes);
     if (merged === 'one-thread') {
       // A block's reading was quarantined (a record too large): so is the file's on one thread, whose outputs are discarded.
       const report = await oneThread('a block could not be processed');
-      if (report.outcome !== 'quarantined') throw new Error(`${job.file}: a block was quarantined but the whole file is not (${report.outcome}); its outputs mix two runs: run with --threads 1`);
+      if (report.outcome !== 'quarantined')
+        throw new Error(`${job.file}: a block was quarantined but the whole file is not (${report.outcome}); its outputs mix two runs: run with --threads 1`);
       return report;
     }
     parallel.onMode?.(`${run.blocks.length} blocks${merged.oneThreadFrom !== undefined ? `, from block ${merged.oneThreadFrom} on one thread` : ''}`);
@@ -216,7 +248,15 @@ class Dispatch {
  * with its first line and its bytes to `onBlock` (which may keep them, to send them to a worker); false when the file
  * holds a NUL or is not valid UTF-8 (it is read on one thread).
  */
-function cutBlocks(file: string, size: number, blockBytes: number, quote: number, lineByte: number, firstDataLine: number, onBlock: (task: BlockTask, bytes: Uint8Array) => void): boolean {
+function cutBlocks(
+  file: string,
+  size: number,
+  blockBytes: number,
+  quote: number,
+  lineByte: number,
+  firstDataLine: number,
+  onBlock: (task: BlockTask, bytes: Uint8Array) => void,
+): boolean {
   const fd = fs.openSync(file, 'r');
   try {
     const scan: CutScan = { open: false };
@@ -291,7 +331,8 @@ async function mergeBlocks(job: FileJob, sinks: PreprocessSinks, run: Dispatch, 
   for (let i = 0; i < blocks.length; i++) {
     let r = await run.result(i);
     if (r.report.outcome !== 'processed' || !r.end) return 'one-thread';
-    if (r.end.suspicious) throw new Error(`block ${i} of ${job.file} holds a decoding error or a NUL that the scan before did not see; read the file with --threads 1`);
+    if (r.end.suspicious)
+      throw new Error(`block ${i} of ${job.file} holds a decoding error or a NUL that the scan before did not see; read the file with --threads 1`);
     const last = i === blocks.length - 1;
     const cutWrong = !last && ((r.report.rejectedByReason.UNTERMINATED_QUOTE ?? 0) > 0 || r.end.lineAfter !== blocks[i + 1].firstLine);
     if (cutWrong) {
@@ -405,6 +446,7 @@ const workerExecutor = (job: FileJob, threads: number): BlockExecutor => new Wor
 export function parseThreads(text: string | undefined): number | undefined | { error: string } {
   if (text === undefined) return undefined;
   const n = Number(text);
-  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 64) return { error: `--threads must be a whole number from 1 to 64, got ${JSON.stringify(text)}; use 1 to read the file on one thread as the Lambda does` };
+  if (!/^\d+$/.test(text.trim()) || n < 1 || n > 64)
+    return { error: `--threads must be a whole number from 1 to 64, got ${JSON.stringify(text)}; use 1 to read the file on one thread as the Lambda does` };
   return n;
 }

@@ -1,7 +1,7 @@
 // The whole pipeline on one machine: raw files through the Lambda's core, the crawler, the transform, the queries and the dashboard.
-import * as fs from 'fs';
-import * as path from 'path';
-import type { Writable } from 'stream';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import type { Writable } from 'node:stream';
 import { datasetForKey } from '../config/load';
 import { datasetLayout, renderQuery, PREFIXES } from '../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../config/schema';
@@ -166,13 +166,17 @@ export async function preprocessRawObject(
   try {
     // Both cores (worker threads on record-aligned blocks; the outputs are those of one thread), read in 1 MiB chunks.
     const job = { file: rawFile, config, dataset, source: rawKey, sizeBytes: stat.size, sampleChunkBytes: READ_CHUNK_BYTES };
-    report = await preprocessFile(job, { valid, rejects }, {
-      threads,
-      onBytes: (n) => {
-        bytes = n;
-        onProgress(rows, bytes);
+    report = await preprocessFile(
+      job,
+      { valid, rejects },
+      {
+        threads,
+        onBytes: (n) => {
+          bytes = n;
+          onProgress(rows, bytes);
+        },
       },
-    });
+    );
     await done;
   } catch (err) {
     valid.destroy();
@@ -187,7 +191,7 @@ export async function preprocessRawObject(
     await store.putFile(keys.quarantinedFileKey, rawFile);
     store.put(
       keys.quarantineReasonKey,
-      JSON.stringify({ source: rawKey, dataset: keys.dataset, ...report.fileError, quarantinedAt: new Date().toISOString() }, null, 2) + '\n',
+      `${JSON.stringify({ source: rawKey, dataset: keys.dataset, ...report.fileError, quarantinedAt: new Date().toISOString() }, null, 2)}\n`,
     );
   } else {
     // Files with no rows are not written, as an empty S3 object would only give the crawler and the transform nothing to read.
@@ -197,7 +201,7 @@ export async function preprocessRawObject(
     else store.discard(rejectsTemp);
   }
   // The report goes last: its presence marks the raw file as done.
-  store.put(keys.reportKey, JSON.stringify(report, null, 2) + '\n');
+  store.put(keys.reportKey, `${JSON.stringify(report, null, 2)}\n`);
   return { rawKey, dataset: keys.dataset, status: report.outcome, report, reportKey: keys.reportKey, processedKey: keys.processedKey };
 }
 
@@ -236,8 +240,9 @@ async function timed<T>(
 const HINTS: Record<StageName, string> = {
   'stage-in': 'check that the file exists and is readable, and that the workdir is writable',
   preprocess: 'check that the file is readable and the disk is not full; bad rows and unreadable files are quarantined, not errors',
-  crawl: 'look at the processed/ files of the dataset; delete the workdir\'s catalog/ folder and run again',
-  transform: 'check the dataset\'s "transforms" section in the config (expressions, filter, partitionBy); try `csv-pipeline transform` on processed/<dataset>/ to see the engine\'s error',
+  crawl: "look at the processed/ files of the dataset; delete the workdir's catalog/ folder and run again",
+  transform:
+    'check the dataset\'s "transforms" section in the config (expressions, filter, partitionBy); try `csv-pipeline transform` on processed/<dataset>/ to see the engine\'s error',
   queries: 'fix the query\'s SQL in the config ("queries" of the dataset); try it with `csv-pipeline query "..."`',
   dashboard: 'check the dataset\'s "dashboard" section in the config; run `npm ci` if the chart library is missing',
 };
@@ -266,8 +271,12 @@ export interface DownstreamOptions {
 /** Crawl, transform every dataset with processed data, run the configured queries, generate the dashboard. */
 export async function runDownstream(o: DownstreamOptions): Promise<Pick<LocalRunResult, 'transforms' | 'queries' | 'dashboardFile'>> {
   const { config, store, progress, timings } = o;
-  await timed(timings, progress, 'crawl', (tables: unknown[]) => `${tables.length} table${tables.length === 1 ? '' : 's'} written to catalog/`, () =>
-    inStage('crawl', 'processed/', () => crawlProcessed(config, store.root)),
+  await timed(
+    timings,
+    progress,
+    'crawl',
+    (tables: unknown[]) => `${tables.length} table${tables.length === 1 ? '' : 's'} written to catalog/`,
+    () => inStage('crawl', 'processed/', () => crawlProcessed(config, store.root)),
   );
 
   const transforms: (TransformRunResult & { dataset: string })[] = [];
@@ -276,8 +285,9 @@ export async function runDownstream(o: DownstreamOptions): Promise<Pick<LocalRun
     progress,
     'transform',
     () =>
-      transforms.map((t) => `${t.dataset}: ${t.rowsIn.toLocaleString('en-US')} -> ${t.rowsOut.toLocaleString('en-US')} rows, ${t.partitions.length} partition(s)`).join('; ') ||
-      'no processed data',
+      transforms
+        .map((t) => `${t.dataset}: ${t.rowsIn.toLocaleString('en-US')} -> ${t.rowsOut.toLocaleString('en-US')} rows, ${t.partitions.length} partition(s)`)
+        .join('; ') || 'no processed data',
     async () => {
       for (const dataset of config.datasets) {
         const layout = datasetLayout(dataset);
@@ -292,16 +302,25 @@ export async function runDownstream(o: DownstreamOptions): Promise<Pick<LocalRun
     },
   );
 
-  const queries = await timed(timings, progress, 'queries', (q: QueryRunResult[]) => `${q.length} configured quer${q.length === 1 ? 'y' : 'ies'} run`, () =>
-    runConfiguredQueries(config, store.root),
+  const queries = await timed(
+    timings,
+    progress,
+    'queries',
+    (q: QueryRunResult[]) => `${q.length} configured quer${q.length === 1 ? 'y' : 'ies'} run`,
+    () => runConfiguredQueries(config, store.root),
   );
 
   let dashboardFile: string | undefined;
   if (!o.skipDashboard) {
-    dashboardFile = await timed(timings, progress, 'dashboard', (file: string) => `written to ${file}`, () =>
-      inStage('dashboard', 'dashboard/index.html', () =>
-        generateDashboard({ config, workdir: store.root, lastRun: { startedAt: o.runStartedAt, reportKeys: o.runReportKeys } }),
-      ),
+    dashboardFile = await timed(
+      timings,
+      progress,
+      'dashboard',
+      (file: string) => `written to ${file}`,
+      () =>
+        inStage('dashboard', 'dashboard/index.html', () =>
+          generateDashboard({ config, workdir: store.root, lastRun: { startedAt: o.runStartedAt, reportKeys: o.runReportKeys } }),
+        ),
     );
   }
   return { transforms, queries, dashboardFile };
@@ -358,24 +377,40 @@ export async function runLocalPipeline(options: LocalRunOptions): Promise<LocalR
 }
 
 /** Copies the given files into raw/ under their datasets' prefixes; returns their raw keys. */
-async function stageIn(options: LocalRunOptions, store: LocalObjectStore, timings: Partial<Record<StageName, number>>, progress: ProgressSink): Promise<string[]> {
+async function stageIn(
+  options: LocalRunOptions,
+  store: LocalObjectStore,
+  timings: Partial<Record<StageName, number>>,
+  progress: ProgressSink,
+): Promise<string[]> {
   const files = options.files ?? [];
-  return timed(timings, progress, 'stage-in', (k: string[]) => `${k.length} file(s) copied into raw/`, async () => {
-    const keys = files.map((file) => rawKeyForFile(options.config, file, options.dataset));
-    // Checked before anything is copied: two files with one raw key would overwrite each other.
-    keys.forEach((key, i) => {
-      if (keys.indexOf(key) !== i) {
-        throw new PipelineStageError('stage-in', files[i], new Error(`${files[keys.indexOf(key)]} also goes to ${key}`), 'rename one of the files: files with the same name in one run would overwrite each other in raw/');
-      }
-    });
-    for (const [i, file] of files.entries()) {
-      await inStage('stage-in', file, async () => {
-        if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
-        await store.putFile(keys[i], file);
+  return timed(
+    timings,
+    progress,
+    'stage-in',
+    (k: string[]) => `${k.length} file(s) copied into raw/`,
+    async () => {
+      const keys = files.map((file) => rawKeyForFile(options.config, file, options.dataset));
+      // Checked before anything is copied: two files with one raw key would overwrite each other.
+      keys.forEach((key, i) => {
+        if (keys.indexOf(key) !== i) {
+          throw new PipelineStageError(
+            'stage-in',
+            files[i],
+            new Error(`${files[keys.indexOf(key)]} also goes to ${key}`),
+            'rename one of the files: files with the same name in one run would overwrite each other in raw/',
+          );
+        }
       });
-    }
-    return keys;
-  });
+      for (const [i, file] of files.entries()) {
+        await inStage('stage-in', file, async () => {
+          if (!fs.statSync(file).isFile()) throw new Error(`${file} is not a file`);
+          await store.putFile(keys[i], file);
+        });
+      }
+      return keys;
+    },
+  );
 }
 
 async function runLocked(options: LocalRunOptions, store: LocalObjectStore): Promise<LocalRunResult> {
@@ -407,23 +442,31 @@ async function runLocked(options: LocalRunOptions, store: LocalObjectStore): Pro
         let fileRows = 0;
         let fileBytes = 0;
         const result = await inStage('preprocess', rawKey, () =>
-          preprocessRawObject(store, config, rawKey, (rows, bytes) => {
-            fileRows = rows;
-            fileBytes = bytes;
-            progress.fileProgress(rawKey, {
-              files: i + 1,
-              filesTotal: rawKeys.length,
-              rows: totalRows + rows,
-              bytes: totalBytes + bytes,
-              elapsedMs: performance.now() - stageStart,
-            });
-          }, tags),
+          preprocessRawObject(
+            store,
+            config,
+            rawKey,
+            (rows, bytes) => {
+              fileRows = rows;
+              fileBytes = bytes;
+              progress.fileProgress(rawKey, {
+                files: i + 1,
+                filesTotal: rawKeys.length,
+                rows: totalRows + rows,
+                bytes: totalBytes + bytes,
+                elapsedMs: performance.now() - stageStart,
+              });
+            },
+            tags,
+          ),
         );
         totalRows += fileRows;
         totalBytes += fileBytes;
         files.push(result);
         if (result.status === 'quarantined') {
-          progress.warn(`${rawKey} quarantined (${result.report?.fileError?.code}: ${result.report?.fileError?.reason}); the file is kept under quarantine/ with a .reason.json`);
+          progress.warn(
+            `${rawKey} quarantined (${result.report?.fileError?.code}: ${result.report?.fileError?.reason}); the file is kept under quarantine/ with a .reason.json`,
+          );
         }
       }
     },

@@ -1,6 +1,6 @@
 // Worker threads for local/parallel-preprocess.ts: a pool on the main side, and the entry that reads blocks in a worker.
 // Why its own module: a worker loads it by path (dist/local/preprocess-worker.js, or this file through ts-node).
-import { isMainThread, parentPort, Worker, workerData } from 'worker_threads';
+import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { BlockExecutor, BlockResult, BlockTask, FileJob } from './parallel-preprocess';
 
 interface Reply {

@@ -1,17 +1,19 @@
 // The Glue transform on local Spark: runs the real glue-scripts/local_job.py (PySpark) over local folders.
-import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { finalSchema } from '../config/layout';
 import type { TransformRunOptions, TransformRunResult } from './duckdb-transform';
 
 /** The local Spark entry point, relative to the repository root. */
 export const LOCAL_JOB = path.join('glue-scripts', 'local_job.py');
 
-const INSTALL_PYTHON = 'python3 was not found: install Python 3.11+ (e.g. `sudo apt-get install python3 python3-pip`), then `pip install -r requirements-dev.txt` for pyspark 3.5.4';
+const INSTALL_PYTHON =
+  'python3 was not found: install Python 3.11+ (e.g. `sudo apt-get install python3 python3-pip`), then `pip install -r requirements-dev.txt` for pyspark 3.5.4';
 const INSTALL_PYSPARK = 'pyspark is not installed: run `pip install -r requirements-dev.txt` (pyspark 3.5.4, the Spark of Glue 5.0)';
-const INSTALL_JAVA = 'Java was not found (Spark needs it): install a JDK 17, e.g. `sudo apt-get install openjdk-17-jdk-headless`, and put `java` on PATH or set JAVA_HOME';
+const INSTALL_JAVA =
+  'Java was not found (Spark needs it): install a JDK 17, e.g. `sudo apt-get install openjdk-17-jdk-headless`, and put `java` on PATH or set JAVA_HOME';
 
 export interface SparkRunIo {
   /** Each line the script logs (stderr); default: written to this process's stderr. */
@@ -62,7 +64,15 @@ export async function transformWithSpark(options: TransformRunOptions, io: Spark
   const specDir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-pipeline-spec-'));
   const specFile = path.join(specDir, `${dataset.name}.spec.json`);
   fs.writeFileSync(specFile, JSON.stringify({ dataset, finalSchema: finalSchema(dataset) }));
-  const args = [path.join(root, LOCAL_JOB), '--input', path.resolve(options.inputDir), '--output', path.resolve(options.outputDir), '--dataset-spec-file', specFile];
+  const args = [
+    path.join(root, LOCAL_JOB),
+    '--input',
+    path.resolve(options.inputDir),
+    '--output',
+    path.resolve(options.outputDir),
+    '--dataset-spec-file',
+    specFile,
+  ];
   if (options.ingestedAt) args.push('--ingested-at', options.ingestedAt.toISOString());
   const python = io.python ?? process.env.PYTHON ?? 'python3';
   const onLog = io.onLog ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -93,7 +103,9 @@ export async function transformWithSpark(options: TransformRunOptions, io: Spark
     try {
       summary = JSON.parse(last) as LocalJobSummary;
     } catch {
-      throw new Error(`transform (spark) of dataset "${dataset.name}": ${LOCAL_JOB} ended without its JSON summary line; got ${JSON.stringify(last.slice(0, 200))}`);
+      throw new Error(
+        `transform (spark) of dataset "${dataset.name}": ${LOCAL_JOB} ended without its JSON summary line; got ${JSON.stringify(last.slice(0, 200))}`,
+      );
     }
     return { engine: 'spark', rowsIn: summary.rowsIn, rowsOut: summary.rowsOut, partitions: [...summary.partitions].sort(), durationMs: Date.now() - started };
   } finally {

@@ -1,8 +1,8 @@
 // The local object store: a folder laid out like the S3 buckets (key K is the file <workdir>/K), with atomic writes.
-import { createHash, randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
-import { pipeline } from 'stream/promises';
+import { createHash, randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { pipeline } from 'node:stream/promises';
 
 /** The workdir when --workdir is not given. */
 export const DEFAULT_WORKDIR = '.pipeline';
@@ -26,7 +26,9 @@ export class LocalObjectStore {
 
   constructor(workdir: string) {
     if (workdir.trim() === '') {
-      throw new Error(`The workdir is empty (got ${JSON.stringify(workdir)}); give a folder such as "${DEFAULT_WORKDIR}" (an empty one would be the current folder)`);
+      throw new Error(
+        `The workdir is empty (got ${JSON.stringify(workdir)}); give a folder such as "${DEFAULT_WORKDIR}" (an empty one would be the current folder)`,
+      );
     }
     this.root = path.resolve(workdir);
   }

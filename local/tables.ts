@@ -1,6 +1,6 @@
 // The local Athena: DuckDB views over the local final Parquet (<ds>) and the rejected rows (<ds>_rejects) of every dataset.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../config/layout';
 import type { PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';

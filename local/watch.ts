@@ -1,8 +1,17 @@
 // Watch mode: files dropped into <workdir>/raw/ are processed once each when they have stopped changing, then the downstream stages re-run.
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import type { PipelineConfig } from '../config/schema';
 import { PREFIXES } from '../config/layout';
-import { pendingRawKeys, preprocessRawObject, runDownstream, withWorkdirLock, type FileRunResult, type LocalRunResult, type TagCache, type TransformEngine } from './pipeline';
+import {
+  pendingRawKeys,
+  preprocessRawObject,
+  runDownstream,
+  withWorkdirLock,
+  type FileRunResult,
+  type LocalRunResult,
+  type TagCache,
+  type TransformEngine,
+} from './pipeline';
 import { PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
 import { LocalObjectStore } from './store';
 
@@ -144,7 +153,13 @@ export function watchRawFolder(options: WatchOptions): Watcher {
   let watcher: fs.FSWatcher | undefined;
   try {
     watcher = fs.watch(rawDir, { recursive: true }, (_event, name) => {
-      if (name && String(name).split(/[\\/]/).some((part) => part.startsWith('.'))) return;
+      if (
+        name &&
+        String(name)
+          .split(/[\\/]/)
+          .some((part) => part.startsWith('.'))
+      )
+        return;
       schedule();
     });
     watcher.on('error', (err) => progress.warn(`fs.watch on ${rawDir} failed (${err.message}); relying on the ${rescanMs} ms rescan`));
@@ -171,7 +186,13 @@ export function watchRawFolder(options: WatchOptions): Watcher {
  * One watch cycle: the pending files that have settled are preprocessed under the workdir lock, then the
  * downstream stages run. Files still changing are left for a later cycle, which `recheckIn(ms)` schedules.
  */
-function cycleRunner(options: WatchOptions, store: LocalObjectStore, progress: ProgressSink, signal: AbortSignal, recheckIn: (ms: number) => void): () => Promise<void> {
+function cycleRunner(
+  options: WatchOptions,
+  store: LocalObjectStore,
+  progress: ProgressSink,
+  signal: AbortSignal,
+  recheckIn: (ms: number) => void,
+): () => Promise<void> {
   const { config } = options;
   const settleMs = options.settleMs ?? DEFAULT_SETTLE_MS;
   const now = () => Date.now();
@@ -237,7 +258,12 @@ function cycleRunner(options: WatchOptions, store: LocalObjectStore, progress: P
 }
 
 /** Preprocesses a cycle's files, then (when any was new) runs the downstream stages and reports the cycle. */
-async function processCycle(options: WatchOptions, store: LocalObjectStore, progress: ProgressSink, preprocessAll: () => Promise<FileRunResult[]>): Promise<void> {
+async function processCycle(
+  options: WatchOptions,
+  store: LocalObjectStore,
+  progress: ProgressSink,
+  preprocessAll: () => Promise<FileRunResult[]>,
+): Promise<void> {
   const timings: Partial<Record<StageName, number>> = {};
   const started = new Date();
   const t0 = performance.now();

@@ -1,7 +1,7 @@
 // Lists every function longer than MAX_LINES in the TypeScript code the pipeline runs (npm run check:functions): a
 // long function is where state and branches pile up unseen, so the limit is checked rather than remembered.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import * as ts from 'typescript';
 
 /** Lines a function may span, from its first line to the last line of its body. */
@@ -32,7 +32,9 @@ function nameOf(node: ts.FunctionLikeDeclaration): string {
   const holder = node.parent;
   const assigned =
     base ??
-    ((ts.isVariableDeclaration(holder) || ts.isPropertyAssignment(holder) || ts.isPropertyDeclaration(holder)) && ts.isIdentifier(holder.name) ? holder.name.text : '<anonymous>');
+    ((ts.isVariableDeclaration(holder) || ts.isPropertyAssignment(holder) || ts.isPropertyDeclaration(holder)) && ts.isIdentifier(holder.name)
+      ? holder.name.text
+      : '<anonymous>');
   const owner = node.parent && ts.isClassLike(node.parent) && node.parent.name ? `${node.parent.name.text}.` : '';
   return owner + assigned;
 }

@@ -1,7 +1,7 @@
 // `csv-pipeline init`: generates a dataset config entry from a sample file (a thin shell: arguments and files; the work is in local/init).
-import { randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig, parsePipelineConfig } from '../../config/load';
 import type { PipelineConfig } from '../../config/schema';
 import { identifierFrom } from '../../lambda/core/header';
@@ -56,14 +56,17 @@ function sampleProblem(file: string): string | undefined {
 function datasetName(file: string, given: string | undefined): string | { error: string } {
   if (given === undefined) return identifierFrom(path.basename(file).replace(/\.[^.]*$/, ''), 0);
   if (IDENTIFIER.test(given)) return given;
-  return { error: `--name ${JSON.stringify(given)} is not a dataset name: use lower case letters, digits and "_", starting with a letter, e.g. --name ${identifierFrom(given, 0)}` };
+  return {
+    error: `--name ${JSON.stringify(given)} is not a dataset name: use lower case letters, digits and "_", starting with a letter, e.g. --name ${identifierFrom(given, 0)}`,
+  };
 }
 
 /** The config (path and contents) --config names, or the default one when present; a message when it cannot be used. */
 function readConfig(option: string | undefined): { file?: string; config?: PipelineConfig } | { error: string; status: number } {
   const file = option ?? (fs.existsSync(DEFAULT_CONFIG_PATH) ? DEFAULT_CONFIG_PATH : undefined);
   if (file === undefined) return {};
-  if (option !== undefined && !fs.existsSync(option)) return { error: `--config ${option}: no such file; check the path, or leave --config out to use ${DEFAULT_CONFIG_PATH}`, status: 2 };
+  if (option !== undefined && !fs.existsSync(option))
+    return { error: `--config ${option}: no such file; check the path, or leave --config out to use ${DEFAULT_CONFIG_PATH}`, status: 2 };
   try {
     return { file, config: loadPipelineConfig(file) };
   } catch (err) {
@@ -94,7 +97,8 @@ export async function run(argv: string[]): Promise<number> {
   });
   if (typeof parsed === 'number') return parsed;
   const { values, positionals } = parsed;
-  if (positionals.length !== 1) return usageError(COMMAND, `expected one sample FILE, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
+  if (positionals.length !== 1)
+    return usageError(COMMAND, `expected one sample FILE, got ${positionals.length}${positionals.length ? ` (${positionals.join(' ')})` : ''}`);
   const file = positionals[0];
   const problem = sampleProblem(file);
   if (problem) return usageError(COMMAND, problem);
@@ -105,10 +109,13 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`csv-pipeline init: ${loaded.error}`);
     return loaded.status;
   }
-  if (values.write && !loaded.file) return usageError(COMMAND, `--write needs a config file to add the entry to, and there is no ${DEFAULT_CONFIG_PATH} here; pass --config FILE`);
+  if (values.write && !loaded.file)
+    return usageError(COMMAND, `--write needs a config file to add the entry to, and there is no ${DEFAULT_CONFIG_PATH} here; pass --config FILE`);
   const taken = loaded.config?.datasets.some((d) => d.name === name);
   if (taken && values.write) {
-    console.error(`csv-pipeline init: ${loaded.file} already has a dataset named "${name}"; nothing was written. Choose another name with --name NAME, or remove the existing entry first`);
+    console.error(
+      `csv-pipeline init: ${loaded.file} already has a dataset named "${name}"; nothing was written. Choose another name with --name NAME, or remove the existing entry first`,
+    );
     return 2;
   }
   return generate(file, name, loaded, values.write === true, taken === true);

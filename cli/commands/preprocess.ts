@@ -1,7 +1,7 @@
 // `csv-pipeline preprocess`: runs the Lambda's preprocessing core on a local file (a thin shell: arguments and files only).
-import { randomBytes } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { randomBytes } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../config/load';
 import { REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
@@ -147,7 +147,8 @@ export function outputProblem(input: string, outputs: readonly Output[]): string
     }
     ids.push(id);
     const folder = path.dirname(target);
-    if (!isFolder(folder)) return `the folder ${folder} of ${o.flag} ${o.path}${via} does not exist; create it first (mkdir -p ${JSON.stringify(folder)}) or choose another path`;
+    if (!isFolder(folder))
+      return `the folder ${folder} of ${o.flag} ${o.path}${via} does not exist; create it first (mkdir -p ${JSON.stringify(folder)}) or choose another path`;
     if (isFolder(target)) return `${o.flag} ${o.path}${via} is a folder; name a file in it instead`;
   }
   return undefined;
@@ -222,7 +223,7 @@ export async function writeOutputs(
   try {
     const report = await produce(openSinks(targets.out, targets.rejects, staged));
     if (report.outcome === 'quarantined') discard(staged.splice(0)); // no rows to keep: --out and --rejects stay as they were
-    if (targets.report) writeStaged(targets.report, JSON.stringify(report, null, 2) + '\n', staged);
+    if (targets.report) writeStaged(targets.report, `${JSON.stringify(report, null, 2)}\n`, staged);
     while (staged.length) {
       fs.renameSync(staged[0].temp, staged[0].target);
       renamed.push(staged.shift()!.target);

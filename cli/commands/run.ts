@@ -1,6 +1,6 @@
 // `csv-pipeline run`: the whole pipeline on this machine, raw files to dashboard; adapts argv and output, the work is in local/pipeline.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import type { PipelineConfig } from '../../config/schema';
 import { formatTextTable } from '../../local/engine/format';
@@ -115,7 +115,11 @@ export async function run(argv: string[]): Promise<number> {
     if (result.files.length === 0) write('No new files under raw/; the downstream stages ran on the data already there.\n');
     printQueries(result.queries, write);
     const total = Object.values(result.timings).reduce((a, b) => a + (b ?? 0), 0);
-    write(`\nStages: ${Object.entries(result.timings).map(([stage, ms]) => `${stage} ${formatDuration(ms ?? 0)}`).join(', ')}; total ${formatDuration(total)}\n`);
+    write(
+      `\nStages: ${Object.entries(result.timings)
+        .map(([stage, ms]) => `${stage} ${formatDuration(ms ?? 0)}`)
+        .join(', ')}; total ${formatDuration(total)}\n`,
+    );
   }
   printDashboardLocation(result, write);
   // A quarantined file is a data outcome (reported above and on the dashboard), not a failure of the run.

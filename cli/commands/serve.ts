@@ -1,7 +1,7 @@
 // `csv-pipeline serve`: serves the local dashboard folder on 127.0.0.1 (generating the page first when it is missing).
-import * as fs from 'fs';
-import * as http from 'http';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as http from 'node:http';
+import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { DASHBOARD_KEY, generateDashboard } from '../../local/dashboard/generate';
 import { LocalObjectStore } from '../../local/store';
@@ -14,7 +14,14 @@ The page is generated first when it does not exist yet, or always with --regener
 Only requests addressed to 127.0.0.1:PORT, localhost:PORT or [::1]:PORT (the Host header) are answered;
 others get 403, so a web page cannot read the dashboard through a name of its own (DNS rebinding).`;
 
-const TYPES: Record<string, string> = { '.html': 'text/html; charset=utf-8', '.json': 'application/json', '.js': 'text/javascript', '.css': 'text/css', '.svg': 'image/svg+xml', '.png': 'image/png' };
+const TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.json': 'application/json',
+  '.js': 'text/javascript',
+  '.css': 'text/css',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+};
 
 /** The Host header values a browser sends for this server: the loopback address or name with the port it listens on. */
 export function allowedHosts(port: number): string[] {
@@ -118,7 +125,9 @@ export async function run(argv: string[]): Promise<number> {
     server = await serveFolder(store.pathOf('dashboard/'), port);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    console.error(`csv-pipeline serve: cannot listen on 127.0.0.1:${port} (${e.code ?? e.message}); pick another port with --port, or --port 0 for any free one`);
+    console.error(
+      `csv-pipeline serve: cannot listen on 127.0.0.1:${port} (${e.code ?? e.message}); pick another port with --port, or --port 0 for any free one`,
+    );
     return 1;
   }
   const address = server.address();

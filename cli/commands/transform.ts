@@ -1,5 +1,5 @@
 // `csv-pipeline transform`: the Glue transform on local folders with DuckDB or local Spark; adapts argv and output only.
-import * as path from 'path';
+import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../config/load';
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
@@ -25,13 +25,17 @@ export function chooseDataset(config: PipelineConfig, inputDir: string, name?: s
   const base = path.basename(path.resolve(inputDir));
   const match = config.datasets.find((d) => d.name === base);
   if (!match) {
-    throw new Error(`the input folder "${base}" is not named like a dataset; pass --dataset NAME (configured datasets: ${config.datasets.map((d) => d.name).join(', ')})`);
+    throw new Error(
+      `the input folder "${base}" is not named like a dataset; pass --dataset NAME (configured datasets: ${config.datasets.map((d) => d.name).join(', ')})`,
+    );
   }
   return match;
 }
 
 export function describeResult(dataset: string, result: TransformRunResult): string {
-  const partitions = result.partitions.length ? `${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} written (${result.partitions.join(', ')})` : 'no partitions';
+  const partitions = result.partitions.length
+    ? `${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} written (${result.partitions.join(', ')})`
+    : 'no partitions';
   return `transform ${dataset} (${result.engine}): ${result.rowsIn} rows in, ${result.rowsOut} rows out, ${partitions}, ${(result.durationMs / 1000).toFixed(2)} s`;
 }
 

@@ -1,5 +1,5 @@
 // `csv-pipeline watch`: processes files dropped into <workdir>/raw/ and refreshes the final tables and the dashboard until Ctrl-C.
-import * as path from 'path';
+import * as path from 'node:path';
 import { datasetLayout } from '../../config/layout';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { ConsoleProgress } from '../../local/progress';
@@ -40,7 +40,10 @@ export async function run(argv: string[]): Promise<number> {
   if (typeof workdirValue === 'number') return workdirValue;
   const settleMs = Number(values['settle-ms'] ?? DEFAULT_SETTLE_MS);
   if (!Number.isInteger(settleMs) || settleMs < 0) {
-    return usageError({ name: 'watch', usage: USAGE }, `--settle-ms must be a whole number of milliseconds, 0 or more (got ${JSON.stringify(values['settle-ms'])}); e.g. --settle-ms ${DEFAULT_SETTLE_MS}`);
+    return usageError(
+      { name: 'watch', usage: USAGE },
+      `--settle-ms must be a whole number of milliseconds, 0 or more (got ${JSON.stringify(values['settle-ms'])}); e.g. --settle-ms ${DEFAULT_SETTLE_MS}`,
+    );
   }
   const config = loadPipelineConfig(values.config ?? DEFAULT_CONFIG_PATH);
   const workdir = path.resolve(workdirValue);
@@ -56,7 +59,10 @@ export async function run(argv: string[]): Promise<number> {
       printQueries(result.queries, write);
       printDashboardLocation({ ...result, workdir }, write);
     },
-    onError: (err) => console.error(`csv-pipeline watch: ${err instanceof Error ? err.message : String(err)}\n  (still watching; fix the file or the config and drop it again)`),
+    onError: (err) =>
+      console.error(
+        `csv-pipeline watch: ${err instanceof Error ? err.message : String(err)}\n  (still watching; fix the file or the config and drop it again)`,
+      ),
   });
   const datasets = config.datasets.map((d) => path.join(workdir, datasetLayout(d).rawPrefix)).join(', ');
   progress.info(`Watching ${path.join(workdir, 'raw')} (drop files into ${datasets}); Ctrl-C to stop.`);

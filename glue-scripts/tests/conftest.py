@@ -1,5 +1,4 @@
-"""Test support for the Glue scripts: one local Spark session for the whole run, and helpers that write
-processed CSV files the way the preprocessing Lambda does and read the Parquet output back."""
+"""Test support for the Glue scripts: one shared local Spark session, processed CSV writers, Parquet readers."""
 
 from __future__ import annotations
 
@@ -18,6 +17,7 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 sys.path.insert(0, str(GLUE_SCRIPTS))
 
 import local_job  # noqa: E402
+import pipeline_batch as pb  # noqa: E402
 import pipeline_transforms as pt  # noqa: E402
 
 INGESTED_AT = "2024-12-01T00:00:00Z"
@@ -107,4 +107,9 @@ def frame(spark, files: dict[str, tuple[float, str]], tmp_path: Path):
     """The transform's input frame from processed CSV texts {name: (mtime, text)}, read as the job reads them."""
     folder = tmp_path / "processed"
     paths = [write_processed(folder, name, text, mtime) for name, (mtime, text) in files.items()]
-    return local_job.read_processed_files(spark, sorted(paths))
+    return read_files(spark, sorted(paths))
+
+
+def read_files(spark, paths: list[Path]):
+    """The transform's input frame over processed CSV files, described and read as run_batch does."""
+    return pt.read_processed_csv(spark, pb.describe_local_files(paths))

@@ -1,5 +1,4 @@
-"""glue_job.py's wiring: arguments, bookmark context, job.init/commit (with a FAKE awsglue, tests/fake_awsglue/),
-and its S3 and Glue Data Catalog calls against moto's server (the real S3 and Glue HTTP APIs, emulated)."""
+"""glue_job.py's wiring: arguments, bookmarks, commit (FAKE awsglue), and its S3 and catalog calls on moto's server."""
 
 from __future__ import annotations
 
@@ -13,6 +12,7 @@ import time
 import boto3
 import pytest
 
+import pipeline_batch as pb
 import pipeline_transforms as pt
 from conftest import FIXTURES, read_output, spec_fixture, write_processed
 
@@ -171,8 +171,6 @@ def test_describe_s3_files_reads_last_modified_and_the_header(aws):
 
 def test_both_entry_points_read_a_header_over_64_kib(aws, tmp_path):
     """glue_job read 64 KiB of a file for its header and local_job 1 MiB: one size (pt.HEADER_BYTES) now."""
-    import local_job
-
     s3, _ = aws
     names = [f"column_{i:05d}_with_a_long_name" for i in range(3000)]  # about 90 KB of header
     body = (",".join(names) + "\n" + ",".join("x" for _ in names) + "\n").encode()
@@ -182,7 +180,7 @@ def test_both_entry_points_read_a_header_over_64_kib(aws, tmp_path):
     local = tmp_path / "a.csv"
     local.write_bytes(body)
     [remote_file] = glue_job.describe_s3_files(s3, ["s3://wide/processed/wide/a.csv"])
-    [local_file] = local_job.describe_local_files([local])
+    [local_file] = pb.describe_local_files([local])
     assert list(remote_file.header) == names == list(local_file.header)
 
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pipeline_transforms as pt
-import local_job
-from conftest import INGESTED_AT_VALUE, frame, make_spec, write_processed
+from conftest import INGESTED_AT_VALUE, frame, make_spec, read_files, write_processed
 
 T0 = 1_700_000_000.0  # file modification times, epoch seconds
 
@@ -102,7 +101,7 @@ def test_dedupe_tie_is_broken_by_the_base_name_not_the_folder(spark, tmp_path):
     paths = [write_processed(folder / "z", "a.csv", "id,v\n1,from-a\n", T0),
              write_processed(folder / "a", "b.csv", "id,v\n1,from-b\n", T0)]
     spec = pt.parse_spec(make_spec(dataset))
-    rows = [r.asDict() for r in pt.transform(local_job.read_processed_files(spark, paths), spec, INGESTED_AT_VALUE).collect()]
+    rows = [r.asDict() for r in pt.transform(read_files(spark, paths), spec, INGESTED_AT_VALUE).collect()]
     assert [(r["v"], r["source_file"]) for r in rows] == [("from-b", "b.csv")]
 
 

@@ -1,7 +1,7 @@
 // Bundles the chart library (vega, vega-lite, vega-embed from node_modules) into one script for the self-contained page.
-import { createHash } from 'crypto';
-import * as fs from 'fs';
-import * as path from 'path';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 const PACKAGES = ['vega', 'vega-lite', 'vega-embed', 'esbuild'] as const;
 

@@ -1,5 +1,5 @@
 // Collects the dashboard's numbers: every KPI and chart aggregated in DuckDB over the local tables, plus the last run's reports.
-import * as fs from 'fs';
+import * as fs from 'node:fs';
 import { datasetLayout } from '../../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import type { PreprocessReport } from '../../lambda/core/report';

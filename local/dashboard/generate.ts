@@ -22,7 +22,7 @@ export async function generateDashboard(options: GenerateDashboardOptions): Prom
   const store = new LocalObjectStore(options.workdir);
   let lastRun = options.lastRun;
   if (lastRun) {
-    store.put(LAST_RUN_KEY, JSON.stringify({ startedAt: lastRun.startedAt, reportKeys: lastRun.reportKeys }, null, 2) + '\n');
+    store.put(LAST_RUN_KEY, `${JSON.stringify({ startedAt: lastRun.startedAt, reportKeys: lastRun.reportKeys }, null, 2)}\n`);
   } else if (store.exists(LAST_RUN_KEY)) {
     lastRun = JSON.parse(store.readText(LAST_RUN_KEY)) as LastRunInput;
   }

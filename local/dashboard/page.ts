@@ -9,7 +9,10 @@ export function escapeHtml(text: string): string {
 
 /** JSON safe inside a <script> element. */
 function scriptJson(value: unknown): string {
-  return JSON.stringify(value).replace(/</g, '\\u003c').replace(/\u2028/g, '\\u2028').replace(/\u2029/g, '\\u2029');
+  return JSON.stringify(value)
+    .replace(/</g, '\\u003c')
+    .replace(/\u2028/g, '\\u2028')
+    .replace(/\u2029/g, '\\u2029');
 }
 
 function formatNumber(value: number, aggregate?: string): string {
@@ -45,12 +48,10 @@ function chartCard(dataset: string, chart: ChartData): string {
   const emptyText = chart.config.source === 'rejects' ? 'No rejected rows.' : 'No data yet.';
   const switcher =
     chart.kind === 'time'
-      ? `<div class="grain-switch" role="group" aria-label="Time grain">${GRAINS
-          .map(
-            (g) =>
-              `<button type="button" data-grain="${g}" class="${g === chart.defaultGrain ? 'active' : ''}" aria-pressed="${g === chart.defaultGrain}">${g[0]}${g.slice(1).toLowerCase()}</button>`,
-          )
-          .join('')}</div>`
+      ? `<div class="grain-switch" role="group" aria-label="Time grain">${GRAINS.map(
+          (g) =>
+            `<button type="button" data-grain="${g}" class="${g === chart.defaultGrain ? 'active' : ''}" aria-pressed="${g === chart.defaultGrain}">${g[0]}${g.slice(1).toLowerCase()}</button>`,
+        ).join('')}</div>`
       : '';
   const note = chart.kind === 'category' && chart.truncated ? `<div class="note">Largest ${MAX_CATEGORIES} categories shown.</div>` : '';
   const source = chart.config.source === 'rejects' ? 'rejected rows' : 'final table';

@@ -14,7 +14,16 @@ const BASE = {
   background: 'transparent',
   config: {
     view: { stroke: null },
-    axis: { labelColor: '#475569', titleColor: '#475569', gridColor: '#e2e8f0', domainColor: '#cbd5e1', tickColor: '#cbd5e1', labelFontSize: 11, titleFontSize: 11, titleFontWeight: 500 },
+    axis: {
+      labelColor: '#475569',
+      titleColor: '#475569',
+      gridColor: '#e2e8f0',
+      domainColor: '#cbd5e1',
+      tickColor: '#cbd5e1',
+      labelFontSize: 11,
+      titleFontSize: 11,
+      titleFontWeight: 500,
+    },
     legend: { labelColor: '#475569', titleColor: '#475569' },
     font: 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif',
   },
@@ -36,7 +45,7 @@ export function timeSpec(chart: Extract<ChartData, { kind: 'time' }>, grain: Gra
   return {
     ...BASE,
     data: { values },
-    mark: { type: chart.config.type === 'bar' ? 'bar' : 'line', point: { filled: true, size: 48 }, strokeWidth: 2.5, color: PALETTE[0], },
+    mark: { type: chart.config.type === 'bar' ? 'bar' : 'line', point: { filled: true, size: 48 }, strokeWidth: 2.5, color: PALETTE[0] },
     encoding: {
       x: {
         field: 'period',
@@ -80,7 +89,10 @@ export function categorySpec(chart: Extract<ChartData, { kind: 'category' }>): V
     data: { values: chart.rows },
     layer: [
       { mark: { type: 'bar', color: chart.config.source === 'rejects' ? PALETTE[3] : PALETTE[0], cornerRadiusEnd: 3, height: { band: 0.7 } } },
-      { mark: { type: 'text', align: 'left', dx: 4, color: '#334155', fontSize: 11 }, encoding: { text: { field: 'value', type: 'quantitative', format: ',.2~f' } } },
+      {
+        mark: { type: 'text', align: 'left', dx: 4, color: '#334155', fontSize: 11 },
+        encoding: { text: { field: 'value', type: 'quantitative', format: ',.2~f' } },
+      },
     ],
     encoding: {
       // Rows arrive largest first from DuckDB; keep that order.

@@ -1,6 +1,6 @@
 // File-system helpers of the local engines: input listing with modification times, Parquet listing, partition swaps.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { InputFile } from './sql';
 
 /** Names Spark, Hive and Glue skip when they read a folder: hidden and underscore-prefixed entries. */

@@ -21,15 +21,23 @@ export function formatTextTable(columns: readonly string[], rows: readonly unkno
       .join('  ')
       .trimEnd();
   const more = rows.length > cells.length ? [`... ${rows.length - cells.length} more row(s)`] : [];
-  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...more, `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join('\n');
+  return [line(columns), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line), ...more, `(${rows.length} row${rows.length === 1 ? '' : 's'})`].join(
+    '\n',
+  );
 }
 
 /** One JSON object per row, keyed by column name. */
 export function formatJson(columns: readonly string[], rows: readonly unknown[][]): string {
-  return JSON.stringify(rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))), null, 2);
+  return JSON.stringify(
+    rows.map((r) => Object.fromEntries(columns.map((c, i) => [c, r[i]]))),
+    null,
+    2,
+  );
 }
 
 /** RFC 4180 CSV with a header; null is an empty field. */
 export function formatCsv(columns: readonly string[], rows: readonly unknown[][]): string {
-  return stringify([columns, ...rows.map((r) => r.map((v) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))))], { record_delimiter: '\n' });
+  return stringify([columns, ...rows.map((r) => r.map((v) => (v === null || v === undefined ? '' : typeof v === 'object' ? JSON.stringify(v) : String(v))))], {
+    record_delimiter: '\n',
+  });
 }

@@ -145,10 +145,15 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
   const declared = new Set(dataset.columns.map((c) => c.name));
   const at = `dataset "${dataset.name}"`;
   const inputNames = inputColumnNames(dataset, fileColumns);
-  for (const [key, what] of [['rename', t.rename], ['cast', t.cast]] as const) {
+  for (const [key, what] of [
+    ['rename', t.rename],
+    ['cast', t.cast],
+  ] as const) {
     for (const name of Object.keys(what)) {
       if (!inputNames.includes(name)) {
-        throw new TransformSpecError(`${at}: transforms.${key} names column "${name}", which is neither a config column nor a column of the processed files; known columns: ${inputNames.join(', ')}`);
+        throw new TransformSpecError(
+          `${at}: transforms.${key} names column "${name}", which is neither a config column nor a column of the processed files; known columns: ${inputNames.join(', ')}`,
+        );
       }
     }
   }
@@ -174,19 +179,29 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
   const byName = new Map(all.map((c) => [c.name, c]));
   const names = all.map((c) => c.name);
   (t.select ?? []).forEach((s, i) => {
-    if (!byName.has(s)) throw new TransformSpecError(`${at}: transforms.select[${i}] is "${s}", which is not a column after rename and derive; available: ${names.join(', ')}`);
+    if (!byName.has(s))
+      throw new TransformSpecError(`${at}: transforms.select[${i}] is "${s}", which is not a column after rename and derive; available: ${names.join(', ')}`);
   });
   // finalSchema order: config columns renamed, derived; then undeclared columns by name (no select only).
   const selected = t.select
     ? t.select.map((s) => byName.get(s)!)
-    : [...all.filter((c) => c.origin !== 'undeclared'), ...all.filter((c) => c.origin === 'undeclared').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))];
+    : [
+        ...all.filter((c) => c.origin !== 'undeclared'),
+        ...all.filter((c) => c.origin === 'undeclared').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
+      ];
   const selectedNames = selected.map((c) => c.name);
   const key = dataset.key.map((k) => t.rename[k] ?? k);
   key.forEach((k, i) => {
-    if (!selectedNames.includes(k)) throw new TransformSpecError(`${at}: key[${i}] is "${dataset.key[i]}" ("${k}" after rename), which is not among the selected columns; selected: ${selectedNames.join(', ')}`);
+    if (!selectedNames.includes(k))
+      throw new TransformSpecError(
+        `${at}: key[${i}] is "${dataset.key[i]}" ("${k}" after rename), which is not among the selected columns; selected: ${selectedNames.join(', ')}`,
+      );
   });
   t.partitionBy.forEach((p, i) => {
-    if (!selectedNames.includes(p)) throw new TransformSpecError(`${at}: transforms.partitionBy[${i}] is "${p}", which is not among the selected columns; selected: ${selectedNames.join(', ')}`);
+    if (!selectedNames.includes(p))
+      throw new TransformSpecError(
+        `${at}: transforms.partitionBy[${i}] is "${p}", which is not among the selected columns; selected: ${selectedNames.join(', ')}`,
+      );
   });
   if (t.partitionBy.length && t.partitionBy.length >= new Set(selectedNames).size) {
     throw new TransformSpecError(`${at}: transforms.partitionBy ${JSON.stringify(t.partitionBy)} takes every selected column; leave at least one data column`);
@@ -201,7 +216,12 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
 }
 
 /** CTEs from the raw table `source` (all strings + path + row) to the typed, renamed, derived relation `derived_<n>`. */
-export function typedAndDerivedCtes(dataset: DatasetConfig, plan: TransformPlan, sourceTable: string, fileColumns: readonly string[]): { ctes: string[]; last: string } {
+export function typedAndDerivedCtes(
+  dataset: DatasetConfig,
+  plan: TransformPlan,
+  sourceTable: string,
+  fileColumns: readonly string[],
+): { ctes: string[]; last: string } {
   const t = dataset.transforms;
   const present = new Set(fileColumns);
   // plan.columns starts with one entry per input column, in this order.

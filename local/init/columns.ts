@@ -57,7 +57,12 @@ function hopeless(failed: number, accepted: number, total: number): boolean {
  * Cleans every value with the core's compiled column; undefined (and the first value refused) when one fails. Stops
  * once the type is hopeless (`accepted` is then only a lower bound: the type is not even a near miss).
  */
-export function cleanAll(spec: ColumnSpec, values: readonly string[], context: ColumnContext, decimals?: Record<string, DecimalDecision>): { cleaned?: string[]; refused?: string; accepted: number } {
+export function cleanAll(
+  spec: ColumnSpec,
+  values: readonly string[],
+  context: ColumnContext,
+  decimals?: Record<string, DecimalDecision>,
+): { cleaned?: string[]; refused?: string; accepted: number } {
   const cleaner = compileColumn(spec, { neutraliseFormulas: false, delimiter: context.delimiter, quote: context.quote, decimals });
   const failure = { code: '', reason: '' };
   const cleaned: string[] = [];
@@ -109,7 +114,11 @@ export function formatsFor(allValues: readonly string[], candidates: readonly st
     if (!candidates.includes(swapped)) continue;
     const onlyF = values.find((_v, i) => fits[i].includes(f) && !fits[i].includes(swapped));
     const onlyS = values.find((_v, i) => fits[i].includes(swapped) && !fits[i].includes(f));
-    if (onlyF !== undefined && onlyS !== undefined) return { problem: `${show(onlyF)} is only ${f} and ${show(onlyS)} only ${swapped}: day and month are written in both orders`, accepted: allValues.length };
+    if (onlyF !== undefined && onlyS !== undefined)
+      return {
+        problem: `${show(onlyF)} is only ${f} and ${show(onlyS)} only ${swapped}: day and month are written in both orders`,
+        accepted: allValues.length,
+      };
     if (onlyF !== undefined) allowed = allowed.filter((c) => c !== swapped);
     else if (onlyS !== undefined) allowed = allowed.filter((c) => c !== f);
     else allowed = allowed.filter((c) => c !== f && c !== swapped);
@@ -118,7 +127,11 @@ export function formatsFor(allValues: readonly string[], candidates: readonly st
   for (const [i, v] of values.entries()) {
     if (fits[i].some((f) => chosen.has(f))) continue;
     const first = fits[i].find((f) => allowed.includes(f));
-    if (first === undefined) return { problem: `${show(v)} reads as both ${fits[i].join(' and ')}: day and month cannot be told apart in the sample (declare the format yourself)`, accepted: allValues.length };
+    if (first === undefined)
+      return {
+        problem: `${show(v)} reads as both ${fits[i].join(' and ')}: day and month cannot be told apart in the sample (declare the format yourself)`,
+        accepted: allValues.length,
+      };
     chosen.add(first);
   }
   return { formats: candidates.filter((f) => chosen.has(f)) };
@@ -146,7 +159,13 @@ function tryNumber(type: 'integer' | 'decimal', name: string, values: readonly s
   const decision = type === 'decimal' ? decideDecimal(values, context.delimiter) : undefined;
   const r = cleanAll({ name, type, required: false }, values, context, decision ? { [name]: decision } : undefined);
   const detail = decision ? `${decision.evidence} (the core's per-column rule, lambda/core/decimals.ts)` : undefined;
-  return r.cleaned ? { type, cleaned: r.cleaned, accepted: r.accepted, detail } : { type, problem: `${show(r.refused!)} is not ${type === 'integer' ? 'an integer' : `a decimal${decision ? ` with a decimal ${decision.convention}` : ''}`}`, accepted: r.accepted };
+  return r.cleaned
+    ? { type, cleaned: r.cleaned, accepted: r.accepted, detail }
+    : {
+        type,
+        problem: `${show(r.refused!)} is not ${type === 'integer' ? 'an integer' : `a decimal${decision ? ` with a decimal ${decision.convention}` : ''}`}`,
+        accepted: r.accepted,
+      };
 }
 
 function tryDates(type: 'date' | 'timestamp', name: string, values: readonly string[], context: ColumnContext): TypeTry {
@@ -154,7 +173,13 @@ function tryDates(type: 'date' | 'timestamp', name: string, values: readonly str
   if (!found.formats) return { type, problem: found.problem, accepted: found.accepted ?? 0 };
   const r = cleanAll({ name, type, required: false, formats: found.formats }, values, context);
   if (!r.cleaned) return { type, problem: `${show(r.refused!)} is not a ${type} the core reads in ${found.formats.join(', ')}`, accepted: r.accepted };
-  return { type, spec: { formats: found.formats }, cleaned: r.cleaned, accepted: r.accepted, detail: `format${found.formats.length > 1 ? 's' : ''} ${found.formats.join(', ')}` };
+  return {
+    type,
+    spec: { formats: found.formats },
+    cleaned: r.cleaned,
+    accepted: r.accepted,
+    detail: `format${found.formats.length > 1 ? 's' : ''} ${found.formats.join(', ')}`,
+  };
 }
 
 function tryPlain(type: 'boolean' | 'email', name: string, values: readonly string[], context: ColumnContext): TypeTry {
@@ -227,7 +252,9 @@ export function inferColumn(name: string, header: string, rowValues: readonly st
     if (e.values) {
       column = { ...column, type: 'enum', values: e.values };
       cleaned = values.map((v) => e.values!.find((x) => x.toLowerCase() === v.toLowerCase())!);
-      reasons.push(`enum: ${plural(e.values.length, 'distinct value')} in ${plural(values.length, 'value')}${e.folded.length ? ` (compared case-insensitively: ${e.folded.join(', ')})` : ''}`);
+      reasons.push(
+        `enum: ${plural(e.values.length, 'distinct value')} in ${plural(values.length, 'value')}${e.folded.length ? ` (compared case-insensitively: ${e.folded.join(', ')})` : ''}`,
+      );
     } else {
       if (closest) reasons.push(`not ${closest.type}: ${closest.problem}`);
       reasons.push(`not an enum (${e.problem})`);
@@ -259,6 +286,17 @@ export function relaxedColumn(guess: ColumnGuess, rowValues: readonly string[]):
   const values = rowValues.filter((v) => v !== '');
   const longest = longestOf(values);
   const { name, required, aliases } = guess.column;
-  const column: ColumnInput = { name, type: 'string', required: required ?? false, ...(longest ? { maxLength: longest } : {}), ...(aliases?.length ? { aliases } : {}) };
-  return { column, header: guess.header, why: `${required ? 'required' : 'optional'}; string${longest ? `, maxLength ${longest}` : ''}`, cleaned: [...rowValues] };
+  const column: ColumnInput = {
+    name,
+    type: 'string',
+    required: required ?? false,
+    ...(longest ? { maxLength: longest } : {}),
+    ...(aliases?.length ? { aliases } : {}),
+  };
+  return {
+    column,
+    header: guess.header,
+    why: `${required ? 'required' : 'optional'}; string${longest ? `, maxLength ${longest}` : ''}`,
+    cleaned: [...rowValues],
+  };
 }

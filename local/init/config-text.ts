@@ -1,5 +1,5 @@
 // Writes a dataset entry as readable JSON and adds it to a config file's text, leaving every other byte of the file as it was.
-import { isDeepStrictEqual } from 'util';
+import { isDeepStrictEqual } from 'node:util';
 
 /** Lines up to this many characters keep a small object or array on one line (as the shipped config does). */
 const LINE_WIDTH = 140;
@@ -102,7 +102,8 @@ export function appendDataset(text: string, entry: unknown, file: string): strin
   const empty = before.length === where.open + 1;
   const closeIndent = lineIndent(text, where.close);
   const firstItem = text.slice(where.open + 1).search(/\S/) + where.open + 1;
-  const itemIndent = !empty && lineIndent(text, firstItem).length === firstItem - text.lastIndexOf('\n', firstItem - 1) - 1 ? lineIndent(text, firstItem) : `${closeIndent}  `;
+  const itemIndent =
+    !empty && lineIndent(text, firstItem).length === firstItem - text.lastIndexOf('\n', firstItem - 1) - 1 ? lineIndent(text, firstItem) : `${closeIndent}  `;
   const unit = itemIndent.length > closeIndent.length ? itemIndent.slice(closeIndent.length) : '  ';
   const added = `${empty ? '' : ','}${eol}${itemIndent}${formatJson(entry, itemIndent, unit, eol)}${eol}${closeIndent}`;
   const result = `${before}${added}${text.slice(where.close)}`;

@@ -53,7 +53,9 @@ export function choosePartitioning(guesses: readonly ColumnGuess[]): TimeChoice 
   if (!source) return { transforms: {}, why: 'no date or timestamp column: not partitioned, no time chart' };
   const taken = guesses.map((g) => g.column.name);
   const monthColumn = freeName(`${source.name}_month`, taken);
-  const derive: NonNullable<NonNullable<DatasetInput['transforms']>['derive']> = [{ name: monthColumn, expr: `substr(cast(${source.name} as string), 1, 7)`, type: 'string' }];
+  const derive: NonNullable<NonNullable<DatasetInput['transforms']>['derive']> = [
+    { name: monthColumn, expr: `substr(cast(${source.name} as string), 1, 7)`, type: 'string' },
+  ];
   let dateColumn = source.name;
   if (source.type === 'timestamp') {
     dateColumn = freeName(`${source.name}_day`, [...taken, monthColumn]);
@@ -84,18 +86,35 @@ export function namedQueries(name: string, time: TimeChoice, category: ColumnInp
   };
   if (time.monthColumn) {
     const m = time.monthColumn;
-    return [{ name: `${name}_by_month`.slice(0, 128), description: `Rows per month of ${time.source!.name}.`, sql: `SELECT ${m}, count(*) AS row_count FROM {{table}} GROUP BY ${m} ORDER BY ${m}` }, rejects];
+    return [
+      {
+        name: `${name}_by_month`.slice(0, 128),
+        description: `Rows per month of ${time.source!.name}.`,
+        sql: `SELECT ${m}, count(*) AS row_count FROM {{table}} GROUP BY ${m} ORDER BY ${m}`,
+      },
+      rejects,
+    ];
   }
   if (category) {
     const c = category.name;
-    return [{ name: `${name}_by_${c}`.slice(0, 128), description: `Rows per ${c}.`, sql: `SELECT ${c}, count(*) AS row_count FROM {{table}} GROUP BY ${c} ORDER BY row_count DESC, ${c}` }, rejects];
+    return [
+      {
+        name: `${name}_by_${c}`.slice(0, 128),
+        description: `Rows per ${c}.`,
+        sql: `SELECT ${c}, count(*) AS row_count FROM {{table}} GROUP BY ${c} ORDER BY row_count DESC, ${c}`,
+      },
+      rejects,
+    ];
   }
   return [{ name: `${name}_row_count`.slice(0, 128), description: 'Rows in the final table.', sql: 'SELECT count(*) AS row_count FROM {{table}}' }, rejects];
 }
 
 /** DAY for a sample spanning up to two months, WEEK up to a year, else MONTH. */
 export function granularityFor(isoValues: readonly string[]): 'DAY' | 'WEEK' | 'MONTH' {
-  const days = isoValues.filter((v) => v !== '').map((v) => Date.parse(v.slice(0, 10)) / 86_400_000).filter((d) => !Number.isNaN(d));
+  const days = isoValues
+    .filter((v) => v !== '')
+    .map((v) => Date.parse(v.slice(0, 10)) / 86_400_000)
+    .filter((d) => !Number.isNaN(d));
   if (days.length === 0) return 'DAY';
   const span = days.reduce((a, b) => Math.max(a, b)) - days.reduce((a, b) => Math.min(a, b));
   return span <= 62 ? 'DAY' : span <= 366 ? 'WEEK' : 'MONTH';
@@ -108,7 +127,12 @@ export function titleOf(name: string): string {
 }
 
 /** The dashboard: a row-count KPI, rows over time, a breakdown by the category, rejected rows by reason. */
-export function dashboardFor(name: string, time: TimeChoice, category: ColumnInput | undefined, granularity: 'DAY' | 'WEEK' | 'MONTH'): { dashboard: NonNullable<DatasetInput['dashboard']>; why: string } {
+export function dashboardFor(
+  name: string,
+  time: TimeChoice,
+  category: ColumnInput | undefined,
+  granularity: 'DAY' | 'WEEK' | 'MONTH',
+): { dashboard: NonNullable<DatasetInput['dashboard']>; why: string } {
   const title = titleOf(name);
   const charts: NonNullable<NonNullable<DatasetInput['dashboard']>['charts']> = [];
   const why: string[] = [`KPI ${name}_rows (row count${time.dateColumn ? ', against the previous month' : ''})`];
@@ -117,12 +141,22 @@ export function dashboardFor(name: string, time: TimeChoice, category: ColumnInp
     why.push(`rows per ${granularity.toLowerCase()} of ${time.dateColumn} (line)`);
   } else why.push('no time chart (no date column)');
   if (category) {
-    charts.push({ id: `rows_by_${category.name}`.slice(0, 128), title: `${title} by ${category.name.replace(/_/g, ' ')}`, type: 'bar', category: category.name });
+    charts.push({
+      id: `rows_by_${category.name}`.slice(0, 128),
+      title: `${title} by ${category.name.replace(/_/g, ' ')}`,
+      type: 'bar',
+      category: category.name,
+    });
     why.push(`rows by ${category.type} column ${category.name} (bar)`);
   } else why.push('no breakdown (no enum or boolean column)');
   charts.push({ id: 'rejects_by_reason', title: 'Rejected rows by reason', type: 'bar', source: 'rejects', category: 'reason_code' });
   why.push('rejected rows by reason (bar)');
-  const kpi = { id: `${name}_rows`.slice(0, 128), title: `${title}: rows`, aggregate: 'count' as const, compareToPreviousPeriod: time.dateColumn !== undefined };
+  const kpi = {
+    id: `${name}_rows`.slice(0, 128),
+    title: `${title}: rows`,
+    aggregate: 'count' as const,
+    compareToPreviousPeriod: time.dateColumn !== undefined,
+  };
   return {
     dashboard: { title, ...(time.dateColumn ? { dateColumn: time.dateColumn } : {}), kpis: [kpi], charts },
     why: why.join('; '),

@@ -52,7 +52,9 @@ export async function inferDataset(bytes: Uint8Array, options: InitOptions): Pro
     const { entry, notes } = entryOf(plan, options, sample);
     const run = await runCore(bytes, configWith(entry, options.ingest), options.source);
     if (run.report.outcome === 'quarantined') {
-      throw new InitError(`${options.source}: the core quarantined the sample with the generated entry (${run.report.fileError?.code}: ${run.report.fileError?.reason}); this is a bug in init: please report it with the file`);
+      throw new InitError(
+        `${options.source}: the core quarantined the sample with the generated entry (${run.report.fileError?.code}: ${run.report.fileError?.reason}); this is a bug in init: please report it with the file`,
+      );
     }
     const ruleRejects = run.rejects.filter(isRuleReject);
     if (ruleRejects.length === 0) {
@@ -61,7 +63,9 @@ export async function inferDataset(bytes: Uint8Array, options: InitOptions): Pro
     }
     plan = relax(plan, ruleRejects, sample, relaxed);
   }
-  throw new InitError(`${options.source}: the core still rejects sample rows after every column was relaxed to a string; this is a bug in init: please report it with the file`);
+  throw new InitError(
+    `${options.source}: the core still rejects sample rows after every column was relaxed to a string; this is a bug in init: please report it with the file`,
+  );
 }
 
 function columnValues(sample: SampleTable, j: number): string[] {
@@ -78,7 +82,10 @@ function relax(plan: Plan, rejects: readonly RejectRow[], sample: SampleTable, l
     return { ...plan, key: { key: [], candidates: plan.key.candidates, why: `no key: the core found duplicates of ${plan.key.key.join(', ')} in the sample` } };
   }
   const j = plan.guesses.findIndex((g) => g.column.name === first.column_name);
-  if (j < 0) throw new InitError(`the core rejected a sample row for column ${JSON.stringify(first.column_name)}, which the entry does not have (${first.reason}); this is a bug in init: please report it with the file`);
+  if (j < 0)
+    throw new InitError(
+      `the core rejected a sample row for column ${JSON.stringify(first.column_name)}, which the entry does not have (${first.reason}); this is a bug in init: please report it with the file`,
+    );
   const guess = plan.guesses[j];
   let next: ColumnGuess;
   if (first.reason_code === 'REQUIRED_MISSING') next = { ...guess, column: { ...guess.column, required: false } };
@@ -129,24 +136,35 @@ function plural(n: number, word: string): string {
 /** How the core read the file, in one line. */
 function readLine(sample: SampleTable): string {
   const r = sample.read;
-  const header = r.headerKind === 'absent' ? 'no header (columns named column_1...; "header": "absent")' : `header on line ${r.headerLines.join('-')} (${r.headerKind})`;
+  const header =
+    r.headerKind === 'absent' ? 'no header (columns named column_1...; "header": "absent")' : `header on line ${r.headerLines.join('-')} (${r.headerKind})`;
   const preamble = r.preambleLines ? `, ${plural(r.preambleLines, 'preamble line')} skipped` : '';
   const footer = sample.footerRows ? `; ${plural(sample.footerRows, 'trailing total line')} left out` : '';
   return `read by the core: ${r.encoding}, delimiter ${JSON.stringify(r.delimiter)}, quote ${JSON.stringify(r.quote)}${preamble}, ${header}; ${plural(sample.rows.length, 'data row')}${footer}`;
 }
 
-function summaryOf(plan: Plan, notes: { time: string; dashboard: string; queries: string }, sample: SampleTable, check: InitCheck, options: InitOptions): string[] {
+function summaryOf(
+  plan: Plan,
+  notes: { time: string; dashboard: string; queries: string },
+  sample: SampleTable,
+  check: InitCheck,
+  options: InitOptions,
+): string[] {
   const width = Math.max(...plan.guesses.map((g) => g.column.name.length));
   const lines = [`dataset ${JSON.stringify(options.name)} from ${options.source}`, readLine(sample), 'columns:'];
   for (const g of plan.guesses) lines.push(`  ${g.column.name.padEnd(width)}  ${g.column.type.padEnd(9)}  ${g.why}`);
   lines.push(`key: ${plan.key.why}`, `partitioning: ${notes.time}`, `queries: ${notes.queries}`, `dashboard: ${notes.dashboard}`);
-  lines.push(`check: the preprocessing core (lambda/core/preprocess.ts) read the sample with this entry: ${check.rowsIn} rows, ${check.rowsValid} valid, ${check.rowsRejected} rejected`);
+  lines.push(
+    `check: the preprocessing core (lambda/core/preprocess.ts) read the sample with this entry: ${check.rowsIn} rows, ${check.rowsValid} valid, ${check.rowsRejected} rejected`,
+  );
   if (check.relaxed.length) {
     lines.push(`relaxed after checking with the core (it rejected sample values with the first rules):`);
     for (const r of check.relaxed) lines.push(`  ${r}`);
   } else lines.push('relaxed: nothing (the core accepted every sample value with the inferred rules)');
   if (check.structural.length) {
-    lines.push(`${plural(check.structural.length, 'row')} rejected whatever the columns are (no config rule can accept them: a FOOTER is the export's summary line; fix any other in the file):`);
+    lines.push(
+      `${plural(check.structural.length, 'row')} rejected whatever the columns are (no config rule can accept them: a FOOTER is the export's summary line; fix any other in the file):`,
+    );
     for (const r of check.structural.slice(0, 5)) lines.push(`  line ${r.line}: ${r.reason_code}: ${r.reason}`);
     if (check.structural.length > 5) lines.push(`  ... and ${check.structural.length - 5} more`);
   }

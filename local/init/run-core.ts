@@ -1,5 +1,5 @@
 // Runs the real preprocessing core (lambda/core/preprocess.ts) on a sample held in memory, so `init` decides with the core's own rules.
-import { Writable } from 'stream';
+import { Writable } from 'node:stream';
 import { parse } from 'csv-parse/sync';
 import { parsePipelineConfig } from '../../config/parse';
 import type { PipelineConfig, PipelineConfigInput } from '../../config/schema';
@@ -52,7 +52,11 @@ export function configWith(dataset: DatasetInput, ingest: IngestInput = {}, sour
 export async function runCore(bytes: Uint8Array, config: PipelineConfig, source: string, inferred = false): Promise<CoreRun> {
   const valid: Buffer[] = [];
   const rejects: Buffer[] = [];
-  const report = await preprocess(chunks(bytes), { valid: collector(valid), rejects: collector(rejects) }, { config, dataset: inferred ? undefined : config.datasets[0], source });
+  const report = await preprocess(
+    chunks(bytes),
+    { valid: collector(valid), rejects: collector(rejects) },
+    { config, dataset: inferred ? undefined : config.datasets[0], source },
+  );
   const validText = Buffer.concat(valid).toString('utf8');
   const rejectText = Buffer.concat(rejects).toString('utf8');
   return {
@@ -69,4 +73,3 @@ export async function runCore(bytes: Uint8Array, config: PipelineConfig, source:
 export function isRuleReject(reject: RejectRow): boolean {
   return reject.column_name !== '';
 }
-

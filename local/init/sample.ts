@@ -2,7 +2,7 @@
 import type { ReadChoices } from '../../lambda/core/report';
 import { MAX_FOOTER_RECORDS } from '../../lambda/core/preprocess';
 import { withoutFooter } from '../../lambda/core/footer';
-import { configWith, IngestInput, RejectRow, runCore } from './run-core';
+import { configWith, type IngestInput, type RejectRow, runCore } from './run-core';
 
 /** A file `init` cannot read, with the reason and the fix (the CLI exits 1 with this message). */
 export class InitError extends Error {
@@ -56,11 +56,15 @@ export async function readSample(bytes: Uint8Array, source: string, ingest: Inge
   const plain = await runCore(bytes, configWith(strings, { ...ingest, neutraliseFormulas: false }), source);
   if (plain.report.outcome === 'quarantined') {
     const error = plain.report.fileError!;
-    throw new InitError(`${source}: the core cannot match the header to columns named from it (${error.code}: ${error.reason}); rename the header cells so each is unique and not empty`);
+    throw new InitError(
+      `${source}: the core cannot match the header to columns named from it (${error.code}: ${error.reason}); rename the header cells so each is unique and not empty`,
+    );
   }
   const dataRows = plain.valid.slice(1);
   if (dataRows.length === 0) {
-    throw new InitError(`${source} has no data rows the core accepts (${plural(plain.rejects.length, 'row')} rejected${firstReject(plain.rejects)}); init needs sample rows to infer the columns: add rows below the header`);
+    throw new InitError(
+      `${source} has no data rows the core accepts (${plural(plain.rejects.length, 'row')} rejected${firstReject(plain.rejects)}); init needs sample rows to infer the columns: add rows below the header`,
+    );
   }
   const kept = withoutFooter(
     dataRows.map((fields) => ({ fields })),

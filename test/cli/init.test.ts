@@ -1,9 +1,9 @@
 // `csv-pipeline init`: prints a valid entry (stdout pure JSON, the why on stderr), --write adds it to the config (others kept,
 // duplicates refused, nothing written on failure), and `run` on the samples with the written config rejects no row a rule could accept.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../config/load';
 import { parsePipelineConfig } from '../../config/parse';
 import { run } from '../../cli/commands/init';
@@ -104,7 +104,9 @@ test('--write adds the entries, keeps the rest of the file, and `run` on the sam
 test('--write refuses a dataset name the config has, exit 2, the file unchanged', async () => {
   const r = await init([ORDERS, '--config', config, '--name', 'orders', '--write']);
   expect(r.status).toBe(2);
-  expect(r.stderr).toBe(`csv-pipeline init: ${config} already has a dataset named "orders"; nothing was written. Choose another name with --name NAME, or remove the existing entry first\n`);
+  expect(r.stderr).toBe(
+    `csv-pipeline init: ${config} already has a dataset named "orders"; nothing was written. Choose another name with --name NAME, or remove the existing entry first\n`,
+  );
   expect(r.stdout).toBe('');
   expect(fs.readFileSync(config, 'utf8')).toBe(fs.readFileSync(SHIPPED_CONFIG, 'utf8'));
 });
@@ -131,7 +133,11 @@ describe('errors say what was wrong and how to fix it', () => {
     const missing = path.join(dir, 'nope.csv');
     const r = await init([missing, '--config', config]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(new RegExp(`^csv-pipeline init: cannot read ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT; no such file, check the path\n\nusage: csv-pipeline init FILE`));
+    expect(r.stderr).toMatch(
+      new RegExp(
+        `^csv-pipeline init: cannot read ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: ENOENT; no such file, check the path\n\nusage: csv-pipeline init FILE`,
+      ),
+    );
   });
 
   it('a file over the sample limit: exit 2, with how to cut a sample', async () => {
@@ -140,7 +146,9 @@ describe('errors say what was wrong and how to fix it', () => {
     fs.truncateSync(big, 17 * 1024 * 1024); // sparse: the size is what is checked
     const r = await init([big, '--config', config]);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain(`${big} is 17 MB, over the 16 MB a sample may have; init reads a sample whole: cut one, e.g. head -n 100000 ${big} > sample.csv`);
+    expect(r.stderr).toContain(
+      `${big} is 17 MB, over the 16 MB a sample may have; init reads a sample whole: cut one, e.g. head -n 100000 ${big} > sample.csv`,
+    );
   });
 
   it('an empty file: exit 1, nothing printed or written', async () => {
@@ -156,7 +164,9 @@ describe('errors say what was wrong and how to fix it', () => {
   it('a bad --name: exit 2 with a name that would do', async () => {
     const r = await init([ORDERS, '--config', config, '--name', 'Orders 2024']);
     expect(r.status).toBe(2);
-    expect(r.stderr).toContain('--name "Orders 2024" is not a dataset name: use lower case letters, digits and "_", starting with a letter, e.g. --name orders_2024');
+    expect(r.stderr).toContain(
+      '--name "Orders 2024" is not a dataset name: use lower case letters, digits and "_", starting with a letter, e.g. --name orders_2024',
+    );
   });
 
   it('--config naming no file: exit 2', async () => {

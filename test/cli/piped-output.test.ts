@@ -1,9 +1,9 @@
 // The CLI's exit waits for its output: a slow pipe reader gets every byte (process.exit used to drop what the
 // pipe had not taken, with exit status 0).
-import { spawn } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CLI_ENTRY } from '../support/test-build';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -27,7 +27,10 @@ test('preprocess --json prints its whole report to a pipe read late (far more th
     const names = Array.from({ length: 3000 }, (_v, i) => `column_${i}_with_a_long_name`);
     const input = path.join(dir, 'wide.csv');
     fs.writeFileSync(input, `${names.join(',')}\n${names.map(() => 'x').join(',')}\n`);
-    const { status, stdout } = await runWithSlowReader(['preprocess', input, '--json', '--out', path.join(dir, 'o.csv'), '--rejects', path.join(dir, 'r.jsonl')], 3000);
+    const { status, stdout } = await runWithSlowReader(
+      ['preprocess', input, '--json', '--out', path.join(dir, 'o.csv'), '--rejects', path.join(dir, 'r.jsonl')],
+      3000,
+    );
     expect(stdout.length).toBeGreaterThan(1 << 17);
     const report = JSON.parse(stdout);
     expect(report.columns).toHaveLength(3000);

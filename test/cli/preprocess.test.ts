@@ -1,8 +1,8 @@
 // The `csv-pipeline preprocess` command run as a user runs it (a child process): exit codes 0/2/1, outputs, summary and --json.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { REJECT_COLUMNS } from '../../config/layout';
 import { writeOutputs } from '../../cli/commands/preprocess';
 import { CLI_ENTRY } from '../support/test-build';
@@ -39,7 +39,9 @@ test('every row valid: exit 0, outputs next to the input by default, a summary',
   expect(r.status).toBe(0);
   expect(r.stdout).toMatch(/2 rows read, 2 valid, 0 rejected \(dataset signups\)/);
   expect(r.stdout).toMatch(/delimiter ";"/);
-  expect(fs.readFileSync(`${input}.processed.csv`, 'utf8')).toBe('id,name,email,signup_date,status\n1,"Doe, John",john@example.com,2024-11-01,active\n2,Jane Smith,jane@example.com,2024-11-02,inactive\n');
+  expect(fs.readFileSync(`${input}.processed.csv`, 'utf8')).toBe(
+    'id,name,email,signup_date,status\n1,"Doe, John",john@example.com,2024-11-01,active\n2,Jane Smith,jane@example.com,2024-11-02,inactive\n',
+  );
   expect(fs.readFileSync(`${input}.rejects.jsonl`, 'utf8')).toBe(''); // JSON Lines: no rejected row, no line
 });
 
@@ -48,13 +50,30 @@ test('some rows rejected: exit 2, rejects and report where asked, --json prints 
   const out = path.join(dir, 'valid.csv');
   const rejects = path.join(dir, 'rejects.jsonl');
   const reportFile = path.join(dir, 'report.json');
-  const r = cli([input, '--config', path.join(ROOT, 'pipeline.config.json'), '--dataset', 'orders', '--out', out, '--rejects', rejects, '--report', reportFile, '--json']);
+  const r = cli([
+    input,
+    '--config',
+    path.join(ROOT, 'pipeline.config.json'),
+    '--dataset',
+    'orders',
+    '--out',
+    out,
+    '--rejects',
+    rejects,
+    '--report',
+    reportFile,
+    '--json',
+  ]);
   expect(r.status).toBe(2);
   const printed = JSON.parse(r.stdout);
   expect(printed).toEqual(JSON.parse(fs.readFileSync(reportFile, 'utf8')));
   expect(printed).toMatchObject({ dataset: 'orders', outcome: 'processed', read: { delimiter: ';', preambleLines: 1 } });
   expect(printed.rowsIn).toBe(printed.rowsValid + printed.rowsRejected);
-  const rejectRows = fs.readFileSync(rejects, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const rejectRows = fs
+    .readFileSync(rejects, 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
   expect(rejectRows).toHaveLength(printed.rowsRejected);
   for (const row of rejectRows) expect(Object.keys(row)).toEqual(REJECT_COLUMNS.map((c) => c.name));
   expect(rejectRows.map((row) => typeof row.line)).toEqual(rejectRows.map(() => 'number'));
@@ -148,7 +167,11 @@ describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one c
   test.each([
     ['--out and --rejects', (f: string) => ['--out', f, '--rejects', f], /--out and --rejects both name .*same\.out; give each output its own file/],
     ['--out and --report', (f: string) => ['--out', f, '--report', f], /--out and --report both name .*same\.out; give each output its own file/],
-    ['--rejects and --report, one through a symbolic link to its folder', (f: string) => ['--rejects', f, '--report', path.join(dir, 'link', 'same.out')], /--rejects and --report both name .*same\.out/],
+    [
+      '--rejects and --report, one through a symbolic link to its folder',
+      (f: string) => ['--rejects', f, '--report', path.join(dir, 'link', 'same.out')],
+      /--rejects and --report both name .*same\.out/,
+    ],
   ])('%s naming one file', (_name, args, message) => {
     const input = copyFixture('crlf.csv');
     fs.symlinkSync(dir, path.join(dir, 'link'));
@@ -162,11 +185,14 @@ describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one c
 
   test.each([
     ['an absolute link', (d: string) => fs.symlinkSync(path.join(d, 'real.csv'), path.join(d, 'link.csv'))],
-    ['a relative link (read from the link\'s folder)', (d: string) => {
-      fs.mkdirSync(path.join(d, 'sub'));
-      fs.symlinkSync('../real.csv', path.join(d, 'sub', 'hop.csv'));
-      fs.symlinkSync(path.join('sub', 'hop.csv'), path.join(d, 'link.csv'));
-    }],
+    [
+      "a relative link (read from the link's folder)",
+      (d: string) => {
+        fs.mkdirSync(path.join(d, 'sub'));
+        fs.symlinkSync('../real.csv', path.join(d, 'sub', 'hop.csv'));
+        fs.symlinkSync(path.join('sub', 'hop.csv'), path.join(d, 'link.csv'));
+      },
+    ],
   ])('--rejects through a dangling symbolic link to the --out file: refused, nothing written (%s)', (_name, makeLink) => {
     const input = copyFixture('crlf.csv');
     makeLink(dir);
@@ -193,7 +219,9 @@ describe('output paths that cannot work: exit 1 (2 means "rows rejected"), one c
     const missing = path.join(dir, 'no-such-folder');
     const r = cli([input, '--dataset', 'signups', '--out', path.join(missing, 'valid.csv')]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toBe(`csv-pipeline preprocess: the folder ${missing} of --out ${path.join(missing, 'valid.csv')} does not exist; create it first (mkdir -p ${JSON.stringify(missing)}) or choose another path\n`);
+    expect(r.stderr).toBe(
+      `csv-pipeline preprocess: the folder ${missing} of --out ${path.join(missing, 'valid.csv')} does not exist; create it first (mkdir -p ${JSON.stringify(missing)}) or choose another path\n`,
+    );
     expect(fs.existsSync(missing)).toBe(false);
     expect(writtenFiles()).toEqual(['crlf.csv']);
     const report = cli([input, '--dataset', 'signups', '--report', path.join(missing, 'r.json')]);

@@ -1,8 +1,8 @@
 // `csv-pipeline run` checks its arguments before touching the workdir: a wrong one exits 2 (usage error) and creates nothing.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CLI_ENTRY } from '../support/test-build';
 
 const ROOT = path.join(__dirname, '..', '..');
@@ -54,7 +54,10 @@ test('a folder as FILE, or two FILES that would go to one raw key: exit 2, nothi
     expectUsageError(run([folder], cwd), /^csv-pipeline run: .*csvp-runargs-folder-\w+ is not a file; pass CSV files/);
     const other = path.join(folder, 'signups.csv');
     fs.copyFileSync(SIGNUPS, other);
-    expectUsageError(run([SIGNUPS, other], cwd), `csv-pipeline run: ${SIGNUPS} and ${other} would both be copied to raw/signups/signups.csv; rename one of them (files with one name overwrite each other in raw/)`);
+    expectUsageError(
+      run([SIGNUPS, other], cwd),
+      `csv-pipeline run: ${SIGNUPS} and ${other} would both be copied to raw/signups/signups.csv; rename one of them (files with one name overwrite each other in raw/)`,
+    );
   } finally {
     fs.rmSync(folder, { recursive: true, force: true });
   }

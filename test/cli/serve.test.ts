@@ -1,9 +1,9 @@
 // `csv-pipeline serve` against hostile requests sent as raw bytes: a NUL in the path and a foreign Host get an answer, and the server keeps serving.
-import * as fs from 'fs';
-import type * as http from 'http';
-import * as net from 'net';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import type * as http from 'node:http';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { isAllowedHost, resolveRequestPath, serveFolder } from '../../cli/commands/serve';
 
 /** Sends raw request bytes and resolves with everything the server answered before closing. */

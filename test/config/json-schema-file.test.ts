@@ -1,6 +1,6 @@
 // The committed JSON Schema must match the zod schema, or editors would validate against stale rules.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { CONFIG_JSON_SCHEMA_FILE, pipelineConfigJsonSchema } from '../../config/json-schema';
 
 const root = path.join(__dirname, '..', '..');

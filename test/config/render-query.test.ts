@@ -10,12 +10,16 @@ test('every placeholder is replaced, with or without spaces inside the braces, a
 });
 
 test('text that is not a known placeholder is left as written', () => {
-  expect(renderQuery("SELECT '{{other}}', '{ table }', '{{table x}}' FROM {{table}}", names)).toBe("SELECT '{{other}}', '{ table }', '{{table x}}' FROM orders");
+  expect(renderQuery("SELECT '{{other}}', '{ table }', '{{table x}}' FROM {{table}}", names)).toBe(
+    "SELECT '{{other}}', '{ table }', '{{table x}}' FROM orders",
+  );
 });
 
 test('an unknown placeholder is a config error naming the known ones', () => {
   const raw = {
     datasets: [{ name: 'orders', columns: [{ name: 'id', type: 'integer' }], queries: [{ name: 'q', sql: 'SELECT 1 FROM {{ tabel }}' }] }],
   };
-  expect(() => parsePipelineConfig(raw, 'test.json')).toThrow('datasets[0].queries[0].sql: unknown placeholder {{tabel}}; use {{database}}, {{table}}, {{rejects_table}} (got "{{ tabel }}")');
+  expect(() => parsePipelineConfig(raw, 'test.json')).toThrow(
+    'datasets[0].queries[0].sql: unknown placeholder {{tabel}}; use {{database}}, {{table}}, {{rejects_table}} (got "{{ tabel }}")',
+  );
 });

@@ -1,7 +1,7 @@
 // Bad configs fail with the promised message: the key path, the value found, and what to do instead.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { applyOverrides, ConfigError, loadPipelineConfig, parsePipelineConfig } from '../../config/load';
 import { isAwsCron, LOG_RETENTION_DAYS } from '../../config/schema';
@@ -26,18 +26,48 @@ describe('config validation messages', () => {
 
   test.each<[string, Record<string, unknown>, RegExp[]]>([
     ['a misspelt key', { 'datasets.0.colums': [] }, [/datasets\[0\]: unknown key "colums"; remove or correct the spelling/]],
-    ['an unknown column type', { 'datasets.0.columns.0.type': 'int' }, [/datasets\[0\]\.columns\[0\]\.type: must be one of "string", "integer"/, /\(got "int"\)/]],
+    [
+      'an unknown column type',
+      { 'datasets.0.columns.0.type': 'int' },
+      [/datasets\[0\]\.columns\[0\]\.type: must be one of "string", "integer"/, /\(got "int"\)/],
+    ],
     ['too few Glue workers', { 'transform.workers': 1 }, [/transform\.workers: .*>=2/, /\(got 1\)/]],
     ['a bad alarm address', { 'monitoring.alarmEmail': 'not-an-email' }, [/monitoring\.alarmEmail: /, /\(got "not-an-email"\)/]],
-    ['a principal that is not an ARN', { 'quicksight.principalArn': 'alice' }, [/quicksight\.principalArn: must be a QuickSight user or group ARN, e\.g\. arn:aws:quicksight:/, /\(got "alice"\)/]],
-    ['a log retention CloudWatch Logs does not offer', { 'monitoring.logRetentionDays': 10 }, [/monitoring\.logRetentionDays: is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, /, /\(got 10\)/]],
-    ['a backstop schedule that is not a cron expression', { 'transform.backstopSchedule': 'daily' }, [/transform\.backstopSchedule: must be a cron expression \(EventBridge and Glue format\) with six fields .*e\.g\. "cron\(0 3 \* \* \? \*\)"/, /\(got "daily"\)/]],
-    ['a five-field (Unix) cron backstop schedule', { 'transform.backstopSchedule': 'cron(0 3 * * *)' }, [/transform\.backstopSchedule: must be a cron expression /, /\(got "cron\(0 3 \* \* \*\)"\)/]],
-    ['QuickSight on without a principal', { 'quicksight.enabled': true }, [/quicksight\.principalArn: is required when quicksight\.enabled is true/, /-c quicksight\.principalArn=/]],
+    [
+      'a principal that is not an ARN',
+      { 'quicksight.principalArn': 'alice' },
+      [/quicksight\.principalArn: must be a QuickSight user or group ARN, e\.g\. arn:aws:quicksight:/, /\(got "alice"\)/],
+    ],
+    [
+      'a log retention CloudWatch Logs does not offer',
+      { 'monitoring.logRetentionDays': 10 },
+      [/monitoring\.logRetentionDays: is not a retention CloudWatch Logs accepts; use one of 1, 3, 5, 7, 14, 30, /, /\(got 10\)/],
+    ],
+    [
+      'a backstop schedule that is not a cron expression',
+      { 'transform.backstopSchedule': 'daily' },
+      [
+        /transform\.backstopSchedule: must be a cron expression \(EventBridge and Glue format\) with six fields .*e\.g\. "cron\(0 3 \* \* \? \*\)"/,
+        /\(got "daily"\)/,
+      ],
+    ],
+    [
+      'a five-field (Unix) cron backstop schedule',
+      { 'transform.backstopSchedule': 'cron(0 3 * * *)' },
+      [/transform\.backstopSchedule: must be a cron expression /, /\(got "cron\(0 3 \* \* \*\)"\)/],
+    ],
+    [
+      'QuickSight on without a principal',
+      { 'quicksight.enabled': true },
+      [/quicksight\.principalArn: is required when quicksight\.enabled is true/, /-c quicksight\.principalArn=/],
+    ],
     [
       'a column pattern RE2 cannot compile (look-ahead)',
       { 'datasets.0.columns.1.pattern': '(?=x)\\w+' },
-      [/datasets\[0\]\.columns\[1\]\.pattern: is not a pattern RE2 can compile \(invalid or unsupported Perl syntax: `\(\?=`\); .*rewrite the pattern without them/, /\(got "\(\?=x\)\\\\w\+"\)/],
+      [
+        /datasets\[0\]\.columns\[1\]\.pattern: is not a pattern RE2 can compile \(invalid or unsupported Perl syntax: `\(\?=`\); .*rewrite the pattern without them/,
+        /\(got "\(\?=x\)\\\\w\+"\)/,
+      ],
     ],
   ])('%s', (_name, overrides, expected) => {
     const message = problemsOf(applyOverrides(base(), overrides));
@@ -63,13 +93,17 @@ describe('config validation messages', () => {
     raw.datasets[0].dashboard.charts[0].time = 'when';
     const message = problemsOf(raw);
     expect(message).toContain('(3 problems)');
-    expect(message).toContain('datasets[1].rawPrefix: overlaps the raw prefix "raw/signups/" of datasets[0]; each file must route to one dataset (got "raw/signups/sub/")');
+    expect(message).toContain(
+      'datasets[1].rawPrefix: overlaps the raw prefix "raw/signups/" of datasets[0]; each file must route to one dataset (got "raw/signups/sub/")',
+    );
     expect(message).toMatch(/datasets\[0\]\.transforms\.partitionBy\[0\]: is not a final column; known columns: user_id, .* \(got "nope"\)/);
     expect(message).toMatch(/datasets\[0\]\.dashboard\.charts\[0\]\.time: is not a column of the final table; known columns: .* \(got "when"\)/);
   });
 
   test('a missing file and a broken file say so, with the way to point at another file', () => {
-    expect(() => loadPipelineConfig(path.join(os.tmpdir(), 'no-such-pipeline-config.json'))).toThrow(/\(file\): cannot be read .*; pass an existing file with -c config=PATH/);
+    expect(() => loadPipelineConfig(path.join(os.tmpdir(), 'no-such-pipeline-config.json'))).toThrow(
+      /\(file\): cannot be read .*; pass an existing file with -c config=PATH/,
+    );
     const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'csv-pipeline-config-')), 'broken.json');
     fs.writeFileSync(broken, '{"datasets": [');
     expect(() => loadPipelineConfig(broken)).toThrow(/\(file\): is not valid JSON/);

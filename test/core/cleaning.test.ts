@@ -1,6 +1,6 @@
 // The per-cell cleaners and the pieces under them: numbers, booleans, dates, e-mails, enums, rules, quoting, duplicate keys.
-import { compileColumn, normaliseDecimal, normaliseInteger, normaliseBoolean, isEmail, CellFailure, ColumnSpec } from '../../lambda/core/validate';
-import { compileDateFormat, DateParts } from '../../lambda/core/dates';
+import { compileColumn, normaliseDecimal, normaliseInteger, normaliseBoolean, isEmail, type CellFailure, type ColumnSpec } from '../../lambda/core/validate';
+import { compileDateFormat, type DateParts } from '../../lambda/core/dates';
 import { quoteCsv } from '../../lambda/core/csv-text';
 import { DuplicateKeys } from '../../lambda/core/keyset';
 import { detectEncoding, isValidUtf8 } from '../../lambda/core/encoding';
@@ -101,7 +101,10 @@ test.each([
 
 test('a failure names the column, shows the value and the rule', () => {
   const failure: CellFailure = { code: '', reason: '' };
-  compileColumn({ name: 'signup_date', type: 'date', required: true, formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] }, { neutraliseFormulas: true, delimiter: ',' }).clean('2024-13-01', failure, false);
+  compileColumn(
+    { name: 'signup_date', type: 'date', required: true, formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] },
+    { neutraliseFormulas: true, delimiter: ',' },
+  ).clean('2024-13-01', failure, false);
   expect(failure).toEqual({ code: 'INVALID_DATE', reason: 'signup_date: "2024-13-01" is not a date in the formats YYYY-MM-DD, DD.MM.YYYY' });
 });
 

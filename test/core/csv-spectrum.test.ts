@@ -1,6 +1,6 @@
 // Conformance of the reader with the csv-spectrum suite (npm csv-spectrum): every file read back as its expected JSON.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { detectDialect } from '../../lambda/core/dialect';
 import { readAll } from '../../lambda/core/reader';
 import { runCore } from './run-core';

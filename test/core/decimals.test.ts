@@ -1,6 +1,6 @@
 // One decimal convention per column, decided on the sample; footers in inferred mode (reviewer's two repros).
 import { decideDecimal, toPointText } from '../../lambda/core/decimals';
-import { compileColumn, CellFailure } from '../../lambda/core/validate';
+import { compileColumn, type CellFailure } from '../../lambda/core/validate';
 import { runCore as runFile } from './run-core';
 
 /** The core on CSV text (not a fixture name). */
@@ -8,7 +8,7 @@ const runCore = (text: string, opts: { dataset?: string } = {}) => runFile(Buffe
 
 const HEADER = 'order no;customer;order date;amount;currency;paid';
 const row = (id: number, amount: string) => `${id};c${id}@example.com;2024-11-01 10:00:00;${amount};EUR;true`;
-const orders = (amounts: string[]) => [HEADER, ...amounts.map((a, i) => row(3001 + i, a))].join('\n') + '\n';
+const orders = (amounts: string[]) => `${[HEADER, ...amounts.map((a, i) => row(3001 + i, a))].join('\n')}\n`;
 const amounts = (validRows: string[][]) => validRows.slice(1).map((r) => r[3]);
 
 describe('decimal convention per column', () => {
@@ -38,15 +38,21 @@ describe('decimal convention per column', () => {
   test('the reviewer\'s repro: a ";" file mixing conventions is read as decimal comma (the sample says so), the rest rejected naming the convention and the value', async () => {
     const { report, validRows, rejectRows } = await runCore(orders(['1.234,56', '1.234', '1,234', '1,234.56']), { dataset: 'orders' });
     expect(report.columns?.find((c) => c.name === 'amount')?.decimal).toMatchObject({ convention: 'comma', basis: 'sample' });
-    expect(report.columns?.find((c) => c.name === 'amount')?.decimal?.evidence).toMatch(/1 sample value only valid with a decimal comma \(first "1\.234,56"\), 1 only valid with a decimal point \(first "1,234\.56"\)/);
+    expect(report.columns?.find((c) => c.name === 'amount')?.decimal?.evidence).toMatch(
+      /1 sample value only valid with a decimal comma \(first "1\.234,56"\), 1 only valid with a decimal point \(first "1,234\.56"\)/,
+    );
     expect(amounts(validRows)).toEqual(['1234.56', '1.234']);
     expect(report).toMatchObject({ rowsIn: 4, rowsValid: 2, rowsRejected: 2, rejectedByReason: { INVALID_DECIMAL: 2 } });
     expect(rejectRows.map((r) => [r.line, r.reason_code, r.column_name])).toEqual([
       [3, 'INVALID_DECIMAL', 'amount'],
       [5, 'INVALID_DECIMAL', 'amount'],
     ]);
-    expect(rejectRows[0].reason).toMatch(/^amount: "1\.234" is ambiguous: a thousands separator or a decimal mark, read 1000 times apart; this column is read with a decimal comma \(decided on the sample.*write it without the separator \(1234\) if it is a whole number or with its decimals \(1,234\) if it is a fraction/);
-    expect(rejectRows[1].reason).toMatch(/^amount: "1,234\.56" is written with a decimal point, which is not read in this column: this column is read with a decimal comma/);
+    expect(rejectRows[0].reason).toMatch(
+      /^amount: "1\.234" is ambiguous: a thousands separator or a decimal mark, read 1000 times apart; this column is read with a decimal comma \(decided on the sample.*write it without the separator \(1234\) if it is a whole number or with its decimals \(1,234\) if it is a fraction/,
+    );
+    expect(rejectRows[1].reason).toMatch(
+      /^amount: "1,234\.56" is written with a decimal point, which is not read in this column: this column is read with a decimal comma/,
+    );
   });
 
   test('"1.234" next to "12,5" and "0,99" in a ";" file is rejected, not read as 1.234', async () => {
@@ -78,7 +84,8 @@ describe('decimal convention per column', () => {
   });
 
   test('a comma-delimited file: decimal point by the delimiter, "1,234" is 1234 as before, "1,5" rejected', async () => {
-    const csv = 'order_id,customer_email,ordered_at,amount,currency\n1,a@x.com,2024-11-01 10:00:00,"1,234",EUR\n2,b@x.com,2024-11-01 10:00:00,"1,5",EUR\n3,c@x.com,2024-11-01 10:00:00,12.50,EUR\n';
+    const csv =
+      'order_id,customer_email,ordered_at,amount,currency\n1,a@x.com,2024-11-01 10:00:00,"1,234",EUR\n2,b@x.com,2024-11-01 10:00:00,"1,5",EUR\n3,c@x.com,2024-11-01 10:00:00,12.50,EUR\n';
     const { report, validRows, rejectRows } = await runCore(csv, { dataset: 'orders' });
     expect(report.columns?.find((c) => c.name === 'amount')?.decimal).toMatchObject({ convention: 'point', basis: 'delimiter' });
     expect(amounts(validRows)).toEqual(['1234', '12.5']);
@@ -91,7 +98,11 @@ describe('decimal convention per column', () => {
       ['id', 'integer', undefined],
       ['price', 'decimal', 'comma'],
     ]);
-    expect(validRows).toEqual([['id', 'price'], ['1', '12.5'], ['2', '0.99']]);
+    expect(validRows).toEqual([
+      ['id', 'price'],
+      ['1', '12.5'],
+      ['2', '0.99'],
+    ]);
     expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([[4, 'INVALID_DECIMAL']]);
   });
 
@@ -103,7 +114,9 @@ describe('decimal convention per column', () => {
 });
 
 describe('footers in inferred mode', () => {
-  const FILE = [HEADER, '3001;a@x.com;2024-11-01 10:00:00;10.00;EUR;true', '3002;b@x.com;2024-11-01 11:00:00;20.00;EUR;true', ';;;;;', 'Total;;;30.00;;'].join('\n') + '\n';
+  const FILE =
+    [HEADER, '3001;a@x.com;2024-11-01 10:00:00;10.00;EUR;true', '3002;b@x.com;2024-11-01 11:00:00;20.00;EUR;true', ';;;;;', 'Total;;;30.00;;'].join('\n') +
+    '\n';
 
   test('the reviewer\'s repro: "Total" and the line of only delimiters are not rows; order_no is an integer', async () => {
     const { report, validRows, rejectRows } = await runCore(FILE);
@@ -131,7 +144,11 @@ describe('footers in inferred mode', () => {
 
   test('a line of only delimiters between rows is a blank line (noted), not an empty row', async () => {
     const { report, validRows } = await runCore('a;b\n1;x\n;\n2;y\n');
-    expect(validRows).toEqual([['a', 'b'], ['1', 'x'], ['2', 'y']]);
+    expect(validRows).toEqual([
+      ['a', 'b'],
+      ['1', 'x'],
+      ['2', 'y'],
+    ]);
     expect(report).toMatchObject({ rowsIn: 2, rowsValid: 2, rowsRejected: 0 });
     expect(report.notes).toContain('1 blank line between rows skipped');
   });

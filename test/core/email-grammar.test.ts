@@ -1,7 +1,7 @@
 // The one e-mail grammar of validate.ts (scanEmail, behind isEmail, the email column's clean and its byte writer)
 // against a reference written independently from its description, on random and near-limit addresses.
 import fc from 'fast-check';
-import { compileColumn, CellFailure, isEmail } from '../../lambda/core/validate';
+import { compileColumn, type CellFailure, isEmail } from '../../lambda/core/validate';
 import { ByteOut } from '../../lambda/core/byte-out';
 
 const ATEXT = "[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]";

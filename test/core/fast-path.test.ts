@@ -1,6 +1,6 @@
 // Differential property tests: each column's byte writer (the fast way for plain records) writes exactly what its `clean` returns, as UTF-8, and fails exactly when `clean` does.
 import fc from 'fast-check';
-import { compileColumn, ColumnSpec, CellFailure } from '../../lambda/core/validate';
+import { compileColumn, type ColumnSpec, type CellFailure } from '../../lambda/core/validate';
 import { ByteOut } from '../../lambda/core/byte-out';
 import { startsFormula } from '../../lambda/core/csv-text';
 import { DuplicateKeys } from '../../lambda/core/keyset';
@@ -28,8 +28,67 @@ const SPECS: ColumnSpec[] = [
 ];
 
 /** Characters of plain cells: no quote, no line break; the delimiter is left out by the caller. */
-const CHARS = ['0', '1', '2', '9', '3', '-', '+', '.', '/', '@', 'a', 'A', 'e', 'E', 'K', 'x', 'Y', ' ', '\t', '=', '\u00e9', '\u212A', '\u00a0', '\ud83d\ude00', ','];
-const SAMPLES = ['2024.01.05', '2024.1.5.', '2024-02-29', '2023-02-29', '29.02.2024', '1.2.2024', '2024/1/5', '20240105', '12/31/2024', '0999-01-01', 'john.Doe@Example.COM', 'a..b@x.io', 'active', 'ACTIVE', 'inactive', 'pend', 'kkelvin', '=a', 'aa', 'BBBB', '42', '007', '-5', '+5', '9223372036854775808', '1,234.50', 'yes', 'AB12', 'x', 'y', '2024-01-05T10:00:00', 'Zoë Doe'];
+const CHARS = [
+  '0',
+  '1',
+  '2',
+  '9',
+  '3',
+  '-',
+  '+',
+  '.',
+  '/',
+  '@',
+  'a',
+  'A',
+  'e',
+  'E',
+  'K',
+  'x',
+  'Y',
+  ' ',
+  '\t',
+  '=',
+  '\u00e9',
+  '\u212A',
+  '\u00a0',
+  '\ud83d\ude00',
+  ',',
+];
+const SAMPLES = [
+  '2024.01.05',
+  '2024.1.5.',
+  '2024-02-29',
+  '2023-02-29',
+  '29.02.2024',
+  '1.2.2024',
+  '2024/1/5',
+  '20240105',
+  '12/31/2024',
+  '0999-01-01',
+  'john.Doe@Example.COM',
+  'a..b@x.io',
+  'active',
+  'ACTIVE',
+  'inactive',
+  'pend',
+  'kkelvin',
+  '=a',
+  'aa',
+  'BBBB',
+  '42',
+  '007',
+  '-5',
+  '+5',
+  '9223372036854775808',
+  '1,234.50',
+  'yes',
+  'AB12',
+  'x',
+  'y',
+  '2024-01-05T10:00:00',
+  'Zoë Doe',
+];
 
 /** A plain cell holds neither the delimiter nor the file's quote; with ' as the quote it may hold a ". */
 const cellText = (delimiter: string, quote: string) =>
@@ -49,24 +108,30 @@ describe('column byte writers', () => {
           const stats = { neutralised: 0 };
           const cleaners = SPECS.map((s) => compileColumn(s, { delimiter, quote, neutraliseFormulas, stats }));
           fc.assert(
-            fc.property(fc.nat(SPECS.length - 1), cellText(delimiter, quote), fc.constantFrom('', '1', '-', '.', 'a@', '9/'), fc.constantFrom('', '0', '-1', '.2', 'x', '/3'), (c, raw, before, after) => {
-              if (delimiter === ',' && raw.includes(',')) raw = raw.replace(/,/g, '');
-              const failure: CellFailure = { code: '', reason: '' };
-              const expected = cleaners[c].clean(raw, failure, true);
-              const out = new ByteOut(16);
-              out.ensure(3 * raw.length + 16);
-              const text = before + raw + after;
-              const ok = cleaners[c].write(text, before.length, before.length + raw.length, out);
-              if (expected === undefined) {
-                expect(ok).toBe(false);
-              } else {
-                expect(ok).toBe(true);
-                expect(expected).toMatch(RFC4180_FIELD);
-                if (neutraliseFormulas && cleaners[c].type !== 'integer' && cleaners[c].type !== 'decimal') expect(startsFormula(expected)).toBe(false);
-                expect(out.buf.subarray(0, out.pos).toString('utf8')).toBe(expected);
-                expect(Buffer.compare(out.buf.subarray(0, out.pos), Buffer.from(expected))).toBe(0);
-              }
-            }),
+            fc.property(
+              fc.nat(SPECS.length - 1),
+              cellText(delimiter, quote),
+              fc.constantFrom('', '1', '-', '.', 'a@', '9/'),
+              fc.constantFrom('', '0', '-1', '.2', 'x', '/3'),
+              (c, raw, before, after) => {
+                if (delimiter === ',' && raw.includes(',')) raw = raw.replace(/,/g, '');
+                const failure: CellFailure = { code: '', reason: '' };
+                const expected = cleaners[c].clean(raw, failure, true);
+                const out = new ByteOut(16);
+                out.ensure(3 * raw.length + 16);
+                const text = before + raw + after;
+                const ok = cleaners[c].write(text, before.length, before.length + raw.length, out);
+                if (expected === undefined) {
+                  expect(ok).toBe(false);
+                } else {
+                  expect(ok).toBe(true);
+                  expect(expected).toMatch(RFC4180_FIELD);
+                  if (neutraliseFormulas && cleaners[c].type !== 'integer' && cleaners[c].type !== 'decimal') expect(startsFormula(expected)).toBe(false);
+                  expect(out.buf.subarray(0, out.pos).toString('utf8')).toBe(expected);
+                  expect(Buffer.compare(out.buf.subarray(0, out.pos), Buffer.from(expected))).toBe(0);
+                }
+              },
+            ),
             { numRuns: delimiter === ',' || delimiter === ';' ? 3000 : 1000 },
           );
         });
@@ -120,7 +185,7 @@ describe('whole files through both ways', () => {
       if (i % 100 === 0) lines.push(lines[1]);
       if (i % 211 === 0) lines.push('');
     }
-    const bytes = Buffer.from(lines.join('\n') + '\n');
+    const bytes = Buffer.from(`${lines.join('\n')}\n`);
     const whole = await runCore(bytes, { dataset: 'signups' });
     expect(whole.report.rowsValid).toBeGreaterThan(150);
     expect(whole.report.rowsRejected).toBeGreaterThan(100);
@@ -135,6 +200,7 @@ describe('whole files through both ways', () => {
     expect(whole.valid).toContain("\n24,Zoë Doe,'+e@f.net,2024-01-05,inactive\n");
     expect(whole.valid).toContain(`\n19,"Doe, Jane",'+e@f.net,2024-01-05,inactive\n`);
     const byCode = whole.report.rejectedByReason;
-    for (const code of ['DUPLICATE_KEY', 'INVALID_EMAIL', 'INVALID_DATE', 'INVALID_ENUM', 'WRONG_FIELD_COUNT', 'REQUIRED_MISSING']) expect(byCode[code]).toBeGreaterThan(0);
+    for (const code of ['DUPLICATE_KEY', 'INVALID_EMAIL', 'INVALID_DATE', 'INVALID_ENUM', 'WRONG_FIELD_COUNT', 'REQUIRED_MISSING'])
+      expect(byCode[code]).toBeGreaterThan(0);
   });
 });

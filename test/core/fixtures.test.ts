@@ -145,9 +145,26 @@ describe('header matching', () => {
   });
 
   test('unknown columns are dropped with a note under extraColumns "drop", kept under "keep"', async () => {
-    const raw = JSON.parse(JSON.stringify({ datasets: [{ name: 'people', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }, { name: 'email', type: 'email' }], extraColumns: 'drop' }] }));
+    const raw = JSON.parse(
+      JSON.stringify({
+        datasets: [
+          {
+            name: 'people',
+            columns: [
+              { name: 'id', type: 'integer' },
+              { name: 'name', type: 'string' },
+              { name: 'email', type: 'email' },
+            ],
+            extraColumns: 'drop',
+          },
+        ],
+      }),
+    );
     const drop = await runCore('header-mismatch.csv', { config: raw, dataset: 'people' });
-    expect(drop.validRows).toEqual([['id', 'name', 'email'], ['1', 'John Doe', '']]);
+    expect(drop.validRows).toEqual([
+      ['id', 'name', 'email'],
+      ['1', 'John Doe', ''],
+    ]);
     expect(drop.report.notes.join(' ')).toMatch(/dropped.*"signup_date", "status", "country"/);
     raw.datasets[0].extraColumns = 'keep';
     const keep = await runCore('header-mismatch.csv', { config: raw, dataset: 'people' });
@@ -176,7 +193,7 @@ describe('file-level quarantine', () => {
 
   test('a file over ingest.maxFileSizeMb is quarantined unread when its size is known, and while streaming when not', async () => {
     const raw = { datasets: [{ name: 'signups', columns: [{ name: 'id', type: 'integer' }] }], ingest: { maxFileSizeMb: 1 } };
-    const big = Buffer.from('id\n' + '1\n'.repeat(600000));
+    const big = Buffer.from(`id\n${'1\n'.repeat(600000)}`);
     const known = await runCore(big, { config: raw, dataset: 'signups', sizeBytes: big.length });
     expect(known.report).toMatchObject({ outcome: 'quarantined', fileError: { code: 'FILE_TOO_LARGE' }, bytesIn: 0 });
     const streamed = await runCore(big, { config: raw, dataset: 'signups' });
@@ -187,12 +204,26 @@ describe('file-level quarantine', () => {
 describe('cleaning', () => {
   test('formula-like cells are neutralised, numbers are not', async () => {
     const { validRows, report } = await runCore('formulas.csv', { dataset: 'signups' });
-    expect(validRows.slice(1).map((r) => r[1])).toEqual(["'=HYPERLINK(\"http://x\")", "'+SUM(A1)", "'@cmd", "'-2 dashes"]);
+    expect(validRows.slice(1).map((r) => r[1])).toEqual(['\'=HYPERLINK("http://x")', "'+SUM(A1)", "'@cmd", "'-2 dashes"]);
     expect(report.notes.join(' ')).toMatch(/4 values .* neutralised|4 values starting/);
   });
 
   test('neutralisation can be switched off', async () => {
-    const raw = { datasets: [{ name: 'signups', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }, { name: 'email', type: 'string' }, { name: 'signup_date', type: 'string' }, { name: 'status', type: 'string' }] }], ingest: { neutraliseFormulas: false } };
+    const raw = {
+      datasets: [
+        {
+          name: 'signups',
+          columns: [
+            { name: 'id', type: 'integer' },
+            { name: 'name', type: 'string' },
+            { name: 'email', type: 'string' },
+            { name: 'signup_date', type: 'string' },
+            { name: 'status', type: 'string' },
+          ],
+        },
+      ],
+      ingest: { neutraliseFormulas: false },
+    };
     const { validRows } = await runCore('formulas.csv', { config: raw, dataset: 'signups' });
     expect(validRows[1][1]).toBe('=HYPERLINK("http://x")');
   });

@@ -1,8 +1,8 @@
 // Fuzzing the core: real-world shapes (the hostile fixtures and the samples) mutated byte by byte, 10,000 cases a
 // run, each checked for the core's promises: rows in = valid + rejected, valid rows trace back to input, the output
 // parses as strict RFC 4180, the rejects file holds exactly the rejected rows, and nothing throws.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import fc from 'fast-check';
 import { FIXTURES, runCore } from './run-core';
@@ -16,12 +16,16 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 
 function corpus(): { name: string; bytes: Buffer }[] {
   const files = [
-    ...fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.csv')).map((f) => path.join(FIXTURES, f)),
-    ...fs.readdirSync(SAMPLES).filter((f) => f.endsWith('.csv')).map((f) => path.join(SAMPLES, f)),
+    ...fs
+      .readdirSync(FIXTURES)
+      .filter((f) => f.endsWith('.csv'))
+      .map((f) => path.join(FIXTURES, f)),
+    ...fs
+      .readdirSync(SAMPLES)
+      .filter((f) => f.endsWith('.csv'))
+      .map((f) => path.join(SAMPLES, f)),
   ];
-  return files
-    .map((file) => ({ name: path.basename(file), bytes: fs.readFileSync(file) }))
-    .filter((f) => f.bytes.length <= MAX_CORPUS_BYTES);
+  return files.map((file) => ({ name: path.basename(file), bytes: fs.readFileSync(file) })).filter((f) => f.bytes.length <= MAX_CORPUS_BYTES);
 }
 
 /** Bytes a CSV mutation most often involves: structure, line ends, encodings' lead bytes, formulas, NUL. */
@@ -47,7 +51,7 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
 );
 
 /** Applies the mutations in order; positions are fractions of the current length, so any input takes any mutation. */
-export function mutate(input: Buffer, mutations: readonly Mutation[], files: readonly Buffer[]): Buffer {
+function mutate(input: Buffer, mutations: readonly Mutation[], files: readonly Buffer[]): Buffer {
   let bytes = input;
   for (const m of mutations) {
     const at = Math.floor(m.at * bytes.length);
@@ -86,7 +90,10 @@ const FORMULA_START = /^'[=+\-@\t\r]/;
  * punctuation and case are not compared; a value made of anything the input does not hold still fails.
  */
 function skeleton(text: string): string {
-  return text.toLowerCase().replace(/(\d)t(\d)/g, '$1 $2').replace(/[^\p{L}\p{N}]+/gu, '');
+  return text
+    .toLowerCase()
+    .replace(/(\d)t(\d)/g, '$1 $2')
+    .replace(/[^\p{L}\p{N}]+/gu, '');
 }
 
 /** Spellings an inferred boolean column may have had in the input (it writes true/false). */

@@ -1,5 +1,5 @@
 // Regression tests for issue 9's smaller failures in the core's output: four-digit years, headers over the 64 KiB sample, CRLF raw records.
-import { compileColumn, CellFailure } from '../../lambda/core/validate';
+import { compileColumn, type CellFailure } from '../../lambda/core/validate';
 import { ByteOut } from '../../lambda/core/byte-out';
 import { isoDate, isoTimestamp } from '../../lambda/core/dates';
 import { MAX_HEADER_BYTES, SAMPLE_BYTES } from '../../lambda/core/preprocess';
@@ -14,9 +14,17 @@ describe('years below 1000 are written with four digits', () => {
   });
 
   test('the reference cleaner and the byte writer agree: 0005-01-05', () => {
-    const date = compileColumn({ name: 'd', type: 'date', required: false, formats: ['DD.MM.YYYY', 'YYYY-MM-DD'] }, { neutraliseFormulas: true, delimiter: ',', quote: '"' });
+    const date = compileColumn(
+      { name: 'd', type: 'date', required: false, formats: ['DD.MM.YYYY', 'YYYY-MM-DD'] },
+      { neutraliseFormulas: true, delimiter: ',', quote: '"' },
+    );
     const failure: CellFailure = { code: '', reason: '' };
-    for (const [raw, iso] of [['05.01.0005', '0005-01-05'], ['31.12.0999', '0999-12-31'], ['0042-02-03', '0042-02-03'], ['01.01.0000', undefined]] as const) {
+    for (const [raw, iso] of [
+      ['05.01.0005', '0005-01-05'],
+      ['31.12.0999', '0999-12-31'],
+      ['0042-02-03', '0042-02-03'],
+      ['01.01.0000', undefined],
+    ] as const) {
       expect(date.clean(raw, failure, true)).toBe(iso);
       const out = new ByteOut(64);
       expect(date.write(raw, 0, raw.length, out)).toBe(iso !== undefined);
@@ -25,9 +33,13 @@ describe('years below 1000 are written with four digits', () => {
   });
 
   test('through the core: dates and timestamps of year 5 come out as 0005', async () => {
-    const signups = await runCore(Buffer.from('id,name,email,signup_date,status\n1,A,a@b.co,05.01.0005,active\n2,B,b@b.co,0005/01/06,active\n'), { dataset: 'signups' });
+    const signups = await runCore(Buffer.from('id,name,email,signup_date,status\n1,A,a@b.co,05.01.0005,active\n2,B,b@b.co,0005/01/06,active\n'), {
+      dataset: 'signups',
+    });
     expect(signups.validRows.slice(1).map((r) => r[3])).toEqual(['0005-01-05', '0005-01-06']);
-    const orders = await runCore(Buffer.from('order_id,customer_email,ordered_at,amount,currency,paid\n1,a@b.co,05/01/0005 10:30,1,EUR,yes\n'), { dataset: 'orders' });
+    const orders = await runCore(Buffer.from('order_id,customer_email,ordered_at,amount,currency,paid\n1,a@b.co,05/01/0005 10:30,1,EUR,yes\n'), {
+      dataset: 'orders',
+    });
     expect(orders.report.rowsValid).toBe(1);
     expect(orders.validRows[1][2]).toBe('0005-01-05T10:30:00');
   });
@@ -41,7 +53,7 @@ describe('a header over the 64 KiB sample', () => {
     const columns = 5000;
     const header = wideHeader(columns);
     expect(header.length).toBeGreaterThan(SAMPLE_BYTES);
-    const csv = [header, row(columns, 1), row(columns, 2), row(columns, 3)].join('\n') + '\n';
+    const csv = `${[header, row(columns, 1), row(columns, 2), row(columns, 3)].join('\n')}\n`;
     const { report, validRows } = await runCore(Buffer.from(csv), { chunkSize });
     expect(report.outcome).toBe('processed');
     expect(report.read?.header).toHaveLength(columns);
@@ -52,7 +64,7 @@ describe('a header over the 64 KiB sample', () => {
 
   test('below a title line, too', async () => {
     const columns = 5000;
-    const csv = ['Wide export, 2024-11-01', wideHeader(columns), row(columns, 1)].join('\n') + '\n';
+    const csv = `${['Wide export, 2024-11-01', wideHeader(columns), row(columns, 1)].join('\n')}\n`;
     const { report, validRows } = await runCore(Buffer.from(csv));
     expect(report.outcome).toBe('processed');
     expect(validRows[0]).toHaveLength(columns);
@@ -62,7 +74,7 @@ describe('a header over the 64 KiB sample', () => {
   test(`longer than ${MAX_HEADER_BYTES / 1024} KiB: quarantined as HEADER_TOO_LONG with the limit, not EMPTY_FILE`, async () => {
     const header = wideHeader(80000);
     expect(header.length).toBeGreaterThan(MAX_HEADER_BYTES);
-    const { report } = await runCore(Buffer.from(header + '\n' + header + '\n'));
+    const { report } = await runCore(Buffer.from(`${header}\n${header}\n`));
     expect(report.outcome).toBe('quarantined');
     expect(report.fileError?.code).toBe('HEADER_TOO_LONG');
     expect(report.fileError?.reason).toMatch(/^the header does not end within the first \d+ bytes \(a header may be up to 1024 KiB long/);
@@ -70,6 +82,8 @@ describe('a header over the 64 KiB sample', () => {
 });
 
 test('CRLF files: raw_record of a quoted record has no trailing CR (already fixed in reader.ts; also in rejects-hostile.test.ts)', async () => {
-  const { rejectRows } = await runCore(Buffer.from('id,name,email,signup_date,status\r\n1,"Doe, J",bad,2024-01-01,active\r\n2,"x",bad,2024-01-01,active\r\n'), { dataset: 'signups' });
+  const { rejectRows } = await runCore(Buffer.from('id,name,email,signup_date,status\r\n1,"Doe, J",bad,2024-01-01,active\r\n2,"x",bad,2024-01-01,active\r\n'), {
+    dataset: 'signups',
+  });
   expect(rejectRows.map((r) => r.raw_record)).toEqual(['1,"Doe, J",bad,2024-01-01,active', '2,"x",bad,2024-01-01,active']);
 });

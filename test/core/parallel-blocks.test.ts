@@ -1,14 +1,14 @@
 // Differential test of the threaded reading (local/parallel-preprocess.ts): for fixtures, samples and generated files
 // cut into many small blocks, the valid rows, the rejects and the report equal byte for byte what one thread writes.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import fc from 'fast-check';
-import { PassThrough } from 'stream';
+import { PassThrough } from 'node:stream';
 import { preprocess } from '../../lambda/core/preprocess';
 import type { PreprocessReport } from '../../lambda/core/report';
 import { findDataset } from '../../config/load';
-import { BlockExecutor, FileJob, inThread, parseThreads, preprocessFile } from '../../local/parallel-preprocess';
+import { type BlockExecutor, type FileJob, inThread, parseThreads, preprocessFile } from '../../local/parallel-preprocess';
 import { CONFIG, FIXTURES } from './run-core';
 
 const TMP = fs.mkdtempSync(path.join(os.tmpdir(), 'parallel-blocks-'));
@@ -23,10 +23,13 @@ interface Outputs {
 function sinks(): { valid: PassThrough; rejects: PassThrough; done: Promise<[Buffer, Buffer]> } {
   const valid = new PassThrough();
   const rejects = new PassThrough();
-  const read = (s: PassThrough) => new Promise<Buffer>((resolve, reject) => {
-    const parts: Buffer[] = [];
-    s.on('data', (d: Buffer) => parts.push(d)).on('end', () => resolve(Buffer.concat(parts))).on('error', reject);
-  });
+  const read = (s: PassThrough) =>
+    new Promise<Buffer>((resolve, reject) => {
+      const parts: Buffer[] = [];
+      s.on('data', (d: Buffer) => parts.push(d))
+        .on('end', () => resolve(Buffer.concat(parts)))
+        .on('error', reject);
+    });
   return { valid, rejects, done: Promise.all([read(valid), read(rejects)]) };
 }
 
@@ -34,7 +37,10 @@ const reportText = (r: PreprocessReport) => JSON.stringify({ ...r, durationMs: 0
 
 let files = 0;
 /** One thread and threaded (in this thread, or on workers) over the same file; `mode` says how the threaded run read it. */
-async function both(bytes: Uint8Array, opts: { dataset?: string; blockBytes?: number; workers?: boolean; chunkBytes?: number }): Promise<{ one: Outputs; threaded: Outputs; mode: string }> {
+async function both(
+  bytes: Uint8Array,
+  opts: { dataset?: string; blockBytes?: number; workers?: boolean; chunkBytes?: number },
+): Promise<{ one: Outputs; threaded: Outputs; mode: string }> {
   const file = path.join(TMP, `f${files++}.csv`);
   fs.writeFileSync(file, bytes);
   const dataset = opts.dataset ? findDataset(CONFIG, opts.dataset) : undefined;
@@ -44,7 +50,12 @@ async function both(bytes: Uint8Array, opts: { dataset?: string; blockBytes?: nu
   const [v1, r1] = await a.done;
   const b = sinks();
   let mode = '';
-  const threadedReport = await preprocessFile(job, b, { threads: 2, blockBytes: opts.blockBytes, onMode: (m) => (mode = m), ...(opts.workers ? {} : { executor: inThread }) });
+  const threadedReport = await preprocessFile(job, b, {
+    threads: 2,
+    blockBytes: opts.blockBytes,
+    onMode: (m) => (mode = m),
+    ...(opts.workers ? {} : { executor: inThread }),
+  });
   const [v2, r2] = await b.done;
   fs.rmSync(file);
   return { one: { valid: v1, rejects: r1, report: reportText(oneReport) }, threaded: { valid: v2, rejects: r2, report: reportText(threadedReport) }, mode };
@@ -80,7 +91,18 @@ describe('threaded reading equals one thread, byte for byte', () => {
   // Sign-up rows with what crosses block edges: quoted line breaks, keys seen in earlier blocks, blank runs, footers.
   const cell = fc.constantFrom('Ann', '"Doe, Jo"', '"line\nbreak"', '"two\n\nbreaks"', '"q""uote"', '=1+1', ' pad ', '', 'stray"quote', '"open');
   const row = fc.oneof(
-    { weight: 8, arbitrary: fc.tuple(fc.integer({ min: 1, max: 30 }), cell, fc.constantFrom('a@b.co', 'A@B.CO', 'bad'), fc.constantFrom('2024-01-02', '02.01.2024', '2024-13-01'), fc.constantFrom('active', 'PENDING', 'banned')).map((t) => t.join(',')) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .tuple(
+          fc.integer({ min: 1, max: 30 }),
+          cell,
+          fc.constantFrom('a@b.co', 'A@B.CO', 'bad'),
+          fc.constantFrom('2024-01-02', '02.01.2024', '2024-13-01'),
+          fc.constantFrom('active', 'PENDING', 'banned'),
+        )
+        .map((t) => t.join(',')),
+    },
     { weight: 2, arbitrary: fc.constantFrom('', '', ' ', 'Total,,,,', 'Total,42', 'end of export', '7,Ann', '1,2,3,4,5,6') },
   );
   const file = fc.record({
@@ -110,7 +132,7 @@ describe('threaded reading equals one thread, byte for byte', () => {
 
   test('a key seen in an earlier block makes a later row a DUPLICATE_KEY reject, as on one thread', async () => {
     const rows = Array.from({ length: 200 }, (_v, i) => `${(i % 150) + 1},Ann,a${i}@b.co,2024-01-02,active`);
-    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n'), { dataset: 'signups', blockBytes: 400 });
+    const r = await both(Buffer.from(`${['id,name,email,signup_date,status', ...rows].join('\n')}\n`), { dataset: 'signups', blockBytes: 400 });
     expect(r.mode).toMatch(/^\d+ blocks$/);
     expect(JSON.parse(r.threaded.report).rejectedByReason).toEqual({ DUPLICATE_KEY: 50 });
     expectSame(r);
@@ -128,8 +150,10 @@ describe('threaded reading equals one thread, byte for byte', () => {
 
   test('a stray quote that misleads the block cut: the rest is read on one thread, same output', async () => {
     // Row 6's stray quote is literal for the reader but flips the quote parity: later cuts fall inside quoted line breaks.
-    const rows = Array.from({ length: 40 }, (_v, i) => (i === 5 ? `${i + 1},An"n,a@b.co,2024-01-02,active` : `${i + 1},"Doe\nAnn",a${i}@b.co,2024-01-02,active`));
-    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n'), { dataset: 'signups', blockBytes: 100 });
+    const rows = Array.from({ length: 40 }, (_v, i) =>
+      i === 5 ? `${i + 1},An"n,a@b.co,2024-01-02,active` : `${i + 1},"Doe\nAnn",a${i}@b.co,2024-01-02,active`,
+    );
+    const r = await both(Buffer.from(`${['id,name,email,signup_date,status', ...rows].join('\n')}\n`), { dataset: 'signups', blockBytes: 100 });
     expect(r.mode).toMatch(/^\d+ blocks, from block \d+ on one thread$/);
     expectSame(r);
   });
@@ -137,11 +161,15 @@ describe('threaded reading equals one thread, byte for byte', () => {
   test('files the threads do not read (bad UTF-8, NUL, Windows-1252) fall back to one thread with the same output', async () => {
     // Over the 64 KiB sample, so that the bad bytes after it reject rows instead of deciding the file's encoding.
     const rows = Array.from({ length: 2000 }, (_v, i) => `${i + 1},Ann,a${i}@b.co,2024-01-02,active`);
-    const good = Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n');
+    const good = Buffer.from(`${['id,name,email,signup_date,status', ...rows].join('\n')}\n`);
     const bad = Buffer.concat([good, Buffer.from([0x39, 0x39, 0x2c, 0xff, 0x0a])]);
     const nul = Buffer.concat([good, Buffer.from('99,A\0n,x@y.co,2024-01-02,active\n')]);
     const cp1252 = Buffer.from(good.toString('latin1').replace(/Ann/g, 'Fran\u00e7ois'), 'latin1');
-    for (const [bytes, why] of [[bad, /not UTF-8/], [nul, /NUL/], [cp1252, /windows-1252/]] as const) {
+    for (const [bytes, why] of [
+      [bad, /not UTF-8/],
+      [nul, /NUL/],
+      [cp1252, /windows-1252/],
+    ] as const) {
       const r = await both(bytes, { dataset: 'signups', blockBytes: 8000 });
       expect(r.mode).toMatch(why);
       expectSame(r);
@@ -149,15 +177,22 @@ describe('threaded reading equals one thread, byte for byte', () => {
   });
 
   test("local mode's 1 MiB read chunks and the default block size (a 3 MB file)", async () => {
-    const rows = Array.from({ length: 50000 }, (_v, i) => `${(i % 49000) + 1},"Doe, Ann",a${i}@b.co,${i % 3 ? '2024-01-02' : '02.01.2024'},${i % 101 === 0 ? 'banned' : 'active'}`);
-    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows].join('\n') + '\n'), { dataset: 'signups', chunkBytes: 1 << 20 });
+    const rows = Array.from(
+      { length: 50000 },
+      (_v, i) => `${(i % 49000) + 1},"Doe, Ann",a${i}@b.co,${i % 3 ? '2024-01-02' : '02.01.2024'},${i % 101 === 0 ? 'banned' : 'active'}`,
+    );
+    const r = await both(Buffer.from(`${['id,name,email,signup_date,status', ...rows].join('\n')}\n`), { dataset: 'signups', chunkBytes: 1 << 20 });
     expect(r.mode).toMatch(/^\d+ blocks$/);
     expectSame(r);
   });
 
   test('on worker threads too', async () => {
     const rows = Array.from({ length: 3000 }, (_v, i) => `${(i % 2900) + 1},"Doe,\nAnn",a${i}@b.co,2024-01-02,${i % 97 === 0 ? 'banned' : 'active'}`);
-    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows, '', 'Total,3000', ''].join('\n')), { dataset: 'signups', blockBytes: 20000, workers: true });
+    const r = await both(Buffer.from(['id,name,email,signup_date,status', ...rows, '', 'Total,3000', ''].join('\n')), {
+      dataset: 'signups',
+      blockBytes: 20000,
+      workers: true,
+    });
     expect(r.mode).toMatch(/^\d+ blocks$/);
     expectSame(r);
   }, 120000);
@@ -167,8 +202,15 @@ describe('block dispatch', () => {
   test('a free thread takes the next block without waiting for the merge; at most `threads` blocks run at once', async () => {
     const rows = Array.from({ length: 400 }, (_v, i) => `${i + 1},Ann,a${i}@b.co,2024-01-02,active`);
     const file = path.join(TMP, 'dispatch.csv');
-    fs.writeFileSync(file, ['id,name,email,signup_date,status', ...rows].join('\n') + '\n');
-    const job: FileJob = { file, config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'raw/in.csv', sizeBytes: fs.statSync(file).size, sampleChunkBytes: 64 * 1024 };
+    fs.writeFileSync(file, `${['id,name,email,signup_date,status', ...rows].join('\n')}\n`);
+    const job: FileJob = {
+      file,
+      config: CONFIG,
+      dataset: findDataset(CONFIG, 'signups'),
+      source: 'raw/in.csv',
+      sizeBytes: fs.statSync(file).size,
+      sampleChunkBytes: 64 * 1024,
+    };
     let running = 0;
     let most = 0;
     const order: string[] = [];

@@ -7,9 +7,7 @@ const LINE_ENDS = { LF: '\n', CRLF: '\r\n', CR: '\r' } as const;
 
 /** A cell that survives cleaning unchanged in inferred mode: starts and ends with "x" (so it is a string, not trimmed, not a formula). */
 const cell = (delimiter: string) =>
-  fc
-    .array(fc.constantFrom('a', 'b', 'Z', '1', ' ', 'é', '€', '"', "'", '\n', '\r', delimiter), { maxLength: 8 })
-    .map((chars) => `x${chars.join('')}x`);
+  fc.array(fc.constantFrom('a', 'b', 'Z', '1', ' ', 'é', '€', '"', "'", '\n', '\r', delimiter), { maxLength: 8 }).map((chars) => `x${chars.join('')}x`);
 
 const table = fc
   .record({
@@ -28,7 +26,11 @@ const table = fc
     }),
   );
 
-function writeCsv(header: string[], rows: string[][], d: { delimiter: string; lineEnding: keyof typeof LINE_ENDS; quoteAll: boolean; trailingNewline: boolean }): string {
+function writeCsv(
+  header: string[],
+  rows: string[][],
+  d: { delimiter: string; lineEnding: keyof typeof LINE_ENDS; quoteAll: boolean; trailingNewline: boolean },
+): string {
   const field = (v: string) => (d.quoteAll || /["\r\n]/.test(v) || v.includes(d.delimiter) ? `"${v.replace(/"/g, '""')}"` : v);
   const lines = [header, ...rows].map((r) => r.map(field).join(d.delimiter));
   return lines.join(LINE_ENDS[d.lineEnding]) + (d.trailingNewline ? LINE_ENDS[d.lineEnding] : '');
@@ -58,11 +60,17 @@ describe('properties', () => {
   test('rows in = valid + rejected for any bytes, and the outputs hold exactly those rows', async () => {
     const noisyCsv = fc
       .array(
-        fc.array(fc.oneof(fc.constantFrom('1', '2', 'x', 'a@b.co', '2024-01-02', 'active', '', '"', '""', ',', '\n', '\r\n', ' '), fc.string({ maxLength: 4 })), { maxLength: 8 }),
+        fc.array(
+          fc.oneof(fc.constantFrom('1', '2', 'x', 'a@b.co', '2024-01-02', 'active', '', '"', '""', ',', '\n', '\r\n', ' '), fc.string({ maxLength: 4 })),
+          { maxLength: 8 },
+        ),
         { maxLength: 30 },
       )
-      .map((parts) => 'id,name,email,signup_date,status\n' + parts.map((p) => p.join('')).join('\n'));
-    const input = fc.oneof(noisyCsv.map((s) => Buffer.from(s)), fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)));
+      .map((parts) => `id,name,email,signup_date,status\n${parts.map((p) => p.join('')).join('\n')}`);
+    const input = fc.oneof(
+      noisyCsv.map((s) => Buffer.from(s)),
+      fc.uint8Array({ maxLength: 300 }).map((b) => Buffer.from(b)),
+    );
     await fc.assert(
       fc.asyncProperty(input, fc.boolean(), fc.integer({ min: 1, max: 64 }), async (bytes, withDataset, chunkSize) => {
         const { report, validRows, rejectRows } = await runCore(bytes, { dataset: withDataset ? 'signups' : undefined, chunkSize });

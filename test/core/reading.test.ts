@@ -7,7 +7,21 @@ const ROWS = [
   ['2', 'Carla Gómez', 'carla@example.com', '2024-11-02', 'pending'],
   ['3', 'Bob Martin', 'bob@example.com', '2024-11-03', 'active'],
 ];
-const ABSENT = { datasets: [{ name: 'signups', header: 'absent', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }, { name: 'email', type: 'email' }, { name: 'signup_date', type: 'date', formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] }, { name: 'status', type: 'string' }] }] };
+const ABSENT = {
+  datasets: [
+    {
+      name: 'signups',
+      header: 'absent',
+      columns: [
+        { name: 'id', type: 'integer' },
+        { name: 'name', type: 'string' },
+        { name: 'email', type: 'email' },
+        { name: 'signup_date', type: 'date', formats: ['YYYY-MM-DD', 'DD.MM.YYYY'] },
+        { name: 'status', type: 'string' },
+      ],
+    },
+  ],
+};
 
 describe('encoding is decided on the whole sample (issue 9, why 6)', () => {
   test('one invalid byte in a UTF-8 file rejects its row only; every other character stays UTF-8', async () => {
@@ -16,12 +30,18 @@ describe('encoding is decided on the whole sample (issue 9, why 6)', () => {
     expect(report.read?.encodingConfidence).toBeGreaterThan(0.5);
     expect(report.read?.evidence.encoding).toMatch(/4 valid UTF-8 multi-byte characters and 1 invalid sequence/);
     expect(validRows.slice(1).map((r) => r[1])).toEqual(['Zoë Ärger', 'Jürgen € Smith']);
-    expect(rejectRows).toEqual([expect.objectContaining({ line: 3, reason_code: 'ENCODING_ERROR', raw_record: '2,Caf\ufffd Owner,cafe@example.com,2024-11-02,active' })]);
+    expect(rejectRows).toEqual([
+      expect.objectContaining({ line: 3, reason_code: 'ENCODING_ERROR', raw_record: '2,Caf\ufffd Owner,cafe@example.com,2024-11-02,active' }),
+    ]);
     expect(report).toMatchObject({ rowsIn: 3, rowsValid: 2, rowsRejected: 1 });
   });
 
   test('one invalid byte in an otherwise ASCII sample does not switch the file to Windows-1252', async () => {
-    const bytes = Buffer.concat([Buffer.from('id,name,email,signup_date,status\n1,Caf'), Buffer.from([0xe9]), Buffer.from(' Owner,c@example.com,2024-11-01,active\n2,Ok,o@example.com,2024-11-02,active\n')]);
+    const bytes = Buffer.concat([
+      Buffer.from('id,name,email,signup_date,status\n1,Caf'),
+      Buffer.from([0xe9]),
+      Buffer.from(' Owner,c@example.com,2024-11-01,active\n2,Ok,o@example.com,2024-11-02,active\n'),
+    ]);
     const { report, rejectRows } = await runCore(bytes, { dataset: 'signups' });
     expect(report.read?.encoding).toBe('utf-8');
     expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([[2, 'ENCODING_ERROR']]);
@@ -49,10 +69,13 @@ describe('encoding is decided on the whole sample (issue 9, why 6)', () => {
 
   test.each([1, 2, 3, 7])('a literal U+FFFD split across input chunks of %i bytes is still data', async (chunkSize) => {
     for (const enc of ['utf16le', 'utf8'] as const) {
-      const text = (enc === 'utf16le' ? '\ufeff' : '') + 'id,name\n1,a\ufffdb\n2,\ufffd\n';
+      const text = `${enc === 'utf16le' ? '\ufeff' : ''}id,name\n1,a\ufffdb\n2,\ufffd\n`;
       const { report, validRows } = await runCore(Buffer.from(text, enc), { chunkSize });
       expect(report.rowsRejected).toBe(0);
-      expect(validRows.slice(1)).toEqual([['1', 'a\ufffdb'], ['2', '\ufffd']]);
+      expect(validRows.slice(1)).toEqual([
+        ['1', 'a\ufffdb'],
+        ['2', '\ufffd'],
+      ]);
     }
   });
 });
@@ -98,7 +121,12 @@ describe('the header is found by content (issue 9, why 2, 3, 4)', () => {
     ['data-trailing-delimiter.csv', true],
   ])('%s: the trailing delimiter is ignored and no row becomes the header', async (file, trailing) => {
     const { report, validRows } = await runCore(file, { dataset: 'signups' });
-    expect(report).toMatchObject({ outcome: 'processed', rowsIn: 3, rowsValid: 3, read: { header: SIGNUP_HEADER, headerLines: [1], trailingDelimiter: trailing } });
+    expect(report).toMatchObject({
+      outcome: 'processed',
+      rowsIn: 3,
+      rowsValid: 3,
+      read: { header: SIGNUP_HEADER, headerLines: [1], trailingDelimiter: trailing },
+    });
     expect(validRows).toEqual([SIGNUP_HEADER, ...ROWS]);
   });
 
@@ -134,14 +162,29 @@ describe('the header is found by content (issue 9, why 2, 3, 4)', () => {
 
   test('a title row above the names: a two-line header, names joined, said so', async () => {
     const { report, validRows } = await runCore('header-two-lines.csv');
-    expect(report.read).toMatchObject({ headerKind: 'two-lines', headerLines: [1, 2], header: ['Customer id', 'Customer name', 'Customer email', 'Sign-up date', 'Sign-up status'] });
+    expect(report.read).toMatchObject({
+      headerKind: 'two-lines',
+      headerLines: [1, 2],
+      header: ['Customer id', 'Customer name', 'Customer email', 'Sign-up date', 'Sign-up status'],
+    });
     expect(validRows[0]).toEqual(['customer_id', 'customer_name', 'customer_email', 'sign_up_date', 'sign_up_status']);
     expect(report).toMatchObject({ rowsIn: 3, rowsValid: 3 });
     expect(report.notes.join(' ')).toMatch(/two-line header, group titles above the names, joined/);
   });
 
   test('a two-line header whose second line names the dataset columns is matched on that line', async () => {
-    const { report, validRows } = await runCore('header-two-lines.csv', { config: { datasets: [{ ...ABSENT.datasets[0], header: 'auto', columns: ABSENT.datasets[0].columns.map((c) => (c.name === 'signup_date' ? { ...c, aliases: ['date'] } : c)) }] }, dataset: 'signups' });
+    const { report, validRows } = await runCore('header-two-lines.csv', {
+      config: {
+        datasets: [
+          {
+            ...ABSENT.datasets[0],
+            header: 'auto',
+            columns: ABSENT.datasets[0].columns.map((c) => (c.name === 'signup_date' ? { ...c, aliases: ['date'] } : c)),
+          },
+        ],
+      },
+      dataset: 'signups',
+    });
     expect(report).toMatchObject({ outcome: 'processed', rowsValid: 3, read: { headerKind: 'two-lines' } });
     expect(validRows[0]).toEqual(SIGNUP_HEADER);
   });

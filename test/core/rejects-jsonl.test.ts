@@ -5,7 +5,30 @@ import { jsonString, rejectLine, type RejectedRow } from '../../lambda/core/reje
 import { readRejectsAsTable } from './serde-read';
 
 /** Characters that broke the CSV rejects file, or that a JSON writer or a line reader may get wrong. */
-const HOSTILE = ['\n', '\r\n', '\r', '\\', '\\n', '"', '""', ',', '\t', '\u0000', '\u0001', '\u001b', '\u001f', '\u007f', '\u0085', '\u2028', '\u2029', '\ufeff', '\ufffd', '😀', '\u{10ffff}', 'é'];
+const HOSTILE = [
+  '\n',
+  '\r\n',
+  '\r',
+  '\\',
+  '\\n',
+  '"',
+  '""',
+  ',',
+  '\t',
+  '\u0000',
+  '\u0001',
+  '\u001b',
+  '\u001f',
+  '\u007f',
+  '\u0085',
+  '\u2028',
+  '\u2029',
+  '\ufeff',
+  '\ufffd',
+  '😀',
+  '\u{10ffff}',
+  'é',
+];
 /** Any code point (astral ones too), the hostile characters, and lone high and low surrogates. */
 const unit = fc.oneof(
   fc.constantFrom(...HOSTILE),
@@ -42,6 +65,7 @@ test('property: no line break of any kind inside a row, and the UTF-8 bytes deco
     fc.property(fc.array(row, { minLength: 1, maxLength: 5 }), (rows) => {
       const out = write(rows);
       // Hadoop's TextInputFormat splits at LF, CR and CRLF; JavaScript and Python's splitlines also at U+0085, U+2028, U+2029.
+      // biome-ignore lint/suspicious/noControlCharactersInRegex: these control characters are what the test looks for
       expect(out.split(/\r\n|[\n\r\u000b\u000c\u001c-\u001e\u0085\u2028\u2029]/)).toHaveLength(rows.length + 1);
       // Lone surrogates are written as \udXXX escapes, never as raw text (UTF-8 has no encoding for them).
       expect(Buffer.from(out, 'utf8').toString('utf8')).toBe(out);
@@ -61,8 +85,17 @@ test('property: a string is written as JSON.stringify writes it, except for U+00
 });
 
 test('the keys are REJECT_COLUMNS in order, line is a JSON number', () => {
-  const line = rejectLine({ source_file: 'raw/signups/a.csv', line: 7, reason_code: 'INVALID_EMAIL', column_name: 'email', reason: 'r', raw_record: '7,"a\nb",x' });
-  expect(line).toBe('{"source_file":"raw/signups/a.csv","line":7,"reason_code":"INVALID_EMAIL","column_name":"email","reason":"r","raw_record":"7,\\"a\\nb\\",x"}\n');
+  const line = rejectLine({
+    source_file: 'raw/signups/a.csv',
+    line: 7,
+    reason_code: 'INVALID_EMAIL',
+    column_name: 'email',
+    reason: 'r',
+    raw_record: '7,"a\nb",x',
+  });
+  expect(line).toBe(
+    '{"source_file":"raw/signups/a.csv","line":7,"reason_code":"INVALID_EMAIL","column_name":"email","reason":"r","raw_record":"7,\\"a\\nb\\",x"}\n',
+  );
   expect(Object.keys(JSON.parse(line))).toEqual(REJECT_COLUMNS.map((c) => c.name));
 });
 

@@ -46,7 +46,7 @@ function strictParse(text: string): string[][] {
 /** What the core promises for a string cell: trimmed, and with a leading ' when a spreadsheet would run it. */
 const expectedCell = (v: string) => {
   const t = v.trim();
-  return t && startsFormula(t) ? "'" + t : t;
+  return t && startsFormula(t) ? `'${t}` : t;
 };
 
 /** Hostile cells: both quote characters, every delimiter, formula starters, line breaks, spaces, non-ASCII. */
@@ -62,7 +62,9 @@ const table = fc
     quoteAll: fc.boolean(),
     columns: fc.integer({ min: 1, max: 4 }),
   })
-  .chain((d) => fc.record({ dialect: fc.constant(d), rows: fc.array(fc.array(cell, { minLength: d.columns, maxLength: d.columns }), { minLength: 1, maxLength: 15 }) }));
+  .chain((d) =>
+    fc.record({ dialect: fc.constant(d), rows: fc.array(fc.array(cell, { minLength: d.columns, maxLength: d.columns }), { minLength: 1, maxLength: 15 }) }),
+  );
 
 type TableDialect = { delimiter: string; quote: string; lineEnding: keyof typeof LINE_ENDS; quoteAll: boolean };
 
@@ -88,7 +90,11 @@ describe('valid rows are strict RFC 4180 with formulas neutralised, whatever the
       fc.asyncProperty(table, fc.integer({ min: 1, max: 64 }), async ({ dialect, rows }, chunkSize) => {
         runs++;
         const header = ['id', ...rows[0].map((_v, i) => `c${i + 1}`)];
-        const { report, valid } = await runCore(Buffer.from(writeCsv(header, rows, dialect)), { config: configFor(rows[0].length), dataset: 'props', chunkSize });
+        const { report, valid } = await runCore(Buffer.from(writeCsv(header, rows, dialect)), {
+          config: configFor(rows[0].length),
+          dataset: 'props',
+          chunkSize,
+        });
         expect(report.rowsIn).toBe(report.rowsValid + report.rowsRejected);
         if (report.outcome !== 'processed') return;
         // Whatever was detected: the output is RFC 4180, every row as wide as the header, one row per valid row, no formula.
@@ -109,9 +115,20 @@ describe('valid rows are strict RFC 4180 with formulas neutralised, whatever the
     expect(detected).toBeGreaterThan(runs * 0.8);
   });
 
-  test("a file quoted with ' is written quoted with \": a value holding \" is quoted and doubled, a formula behind \" cannot run", async () => {
+  test('a file quoted with \' is written quoted with ": a value holding " is quoted and doubled, a formula behind " cannot run', async () => {
     const csv = `id,name,note\n1,'O''Brien, Pat',"=HYPERLINK(""http://x"")"\n2,'b','=1+2'\n3,c,"x"\n`;
-    const config = { datasets: [{ name: 'q', columns: [{ name: 'id', type: 'integer' }, { name: 'name', type: 'string' }, { name: 'note', type: 'string' }] }] };
+    const config = {
+      datasets: [
+        {
+          name: 'q',
+          columns: [
+            { name: 'id', type: 'integer' },
+            { name: 'name', type: 'string' },
+            { name: 'note', type: 'string' },
+          ],
+        },
+      ],
+    };
     for (const chunkSize of [7, 65536]) {
       const { report, valid } = await runCore(Buffer.from(csv), { config, dataset: 'q', chunkSize });
       expect(report.read).toMatchObject({ delimiter: ',', quote: "'" });

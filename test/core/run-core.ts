@@ -1,7 +1,7 @@
 // Test helper: runs the real preprocessing core on bytes or a fixture file and collects both sinks as text.
-import * as fs from 'fs';
-import * as path from 'path';
-import { PassThrough, Readable } from 'stream';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
 import { loadPipelineConfig, findDataset, parsePipelineConfig } from '../../config/load';
 import type { PipelineConfig } from '../../config/schema';
 import { preprocess } from '../../lambda/core/preprocess';
@@ -39,7 +39,7 @@ export function parseOutput(text: string): string[][] {
 /** Runs the core over `input` (fixture file name, or bytes split into chunks of `chunkSize`). */
 export async function runCore(
   input: string | Uint8Array,
-  opts: { dataset?: string; /** A raw config object, validated here. */ config?: object; chunkSize?: number; sizeBytes?: number } = {},
+  opts: { dataset?: string /** A raw config object, validated here. */; config?: object; chunkSize?: number; sizeBytes?: number } = {},
 ): Promise<CoreResult> {
   const config = opts.config ? parsePipelineConfig(opts.config, 'test config') : CONFIG;
   const bytes = typeof input === 'string' ? fs.readFileSync(path.join(FIXTURES, input)) : Buffer.from(input);
@@ -49,12 +49,16 @@ export async function runCore(
   const valid = new PassThrough();
   const rejects = new PassThrough();
   const [report, validText, rejectsText] = await Promise.all([
-    preprocess(Readable.from(chunks), { valid, rejects }, {
-      config,
-      dataset: opts.dataset ? findDataset(config, opts.dataset) : undefined,
-      source: typeof input === 'string' ? input : 'bytes.csv',
-      sizeBytes: opts.sizeBytes,
-    }),
+    preprocess(
+      Readable.from(chunks),
+      { valid, rejects },
+      {
+        config,
+        dataset: opts.dataset ? findDataset(config, opts.dataset) : undefined,
+        source: typeof input === 'string' ? input : 'bytes.csv',
+        sizeBytes: opts.sizeBytes,
+      },
+    ),
     collect(valid),
     collect(rejects),
   ]);

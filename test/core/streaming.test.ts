@@ -1,5 +1,5 @@
 // The core as a stream: problems past the detection sample, record-size limit, slow sinks (backpressure) and sink errors.
-import { PassThrough, Readable, Writable } from 'stream';
+import { PassThrough, Readable, Writable } from 'node:stream';
 import { preprocess } from '../../lambda/core/preprocess';
 import { MAX_RECORD_CHARS } from '../../lambda/core/reader';
 import { CONFIG, runCore } from './run-core';
@@ -10,7 +10,11 @@ const row = (i: number) => `${i},Name ${i},user${i}@example.com,2024-11-01,activ
 const rows = (from: number, to: number) => Array.from({ length: to - from }, (_v, k) => row(from + k)).join('');
 
 test('a bad UTF-8 byte after the sample rejects only its row (ENCODING_ERROR)', async () => {
-  const bytes = Buffer.concat([Buffer.from(HEADER + rows(1, 3000)), Buffer.from('3000,Bad \xff Byte,x@example.com,2024-11-01,active\n', 'latin1'), Buffer.from(rows(3001, 3010))]);
+  const bytes = Buffer.concat([
+    Buffer.from(HEADER + rows(1, 3000)),
+    Buffer.from('3000,Bad \xff Byte,x@example.com,2024-11-01,active\n', 'latin1'),
+    Buffer.from(rows(3001, 3010)),
+  ]);
   const { report, rejectRows } = await runCore(bytes, { dataset: 'signups' });
   expect(report.read?.encoding).toBe('utf-8');
   expect(report.rejectedByReason).toEqual({ ENCODING_ERROR: 1 });
@@ -19,7 +23,7 @@ test('a bad UTF-8 byte after the sample rejects only its row (ENCODING_ERROR)', 
 });
 
 test('a U+FFFD written in the file as such is data, not a decoding error', async () => {
-  const bytes = Buffer.from(HEADER + rows(1, 3000) + '4000,Lit \ufffd,l@example.com,2024-11-01,active\n');
+  const bytes = Buffer.from(`${HEADER + rows(1, 3000)}4000,Lit \ufffd,l@example.com,2024-11-01,active\n`);
   const { report, validRows } = await runCore(bytes, { dataset: 'signups' });
   expect(report.rowsRejected).toBe(0);
   expect(validRows[validRows.length - 1][1]).toBe('Lit \ufffd');
@@ -32,7 +36,7 @@ test('a NUL byte after the sample rejects its row (NUL_BYTE)', async () => {
 });
 
 test('a record longer than the limit quarantines the file (RECORD_TOO_LARGE) instead of filling memory', async () => {
-  const huge = HEADER + `1,"${'z'.repeat(MAX_RECORD_CHARS + 10)}`;
+  const huge = `${HEADER}1,"${'z'.repeat(MAX_RECORD_CHARS + 10)}`;
   const { report } = await runCore(Buffer.from(huge), { dataset: 'signups', chunkSize: 1 << 20 });
   expect(report).toMatchObject({ outcome: 'quarantined', fileError: { code: 'RECORD_TOO_LARGE' } });
 });
@@ -49,7 +53,11 @@ test('a slow sink is waited for (backpressure) and receives every row', async ()
   });
   const rejects = new PassThrough();
   rejects.resume();
-  const report = await preprocess(Readable.from([Buffer.from(HEADER + rows(1, n + 1))]), { valid: slow, rejects }, { config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'slow.csv' });
+  const report = await preprocess(
+    Readable.from([Buffer.from(HEADER + rows(1, n + 1))]),
+    { valid: slow, rejects },
+    { config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'slow.csv' },
+  );
   expect(report.rowsValid).toBe(n);
   expect(received.split('\n').length - 2).toBe(n);
   expect(slow.writableFinished).toBe(true);
@@ -65,7 +73,11 @@ test('an I/O error of a sink is thrown, not reported as bad data', async () => {
   const rejects = new PassThrough();
   rejects.resume();
   await expect(
-    preprocess(Readable.from([Buffer.from(HEADER + rows(1, 50000))]), { valid: broken, rejects }, { config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'x.csv' }),
+    preprocess(
+      Readable.from([Buffer.from(HEADER + rows(1, 50000))]),
+      { valid: broken, rejects },
+      { config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'x.csv' },
+    ),
   ).rejects.toThrow(/disk full/);
 });
 
@@ -78,5 +90,7 @@ test('an I/O error of the input is thrown', async () => {
   const rejects = new PassThrough();
   valid.resume();
   rejects.resume();
-  await expect(preprocess(failing(), { valid, rejects }, { config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'x.csv' })).rejects.toThrow(/connection reset/);
+  await expect(preprocess(failing(), { valid, rejects }, { config: CONFIG, dataset: findDataset(CONFIG, 'signups'), source: 'x.csv' })).rejects.toThrow(
+    /connection reset/,
+  );
 });

@@ -1,8 +1,8 @@
 // The dashboard in a real headless Chromium, served by `csv-pipeline serve`: no console errors, nothing leaves localhost, numbers and grain switch right.
-import { spawn, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
@@ -58,7 +58,15 @@ describe('the dashboard in headless Chromium', () => {
     server = await startServe(workdir);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.on('request', (r) => requests.push(r.url()));
@@ -101,7 +109,11 @@ describe('the dashboard in headless Chromium', () => {
     const months = new Set(signups.final.map((r) => r.signup_month)).size;
     expect(await pointCount(page, 'signups_over_time')).toBe(days);
 
-    for (const [grain, expected] of [['WEEK', weeks], ['MONTH', months], ['DAY', days]] as const) {
+    for (const [grain, expected] of [
+      ['WEEK', weeks],
+      ['MONTH', months],
+      ['DAY', days],
+    ] as const) {
       await card.locator(`button[data-grain="${grain}"]`).click();
       await page.waitForSelector(`[data-dataset="signups"] [data-chart-id="signups_over_time"] .vis[data-grain="${grain}"]`);
       expect(await pointCount(page, 'signups_over_time')).toBe(expected);

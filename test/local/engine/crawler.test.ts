@@ -1,6 +1,6 @@
 // The local crawler on fixture files: Glue's built-in CSV classifier rules, our header-PRESENT classifier, combined schemas.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { classifyBuiltIn, crawlProcessed, cellType, mergeTypes, type TableInput } from '../../../local/crawler';
 import { configWith, tempDir } from './helpers';
 
@@ -89,7 +89,13 @@ describe('the built-in CSV classifier rules', () => {
   });
 
   test('row 1 is not a header when a cell is not a string, is 150+ characters or is not a valid name', () => {
-    expect(classifyBuiltIn('id,2024\n1,2\n')).toMatchObject({ header: 'ABSENT', columns: [{ Name: 'col0', Type: 'string' }, { Name: 'col1', Type: 'bigint' }] });
+    expect(classifyBuiltIn('id,2024\n1,2\n')).toMatchObject({
+      header: 'ABSENT',
+      columns: [
+        { Name: 'col0', Type: 'string' },
+        { Name: 'col1', Type: 'bigint' },
+      ],
+    });
     expect(classifyBuiltIn(`${'x'.repeat(150)},b\n1,2\n`).header).toBe('ABSENT');
     expect(classifyBuiltIn(`${'x'.repeat(149)},b\n1,2\n`).header).toBe('PRESENT');
     expect(classifyBuiltIn('a,\u0007bell\n1,2\n').header).toBe('ABSENT');

@@ -1,5 +1,5 @@
 // Differential test: the DuckDB engine and the real Glue script on local PySpark must write the same final data.
-import * as path from 'path';
+import * as path from 'node:path';
 import { transformWithDuckDb, type TransformRunResult } from '../../../local/duckdb-transform';
 import { openDatabase } from '../../../local/engine/duckdb';
 import { transformWithSpark } from '../../../local/spark-transform';
@@ -34,7 +34,12 @@ async function readOutcome(output: string, results: TransformRunResult[]): Promi
     const described = await db.all(`DESCRIBE SELECT * FROM ${source}`);
     const columns = described.rows.map((r) => String(r[0]));
     const rows = await db.all(`SELECT * FROM ${source} ORDER BY ALL`);
-    return { results, folders: partitionFolders(output), schema: described.rows.map((r) => `${r[0]} ${r[1]}`), rows: rows.rows.map((r) => r.map((v, i) => [columns[i], v])) };
+    return {
+      results,
+      folders: partitionFolders(output),
+      schema: described.rows.map((r) => `${r[0]} ${r[1]}`),
+      rows: rows.rows.map((r) => r.map((v, i) => [columns[i], v])),
+    };
   } finally {
     db.close();
   }
@@ -103,7 +108,12 @@ describe('DuckDB engine = Spark engine (real pyspark through transformWithSpark)
   test('signups sample, then a newer file updating a key into another partition', async () => {
     const outcome = await bothEngines(config, 'signups', [
       { files: { 'signups-1.csv': SIGNUPS_PROCESSED }, mtime: 1_730_000_000 },
-      { files: { 'signups-2.csv': 'id,name,email,signup_date,status\n2,Jane Smith,jane@new.example,2024-12-02,active\n99,Old,old@example.com,1999-12-31,active\n' }, mtime: 1_740_000_000 },
+      {
+        files: {
+          'signups-2.csv': 'id,name,email,signup_date,status\n2,Jane Smith,jane@new.example,2024-12-02,active\n99,Old,old@example.com,1999-12-31,active\n',
+        },
+        mtime: 1_740_000_000,
+      },
     ]);
     expectSame(outcome);
     expect(outcome.duckdb.folders).toEqual(['signup_month=2024-11', 'signup_month=2024-12']);
@@ -191,7 +201,6 @@ describe('DuckDB engine = Spark engine (real pyspark through transformWithSpark)
     expect(outcome.duckdb.rows).toHaveLength(3);
   });
 });
-
 
 function csvField(value: string | null): string {
   if (value === null) return '';

@@ -1,6 +1,6 @@
 // The DuckDB transform, step by step (glue-scripts/TRANSFORMS.md), on small hand-made processed folders and real DuckDB.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { transformWithDuckDb, TransformSpecError } from '../../../local/duckdb-transform';
 import { openDatabase } from '../../../local/engine/duckdb';
 import type { DatasetConfig } from '../../../config/schema';
@@ -119,7 +119,19 @@ describe('rename, derive, filter, select', () => {
   test('without select: config columns, derived columns, undeclared columns sorted by name, then lineage', async () => {
     const dataset = plain({ transforms: { derive: [{ name: 'big', expr: 'price > 10', type: 'boolean' }] } });
     const { output } = await runOn(dataset, { 'a.csv': 'zeta,id,label,alpha\nz,1,one,a\n' });
-    expect((await parquetColumns(output)).map((c) => c.name)).toEqual(['id', 'label', 'price', 'active', 'day', 'at', 'big', 'alpha', 'zeta', 'source_file', 'ingested_at']);
+    expect((await parquetColumns(output)).map((c) => c.name)).toEqual([
+      'id',
+      'label',
+      'price',
+      'active',
+      'day',
+      'at',
+      'big',
+      'alpha',
+      'zeta',
+      'source_file',
+      'ingested_at',
+    ]);
   });
 });
 
@@ -180,7 +192,9 @@ describe('lineage and partitions', () => {
     expect((await parquetColumns(output)).map((c) => c.name)).not.toContain('label');
   });
   test('an empty string partition value goes to __HIVE_DEFAULT_PARTITION__ too, as Spark writes it', async () => {
-    const dataset = plain({ transforms: { derive: [{ name: 'bucket', expr: "CASE WHEN id = 1 THEN '' ELSE 'x' END", type: 'string' }], partitionBy: ['bucket'] } });
+    const dataset = plain({
+      transforms: { derive: [{ name: 'bucket', expr: "CASE WHEN id = 1 THEN '' ELSE 'x' END", type: 'string' }], partitionBy: ['bucket'] },
+    });
     const { output } = await runOn(dataset, { 'a.csv': 'id,label\n1,a\n2,b\n' });
     expect(partitionFolders(output)).toEqual(['bucket=__HIVE_DEFAULT_PARTITION__', 'bucket=x']);
     expect((await readFinal(output, 'id')).map((r) => [r.id, r.bucket])).toEqual([
@@ -276,7 +290,18 @@ describe('merge with the existing output', () => {
     await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(dir, 'in1'), outputDir: output, ingestedAt: AT });
     writeProcessed(path.join(dir, 'in2'), { 'new.csv': 'id,label,zeta\n2,two,z\n' }, 1_800_000_000);
     await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(dir, 'in2'), outputDir: output, ingestedAt: AT });
-    expect((await parquetColumns(output)).map((c) => c.name)).toEqual(['id', 'label', 'price', 'active', 'day', 'at', 'alpha', 'zeta', 'source_file', 'ingested_at']);
+    expect((await parquetColumns(output)).map((c) => c.name)).toEqual([
+      'id',
+      'label',
+      'price',
+      'active',
+      'day',
+      'at',
+      'alpha',
+      'zeta',
+      'source_file',
+      'ingested_at',
+    ]);
     expect((await readFinal(output, 'id')).map((r) => [r.id, r.alpha, r.zeta])).toEqual([
       [1, 'a', null],
       [2, null, 'z'],
@@ -317,7 +342,11 @@ describe('errors, raised before anything is written', () => {
   test('an invalid expression names the key, the expression and the columns it may use', async () => {
     const d = signups();
     d.transforms.derive = [{ name: 'signup_month', expr: 'substr(cast(signup_day as string), 1, 7)', type: 'string' }];
-    await expectSpecError(d, file, /transforms\.derive\[0\]\.expr "substr\(cast\(signup_day as string\), 1, 7\)".*signup_day.*may use these columns: user_id, full_name/);
+    await expectSpecError(
+      d,
+      file,
+      /transforms\.derive\[0\]\.expr "substr\(cast\(signup_day as string\), 1, 7\)".*signup_day.*may use these columns: user_id, full_name/,
+    );
     const syntax = signups();
     syntax.transforms.filter = 'signup_date >=';
     await expectSpecError(syntax, file, /transforms\.filter "signup_date >=" is not a valid SQL expression/);
@@ -334,17 +363,17 @@ describe('errors, raised before anything is written', () => {
     await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(dir, 'in'), outputDir: output, ingestedAt: AT });
     const before = snapshot(output);
     const changed = configWith([plain({ transforms: { cast: { price: 'bigint' } } })]);
-    await expect(transformWithDuckDb({ config: changed, dataset: changed.datasets[0], inputDir: path.join(dir, 'in'), outputDir: output, ingestedAt: AT })).rejects.toThrow(
-      /column "price" is bigint in this run but double in the existing final data/,
-    );
+    await expect(
+      transformWithDuckDb({ config: changed, dataset: changed.datasets[0], inputDir: path.join(dir, 'in'), outputDir: output, ingestedAt: AT }),
+    ).rejects.toThrow(/column "price" is bigint in this run but double in the existing final data/);
     expect(snapshot(output)).toEqual(before);
     expect(fs.readdirSync(dir).sort()).toEqual(['in', 'out']);
   });
 
   test('an input folder that does not exist says which folder to pass', async () => {
     const config = configWith([SIGNUPS]);
-    await expect(transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: '/nonexistent/processed/signups', outputDir: tempDir() })).rejects.toThrow(
-      /input folder \/nonexistent\/processed\/signups does not exist; pass the processed\/<dataset>\/ folder with --input/,
-    );
+    await expect(
+      transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: '/nonexistent/processed/signups', outputDir: tempDir() }),
+    ).rejects.toThrow(/input folder \/nonexistent\/processed\/signups does not exist; pass the processed\/<dataset>\/ folder with --input/);
   });
 });

@@ -1,7 +1,7 @@
 // Shared fixtures of the engine tests: processed CSV folders with chosen modification times, configs, Parquet read-back.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { parsePipelineConfig } from '../../../config/load';
 import type { DatasetConfig, PipelineConfig } from '../../../config/schema';
 import { openDatabase } from '../../../local/engine/duckdb';
@@ -32,7 +32,9 @@ export function datasetOf(config: PipelineConfig, name?: string): DatasetConfig 
 export async function readFinal(dir: string, orderBy: string): Promise<Record<string, unknown>[]> {
   const db = await openDatabase();
   try {
-    const result = await db.all(`SELECT * FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false, union_by_name = true) ORDER BY ${orderBy}`);
+    const result = await db.all(
+      `SELECT * FROM read_parquet('${dir}/**/*.parquet', hive_partitioning = true, hive_types_autocast = false, union_by_name = true) ORDER BY ${orderBy}`,
+    );
     return result.rows.map((row) => Object.fromEntries(result.columns.map((c, i) => [c, row[i]])));
   } finally {
     db.close();

@@ -1,6 +1,6 @@
 // The local tables (DuckDB views over final Parquet and rejected rows) and the `query` and `transform` commands.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { run as runQuery } from '../../../cli/commands/query';
 import { chooseDataset, run as runTransform } from '../../../cli/commands/transform';
 import { openLocalTables } from '../../../local/tables';
@@ -21,8 +21,22 @@ const ORDERS = {
 
 /** Rejected rows of signups, written by the core's writer; the second one's raw record spans two lines and holds backslashes. */
 const REJECTED: RejectedRow[] = [
-  { source_file: 'raw/signups/a.csv', line: 3, reason_code: 'INVALID_DATE', column_name: 'signup_date', reason: 'not a date: "2024-13-05"', raw_record: '9,Eve,eve@example.com,2024-13-05,active' },
-  { source_file: 'raw/signups/a.csv', line: 4, reason_code: 'INVALID_ENUM', column_name: 'status', reason: 'not allowed', raw_record: '10,"F\r\n\\x\\",f@x.com,2024-11-05,banned' },
+  {
+    source_file: 'raw/signups/a.csv',
+    line: 3,
+    reason_code: 'INVALID_DATE',
+    column_name: 'signup_date',
+    reason: 'not a date: "2024-13-05"',
+    raw_record: '9,Eve,eve@example.com,2024-13-05,active',
+  },
+  {
+    source_file: 'raw/signups/a.csv',
+    line: 4,
+    reason_code: 'INVALID_ENUM',
+    column_name: 'status',
+    reason: 'not allowed',
+    raw_record: '10,"F\r\n\\x\\",f@x.com,2024-11-05,banned',
+  },
 ];
 
 /** A workdir with signups transformed through the CLI, rejected rows for signups, and no orders data. */
@@ -31,18 +45,30 @@ async function workdirWithData(): Promise<{ workdir: string; configFile: string 
   const configFile = path.join(workdir, 'pipeline.config.json');
   fs.writeFileSync(configFile, JSON.stringify({ datasets: [SIGNUPS, ORDERS] }));
   writeProcessed(path.join(workdir, 'processed', 'signups'), {
-    'a.csv': 'id,name,email,signup_date,status\n1,John Doe,john@example.com,2024-11-01,active\n2,"Lee, Min",lee@example.com,2024-11-02,inactive\n3,Zoë,zoe@example.com,2024-12-01,active\n',
+    'a.csv':
+      'id,name,email,signup_date,status\n1,John Doe,john@example.com,2024-11-01,active\n2,"Lee, Min",lee@example.com,2024-11-02,inactive\n3,Zoë,zoe@example.com,2024-12-01,active\n',
   });
   const rejects = path.join(workdir, 'quarantine', 'signups', 'rows');
   fs.mkdirSync(rejects, { recursive: true });
   fs.writeFileSync(path.join(rejects, 'a.jsonl'), REJECTED.map(rejectLine).join(''));
   const out: string[] = [];
   const code = await runTransform(
-    ['--input', path.join(workdir, 'processed', 'signups'), '--output', path.join(workdir, 'final_output', 'signups'), '--config', configFile, '--ingested-at', '2025-01-01T00:00:00Z'],
+    [
+      '--input',
+      path.join(workdir, 'processed', 'signups'),
+      '--output',
+      path.join(workdir, 'final_output', 'signups'),
+      '--config',
+      configFile,
+      '--ingested-at',
+      '2025-01-01T00:00:00Z',
+    ],
     (t) => out.push(t),
   );
   expect(code).toBe(0);
-  expect(out.join('')).toMatch(/^transform signups \(duckdb\): 3 rows in, 3 rows out, 2 partitions written \(signup_month=2024-11, signup_month=2024-12\), \d+\.\d\d s\n$/);
+  expect(out.join('')).toMatch(
+    /^transform signups \(duckdb\): 3 rows in, 3 rows out, 2 partitions written \(signup_month=2024-11, signup_month=2024-12\), \d+\.\d\d s\n$/,
+  );
   return { workdir, configFile };
 }
 
@@ -88,7 +114,9 @@ describe('csv-pipeline query', () => {
       { status: 'inactive', signups: 1 },
     ]);
     const csv: string[] = [];
-    expect(await runQuery(['SELECT full_name FROM signups ORDER BY user_id', '--workdir', workdir, '--config', configFile, '--csv'], (t) => csv.push(t))).toBe(0);
+    expect(await runQuery(['SELECT full_name FROM signups ORDER BY user_id', '--workdir', workdir, '--config', configFile, '--csv'], (t) => csv.push(t))).toBe(
+      0,
+    );
     expect(csv.join('')).toBe('full_name\nJohn Doe\n"Lee, Min"\nZoë\n');
   });
 
@@ -112,7 +140,9 @@ describe('csv-pipeline transform', () => {
     const config = configWith([SIGNUPS, ORDERS]);
     expect(chooseDataset(config, '/x/processed/orders/').name).toBe('orders');
     expect(chooseDataset(config, '/x/anything', 'signups').name).toBe('signups');
-    expect(() => chooseDataset(config, '/x/processed')).toThrow('the input folder "processed" is not named like a dataset; pass --dataset NAME (configured datasets: signups, orders)');
+    expect(() => chooseDataset(config, '/x/processed')).toThrow(
+      'the input folder "processed" is not named like a dataset; pass --dataset NAME (configured datasets: signups, orders)',
+    );
     expect(() => chooseDataset(config, '/x', 'nope')).toThrow(/No dataset "nope".*signups, orders/);
   });
 
@@ -126,8 +156,12 @@ describe('csv-pipeline transform', () => {
     const errors: string[] = [];
     const spy = jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
     try {
-      expect(await runTransform(['--input', path.join(workdir, 'signups'), '--output', path.join(workdir, 'out'), '--config', configFile], () => undefined)).toBe(1);
-      expect(errors.join('\n')).toMatch(/stage transform \(duckdb\) failed for dataset "signups" \(input .*signups, output .*out, config .*c\.json\):\n {2}dataset "signups": transforms\.filter "signup_dat > 1" is not a valid SQL expression/);
+      expect(
+        await runTransform(['--input', path.join(workdir, 'signups'), '--output', path.join(workdir, 'out'), '--config', configFile], () => undefined),
+      ).toBe(1);
+      expect(errors.join('\n')).toMatch(
+        /stage transform \(duckdb\) failed for dataset "signups" \(input .*signups, output .*out, config .*c\.json\):\n {2}dataset "signups": transforms\.filter "signup_dat > 1" is not a valid SQL expression/,
+      );
       expect(fs.existsSync(path.join(workdir, 'out'))).toBe(false);
       expect(await runTransform(['--input', 'x'], () => undefined)).toBe(2);
       expect(await runTransform(['--input', 'x', '--output', 'y', '--engine', 'flink'], () => undefined)).toBe(2);

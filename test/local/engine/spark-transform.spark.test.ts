@@ -1,6 +1,6 @@
 // The Spark engine runner: how it calls glue-scripts/local_job.py and how it explains failures.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { explainFailure, repositoryRoot, transformWithSpark } from '../../../local/spark-transform';
 import { configWith, SIGNUPS, tempDir, writeProcessed } from './helpers';
 
@@ -11,11 +11,14 @@ describe('transformWithSpark', () => {
     const config = configWith([SIGNUPS]);
     const dir = tempDir('spark-');
     await expect(
-      transformWithSpark({ config, dataset: config.datasets[0], inputDir: dir, outputDir: path.join(dir, 'out') }, { python: '/nonexistent/bin/python3', onLog: () => undefined }),
+      transformWithSpark(
+        { config, dataset: config.datasets[0], inputDir: dir, outputDir: path.join(dir, 'out') },
+        { python: '/nonexistent/bin/python3', onLog: () => undefined },
+      ),
     ).rejects.toThrow(/python3 was not found: install Python 3\.11\+.*pip install -r requirements-dev\.txt/);
   });
 
-  test('a bad spec fails with the script\'s message (exit 2) and nothing is written', async () => {
+  test("a bad spec fails with the script's message (exit 2) and nothing is written", async () => {
     const config = configWith([SIGNUPS]);
     const dataset = structuredClone(config.datasets[0]);
     dataset.transforms.derive = [{ name: 'signup_month', expr: 'substr(cast(no_such_column as string), 1, 7)', type: 'string' }];
@@ -33,9 +36,13 @@ describe('transformWithSpark', () => {
 describe('explainFailure', () => {
   test('maps a missing pyspark or Java to how to install them, and other failures to the log tail', () => {
     expect(explainFailure(1, "Traceback...\nModuleNotFoundError: No module named 'pyspark'\n", 'signups')).toMatch(/pip install -r requirements-dev\.txt/);
-    expect(explainFailure(3, 'error: Java was not found (Spark needs it). Install a JDK 17\n', 'signups')).toBe('Java was not found (Spark needs it). Install a JDK 17');
+    expect(explainFailure(3, 'error: Java was not found (Spark needs it). Install a JDK 17\n', 'signups')).toBe(
+      'Java was not found (Spark needs it). Install a JDK 17',
+    );
     expect(explainFailure(1, 'JAVA_HOME is not set\n', 'signups')).toMatch(/install a JDK 17/);
-    expect(explainFailure(2, 'INFO reading\nerror: transforms.select[0] "x" is not a column\n', 'orders')).toBe('transform (spark) of dataset "orders": transforms.select[0] "x" is not a column');
+    expect(explainFailure(2, 'INFO reading\nerror: transforms.select[0] "x" is not a column\n', 'orders')).toBe(
+      'transform (spark) of dataset "orders": transforms.select[0] "x" is not a column',
+    );
     expect(explainFailure(1, 'line 1\nboom\n', 'orders')).toMatch(/local_job\.py failed \(exit 1\); its last output:\nline 1\nboom/);
   });
 

@@ -1,6 +1,6 @@
 // Adding a generated entry to a config file's text (local/init/config-text.ts): every other byte kept, the result the old config plus the entry.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parsePipelineConfig } from '../../../config/parse';
 import { appendDataset, findDatasetsArray, formatJson } from '../../../local/init/config-text';
 
@@ -51,7 +51,9 @@ describe('appendDataset', () => {
 
   it('refuses a file that is not JSON or has no datasets array, saying how to go on', () => {
     expect(() => appendDataset('{ "datasets": [ ', ENTRY, 'bad.json')).toThrow(/bad\.json is not valid JSON .*print the entry without --write/);
-    expect(() => appendDataset('{ "ingest": {} }', ENTRY, 'c.json')).toThrow('c.json has no top-level "datasets" array to add the entry to; add "datasets": [] to it, or print the entry without --write');
+    expect(() => appendDataset('{ "ingest": {} }', ENTRY, 'c.json')).toThrow(
+      'c.json has no top-level "datasets" array to add the entry to; add "datasets": [] to it, or print the entry without --write',
+    );
   });
 });
 

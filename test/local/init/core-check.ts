@@ -1,6 +1,6 @@
 // Test helper: runs the real preprocessing core on a file with a generated entry, independently of local/init's own check.
-import * as fs from 'fs';
-import { Writable } from 'stream';
+import * as fs from 'node:fs';
+import { Writable } from 'node:stream';
 import { parsePipelineConfig } from '../../../config/parse';
 import type { PipelineConfig } from '../../../config/schema';
 import { preprocess } from '../../../lambda/core/preprocess';
@@ -23,11 +23,18 @@ function sink(into: Buffer[]): Writable {
 }
 
 /** Validates `entry` with the config loader (throws ConfigError when invalid) and preprocesses `file` with it. */
-export async function preprocessWith(file: string, entry: unknown): Promise<{ config: PipelineConfig; report: PreprocessReport; rejects: Rejected[]; valid: string }> {
+export async function preprocessWith(
+  file: string,
+  entry: unknown,
+): Promise<{ config: PipelineConfig; report: PreprocessReport; rejects: Rejected[]; valid: string }> {
   const config = parsePipelineConfig({ datasets: [entry] }, 'generated entry');
   const valid: Buffer[] = [];
   const rejects: Buffer[] = [];
-  const report = await preprocess(fs.createReadStream(file), { valid: sink(valid), rejects: sink(rejects) }, { config, dataset: config.datasets[0], source: file });
+  const report = await preprocess(
+    fs.createReadStream(file),
+    { valid: sink(valid), rejects: sink(rejects) },
+    { config, dataset: config.datasets[0], source: file },
+  );
   const lines = Buffer.concat(rejects).toString('utf8').split('\n').filter(Boolean);
   return { config, report, rejects: lines.map((l) => JSON.parse(l) as Rejected), valid: Buffer.concat(valid).toString('utf8') };
 }

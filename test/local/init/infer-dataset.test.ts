@@ -1,8 +1,8 @@
 // `init`'s inference (local/init): on the shipped samples and on generated files of every column type, the entry validates
 // with the config loader and the real core then rejects no sample row for a column rule; each rule is as strict as the sample allows.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { COLUMN_TYPES } from '../../../config/schema';
 import { longestOf } from '../../../local/init/columns';
 import { granularityFor } from '../../../local/init/entry';
@@ -141,7 +141,10 @@ describe('generated files of every column type', () => {
   });
 
   it('partitions by a timestamp column through a derived date when there is no date column', async () => {
-    const csv = 'id,created at,kind\n' + Array.from({ length: 12 }, (_v, i) => `${i + 1},2024-0${(i % 9) + 1}-1${i % 10} 08:0${i % 10}:00,${['a', 'b'][i % 2]}`).join('\n') + '\n';
+    const csv =
+      'id,created at,kind\n' +
+      Array.from({ length: 12 }, (_v, i) => `${i + 1},2024-0${(i % 9) + 1}-1${i % 10} 08:0${i % 10}:00,${['a', 'b'][i % 2]}`).join('\n') +
+      '\n';
     const r = await infer(write('ts.csv', csv), 'events');
     expect(column(r, 'created_at')).toMatchObject({ type: 'timestamp', formats: ['YYYY-MM-DD HH:mm:ss'] });
     expect(r.entry.transforms?.derive?.map((d) => [d.name, d.type])).toEqual([
@@ -205,7 +208,9 @@ describe('rules the sample does not allow are not generated', () => {
 
 describe('files init cannot use', () => {
   it('an empty file', async () => {
-    await expect(infer(write('empty.csv', ''))).rejects.toThrow(new InitError(`${path.join(dir, 'empty.csv')} is empty (0 bytes); give a CSV file with a header row and some data rows`));
+    await expect(infer(write('empty.csv', ''))).rejects.toThrow(
+      new InitError(`${path.join(dir, 'empty.csv')} is empty (0 bytes); give a CSV file with a header row and some data rows`),
+    );
   });
 
   it('only blank lines: the core quarantines it, and the message says why', async () => {

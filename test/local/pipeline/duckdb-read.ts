@@ -1,5 +1,5 @@
 // Reads the pipeline's output files with a fresh in-memory DuckDB, independent of local/tables.ts.
-import * as path from 'path';
+import * as path from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 
 export async function readWithDuckDb(sql: string): Promise<Record<string, unknown>[]> {

@@ -1,6 +1,6 @@
 // What the sample files should become, computed by the test itself with simple rules (never through the pipeline's core).
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 
 export const SAMPLE_DIR = path.resolve(__dirname, '../../../sample-data');
 
@@ -61,7 +61,10 @@ export interface Expected<T> {
 
 /** The sign-ups sample with the config's rules written out by hand. */
 export function expectedSignups(file = path.join(SAMPLE_DIR, 'signups.csv')): Expected<ExpectedSignup> {
-  const lines = fs.readFileSync(file, 'utf8').split(/\r?\n/).filter((l) => l !== '');
+  const lines = fs
+    .readFileSync(file, 'utf8')
+    .split(/\r?\n/)
+    .filter((l) => l !== '');
   const seen = new Set<number>();
   const final: ExpectedSignup[] = [];
   const rejectedLines: number[] = [];
@@ -131,7 +134,8 @@ export function expectedOrders(file = path.join(SAMPLE_DIR, 'orders.csv')): Expe
     const amount = /^[+-]?\d+(\.\d+)?$/.test(amountText ?? '') ? Number(amountText) : NaN;
     const paidWord = c[5]?.toLowerCase();
     const paid = paidWord === '' ? null : ['true', 'yes'].includes(paidWord) ? true : ['false', 'no'].includes(paidWord) ? false : undefined;
-    const ok = c.length === 6 && /^\d+$/.test(c[0]) && EMAIL.test(c[1]) && ts && !Number.isNaN(amount) && ['EUR', 'USD', 'GBP'].includes(c[4]) && paid !== undefined;
+    const ok =
+      c.length === 6 && /^\d+$/.test(c[0]) && EMAIL.test(c[1]) && ts && !Number.isNaN(amount) && ['EUR', 'USD', 'GBP'].includes(c[4]) && paid !== undefined;
     if (!ok) {
       rejectedLines.push(i + 1);
       return;

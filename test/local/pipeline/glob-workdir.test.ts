@@ -1,7 +1,7 @@
 // A workdir whose path holds DuckDB glob characters (`*`, `?`, `[`) is read as a plain path: its own files, never a sibling's the pattern would match.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
 import { openLocalTables } from '../../../local/tables';

@@ -1,8 +1,8 @@
 // One run at a time per workdir: a second run waits for the lock (naming its holder), a dead holder's lock and temp files are taken over and removed.
-import { spawn, spawnSync, type ChildProcess } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { LOCK_FILE, newOwner, procStartOf, type LockOwner } from '../../../local/lock';
 import { runLocalPipeline } from '../../../local/pipeline';
@@ -66,7 +66,9 @@ describe('the workdir lock', () => {
       runLocalPipeline({ config, workdir, files: [more], skipDashboard: true, notice: (m) => notices[1].push(m) }),
     ]);
     expect(notices[0]).toEqual([]);
-    expect(notices[1]).toEqual([expect.stringMatching(new RegExp(`^the workdir .* is in use by process ${process.pid} \\(csv-pipeline run, started .*\\); waiting for it to finish`))]);
+    expect(notices[1]).toEqual([
+      expect.stringMatching(new RegExp(`^the workdir .* is in use by process ${process.pid} \\(csv-pipeline run, started .*\\); waiting for it to finish`)),
+    ]);
     expect([a.files[0].status, b.files[0].status]).toEqual(['processed', 'processed']);
     expect(await countSignups(workdir)).toBe(expectedSignups().final.length + 1);
     expect(fs.existsSync(path.join(workdir, LOCK_FILE))).toBe(false);
@@ -124,7 +126,11 @@ describe('the workdir lock', () => {
     expect(fs.existsSync(stale)).toBe(false);
     expect(fs.existsSync(staging)).toBe(false);
     expect(fs.existsSync(live)).toBe(true);
-    expect(notices).toEqual([expect.stringContaining(`removed 2 temp file(s) left by stopped processes: .tmp/x-1234.csv.${dead}.deadbeef.tmp, final_output/.signups.staging-${dead}-1700000000000`)]);
+    expect(notices).toEqual([
+      expect.stringContaining(
+        `removed 2 temp file(s) left by stopped processes: .tmp/x-1234.csv.${dead}.deadbeef.tmp, final_output/.signups.staging-${dead}-1700000000000`,
+      ),
+    ]);
     expect(await countSignups(workdir)).toBe(1);
   });
 });

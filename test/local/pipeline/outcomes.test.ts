@@ -1,8 +1,8 @@
 // The other outcomes of a local run: a file that cannot be read is quarantined whole, and a file of no dataset is read in inferred mode
 // (--engine spark: spark-engine.spark.test.ts).
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
 

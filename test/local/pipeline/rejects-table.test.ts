@@ -1,7 +1,7 @@
 // Local mode's <dataset>_rejects table over a hostile file's rejects: the rows it shows are exactly the rows in the rejects file.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { REJECT_COLUMNS } from '../../../config/layout';
 import { preprocessRawObject, runConfiguredQueries } from '../../../local/pipeline';

@@ -1,7 +1,7 @@
 // Which raw key a local file is copied to, and the local store's key-to-path rules.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { rawKeyForFile } from '../../../local/pipeline';
 import { contentTag, LocalObjectStore } from '../../../local/store';
@@ -61,7 +61,9 @@ describe('staging files into raw/', () => {
       fs.writeFileSync(path.join(dir, 'b', 'signups.csv'), 'id\n');
       await expect(
         runLocalPipeline({ config, workdir: path.join(dir, 'wd'), files: [path.join(dir, 'a', 'signups.csv'), path.join(dir, 'b', 'signups.csv')] }),
-      ).rejects.toThrow(`stage-in failed for ${path.join(dir, 'b', 'signups.csv')}: ${path.join(dir, 'a', 'signups.csv')} also goes to raw/signups/signups.csv`);
+      ).rejects.toThrow(
+        `stage-in failed for ${path.join(dir, 'b', 'signups.csv')}: ${path.join(dir, 'a', 'signups.csv')} also goes to raw/signups/signups.csv`,
+      );
       expect(fs.existsSync(path.join(dir, 'wd', 'raw', 'signups', 'signups.csv'))).toBe(false);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });

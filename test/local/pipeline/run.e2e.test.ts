@@ -1,8 +1,8 @@
 // End to end: the sample files through `csv-pipeline run` (the function, then the built CLI), checked against numbers this test computes itself.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline, type LocalRunResult } from '../../../local/pipeline';
 import { countBy, expectedOrders, expectedSignups, SAMPLE_DIR } from './expected';
@@ -86,7 +86,7 @@ describe('csv-pipeline run on the sample data', () => {
     const expectedRevenue = [...revenue.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, v]) => [...k.split('|'), v.orders, v.revenue]);
     const gotRevenue = queryRows(first, 'orders', 'revenue_by_day').map((r) => [String(r[0]).slice(0, 10), r[1], Number(r[2]), Number(r[3])]);
     expect(gotRevenue.map((r) => r.slice(0, 3))).toEqual(expectedRevenue.map((r) => r.slice(0, 3)));
-    gotRevenue.forEach((r, i) => expect(r[3]).toBeCloseTo(expectedRevenue[i][3] as number, 6));
+    for (const [i, r] of gotRevenue.entries()) expect(r[3]).toBeCloseTo(expectedRevenue[i][3] as number, 6);
 
     // Rejected rows per reason: the query's total is the test's count, and it agrees with the rejects files.
     const rejectQuery = queryRows(first, 'signups', 'rejected_rows_by_reason').map((r) => [r[0], Number(r[1])]);

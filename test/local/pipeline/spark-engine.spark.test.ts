@@ -1,7 +1,7 @@
 // A local run with --engine spark runs the Glue script on local Spark (Java, pyspark) to the same final rows as DuckDB.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { runLocalPipeline } from '../../../local/pipeline';
 import { expectedSignups, SAMPLE_DIR } from './expected';

@@ -1,7 +1,7 @@
 // Watch mode: a file dropped into raw/<dataset>/ is processed once, and the final tables and dashboard follow.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../../../config/load';
 import { SettleTracker, watchRawFolder, type WatchCycle, type Watcher } from '../../../local/watch';
 import { silentProgress } from '../../../local/progress';
