@@ -10,11 +10,11 @@ import { startMoto, type MotoServer } from '../support/moto';
 import { eventBridgeEventFor, sqsEventOf } from './event-fixtures';
 import { config, createBuckets, listKeys, PROCESSED_BUCKET, putRaw, RAW_BUCKET, signupsCsv } from './harness';
 
-const ENV_KEYS = ['PROCESSED_BUCKET', 'AWS_ENDPOINT_URL_S3', 'AWS_REGION', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'POWERTOOLS_SERVICE_NAME', 'POWERTOOLS_METRICS_NAMESPACE', 'AWS_LAMBDA_INITIALIZATION_TYPE'];
-
 let moto: MotoServer;
 let s3: S3Client;
 let outDir: string;
+/** The function's environment: the CDK app's, pointed at moto, as the Lambda runtime completes it. */
+let lambdaEnv: Record<string, string>;
 const savedEnv: Record<string, string | undefined> = {};
 
 beforeAll(async () => {
@@ -22,13 +22,14 @@ beforeAll(async () => {
   s3 = moto.client();
   await createBuckets(s3);
   outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'handler-bundle-'));
-  for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
+  lambdaEnv = { ...moto.lambdaEnvironment(PROCESSED_BUCKET), POWERTOOLS_METRICS_NAMESPACE: 'CsvPipeline', AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand' };
+  for (const key of Object.keys(lambdaEnv)) savedEnv[key] = process.env[key];
 });
 
 afterAll(async () => {
-  for (const key of ENV_KEYS) {
-    if (savedEnv[key] === undefined) delete process.env[key];
-    else process.env[key] = savedEnv[key];
+  for (const [key, value] of Object.entries(savedEnv)) {
+    if (value === undefined) delete process.env[key];
+    else process.env[key] = value;
   }
   await moto?.stop();
   if (outDir) fs.rmSync(outDir, { recursive: true, force: true });
@@ -37,16 +38,7 @@ afterAll(async () => {
 it('runs from the esbuild bundle with the config inlined, reaching S3 through AWS_ENDPOINT_URL_S3 alone', async () => {
   // Prepare: the environment the CDK app gives the function, plus the endpoint override the SDK reads natively
   const bundle = await bundleHandler(outDir, JSON.stringify(config));
-  Object.assign(process.env, {
-    PROCESSED_BUCKET,
-    AWS_ENDPOINT_URL_S3: moto.endpoint,
-    AWS_REGION: 'us-east-1',
-    AWS_ACCESS_KEY_ID: 'test',
-    AWS_SECRET_ACCESS_KEY: 'test',
-    POWERTOOLS_SERVICE_NAME: 'csv-pipeline',
-    POWERTOOLS_METRICS_NAMESPACE: 'CsvPipeline',
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-  });
+  Object.assign(process.env, lambdaEnv);
   const key = 'raw/signups/Bundle test (1).csv';
   const put = await putRaw(s3, key, signupsCsv(5, 1));
   const lines: string[] = [];

@@ -1,7 +1,13 @@
 // Starts moto's S3 server on a free 127.0.0.1 port for tests that need a real S3 API, and stops it afterwards.
+// bench/cold-start.ts imports it too: tsconfig.build.json compiles it through that import although it excludes test/.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as net from 'net';
 import { S3Client } from '@aws-sdk/client-s3';
+
+/** The region moto's server, its clients and a handler pointed at it all use. */
+const MOTO_REGION = 'us-east-1';
+/** Dummy credentials: moto accepts any, but the SDK signs every request and needs some. */
+const MOTO_CREDENTIALS = { accessKeyId: 'test', secretAccessKey: 'test' };
 
 export interface MotoServer {
   /** e.g. http://127.0.0.1:40123 */
@@ -9,6 +15,11 @@ export interface MotoServer {
   readonly port: number;
   /** A client pointed at the server: path-style URLs, dummy credentials, us-east-1. */
   client(): S3Client;
+  /**
+   * The variables the CDK app gives the preprocessing Lambda (PROCESSED_BUCKET, POWERTOOLS_SERVICE_NAME, here "csv-pipeline"),
+   * with S3 pointed at this server through AWS_ENDPOINT_URL_S3 (which the SDK reads natively), its region and dummy credentials.
+   */
+  lambdaEnvironment(processedBucket: string): Record<string, string>;
   /** Drops every bucket and object (moto's reset API), so tests do not see each other's data. */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -19,6 +30,11 @@ function motoCommand(): { command: string; args: string[] } {
   if (spawnSync('moto_server', ['--help'], { stdio: 'ignore' }).status === 0) return { command: 'moto_server', args: [] };
   if (spawnSync('python3', ['-c', 'import moto.server'], { stdio: 'ignore' }).status === 0) return { command: 'python3', args: ['-m', 'moto.server'] };
   throw new Error('moto server is not installed: run `pip install "moto[server]"` (it is in requirements-dev.txt)');
+}
+
+/** The dummy credentials as the SDK reads them from the environment. */
+function credentialsEnvironment(): Record<string, string> {
+  return { AWS_ACCESS_KEY_ID: MOTO_CREDENTIALS.accessKeyId, AWS_SECRET_ACCESS_KEY: MOTO_CREDENTIALS.secretAccessKey };
 }
 
 async function freePort(): Promise<number> {
@@ -55,7 +71,7 @@ export async function startMoto(timeoutMs = 30000): Promise<MotoServer> {
   const endpoint = `http://127.0.0.1:${port}`;
   const child = spawn(command, [...args, '-H', '127.0.0.1', '-p', String(port)], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, AWS_ACCESS_KEY_ID: 'test', AWS_SECRET_ACCESS_KEY: 'test', AWS_DEFAULT_REGION: 'us-east-1' },
+    env: { ...process.env, ...credentialsEnvironment(), AWS_DEFAULT_REGION: MOTO_REGION },
   });
   let output = '';
   const keep = (chunk: Buffer) => {
@@ -74,14 +90,18 @@ export async function startMoto(timeoutMs = 30000): Promise<MotoServer> {
     endpoint,
     port,
     client() {
-      const client = new S3Client({
-        endpoint,
-        region: 'us-east-1',
-        forcePathStyle: true,
-        credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-      });
+      const client = new S3Client({ endpoint, region: MOTO_REGION, forcePathStyle: true, credentials: MOTO_CREDENTIALS });
       clients.push(client);
       return client;
+    },
+    lambdaEnvironment(processedBucket) {
+      return {
+        PROCESSED_BUCKET: processedBucket,
+        AWS_ENDPOINT_URL_S3: endpoint,
+        AWS_REGION: MOTO_REGION,
+        ...credentialsEnvironment(),
+        POWERTOOLS_SERVICE_NAME: 'csv-pipeline',
+      };
     },
     async reset() {
       const response = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
