@@ -1,10 +1,10 @@
 // The output columns and how each cell is cleaned, decided once on the sample: all the row writer looks up per cell.
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import type { ColumnReport } from './report';
-import { HeaderPlan, planByPosition, planForDataset, planInferred } from './header';
+import { type HeaderPlan, planByPosition, planForDataset, planInferred } from './header';
 import type { HeaderDecision } from './header-detect';
-import { CellFailure, ColumnCleaner, compileColumn } from './validate';
-import { MAX_FOOTER_RECORDS, TypeChecks, withoutFooter } from './footer';
+import { type CellFailure, type ColumnCleaner, compileColumn } from './validate';
+import { MAX_FOOTER_RECORDS, type TypeChecks, withoutFooter } from './footer';
 import { decideDecimals } from './decimals';
 import { RecordProblem } from './reader';
 import { Quarantine } from './build-report';
@@ -79,7 +79,13 @@ export function planColumns(decisions: SampleDecisions, dataset: DatasetConfig |
  * The output columns for the header found: matched to the dataset (by name; by position for "header": "absent"; a
  * file without a header for a dataset that expects one is quarantined), or inferred (names column_1... when absent).
  */
-function matchHeader(detected: HeaderDecision, expected: number, dataset: DatasetConfig | undefined, sampleRows: () => string[][], delimiter: string): HeaderPlan {
+function matchHeader(
+  detected: HeaderDecision,
+  expected: number,
+  dataset: DatasetConfig | undefined,
+  sampleRows: () => string[][],
+  delimiter: string,
+): HeaderPlan {
   const width = expected - (detected.trailingDelimiter ? 1 : 0);
   if (!dataset) {
     const names = detected.kind === 'absent' ? Array.from({ length: width }, (_v, j) => `column_${j + 1}`) : detected.names;
@@ -97,5 +103,13 @@ function matchHeader(detected: HeaderDecision, expected: number, dataset: Datase
   if (plan.ok || !detected.lowerNames) return plan;
   // A two-line header whose joined names do not match: the names line alone may.
   const lower = planForDataset(dataset, detected.lowerNames);
-  return lower.ok ? { ...lower, notes: [`the dataset's columns match the header's second line alone (${detected.lowerNames.map((n) => JSON.stringify(n)).join(', ')}); the titles above are not part of the names`, ...lower.notes] } : plan;
+  return lower.ok
+    ? {
+        ...lower,
+        notes: [
+          `the dataset's columns match the header's second line alone (${detected.lowerNames.map((n) => JSON.stringify(n)).join(', ')}); the titles above are not part of the names`,
+          ...lower.notes,
+        ],
+      }
+    : plan;
 }

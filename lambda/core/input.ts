@@ -87,7 +87,10 @@ export class LineAlignedDecoder {
 
   /** Decodes the next slice (at most SLICE_BYTES) and delivers what ends at a line end. */
   push(slice: Uint8Array): void {
-    if (!this.alignLines) return this.decode(slice);
+    if (!this.alignLines) {
+      this.decode(slice);
+      return;
+    }
     const lineByte = this.lineByte;
     const last = slice.lastIndexOf(lineByte);
     if (last === -1) {

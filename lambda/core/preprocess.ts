@@ -1,5 +1,5 @@
 // The preprocessing core: streams one raw CSV file into valid rows, rejected rows and a report, with no AWS calls.
-import type { Writable } from 'stream';
+import type { Writable } from 'node:stream';
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import type { PreprocessReport } from './report';
 import { RecordTooLargeError } from './reader';
@@ -7,8 +7,8 @@ import { DuplicateKeys } from './keyset';
 import type { BlockRun } from './blocks';
 import { Quarantine, ReportBuilder } from './build-report';
 import { InputBytes, LineAlignedDecoder, SLICE_BYTES, tooLarge } from './input';
-import { decideOnSample, readSample, SampleDecisions } from './sample';
-import { ColumnPlan, planColumns } from './column-plan';
+import { decideOnSample, readSample, type SampleDecisions } from './sample';
+import { type ColumnPlan, planColumns } from './column-plan';
 import { RowWriter } from './row-writer';
 import { endSinks } from './sinks';
 
@@ -78,7 +78,11 @@ export async function preprocess(input: AsyncIterable<Uint8Array>, sinks: Prepro
 }
 
 /** Reads the sample and makes every decision on it (encoding, dialect, header, columns), noting each in the report. */
-async function decide(bytes: InputBytes, options: PreprocessOptions, report: ReportBuilder): Promise<{ decisions: SampleDecisions; plan: ColumnPlan } | Quarantine> {
+async function decide(
+  bytes: InputBytes,
+  options: PreprocessOptions,
+  report: ReportBuilder,
+): Promise<{ decisions: SampleDecisions; plan: ColumnPlan } | Quarantine> {
   const sample = await readSample(bytes);
   const overLimit = bytes.overLimit();
   if (overLimit) return overLimit;

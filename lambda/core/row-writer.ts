@@ -1,13 +1,13 @@
 // Turns each record into a valid row or a reject, and owns what lies between records: rows held as a possible footer,
 // blank runs, and the output batches.
-import type { Writable } from 'stream';
+import type { Writable } from 'node:stream';
 import type { BlockEnd } from './blocks';
-import { BodyEnd, endOfBody, PendingRecord } from './body-end';
+import { type BodyEnd, endOfBody, type PendingRecord } from './body-end';
 import { ByteOut } from './byte-out';
 import type { ColumnPlan } from './column-plan';
 import { csvLine } from './csv-text';
-import { DecodingErrors, EncodingName } from './encoding';
-import { footerEvidence, isBlankRecord, MAX_FOOTER_RECORDS, TypeChecks } from './footer';
+import { DecodingErrors, type EncodingName } from './encoding';
+import { footerEvidence, isBlankRecord, MAX_FOOTER_RECORDS, type TypeChecks } from './footer';
 import type { DuplicateKeys } from './keyset';
 import { MAX_RECORD_CHARS, RecordProblem, RecordReader } from './reader';
 import { rejectLine } from './rejects-jsonl';
@@ -106,7 +106,7 @@ export class RowWriter implements RowCounts {
     this.cellStart = new Int32Array(this.columnCount);
     this.cellEnd = new Int32Array(this.columnCount);
     this.cleaned = new Array(this.columnCount).fill('');
-    if (options.writeHeader) this.out.writeString(csvLine(plan.names) + '\n');
+    if (options.writeHeader) this.out.writeString(`${csvLine(plan.names)}\n`);
     this.reader = new RecordReader(decisions.dialect, () => this.onRecord(), MAX_RECORD_CHARS, true);
   }
 
@@ -164,7 +164,14 @@ export class RowWriter implements RowCounts {
   private onRecord(): void {
     const reader = this.reader;
     const expected = this.expected;
-    if (reader.problem === RecordProblem.None && reader.count === expected && expected > 1 && !this.suspicious && reader.line >= this.firstDataLine && this.writeFast(reader.sliced)) {
+    if (
+      reader.problem === RecordProblem.None &&
+      reader.count === expected &&
+      expected > 1 &&
+      !this.suspicious &&
+      reader.line >= this.firstDataLine &&
+      this.writeFast(reader.sliced)
+    ) {
       if (this.pending.length || this.blankRun) this.settle();
       return;
     }
@@ -191,9 +198,10 @@ export class RowWriter implements RowCounts {
     const writers = this.writers;
     const cellStart = this.cellStart;
     const cellEnd = this.cellEnd;
+    const columnCount = this.columnCount;
     const rowStart = out.pos;
     const neutralisedBefore = this.stats.neutralised;
-    for (let c = 0; c < this.columnCount; c++) {
+    for (let c = 0; c < columnCount; c++) {
       const idx = sourceIndex[c];
       let cell = '';
       let start = 0;
@@ -281,21 +289,37 @@ export class RowWriter implements RowCounts {
       this.blankRun += reader.lines;
       return;
     }
-    if (reader.problem !== RecordProblem.None) return this.rejectQuoting(line);
+    if (reader.problem !== RecordProblem.None) {
+      this.rejectQuoting(line);
+      return;
+    }
     if (count !== expected && !(count === trailingField && count > 0)) {
-      return this.rejectOrHold(line, 'WRONG_FIELD_COUNT', '', `the record has ${count} field${count === 1 ? '' : 's'}, the header has ${expected}`, count);
+      this.rejectOrHold(line, 'WRONG_FIELD_COUNT', '', `the record has ${count} field${count === 1 ? '' : 's'}, the header has ${expected}`, count);
+      return;
     }
     if (count === expected && trailingField >= 0 && fields[trailingField].trim() !== '') {
-      return this.rejectOrHold(line, 'WRONG_FIELD_COUNT', '', `the record has a value in field ${expected}, after the last named column (the header ends with a delimiter, so that field must be empty)`, count);
+      const reason = `the record has a value in field ${expected}, after the last named column (the header ends with a delimiter, so that field must be empty)`;
+      this.rejectOrHold(line, 'WRONG_FIELD_COUNT', '', reason, count);
+      return;
     }
     if (this.suspicious && this.rejectedForBytes(line)) return;
     const firstBad = this.cleanFields(fields, reader.plain);
-    if (firstBad >= 0) return this.rejectOrHold(line, this.firstFailureCode, this.cleaners[firstBad].name, this.reasons.join('; '), count);
+    if (firstBad >= 0) {
+      this.rejectOrHold(line, this.firstFailureCode, this.cleaners[firstBad].name, this.reasons.join('; '), count);
+      return;
+    }
     this.settle();
     if (this.keyIndexes.length && !this.addCleanedKey()) {
       const keyNames = this.keyNames;
       const values = this.keyIndexes.map((k) => this.cleaned[k]).join(', ');
-      return this.reject(line, 'DUPLICATE_KEY', keyNames, `the key (${keyNames}) = (${values}) appeared in an earlier row of this file; the first row is kept`, reader.raw());
+      this.reject(
+        line,
+        'DUPLICATE_KEY',
+        keyNames,
+        `the key (${keyNames}) = (${values}) appeared in an earlier row of this file; the first row is kept`,
+        reader.raw(),
+      );
+      return;
     }
     this.rowsIn++;
     this.rowsValid++;
@@ -308,9 +332,21 @@ export class RowWriter implements RowCounts {
     const reader = this.reader;
     this.settle();
     if (reader.problem === RecordProblem.UnterminatedQuote) {
-      this.reject(line, 'UNTERMINATED_QUOTE', '', `a quoted field opened in this record is never closed; the record runs to the end of the file (${reader.lines} lines)`, reader.raw());
+      this.reject(
+        line,
+        'UNTERMINATED_QUOTE',
+        '',
+        `a quoted field opened in this record is never closed; the record runs to the end of the file (${reader.lines} lines)`,
+        reader.raw(),
+      );
     } else {
-      this.reject(line, 'MALFORMED_QUOTE', '', `a closing quote is followed by other characters instead of a delimiter (${JSON.stringify(this.delimiter)}) or a line end; double quotes inside a quoted field as ""`, reader.raw());
+      this.reject(
+        line,
+        'MALFORMED_QUOTE',
+        '',
+        `a closing quote is followed by other characters instead of a delimiter (${JSON.stringify(this.delimiter)}) or a line end; double quotes inside a quoted field as ""`,
+        reader.raw(),
+      );
     }
   }
 
@@ -321,7 +357,14 @@ export class RowWriter implements RowCounts {
     if (!nul && raw.indexOf('\uFFFD') === -1) return false;
     this.settle();
     if (nul) this.reject(line, 'NUL_BYTE', '', 'the record contains a NUL byte (binary data in a text file)', raw);
-    else this.reject(line, 'ENCODING_ERROR', '', `the record contains bytes that are not valid ${this.encoding} (shown as U+FFFD); re-export the file as UTF-8`, raw);
+    else
+      this.reject(
+        line,
+        'ENCODING_ERROR',
+        '',
+        `the record contains bytes that are not valid ${this.encoding} (shown as U+FFFD); re-export the file as UTF-8`,
+        raw,
+      );
     return true;
   }
 
@@ -330,8 +373,9 @@ export class RowWriter implements RowCounts {
     const sourceIndex = this.sourceIndex;
     const cleaners = this.cleaners;
     const failure = this.failure;
+    const columnCount = this.columnCount;
     let firstBad = -1;
-    for (let c = 0; c < this.columnCount; c++) {
+    for (let c = 0; c < columnCount; c++) {
       const idx = sourceIndex[c];
       const v = cleaners[c].clean(idx >= 0 ? fields[idx] : '', failure, plain);
       if (v === undefined) {
@@ -369,7 +413,8 @@ export class RowWriter implements RowCounts {
     const evidence = footerEvidence(reader.fields, count, this.expected, this.typeChecks);
     if (evidence === undefined) {
       this.settle();
-      return this.reject(line, code, column, reason, reader.raw());
+      this.reject(line, code, column, reason, reader.raw());
+      return;
     }
     this.pending.push({ line, raw: reader.raw(), blanksBefore: this.blankRun, code, column, reason, evidence });
     this.blankRun = 0;

@@ -2,11 +2,11 @@
 // header, with the evidence for each (the report's `read`).
 import type { DatasetConfig } from '../../config/schema';
 import type { ReadChoices } from './report';
-import { ChunkDecoder, createDecoder, detectEncoding, EncodingChoice } from './encoding';
-import { detectDialect, DialectGuess, MAX_PREAMBLE_LINES } from './dialect';
-import { Dialect, readAll } from './reader';
+import { type ChunkDecoder, createDecoder, detectEncoding, type EncodingChoice } from './encoding';
+import { detectDialect, type DialectGuess, MAX_PREAMBLE_LINES } from './dialect';
+import { type Dialect, readAll } from './reader';
 import { datasetNameMatches } from './header';
-import { detectHeader, HeaderDecision } from './header-detect';
+import { detectHeader, type HeaderDecision } from './header-detect';
 import { Quarantine } from './build-report';
 import type { InputBytes } from './input';
 
@@ -125,7 +125,10 @@ function readChoices(encoding: EncodingChoice, guess: DialectGuess, header: Head
 function headerNotes(header: HeaderDecision, preambleLines: number): string[] {
   const notes: string[] = [];
   const above = header.kind === 'absent' ? 'first row' : 'header';
-  if (preambleLines) notes.push(`${preambleLines} preamble line${preambleLines > 1 ? 's' : ''} above the ${above} skipped: ${header.preamble.map((r) => JSON.stringify(r.raw.slice(0, 80))).join(', ')}`);
+  if (preambleLines) {
+    const shown = header.preamble.map((r) => JSON.stringify(r.raw.slice(0, 80))).join(', ');
+    notes.push(`${preambleLines} preamble line${preambleLines > 1 ? 's' : ''} above the ${above} skipped: ${shown}`);
+  }
   if (header.kind !== 'present' || header.trailingDelimiter) notes.push(header.evidence);
   return notes;
 }

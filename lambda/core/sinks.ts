@@ -1,6 +1,6 @@
 // Writes to the output streams with bounded backpressure and ends them: the only places the core waits for its sinks.
-import type { Writable } from 'stream';
-import { finished } from 'stream/promises';
+import type { Writable } from 'node:stream';
+import { finished } from 'node:stream/promises';
 
 /**
  * Output a sink may hold queued before the core waits for it to drain. A sink's own highWaterMark (16 KiB for a
