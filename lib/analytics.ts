@@ -9,19 +9,19 @@ import { datasetLayout, renderQuery } from '../config/layout';
 import { QuickSightDashboards } from './quicksight/quicksight-dashboards';
 
 export interface AnalyticsProps {
-  /** The validated pipeline config (config/schema.ts). */
+  /** The validated pipeline config (config/schema.ts): named queries; with QuickSight on, data sets and dashboards. */
   readonly config: PipelineConfig;
-  /** The Glue database that holds the final and rejects tables. */
+  /** The Glue database that holds the <dataset> (final) and <dataset>_rejects tables. */
   readonly databaseName: string;
-  /** Where Athena writes query results. */
+  /** Where Athena writes query results (QuickSight's role reads and writes `resultsPrefix` there). */
   readonly resultsBucket: s3.IBucket;
   /** Key prefix of query results in `resultsBucket`, ending in "/" (e.g. "athena-results/"). */
   readonly resultsPrefix: string;
-  /** Final Parquet data (read by QuickSight's role). */
+  /** Holds final_output/<dataset>/, the final tables' Parquet data (read by QuickSight's role). */
   readonly finalBucket: s3.IBucket;
-  /** Holds quarantine/<ds>/rows/, the rejects tables' data (read by QuickSight's role). */
+  /** Holds quarantine/<dataset>/rows/, the rejects tables' data (read by QuickSight's role). */
   readonly processedBucket: s3.IBucket;
-  /** @default - the buckets use S3-managed encryption and query results are SSE_S3 */
+  /** @default - the buckets use S3-managed encryption: query results are SSE_S3 and QuickSight's role gets no KMS permissions */
   readonly encryptionKey?: kms.IKey;
 }
 
@@ -87,17 +87,7 @@ export class Analytics extends Construct {
       if (!principalArn) {
         throw new Error('quicksight.enabled is true but quicksight.principalArn is missing; pass -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME (IDENTITY_REGION: the QuickSight identity region, which may differ from the deploy region)');
       }
-      this.quickSight = new QuickSightDashboards(this, 'QuickSight', {
-        config,
-        principalArn,
-        databaseName: props.databaseName,
-        workGroupName: this.workGroupName,
-        resultsBucket: props.resultsBucket,
-        resultsPrefix: props.resultsPrefix,
-        finalBucket: props.finalBucket,
-        processedBucket: props.processedBucket,
-        encryptionKey: props.encryptionKey,
-      });
+      this.quickSight = new QuickSightDashboards(this, 'QuickSight', { ...props, principalArn, workGroupName: this.workGroupName });
       this.quickSight.node.addDependency(this.workGroup);
     }
     this.quickSightDashboardIds = this.quickSight ? [...this.quickSight.dashboardIds] : [];

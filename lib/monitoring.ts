@@ -67,24 +67,17 @@ export class Monitoring extends Construct {
     if (props.monitoring.alarmEmail) this.alarmTopic.addSubscription(new subscriptions.EmailSubscription(props.monitoring.alarmEmail));
     const notify = new cwActions.SnsAction(this.alarmTopic);
 
-    this.lambdaErrorsAlarm = new cloudwatch.Alarm(this, 'IngestErrors', {
-      alarmDescription: 'The preprocessing Lambda failed (a batch item will be retried, then dead-lettered)',
+    this.lambdaErrorsAlarm = this.alarm('IngestErrors', 'The preprocessing Lambda failed (a batch item will be retried, then dead-lettered)', {
       metric: ingestFunction.metricErrors({ period: PERIOD, statistic: 'Sum' }),
       threshold: 1,
-      evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetters', {
-      alarmDescription: 'Uploads whose processing failed every retry wait in the dead-letter queue',
+    this.deadLetterAlarm = this.alarm('DeadLetters', 'Uploads whose processing failed every retry wait in the dead-letter queue', {
       metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: PERIOD, statistic: 'Maximum' }),
       threshold: 0,
-      evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
-    this.failedFilesAlarm = new cloudwatch.Alarm(this, 'FailedFiles', {
-      alarmDescription: 'The preprocessing Lambda failed on a file (S3 or network error); SQS retries it, then dead-letters it',
+    this.failedFilesAlarm = this.alarm('FailedFiles', 'The preprocessing Lambda failed on a file (S3 or network error); SQS retries it, then dead-letters it', {
       metric: new cloudwatch.Metric({
         namespace: METRICS_NAMESPACE,
         metricName: FILES_FAILED_METRIC,
@@ -93,19 +86,18 @@ export class Monitoring extends Construct {
         period: Duration.minutes(1),
       }),
       threshold: 1,
-      evaluationPeriods: 1,
       comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
     const queueAgeThreshold = props.ingestTimeout.toSeconds() * 2;
-    this.queueAgeAlarm = new cloudwatch.Alarm(this, 'OldestUpload', {
-      alarmDescription: 'An upload has waited in the ingest queue longer than two Lambda timeouts: it failed at least once, or the Lambda is not draining the queue',
-      metric: ingestQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
-      threshold: queueAgeThreshold,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
+    this.queueAgeAlarm = this.alarm(
+      'OldestUpload',
+      'An upload has waited in the ingest queue longer than two Lambda timeouts: it failed at least once, or the Lambda is not draining the queue',
+      {
+        metric: ingestQueue.metricApproximateAgeOfOldestMessage({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: queueAgeThreshold,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      },
+    );
     const alarms = [this.lambdaErrorsAlarm, this.failedFilesAlarm, this.queueAgeAlarm, this.deadLetterAlarm];
     for (const alarm of alarms) alarm.addAlarmAction(notify);
 
@@ -125,6 +117,16 @@ export class Monitoring extends Construct {
     allowAlarmsToPublish(this.alarmTopic, alarms);
 
     this.dashboard = this.buildDashboard(props, alarms, queueAgeThreshold);
+  }
+
+  /** An alarm that fires on the first breaching period; no data (nothing ran) is not a breach. */
+  private alarm(id: string, alarmDescription: string, when: Pick<cloudwatch.AlarmProps, 'metric' | 'threshold' | 'comparisonOperator'>): cloudwatch.Alarm {
+    return new cloudwatch.Alarm(this, id, {
+      alarmDescription,
+      ...when,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
   }
 
   /** One dashboard over every stage: the Lambda, the queues, the ingest metrics, the Glue jobs and the alarms. */

@@ -1,11 +1,10 @@
 // QuickSight over the pipeline's tables: an Athena data source with its own least-privilege role, data sets, dashboards.
 import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import { CfnDashboard, CfnDataSet, CfnDataSource } from 'aws-cdk-lib/aws-quicksight';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { DatasetConfig, PipelineConfig } from '../../config/schema';
+import type { DatasetConfig } from '../../config/schema';
+import type { AnalyticsProps } from '../analytics';
 import { datasetLayout } from '../../config/layout';
 import { tableOf, type TableSource } from './columns';
 import { dashboardDefinition } from './dashboard-definition';
@@ -18,25 +17,12 @@ import {
   allowReadingTableDefinitions,
 } from '../iam/quicksight-access';
 
-export interface QuickSightDashboardsProps {
-  /** The validated config: one final and one rejects data set per dataset, a dashboard per `dashboard` section. */
-  readonly config: PipelineConfig;
+/** What the Analytics construct is given (config, database, buckets, key), plus the owner and the workgroup. */
+export interface QuickSightDashboardsProps extends AnalyticsProps {
   /** The QuickSight user or group that owns the data source, data sets and dashboards. */
   readonly principalArn: string;
-  /** The Glue database holding the <dataset> and <dataset>_rejects tables. */
-  readonly databaseName: string;
   /** The Athena workgroup the data source queries through. */
   readonly workGroupName: string;
-  /** Where the workgroup writes query results (the role reads and writes `resultsPrefix` there). */
-  readonly resultsBucket: s3.IBucket;
-  /** Key prefix of query results in `resultsBucket`, ending in "/". */
-  readonly resultsPrefix: string;
-  /** Holds final_output/<dataset>/ (read by the role). */
-  readonly finalBucket: s3.IBucket;
-  /** Holds quarantine/<dataset>/rows/ (read by the role). */
-  readonly processedBucket: s3.IBucket;
-  /** @default - the buckets use S3-managed keys; no KMS permissions */
-  readonly encryptionKey?: kms.IKey;
 }
 
 /**
