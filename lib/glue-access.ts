@@ -72,7 +72,7 @@ export function glueLogsStatement(kind: 'crawlers' | 'jobs'): iam.PolicyStatemen
 }
 
 export const GLUE_LOGS_REASON =
-  'Glue names the log groups of a run after the role and security configuration at run time (/aws-glue/crawlers-role/..., /aws-glue/jobs/...-role/...); the pattern is limited to Glue\'s own /aws-glue prefix of this account and region.';
+  "Glue names the log groups of a run after the role and security configuration at run time (/aws-glue/crawlers-role/..., /aws-glue/jobs/...-role/...); the pattern is limited to Glue's own /aws-glue prefix of this account and region.";
 
 /** CloudWatch namespace of Glue's job metrics (--enable-metrics) and observability metrics (--enable-observability-metrics). */
 export const GLUE_METRICS_NAMESPACE = 'Glue';

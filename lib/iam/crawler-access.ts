@@ -22,7 +22,7 @@ export function allowCrawlerToReadProcessed(role: iam.IRole, processedBucket: s3
   acknowledgeWildcardResources(
     role,
     processedObjects,
-    'The crawler reads the objects under each dataset\'s processed/<dataset>/ prefix only; their keys are not known in advance.',
+    "The crawler reads the objects under each dataset's processed/<dataset>/ prefix only; their keys are not known in advance.",
   );
 }
 

@@ -24,6 +24,8 @@ export function allowIngestToWriteOutputs(role: iam.IRole, processedBucket: s3.I
   const reportObjects = processedBucket.arnForObjects(`${PREFIXES.reports}*`);
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'WriteOutputs', actions: ['s3:PutObject', 's3:AbortMultipartUpload'], resources: outputObjects }));
   role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ReadReportsToSkipDoneFiles', actions: ['s3:GetObject'], resources: [reportObjects] }));
-  role.addToPrincipalPolicy(new iam.PolicyStatement({ sid: 'ListProcessedForMissingKeys', actions: ['s3:ListBucket'], resources: [processedBucket.bucketArn] }));
+  role.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'ListProcessedForMissingKeys', actions: ['s3:ListBucket'], resources: [processedBucket.bucketArn] }),
+  );
   acknowledgeWildcardResources(role, [...outputObjects, reportObjects], PREFIX_WILDCARD_REASON);
 }

@@ -67,13 +67,13 @@ export function allowReadingTableData(role: iam.IRole, sid: string, bucket: s3.I
       conditions: { StringLike: { 's3:prefix': prefixes.map((p) => `${p}*`) } },
     }),
   );
-  prefixes.forEach((p, i) =>
+  prefixes.forEach((prefix, i) => {
     acknowledge(
       role,
       wildcardResourceFinding(role, objectArns[i]),
-      `Athena reads every object QuickSight queries under ${p}; the Glue job and the Lambda choose the object names, so the dataset's prefix is the narrowest scope`,
-    ),
-  );
+      `Athena reads every object QuickSight queries under ${prefix}; the Glue job and the Lambda choose the object names, so the dataset's prefix is the narrowest scope`,
+    );
+  });
 }
 
 /** Lets the role write and read Athena's query results under `resultsPrefix` of the results bucket, and list that prefix only. */

@@ -20,10 +20,20 @@ function allowServiceToPublish(topic: sns.ITopic, sid: string, service: string, 
 
 /** Lets EventBridge publish to the topic for these rules only (they target it directly, without events-targets' unconditioned policy). */
 export function allowRulesToPublish(topic: sns.ITopic, rules: readonly events.IRule[]): void {
-  allowServiceToPublish(topic, 'EventsPublish', 'events.amazonaws.com', rules.map((r) => r.ruleArn));
+  allowServiceToPublish(
+    topic,
+    'EventsPublish',
+    'events.amazonaws.com',
+    rules.map((r) => r.ruleArn),
+  );
 }
 
 /** Lets CloudWatch publish to the topic for these alarms only. */
 export function allowAlarmsToPublish(topic: sns.ITopic, alarms: readonly cloudwatch.IAlarm[]): void {
-  allowServiceToPublish(topic, 'AlarmsPublish', 'cloudwatch.amazonaws.com', alarms.map((a) => a.alarmArn));
+  allowServiceToPublish(
+    topic,
+    'AlarmsPublish',
+    'cloudwatch.amazonaws.com',
+    alarms.map((a) => a.alarmArn),
+  );
 }
