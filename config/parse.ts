@@ -2,6 +2,7 @@
 // No file access here: the Lambda bundle imports this module, not the fs-based loader (config/load.ts).
 import type { z } from 'zod';
 import { type PipelineConfig, PipelineConfigSchema, type DatasetConfig } from './schema';
+import { compileDatasetExpressions } from './expression';
 import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDER_PATTERN, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
 
 /** Where the config is read from when no path is given (`-c config=...` overrides it). */
@@ -21,10 +22,17 @@ export class ConfigError extends Error {
   ) {
     super(
       `Invalid pipeline config ${source} (${problems.length} problem${problems.length === 1 ? '' : 's'}):\n` +
-        problems.map((p) => `  - ${p.path}: ${p.message}${p.value === undefined ? '' : ` (got ${show(p.value)})`}`).join('\n'),
+        problems.map((p) => `  - ${p.path}: ${withValue(p)}`).join('\n'),
     );
     this.name = 'ConfigError';
   }
+}
+
+/** The message with "(got value)" after its first line (an expression problem's caret lines follow it). */
+function withValue(p: ConfigProblem): string {
+  if (p.value === undefined) return p.message;
+  const [first, ...rest] = p.message.split('\n');
+  return [`${first} (got ${show(p.value)})`, ...rest].join('\n');
 }
 
 function show(value: unknown): string {
@@ -161,6 +169,8 @@ function checkDataset(dataset: DatasetConfig, at: string, add: (path: string, me
     if (renamed.includes(x.name)) add(`${at}.transforms.derive[${i}].name`, `"${x.name}" is already a column; pick another name`, x.name);
     if (LINEAGE_COLUMNS.some((l) => l.name === x.name)) add(`${at}.transforms.derive[${i}].name`, `"${x.name}" is reserved for lineage`, x.name);
   });
+  // The one check of the expressions: they parse, name existing columns and functions, and type-check.
+  for (const p of compileDatasetExpressions(dataset).problems) add(`${at}.transforms.${p.key}`, p.message, p.text);
   (t.select ?? []).forEach((s, i) => {
     if (!available.includes(s)) add(`${at}.transforms.select[${i}]`, `is not a column after rename and derive; ${known(available)}`, s);
   });

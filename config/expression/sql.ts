@@ -1,0 +1,263 @@
+// Prints a checked expression tree as DuckDB SQL or as Spark SQL, spelling out each function so both engines compute the same value.
+//
+// Every identifier is quoted, every literal typed, and each construct whose built-in differs between the engines
+// (round, substr, upper/lower, trim, concat's nulls, casts from string and to integers, integer overflow) is
+// written as an explicit formula: the definitions are in glue-scripts/TRANSFORMS.md, "Expressions".
+import type { SqlType } from '../layout';
+import type { Call, Expr, ExprType } from './ast';
+import { commonType, typeOf } from './check';
+
+export type Engine = 'duckdb' | 'spark';
+
+interface Dialect {
+  readonly engine: Engine;
+  ident(name: string): string;
+  string(value: string): string;
+  type(t: SqlType): string;
+  /** Integer + - * on two bigints; NULL on overflow. */
+  integer(op: '+' | '-' | '*', a: string, b: string): string;
+  /** A double result; NULL when it is not finite. */
+  finite(r: string): string;
+  /** Whether the whole string matches the regular expression (RE2 and java.util.regex alike). */
+  matches(s: string, regex: string): string;
+  /** A cast both engines implement alike for the values that reach it (the callers guard the rest). */
+  tryCast(x: string, to: SqlType): string;
+}
+
+const DUCKDB: Dialect = {
+  engine: 'duckdb',
+  ident: (name) => `"${name.replace(/"/g, '""')}"`,
+  string: (value) => `'${value.replace(/'/g, "''")}'`,
+  type: (t) => ({ string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' })[t],
+  integer: (op, a, b) => `TRY(${a} ${op} ${b})`,
+  // DuckDB's double arithmetic already gives NULL where the result would be infinite.
+  finite: (r) => r,
+  matches: (s, regex) => `regexp_full_match(${s}, '${regex}')`,
+  tryCast: (x, to) => `TRY_CAST(${x} AS ${DUCKDB.type(to)})`,
+};
+
+const SPARK: Dialect = {
+  engine: 'spark',
+  ident: (name) => `\`${name.replace(/`/g, '``')}\``,
+  // Spark reads backslash escapes in string literals; escape both the backslash and the quote.
+  string: (value) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
+  type: (t) => ({ string: 'STRING', int: 'INT', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' })[t],
+  integer: (op, a, b) => `${{ '+': 'try_add', '-': 'try_subtract', '*': 'try_multiply' }[op]}(${a}, ${b})`,
+  // Spark's double arithmetic gives ±Infinity (never NaN here: no input is infinite); map both to NULL.
+  finite: (r) => `NULLIF(NULLIF(${r}, CAST('Infinity' AS DOUBLE)), CAST('-Infinity' AS DOUBLE))`,
+  matches: (s, regex) => `(${s} RLIKE ${SPARK.string(`^(?:${regex})\\z`)})`,
+  tryCast: (x, to) => `CAST(${x} AS ${SPARK.type(to)})`,
+};
+
+const DIALECTS: Record<Engine, Dialect> = { duckdb: DUCKDB, spark: SPARK };
+
+/** Texts a cast from string accepts (anything else casts to NULL); both engines parse these alike. */
+const YEAR = '(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})';
+export const STRING_FORMATS = {
+  integer: '[+-]?[0-9]+',
+  double: '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]{1,3})?',
+  date: `${YEAR}-[0-9]{2}-[0-9]{2}`,
+  timestamp: `${YEAR}-[0-9]{2}-[0-9]{2}([ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?)?`,
+} as const;
+
+const ASCII_LOWER = 'abcdefghijklmnopqrstuvwxyz';
+const ASCII_UPPER = ASCII_LOWER.toUpperCase();
+
+function doubleLiteral(value: number | string): string {
+  return `CAST('${String(value)}' AS DOUBLE)`;
+}
+
+function bigint(value: number | string): string {
+  return `CAST('${String(value)}' AS BIGINT)`;
+}
+
+function castFromString(d: Dialect, x: string, to: SqlType): string {
+  switch (to) {
+    case 'int':
+    case 'bigint':
+      return `CASE WHEN ${d.matches(x, STRING_FORMATS.integer)} THEN ${d.tryCast(x, to)} END`;
+    case 'double':
+      return `CASE WHEN ${d.matches(x, STRING_FORMATS.double)} THEN ${d.finite(d.tryCast(x, 'double'))} END`;
+    case 'boolean':
+      return `CASE ${x} WHEN 'true' THEN TRUE WHEN 'false' THEN FALSE END`;
+    case 'date':
+    case 'timestamp':
+      return `CASE WHEN ${d.matches(x, STRING_FORMATS[to])} THEN ${d.tryCast(x, to)} END`;
+    default:
+      return x;
+  }
+}
+
+/** CAST(x AS to) for a value of type `from`, as defined in TRANSFORMS.md (checked allowed by castProblem). */
+export function castSql(d: Dialect, from: ExprType, to: SqlType, x: string): string {
+  if (from === to) return x;
+  if (from === 'null') return `CAST(NULL AS ${d.type(to)})`;
+  if (from === 'string') return castFromString(d, x, to);
+  if ((from === 'int' || from === 'bigint') && to === 'boolean') return `(${x} <> 0)`;
+  // Both truncate a double toward zero and give NULL out of range (Spark's try_cast has ANSI rules: no wrap-around).
+  if (from === 'bigint' && to === 'int') return d.engine === 'duckdb' ? d.tryCast(x, 'int') : `try_cast(${x} AS INT)`;
+  if (from === 'double' && (to === 'int' || to === 'bigint')) return d.engine === 'duckdb' ? d.tryCast(`trunc(${x})`, to) : `try_cast(${x} AS ${d.type(to)})`;
+  return `CAST(${x} AS ${d.type(to)})`;
+}
+
+class Printer {
+  constructor(private readonly d: Dialect) {}
+
+  /** The node's SQL, converted to `to` when it is a narrower number or an untyped NULL. */
+  widened(e: Expr, to: ExprType): string {
+    const from = typeOf(e);
+    if (from === to || to === 'null') return this.sql(e);
+    return castSql(this.d, from, to, this.sql(e));
+  }
+
+  private list(es: readonly Expr[]): { sql: string[]; type: ExprType } {
+    const type = commonType(es.map(typeOf)) ?? 'null';
+    return { sql: es.map((e) => this.widened(e, type)), type };
+  }
+
+  sql(e: Expr): string {
+    const d = this.d;
+    const not = (negated: boolean) => (negated ? 'NOT ' : '');
+    switch (e.kind) {
+      case 'literal':
+        return this.literal(e);
+      case 'column':
+        return d.ident(e.name);
+      case 'unary':
+        if (e.op === 'NOT') return `(NOT ${this.sql(e.operand)})`;
+        return typeOf(e) === 'double' ? `(- ${this.widened(e.operand, 'double')})` : d.integer('-', bigint(0), this.widened(e.operand, 'bigint'));
+      case 'binary':
+        return this.binary(e);
+      case 'isNull':
+        return `(${this.sql(e.operand)} IS ${not(e.negated)}NULL)`;
+      case 'in': {
+        const [x, ...items] = this.list([e.operand, ...e.list]).sql;
+        return `(${x} ${not(e.negated)}IN (${items.join(', ')}))`;
+      }
+      case 'between': {
+        const [x, low, high] = this.list([e.operand, e.low, e.high]).sql;
+        return `(${x} ${not(e.negated)}BETWEEN ${low} AND ${high})`;
+      }
+      case 'like':
+        return `(${this.sql(e.operand)} ${not(e.negated)}LIKE ${d.string(e.pattern)})`;
+      case 'case': {
+        const results = this.list([...e.whens.map((w) => w.result), ...(e.otherwise ? [e.otherwise] : [])]).sql;
+        const whens = e.whens.map((w, i) => `WHEN ${this.sql(w.when)} THEN ${results[i]}`).join(' ');
+        return `CASE ${whens}${e.otherwise ? ` ELSE ${results[results.length - 1]}` : ''} END`;
+      }
+      case 'cast':
+        return castSql(d, typeOf(e.operand), e.to, this.sql(e.operand));
+      case 'call':
+        return this.call(e);
+    }
+  }
+
+  private literal(e: Expr & { kind: 'literal' }): string {
+    switch (e.literalType) {
+      case 'int':
+        return Number(e.value) < 0 ? `(${e.value})` : String(e.value);
+      case 'bigint':
+        return bigint(String(e.value));
+      case 'double':
+        return doubleLiteral(String(e.value));
+      case 'string':
+        return this.d.string(String(e.value));
+      case 'boolean':
+        return e.value ? 'TRUE' : 'FALSE';
+      case 'date':
+        return `DATE '${e.value}'`;
+      case 'timestamp':
+        return `TIMESTAMP '${e.value}'`;
+      case 'null':
+        return 'NULL';
+    }
+  }
+
+  private binary(e: Expr & { kind: 'binary' }): string {
+    const d = this.d;
+    if (e.op === 'AND' || e.op === 'OR') return `(${this.sql(e.left)} ${e.op} ${this.sql(e.right)})`;
+    if (e.op === '/') {
+      const [a, b] = [this.widened(e.left, 'double'), this.widened(e.right, 'double')];
+      return d.finite(`(${a} / NULLIF(${b}, ${doubleLiteral(0)}))`);
+    }
+    if (e.op === '+' || e.op === '-' || e.op === '*') {
+      if (typeOf(e) === 'double') return d.finite(`(${this.widened(e.left, 'double')} ${e.op} ${this.widened(e.right, 'double')})`);
+      return d.integer(e.op, this.widened(e.left, 'bigint'), this.widened(e.right, 'bigint'));
+    }
+    const [a, b] = this.list([e.left, e.right]).sql;
+    return `(${a} ${e.op} ${b})`;
+  }
+
+  private call(e: Call): string {
+    const d = this.d;
+    const a = e.args;
+    const x = () => this.sql(a[0]);
+    switch (e.name) {
+      case 'round':
+        return typeOf(e) === 'double' ? this.round(this.widened(a[0], 'double'), Number((a[1] as { value: string }).value)) : x();
+      case 'substr':
+        return this.substr(
+          x(),
+          a.slice(1).map((n) => Number((n as { value: string }).value)),
+        );
+      case 'concat':
+        return d.engine === 'duckdb' ? `(${a.map((s) => this.sql(s)).join(' || ')})` : `concat(${a.map((s) => this.sql(s)).join(', ')})`;
+      case 'upper':
+        return `translate(${x()}, '${ASCII_LOWER}', '${ASCII_UPPER}')`;
+      case 'lower':
+        return `translate(${x()}, '${ASCII_UPPER}', '${ASCII_LOWER}')`;
+      case 'trim':
+        return d.engine === 'duckdb' ? `trim(${x()}, ' ')` : `trim(BOTH ' ' FROM ${x()})`;
+      case 'length':
+        return d.engine === 'duckdb' ? `CAST(length(${x()}) AS INTEGER)` : `length(${x()})`;
+      case 'coalesce':
+        return `coalesce(${this.list(a).sql.join(', ')})`;
+      case 'abs': {
+        if (typeOf(e) === 'double') return `abs(${this.widened(a[0], 'double')})`;
+        const v = this.widened(a[0], 'bigint');
+        return `CASE WHEN ${v} < 0 THEN ${d.integer('-', bigint(0), v)} ELSE ${v} END`;
+      }
+      case 'date_trunc': {
+        const unit = String((a[0] as { value: string }).value);
+        const value = this.widened(a[1], typeOf(e));
+        return typeOf(e) === 'date' ? `CAST(date_trunc('${unit}', ${value}) AS DATE)` : `date_trunc('${unit}', ${value})`;
+      }
+      default:
+        // year, quarter, month, day, hour, minute, second: whole numbers, as int.
+        return d.engine === 'duckdb' ? `CAST(${e.name}(${x()}) AS INTEGER)` : `${e.name}(${x()})`;
+    }
+  }
+
+  /** round(x, n) half away from zero on the double value: sign(x) * floor(|x| * 10^n + 0.5) / 10^n, x itself from 2^52 / 10^n up. */
+  private round(x: string, digits: number): string {
+    const p = doubleLiteral(10 ** digits);
+    const limit = doubleLiteral(2 ** 52 / 10 ** digits);
+    const half = doubleLiteral(0.5);
+    const up = (v: string) => `CAST(floor(${v} * ${p} + ${half}) AS DOUBLE) / ${p}`;
+    return `CASE WHEN abs(${x}) >= ${limit} THEN ${x} WHEN ${x} < ${doubleLiteral(0)} THEN (- (${up(`(- ${x})`)})) ELSE ${up(x)} END`;
+  }
+
+  /** SQL-standard substring: the characters at positions start .. start + length - 1 that exist (1-based, code points). */
+  private substr(s: string, [start, length]: number[]): string {
+    const from = Math.max(start, 1);
+    if (length === undefined) return `substr(${s}, ${from})`;
+    const count = start + length - from;
+    if (count <= 0) return `CASE WHEN ${s} IS NULL THEN NULL ELSE '' END`;
+    return `substr(${s}, ${from}, ${count})`;
+  }
+}
+
+/** The SQL of a checked expression for one engine. */
+export function expressionSql(expr: Expr, engine: Engine): string {
+  return new Printer(DIALECTS[engine]).sql(expr);
+}
+
+/** DuckDB SQL of a checked expression. */
+export function toDuckDbSql(expr: Expr): string {
+  return expressionSql(expr, 'duckdb');
+}
+
+/** Spark SQL of a checked expression. */
+export function toSparkSql(expr: Expr): string {
+  return expressionSql(expr, 'spark');
+}
