@@ -87,19 +87,9 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     const finalDir = path.join(staging, 'final');
     const written = rowsOut > 0 ? await partitionFoldersOf(db, plan, 'new_rows') : [];
 
-    // Stale existing rows: from a file of this run, or with the key of one of this run's rows (null-safe).
-    let affected = written;
-    let kept: string[] = [];
-    if (existingFiles.length) {
-      const inputNames = files.map((f) => literal(f.baseName)).join(', ');
-      await db.run(`CREATE TEMP VIEW existing_rows AS ${finalParquetSql(plan, existingFiles, INTERNAL.path)}`);
-      const sameKey = plan.key.map((k) => `e.${ident(k)} IS NOT DISTINCT FROM n.${ident(k)}`).join(' AND ');
-      const stale = `e.source_file IN (${inputNames})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
-      await db.run(`CREATE TEMP TABLE existing_marked AS SELECT e.*, (${stale}) AS ${INTERNAL.stale} FROM existing_rows e`);
-      const staleFiles = await db.all(`SELECT DISTINCT ${INTERNAL.path} FROM existing_marked WHERE ${INTERNAL.stale}`);
-      affected = [...new Set([...written, ...staleFiles.rows.map((r) => partitionOf(outputDir, String(r[0])))])].sort();
-      kept = existingFiles.filter((f) => affected.includes(partitionOf(outputDir, f)));
-    }
+    const { affected, kept } = existingFiles.length
+      ? await markStaleRows(db, plan, files, existingFiles, outputDir, written)
+      : { affected: written, kept: [] as string[] };
 
     if (!kept.length) {
       await writeParquet(db, 'SELECT * FROM new_rows', plan, rowsOut > 0 ? finalDir : undefined);
@@ -122,6 +112,28 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     db.close();
     fs.rmSync(staging, { recursive: true, force: true });
   }
+}
+
+/**
+ * Marks the stale existing rows (table existing_marked): from a file of this run, or with the key of one of this
+ * run's rows (null-safe). Returns the partitions to rewrite (this run's and the stale rows') and the existing files in them.
+ */
+async function markStaleRows(
+  db: Database,
+  plan: TransformPlan,
+  files: readonly { readonly baseName: string }[],
+  existingFiles: readonly string[],
+  outputDir: string,
+  written: readonly string[],
+): Promise<{ affected: string[]; kept: string[] }> {
+  const inputNames = files.map((f) => literal(f.baseName)).join(', ');
+  await db.run(`CREATE TEMP VIEW existing_rows AS ${finalParquetSql(plan, existingFiles, INTERNAL.path)}`);
+  const sameKey = plan.key.map((k) => `e.${ident(k)} IS NOT DISTINCT FROM n.${ident(k)}`).join(' AND ');
+  const stale = `e.source_file IN (${inputNames})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
+  await db.run(`CREATE TEMP TABLE existing_marked AS SELECT e.*, (${stale}) AS ${INTERNAL.stale} FROM existing_rows e`);
+  const staleFiles = await db.all(`SELECT DISTINCT ${INTERNAL.path} FROM existing_marked WHERE ${INTERNAL.stale}`);
+  const affected = [...new Set([...written, ...staleFiles.rows.map((r) => partitionOf(outputDir, String(r[0])))])].sort();
+  return { affected, kept: existingFiles.filter((f) => affected.includes(partitionOf(outputDir, f))) };
 }
 
 /** The partition folders (relative, '/'-separated; '' when unpartitioned) of a relation's rows. */
