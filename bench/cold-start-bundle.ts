@@ -1,6 +1,6 @@
 // Bundles lambda/handler.ts the way the CDK app does (esbuild, node, minified, source map, config inlined), for the cold-start bench and the bundle test.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { build } from 'esbuild';
 
 export const HANDLER_ENTRY = path.join(__dirname, '..', '..', 'lambda', 'handler.ts');
@@ -17,7 +17,11 @@ export interface HandlerBundle {
  * minify, source map) and the validated config inlined through `define`, as lib/ingest.ts does.
  * `externalSdk`: leave @aws-sdk/* out, as NodejsFunction does by default for Node 18+ runtimes.
  */
-export async function bundleHandler(outDir: string, configJson: string, options: { entry?: string; externalSdk?: boolean; target?: string } = {}): Promise<HandlerBundle> {
+export async function bundleHandler(
+  outDir: string,
+  configJson: string,
+  options: { entry?: string; externalSdk?: boolean; target?: string } = {},
+): Promise<HandlerBundle> {
   const entry = options.entry ?? findEntry();
   fs.mkdirSync(outDir, { recursive: true });
   const file = path.join(outDir, 'index.js');

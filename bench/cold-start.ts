@@ -1,8 +1,8 @@
 // Reports the bundled handler's size and its cold start (require + first call on a small object) against moto's S3 server.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { CreateBucketCommand, ListObjectsV2Command, PutBucketVersioningCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadPipelineConfig } from '../config/load';
 import { startMoto } from '../test/support/moto';
@@ -90,11 +90,13 @@ async function main(): Promise<void> {
       const line = child.stderr.split('\n').find((l) => l.startsWith('COLD_START '));
       if (child.status !== 0 || !line) throw new Error(`cold-start run ${run} failed (exit ${child.status}):\n${child.stderr}\n${child.stdout}`);
       const result = JSON.parse(line.slice('COLD_START '.length));
-      if (result.first.batchItemFailures.length || result.second.batchItemFailures.length) throw new Error(`run ${run}: the handler reported failures: ${line}`);
+      if (result.first.batchItemFailures.length || result.second.batchItemFailures.length)
+        throw new Error(`run ${run}: the handler reported failures: ${line}`);
       samples.push(result);
     }
     const reports = await s3.send(new ListObjectsV2Command({ Bucket: PROCESSED_BUCKET, Prefix: 'reports/signups/' }));
-    if (reports.KeyCount !== 2 * RUNS) throw new Error(`expected ${2 * RUNS} reports in the processed bucket, found ${reports.KeyCount}: the handler did not process every object`);
+    if (reports.KeyCount !== 2 * RUNS)
+      throw new Error(`expected ${2 * RUNS} reports in the processed bucket, found ${reports.KeyCount}: the handler did not process every object`);
     const requireMs = median(samples.map((s) => s.requireMs));
     const firstCallMs = median(samples.map((s) => s.firstCallMs));
     const warmCallMs = median(samples.map((s) => s.warmCallMs));

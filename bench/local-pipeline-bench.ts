@@ -1,7 +1,7 @@
 // Benchmark: the local pipeline end to end (DuckDB engine) on 1,000,000 generated sign-up rows, time per stage and total.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { loadPipelineConfig } from '../config/load';
 import { runLocalPipeline } from '../local/pipeline';
 import { formatDuration, formatRate, silentProgress } from '../local/progress';
@@ -11,7 +11,6 @@ const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
 const TARGET_MS = 10_000;
 const ROOT = path.resolve(__dirname, '..', '..');
 const BENCH_DIR = path.join(ROOT, '.bench', 'local-pipeline');
-
 
 const FIRST = ['Ada', 'Ben', 'Carla', 'Dmitri', 'Eve', 'Fatima', 'Goran', 'Hiro', 'Inès', 'Jamal', 'Kai', 'Lena', 'Mateo', 'Nia', 'Oskar', 'Priya'];
 const LAST = ['Smith', 'Gómez', 'Tanaka', 'Okafor', 'Müller', 'Nguyen', 'Rossi', "O'Brien", 'Kowalski', 'Haddad', 'Lee, Jr.', 'Novak'];
@@ -40,12 +39,23 @@ export function generateSignups(file: string, rows: number): { invalid: number }
     if (random() < 0.02) {
       invalid++;
       switch (Math.floor(random() * 6)) {
-        case 0: email = email.replace('@example.com', '@example'); break;
-        case 1: date = `${y}-13-${d}`; break;
-        case 2: status = 'banned'; break;
-        case 3: id = `x${i}`; break;
-        case 4: name = ''; break;
-        default: extra = ',surplus';
+        case 0:
+          email = email.replace('@example.com', '@example');
+          break;
+        case 1:
+          date = `${y}-13-${d}`;
+          break;
+        case 2:
+          status = 'banned';
+          break;
+        case 3:
+          id = `x${i}`;
+          break;
+        case 4:
+          name = '';
+          break;
+        default:
+          extra = ',surplus';
       }
     }
     buffer += `${id},${name},${email},${date},${status}${extra}\n`;
@@ -73,7 +83,9 @@ async function main(): Promise<void> {
   fs.rmSync(workdir, { recursive: true, force: true });
   const config = loadPipelineConfig(path.join(ROOT, 'pipeline.config.json'));
 
-  console.log(`local pipeline benchmark: ${ROWS.toLocaleString('en-US')} sign-up rows, ${(bytes / 1e6).toFixed(1)} MB (${generated}); ${os.cpus().length} CPUs, node ${process.version}, engine duckdb`);
+  console.log(
+    `local pipeline benchmark: ${ROWS.toLocaleString('en-US')} sign-up rows, ${(bytes / 1e6).toFixed(1)} MB (${generated}); ${os.cpus().length} CPUs, node ${process.version}, engine duckdb`,
+  );
   const t0 = performance.now();
   const result = await runLocalPipeline({ config, workdir, files: [input], dataset: 'signups', engine: 'duckdb', progress: silentProgress });
   const total = performance.now() - t0;
@@ -82,14 +94,24 @@ async function main(): Promise<void> {
   const transform = result.transforms.find((t) => t.dataset === 'signups');
   const rows: [string, number | undefined, string][] = [
     ['copy into raw/', result.timings['stage-in'], ''],
-    ['preprocess', result.timings.preprocess, `${report.rowsIn.toLocaleString('en-US')} rows in, ${report.rowsRejected.toLocaleString('en-US')} rejected, ${formatRate(bytes, result.timings.preprocess ?? 0)}`],
+    [
+      'preprocess',
+      result.timings.preprocess,
+      `${report.rowsIn.toLocaleString('en-US')} rows in, ${report.rowsRejected.toLocaleString('en-US')} rejected, ${formatRate(bytes, result.timings.preprocess ?? 0)}`,
+    ],
     ['crawl', result.timings.crawl, ''],
-    ['transform', result.timings.transform, transform ? `${transform.rowsOut.toLocaleString('en-US')} rows out, ${transform.partitions.length} partitions` : ''],
+    [
+      'transform',
+      result.timings.transform,
+      transform ? `${transform.rowsOut.toLocaleString('en-US')} rows out, ${transform.partitions.length} partitions` : '',
+    ],
     ['queries', result.timings.queries, `${result.queries.length} configured queries`],
     ['dashboard', result.timings.dashboard, ''],
   ];
   for (const [stage, ms, note] of rows) console.log(`  ${stage.padEnd(16)} ${formatDuration(ms ?? 0).padStart(10)}  ${note}`);
-  console.log(`  ${'total'.padEnd(16)} ${formatDuration(total).padStart(10)}  (target < ${formatDuration(TARGET_MS)}: ${total < TARGET_MS ? 'met' : 'NOT met'})`);
+  console.log(
+    `  ${'total'.padEnd(16)} ${formatDuration(total).padStart(10)}  (target < ${formatDuration(TARGET_MS)}: ${total < TARGET_MS ? 'met' : 'NOT met'})`,
+  );
 }
 
 main().catch((err) => {

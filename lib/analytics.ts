@@ -59,9 +59,7 @@ export class Analytics extends Construct {
         resultConfiguration: {
           outputLocation: props.resultsBucket.s3UrlForObject(props.resultsPrefix),
           expectedBucketOwner: Stack.of(this).account,
-          encryptionConfiguration: props.encryptionKey
-            ? { encryptionOption: 'SSE_KMS', kmsKey: props.encryptionKey.keyArn }
-            : { encryptionOption: 'SSE_S3' },
+          encryptionConfiguration: props.encryptionKey ? { encryptionOption: 'SSE_KMS', kmsKey: props.encryptionKey.keyArn } : { encryptionOption: 'SSE_S3' },
         },
       },
     });
@@ -85,7 +83,9 @@ export class Analytics extends Construct {
     if (config.quicksight.enabled) {
       const principalArn = config.quicksight.principalArn;
       if (!principalArn) {
-        throw new Error('quicksight.enabled is true but quicksight.principalArn is missing; pass -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME (IDENTITY_REGION: the QuickSight identity region, which may differ from the deploy region)');
+        throw new Error(
+          'quicksight.enabled is true but quicksight.principalArn is missing; pass -c quicksight.principalArn=arn:aws:quicksight:IDENTITY_REGION:ACCOUNT:user/default/NAME (IDENTITY_REGION: the QuickSight identity region, which may differ from the deploy region)',
+        );
       }
       this.quickSight = new QuickSightDashboards(this, 'QuickSight', { ...props, principalArn, workGroupName: this.workGroupName });
       this.quickSight.node.addDependency(this.workGroup);

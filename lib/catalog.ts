@@ -2,7 +2,7 @@
 import { Aws } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { datasetLayout, finalSchema, PROCESSED_TABLE_PREFIX, REJECT_COLUMNS } from '../config/layout';
 import type { DatasetConfig } from '../config/schema';

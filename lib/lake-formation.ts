@@ -1,5 +1,5 @@
 // Lake Formation grants on the pipeline's database and tables, for accounts where Lake Formation governs the Data Catalog.
-import { Aws, CfnResource, DefaultStackSynthesizer, Fn, Stack } from 'aws-cdk-lib';
+import { Aws, type CfnResource, DefaultStackSynthesizer, Fn, Stack } from 'aws-cdk-lib';
 import type * as glue from 'aws-cdk-lib/aws-glue';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import { CfnPrincipalPermissions } from 'aws-cdk-lib/aws-lakeformation';
@@ -65,7 +65,9 @@ export class LakeFormationGrants extends Construct {
     this.deployRoleArn = props.deployRoleArn ?? bootstrapExecutionRoleArn(this);
     const db: CfnPrincipalPermissions.ResourceProperty = { database: { catalogId: Aws.ACCOUNT_ID, name: props.databaseName } };
     const allTables: CfnPrincipalPermissions.ResourceProperty = { table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, tableWildcard: {} } };
-    const table = (name: string): CfnPrincipalPermissions.ResourceProperty => ({ table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name } });
+    const table = (name: string): CfnPrincipalPermissions.ResourceProperty => ({
+      table: { catalogId: Aws.ACCOUNT_ID, databaseName: props.databaseName, name },
+    });
 
     this.grant('DeployRole-Database', this.deployRoleArn, db, ['ALL'], [props.database]);
     this.grant('DeployRole-Tables', this.deployRoleArn, allTables, ['ALL'], [props.database]);
@@ -75,7 +77,10 @@ export class LakeFormationGrants extends Construct {
     for (const dataset of props.datasets) {
       const layout = datasetLayout(dataset);
       const role = props.jobRoles[dataset.name];
-      if (!role) throw new Error(`LakeFormationGrants: no job role for dataset "${dataset.name}"; pass jobRoles with one role per configured dataset (got ${Object.keys(props.jobRoles).join(', ') || 'none'})`);
+      if (!role)
+        throw new Error(
+          `LakeFormationGrants: no job role for dataset "${dataset.name}"; pass jobRoles with one role per configured dataset (got ${Object.keys(props.jobRoles).join(', ') || 'none'})`,
+        );
       this.grant(`Job-${dataset.name}-Database`, role.roleArn, db, ['DESCRIBE'], [props.database]);
       this.grant(`Job-${dataset.name}-ReadTables`, role.roleArn, allTables, READER_TABLE_PERMISSIONS, [props.database]);
       this.grant(`Job-${dataset.name}-FinalTable`, role.roleArn, table(layout.finalTable), JOB_FINAL_TABLE_PERMISSIONS, [props.finalTables[dataset.name]]);
@@ -111,7 +116,9 @@ function bootstrapExecutionRoleArn(scope: Construct): string {
   const qualifier = String(scope.node.tryGetContext(BOOTSTRAP_QUALIFIER_CONTEXT) ?? DefaultStackSynthesizer.DEFAULT_QUALIFIER);
   const stack = Stack.of(scope);
   if (!(stack.synthesizer instanceof DefaultStackSynthesizer)) {
-    throw new Error('LakeFormationGrants: the stack does not use the default CDK synthesizer, so the deploying role is unknown; pass deployRoleArn (the role CloudFormation deploys with)');
+    throw new Error(
+      'LakeFormationGrants: the stack does not use the default CDK synthesizer, so the deploying role is unknown; pass deployRoleArn (the role CloudFormation deploys with)',
+    );
   }
   return Fn.sub(DefaultStackSynthesizer.DEFAULT_CLOUDFORMATION_ROLE_ARN.replace('${Qualifier}', qualifier));
 }

@@ -3,11 +3,11 @@ import { Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as kms from 'aws-cdk-lib/aws-kms';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { MonitoringConfig } from '../config/schema';
 import { GLUE_METRICS_NAMESPACE } from './glue-access';
@@ -143,7 +143,13 @@ export class Monitoring extends Construct {
         period: PERIOD,
       });
     const jobMetric = (jobName: string, metricName: string, type: 'count' | 'gauge', statistic: string) =>
-      new cloudwatch.Metric({ namespace: GLUE_METRICS_NAMESPACE, metricName, dimensionsMap: { JobName: jobName, JobRunId: 'ALL', Type: type }, statistic, period: PERIOD });
+      new cloudwatch.Metric({
+        namespace: GLUE_METRICS_NAMESPACE,
+        metricName,
+        dimensionsMap: { JobName: jobName, JobRunId: 'ALL', Type: type },
+        statistic,
+        period: PERIOD,
+      });
 
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
@@ -185,8 +191,17 @@ export class Monitoring extends Construct {
       }),
     );
     dashboard.addWidgets(
-      new cloudwatch.GraphWidget({ title: 'Rows per dataset (in / valid / rejected)', left: [INGEST_METRICS.rowsIn, INGEST_METRICS.rowsValid, INGEST_METRICS.rowsRejected].map(custom), width: 12 }),
-      new cloudwatch.GraphWidget({ title: 'Files quarantined and bytes in', left: [custom(INGEST_METRICS.filesQuarantined)], right: [custom(INGEST_METRICS.bytesIn)], width: 12 }),
+      new cloudwatch.GraphWidget({
+        title: 'Rows per dataset (in / valid / rejected)',
+        left: [INGEST_METRICS.rowsIn, INGEST_METRICS.rowsValid, INGEST_METRICS.rowsRejected].map(custom),
+        width: 12,
+      }),
+      new cloudwatch.GraphWidget({
+        title: 'Files quarantined and bytes in',
+        left: [custom(INGEST_METRICS.filesQuarantined)],
+        right: [custom(INGEST_METRICS.bytesIn)],
+        width: 12,
+      }),
     );
     dashboard.addWidgets(
       new cloudwatch.GraphWidget({
@@ -202,7 +217,14 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({
         title: 'Glue failures (events)',
         left: [this.jobFailureRule, this.crawlerFailureRule].map(
-          (rule) => new cloudwatch.Metric({ namespace: 'AWS/Events', metricName: 'TriggeredRules', dimensionsMap: { RuleName: rule.ruleName }, statistic: 'Sum', period: PERIOD }),
+          (rule) =>
+            new cloudwatch.Metric({
+              namespace: 'AWS/Events',
+              metricName: 'TriggeredRules',
+              dimensionsMap: { RuleName: rule.ruleName },
+              statistic: 'Sum',
+              period: PERIOD,
+            }),
         ),
         width: 8,
       }),

@@ -1,6 +1,6 @@
 // Acknowledges cdk-nag findings one by one, each with the reason it is safe, so a new finding still fails synth.
 import { Stack, Validations } from 'aws-cdk-lib';
-import { IConstruct } from 'constructs';
+import type { IConstruct } from 'constructs';
 import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 
 /** Acknowledges one cdk-nag rule (or one `Rule[finding]`) on a construct and everything under it. */

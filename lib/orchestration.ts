@@ -2,7 +2,7 @@
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Aws } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import { PREFIXES } from '../config/layout';

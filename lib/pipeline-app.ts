@@ -1,9 +1,9 @@
 // Turns CDK context into a validated config and the pipeline stack, with cdk-nag's AwsSolutions checks on every synth.
-import { App, Validations } from 'aws-cdk-lib';
+import { type App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../config/load';
 import type { PipelineConfig } from '../config/schema';
-import { PipelineStack, PipelineStackProps } from './pipeline-stack';
+import { PipelineStack, type PipelineStackProps } from './pipeline-stack';
 
 /** Stack name when context `stackName` is not set. */
 export const DEFAULT_STACK_NAME = 'CsvPipeline';

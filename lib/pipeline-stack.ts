@@ -1,6 +1,6 @@
 // The pipeline stack: wires storage, ingest, catalog, transform, orchestration, analytics and monitoring, and lists the outputs.
-import { CfnOutput, Duration, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
-import { Construct } from 'constructs';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
 import { datasetLayout } from '../config/layout';
 import type { PipelineConfig } from '../config/schema';
 import { Analytics } from './analytics';
@@ -35,7 +35,10 @@ export interface PipelineStackProps extends StackProps {
 
 /** A Glue database name derived from the stack name, so two stacks in one account do not share tables. */
 export function databaseNameFor(stackName: string): string {
-  return `${stackName.toLowerCase().replace(/[^a-z0-9]+/g, '_').replace(/^_+|_+$/g, '')}_db`;
+  return `${stackName
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '_')
+    .replace(/^_+|_+$/g, '')}_db`;
 }
 
 export class PipelineStack extends Stack {
@@ -121,7 +124,11 @@ export class PipelineStack extends Stack {
     output('FinalBucketName', finalBucket.bucketName, 'final_output/<dataset>/ Parquet written by the Glue jobs');
     output('ScratchBucketName', scratchBucket.bucketName, 'Athena results and Glue temporary files');
     for (const dataset of config.datasets) {
-      output(`UploadPrefix${pascal(dataset.name)}`, rawBucket.s3UrlForObject(datasetLayout(dataset).rawPrefix), `Upload ${dataset.name} CSV files under this S3 prefix`);
+      output(
+        `UploadPrefix${pascal(dataset.name)}`,
+        rawBucket.s3UrlForObject(datasetLayout(dataset).rawPrefix),
+        `Upload ${dataset.name} CSV files under this S3 prefix`,
+      );
     }
     output('GlueDatabaseName', this.catalog.databaseName, 'Glue database with processed_<dataset>, <dataset> and <dataset>_rejects tables');
     output('AthenaWorkGroupName', this.analytics.workGroupName, 'Athena workgroup with the named queries of every dataset');
@@ -129,7 +136,11 @@ export class PipelineStack extends Stack {
     output('AlarmTopicArn', this.monitoring.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
     output('CloudWatchDashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
     if (this.analytics.quickSightDashboardIds.length) {
-      output('QuickSightDashboardIds', this.analytics.quickSightDashboardIds.join(','), 'QuickSight dashboard ids, one per dataset with a dashboard (shared with quicksight.principalArn)');
+      output(
+        'QuickSightDashboardIds',
+        this.analytics.quickSightDashboardIds.join(','),
+        'QuickSight dashboard ids, one per dataset with a dashboard (shared with quicksight.principalArn)',
+      );
     }
     output(
       'CloudWatchDashboardUrl',
@@ -155,5 +166,8 @@ export class PipelineStack extends Stack {
 }
 
 function pascal(name: string): string {
-  return name.split('_').map((p) => p.charAt(0).toUpperCase() + p.slice(1)).join('');
+  return name
+    .split('_')
+    .map((p) => p.charAt(0).toUpperCase() + p.slice(1))
+    .join('');
 }

@@ -52,7 +52,10 @@ export class PipelineStorage extends Construct {
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
       ...disposal,
     };
-    const abortUploads: s3.LifecycleRule = { id: 'abort-incomplete-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOADS_DAYS) };
+    const abortUploads: s3.LifecycleRule = {
+      id: 'abort-incomplete-multipart-uploads',
+      abortIncompleteMultipartUploadAfter: Duration.days(ABORT_INCOMPLETE_UPLOADS_DAYS),
+    };
 
     // Object ownership is left to aws-cdk-lib here: it picks what log delivery needs (bucket policy, or ACL without the feature flag).
     const { objectOwnership: _ownership, ...secureWithoutOwnership } = secure;

@@ -1,11 +1,11 @@
 // One PySpark Glue job per dataset (same script, the dataset's spec as arguments), each with a role scoped to that dataset.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { DefaultStackSynthesizer, Duration, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as s3 from 'aws-cdk-lib/aws-s3';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { datasetLayout, finalSchema } from '../config/layout';
@@ -165,7 +165,9 @@ export function pythonModuleArchive(scope: Construct, id: string, modulePaths: r
       throw new Error(`Glue Python module ${JSON.stringify(modulePath)} is not an existing .py file; pass the paths of the modules that glue_job.py imports.`);
     }
     if (path.dirname(modulePath) !== folder) {
-      throw new Error(`Glue Python module ${JSON.stringify(modulePath)} is not in ${JSON.stringify(folder)}; one archive holds modules of one folder: put the modules side by side.`);
+      throw new Error(
+        `Glue Python module ${JSON.stringify(modulePath)} is not in ${JSON.stringify(folder)}; one archive holds modules of one folder: put the modules side by side.`,
+      );
     }
   }
   // glue.Code.fromAsset takes files only; a directory asset (everything but the modules excluded) is zipped.

@@ -118,7 +118,12 @@ function measureLabel(aggregate: Aggregate, column: string | undefined): string 
   return `${aggregate === 'sum' ? 'Sum' : 'Average'} of ${column}`;
 }
 
-function valueAxisLabel(table: TableColumns, fieldId: string, aggregate: Aggregate, columnName: string | undefined): CfnDashboard.ChartAxisLabelOptionsProperty {
+function valueAxisLabel(
+  table: TableColumns,
+  fieldId: string,
+  aggregate: Aggregate,
+  columnName: string | undefined,
+): CfnDashboard.ChartAxisLabelOptionsProperty {
   return {
     visibility: 'VISIBLE',
     axisLabelOptions: [
@@ -148,9 +153,7 @@ function kpiVisual(dataset: DatasetConfig, kpi: KpiConfig, at: string, dateColum
     kpiVisual: {
       visualId: kpi.id,
       title: title(kpi.title),
-      ...(compare
-        ? { subtitle: { visibility: 'VISIBLE', formatText: { plainText: `Latest ${word} compared with the ${word} before` } } }
-        : {}),
+      ...(compare ? { subtitle: { visibility: 'VISIBLE', formatText: { plainText: `Latest ${word} compared with the ${word} before` } } } : {}),
       chartConfiguration: {
         fieldWells,
         ...(compare

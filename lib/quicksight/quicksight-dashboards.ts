@@ -129,9 +129,23 @@ export class QuickSightDashboards extends Construct {
   private grantQueryAccess(props: QuickSightDashboardsProps): void {
     const layouts = props.config.datasets.map(datasetLayout);
     allowAthenaQueriesInWorkgroup(this.role, props.workGroupName);
-    allowReadingTableDefinitions(this.role, props.databaseName, layouts.flatMap((l) => [l.finalTable, l.rejectsTable]));
-    allowReadingTableData(this.role, 'ReadFinalParquet', props.finalBucket, layouts.map((l) => l.finalPrefix));
-    allowReadingTableData(this.role, 'ReadRejectedRows', props.processedBucket, layouts.map((l) => l.rejectedRowsPrefix));
+    allowReadingTableDefinitions(
+      this.role,
+      props.databaseName,
+      layouts.flatMap((l) => [l.finalTable, l.rejectsTable]),
+    );
+    allowReadingTableData(
+      this.role,
+      'ReadFinalParquet',
+      props.finalBucket,
+      layouts.map((l) => l.finalPrefix),
+    );
+    allowReadingTableData(
+      this.role,
+      'ReadRejectedRows',
+      props.processedBucket,
+      layouts.map((l) => l.rejectedRowsPrefix),
+    );
     allowAthenaQueryResults(this.role, props.resultsBucket, props.resultsPrefix);
     allowBucketRegions(this.role, [props.finalBucket, props.processedBucket, props.resultsBucket]);
     // Reads Parquet and rejected rows encrypted with the pipeline key, and writes encrypted query results.

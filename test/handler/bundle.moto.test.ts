@@ -1,7 +1,7 @@
 // The handler as deployed: bundled by esbuild with the config inlined, configured by environment only, against moto's S3 server.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { bundleHandler } from '../../bench/cold-start-bundle';
 import { outputKeysFor } from '../../lambda/core/keys';
@@ -43,7 +43,12 @@ it('runs from the esbuild bundle with the config inlined, reaching S3 through AW
   const put = await putRaw(s3, key, signupsCsv(5, 1));
   const lines: string[] = [];
   const spy = jest.spyOn(process.stdout, 'write').mockImplementation(((chunk: string | Uint8Array) => {
-    lines.push(...chunk.toString().split('\n').filter((l) => l.startsWith('{')));
+    lines.push(
+      ...chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l.startsWith('{')),
+    );
     return true;
   }) as typeof process.stdout.write);
   // Act

@@ -1,6 +1,6 @@
 // Reads the S3 event fixtures and wraps them the way the CDK app delivers them (EventBridge, SQS), for handler tests.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import type { SQSEvent } from 'aws-lambda';
 
 /** The S3 event files copied from ../shared/data/s3-events (see the README beside them). */

@@ -89,7 +89,9 @@ describe('normaliseEvent on direct S3 notifications', () => {
 describe('normaliseEvent on EventBridge events', () => {
   it('reads bucket, decoded key, version-id, etag, size and sequencer from detail', () => {
     const refs = s3ObjectsOf(eventBridgeEventFor('csv-raw-data-example', 'raw/signups/Nov+export+%282%29.csv', { versionId: 'v1', eTag: 'abc', size: 10 }));
-    expect(refs).toEqual([{ bucket: 'csv-raw-data-example', key: 'raw/signups/Nov export (2).csv', versionId: 'v1', eTag: 'abc', size: 10, sequencer: '0055AED6DCD90281E5' }]);
+    expect(refs).toEqual([
+      { bucket: 'csv-raw-data-example', key: 'raw/signups/Nov export (2).csv', versionId: 'v1', eTag: 'abc', size: 10, sequencer: '0055AED6DCD90281E5' },
+    ]);
   });
 
   it('skips other detail-types', () => {

@@ -74,7 +74,9 @@ describe('event shapes from the S3 event files', () => {
     const report = JSON.parse(await readText(s3, keys.reportKey));
     expect(report).toMatchObject({ source: key, dataset: 'signups', outcome: 'processed', rowsIn: 4, rowsValid: 3, rowsRejected: 1 });
     // The rejects object: JSON Lines, one object per rejected row, typed as such.
-    expect(readRejectsAsTable(await readText(s3, keys.rejectsKey))).toEqual([expect.objectContaining({ source_file: key, line: 2, reason_code: 'INVALID_EMAIL' })]);
+    expect(readRejectsAsTable(await readText(s3, keys.rejectsKey))).toEqual([
+      expect.objectContaining({ source_file: key, line: 2, reason_code: 'INVALID_EMAIL' }),
+    ]);
     expect((await s3.send(new HeadObjectCommand({ Bucket: PROCESSED_BUCKET, Key: keys.rejectsKey }))).ContentType).toBe(REJECTS_CONTENT_TYPE);
   });
 
@@ -127,7 +129,10 @@ describe('event shapes from the S3 event files', () => {
   it('processes an EventBridge Object Created event and sends a file under no dataset prefix to inferred/', async () => {
     const key = 'uploads/misc export.csv';
     const put = await putRaw(s3, key, 'a,b\n1,2\n');
-    await handleEvent(sqsEventOf([eventBridgeEventFor(RAW_BUCKET, 'uploads/misc+export.csv', { versionId: put.versionId, eTag: put.eTag })]), depsFor(s3, preprocess));
+    await handleEvent(
+      sqsEventOf([eventBridgeEventFor(RAW_BUCKET, 'uploads/misc+export.csv', { versionId: put.versionId, eTag: put.eTag })]),
+      depsFor(s3, preprocess),
+    );
     const keys = outputKeysFor(config, key, put.versionId!);
     expect(keys.processedKey).toMatch(/^inferred\//);
     expect(await listKeys(s3)).toEqual([keys.processedKey, keys.reportKey].sort());
@@ -181,7 +186,10 @@ describe('failures', () => {
     const key = 'raw/signups/big.csv';
     const put = await putRaw(s3, key, signupsCsv(120_000, 3));
     const faulty = moto.client();
-    const injected = injectFailures(faulty, (command, input) => command === 'UploadPartCommand' && String(input.Key).startsWith('processed/') && input.PartNumber === 2);
+    const injected = injectFailures(
+      faulty,
+      (command, input) => command === 'UploadPartCommand' && String(input.Key).startsWith('processed/') && input.PartNumber === 2,
+    );
     const event = sqsEventOf([eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId })]);
     // Act
     const response = (await handleEvent(event, depsFor(faulty, preprocess))) as SQSBatchResponse;
@@ -220,7 +228,9 @@ describe('failures', () => {
     const put = await putRaw(s3, key, signupsCsv(5));
     const faulty = moto.client();
     injectFailures(faulty, (command, input) => command === 'PutObjectCommand' && String(input.Key).startsWith('reports/'));
-    await expect(handleEvent(eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId }), depsFor(faulty, preprocess))).rejects.toThrow(/1 object\(s\) of the event failed/);
+    await expect(handleEvent(eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId }), depsFor(faulty, preprocess))).rejects.toThrow(
+      /1 object\(s\) of the event failed/,
+    );
     expect((await listKeys(s3)).filter((k) => k.startsWith('reports/'))).toEqual([]);
     await handleEvent(eventBridgeEventFor(RAW_BUCKET, key, { versionId: put.versionId }), depsFor(s3, preprocess));
     expect((await listKeys(s3)).filter((k) => k.startsWith('reports/'))).toHaveLength(1);
@@ -245,8 +255,14 @@ describe('access errors', () => {
   it('throws with a hint about s3:ListBucket when the report lookup is denied', async () => {
     const put = await putRaw(s3, 'raw/signups/denied.csv', signupsCsv(1));
     const faulty = moto.client();
-    injectFailures(faulty, (command, input) => command === 'HeadObjectCommand' && String(input.Key).startsWith('reports/'), () => serverError('Forbidden', 403));
-    await expect(processObject({ bucket: RAW_BUCKET, key: 'raw/signups/denied.csv', versionId: put.versionId }, depsFor(faulty, preprocess))).rejects.toThrow(/s3:ListBucket/);
+    injectFailures(
+      faulty,
+      (command, input) => command === 'HeadObjectCommand' && String(input.Key).startsWith('reports/'),
+      () => serverError('Forbidden', 403),
+    );
+    await expect(processObject({ bucket: RAW_BUCKET, key: 'raw/signups/denied.csv', versionId: put.versionId }, depsFor(faulty, preprocess))).rejects.toThrow(
+      /s3:ListBucket/,
+    );
   });
 });
 
@@ -298,7 +314,10 @@ describe('file-level quarantine', () => {
     const key = 'raw/signups/huge.csv';
     const body = Buffer.concat([Buffer.from([0, 1, 2, 3]), Buffer.alloc(11 * 1024 * 1024, 7)]); // binary, 11 MiB
     const put = await putRaw(s3, key, body);
-    const result = await processObject({ bucket: RAW_BUCKET, key, versionId: put.versionId }, depsFor(s3, preprocess, { singleCopyLimitBytes: 5 * 1024 * 1024 }));
+    const result = await processObject(
+      { bucket: RAW_BUCKET, key, versionId: put.versionId },
+      depsFor(s3, preprocess, { singleCopyLimitBytes: 5 * 1024 * 1024 }),
+    );
     expect(result.status).toBe('quarantined');
     expect((await readBytes(s3, result.keys!.quarantinedFileKey)).equals(body)).toBe(true);
     expect(await openMultipartUploads(s3)).toEqual([]);

@@ -1,13 +1,13 @@
 // Shared set-up of the handler tests: buckets on moto, raw objects, handler dependencies, S3 fault injection, EMF capture.
-import * as path from 'path';
-import { Readable } from 'stream';
+import * as path from 'node:path';
+import { Readable } from 'node:stream';
 import {
   CreateBucketCommand,
   GetObjectCommand,
   ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutBucketVersioningCommand,
-  S3Client,
+  type S3Client,
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
@@ -181,4 +181,5 @@ export function signupsCsv(rows: number, bad = 0): string {
   return `${lines.join('\n')}\n`;
 }
 
-export const ORDERS_CSV = 'order_id,customer_email,ordered_at,amount,currency,paid\n1001,anna@example.com,2024-11-01 09:15:00,19.99,EUR,true\n1002,ben@example.com,2024-11-01 10:02:11,5.00,USD,false\n';
+export const ORDERS_CSV =
+  'order_id,customer_email,ordered_at,amount,currency,paid\n1001,anna@example.com,2024-11-01 09:15:00,19.99,EUR,true\n1002,ben@example.com,2024-11-01 10:02:11,5.00,USD,false\n';

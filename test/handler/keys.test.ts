@@ -1,5 +1,5 @@
 // Output keys: flat, safe, stable under duplicate delivery, distinct for distinct objects, in the layout's folders.
-import * as path from 'path';
+import * as path from 'node:path';
 import fc from 'fast-check';
 import { outputKeysFor } from '../../lambda/core/keys';
 import { loadPipelineConfig } from '../../config/load';

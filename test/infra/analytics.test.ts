@@ -1,8 +1,8 @@
 // The Analytics construct in a minimal stack: workgroup, named queries, QuickSight on/off, IAM scope, cdk-nag, cfn-lint.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -121,7 +121,15 @@ describe('Athena workgroup', () => {
     const stack = new Stack(app, 'S');
     const b = new s3.Bucket(stack, 'B');
     expect(
-      () => new Analytics(stack, 'A', { config: projectConfig(), databaseName: DATABASE, resultsBucket: b, resultsPrefix: 'athena-results', finalBucket: b, processedBucket: b }),
+      () =>
+        new Analytics(stack, 'A', {
+          config: projectConfig(),
+          databaseName: DATABASE,
+          resultsBucket: b,
+          resultsPrefix: 'athena-results',
+          finalBucket: b,
+          processedBucket: b,
+        }),
     ).toThrow(/resultsPrefix must be a folder path ending in "\/".*got "athena-results"/);
   });
 });
@@ -132,7 +140,11 @@ describe('named queries', () => {
 
   test('one per configured query per dataset, with the rendered SQL, in the workgroup and database', () => {
     const expected = config.datasets.flatMap((d) =>
-      d.queries.map((q) => ({ name: `${d.name}.${q.name}`, sql: renderQuery(q.sql, { database: DATABASE, table: d.name, rejectsTable: `${d.name}_rejects` }), description: q.description })),
+      d.queries.map((q) => ({
+        name: `${d.name}.${q.name}`,
+        sql: renderQuery(q.sql, { database: DATABASE, table: d.name, rejectsTable: `${d.name}_rejects` }),
+        description: q.description,
+      })),
     );
     expect(expected.length).toBe(5);
     template.resourceCountIs('AWS::Athena::NamedQuery', expected.length);
@@ -181,7 +193,9 @@ describe('QuickSight on', () => {
       DataSourceParameters: { AthenaParameters: { WorkGroup: analytics.workGroupName, RoleArn: { 'Fn::GetAtt': [roleId, 'Arn'] } } },
       SslProperties: { DisableSsl: false },
     });
-    template.hasResource('AWS::QuickSight::DataSource', { DependsOn: Match.arrayWith([Match.stringLikeRegexp('AthenaAccessRoleDefaultPolicy'), template.getResourceId('AWS::Athena::WorkGroup', {})]) });
+    template.hasResource('AWS::QuickSight::DataSource', {
+      DependsOn: Match.arrayWith([Match.stringLikeRegexp('AthenaAccessRoleDefaultPolicy'), template.getResourceId('AWS::Athena::WorkGroup', {})]),
+    });
   });
 
   test('a DIRECT_QUERY data set on each final table and each rejects table, columns typed for QuickSight', () => {
@@ -194,7 +208,11 @@ describe('QuickSight on', () => {
     });
     expect(tables.map((t) => t.Name).sort()).toEqual(['orders', 'orders_rejects', 'signups', 'signups_rejects']);
     for (const t of tables) {
-      expect(t).toMatchObject({ Catalog: 'AwsDataCatalog', Schema: DATABASE, DataSourceArn: { 'Fn::GetAtt': [template.getResourceId('AWS::QuickSight::DataSource', {}), 'Arn'] } });
+      expect(t).toMatchObject({
+        Catalog: 'AwsDataCatalog',
+        Schema: DATABASE,
+        DataSourceArn: { 'Fn::GetAtt': [template.getResourceId('AWS::QuickSight::DataSource', {}), 'Arn'] },
+      });
     }
     const signups = tables.find((t) => t.Name === 'signups');
     expect(signups.InputColumns).toEqual([
@@ -223,7 +241,10 @@ describe('QuickSight on', () => {
     const visualKinds = signups.Properties.Definition.Sheets[0].Visuals.map((v: any) => Object.keys(v)[0]);
     expect(visualKinds).toEqual(['KPIVisual', 'LineChartVisual', 'BarChartVisual', 'BarChartVisual']);
     const finalSetId = template.getResourceId('AWS::QuickSight::DataSet', { Properties: { DataSetId: 'AnalyticsTest-signups' } });
-    expect(signups.Properties.Definition.DataSetIdentifierDeclarations[0]).toEqual({ Identifier: 'signups', DataSetArn: { 'Fn::GetAtt': [finalSetId, 'Arn'] } });
+    expect(signups.Properties.Definition.DataSetIdentifierDeclarations[0]).toEqual({
+      Identifier: 'signups',
+      DataSetArn: { 'Fn::GetAtt': [finalSetId, 'Arn'] },
+    });
   });
 
   test('every QuickSight resource gives the principal the full owner action list', () => {
@@ -255,7 +276,13 @@ describe('QuickSight on', () => {
       .filter((s) => [s.Action].flat().some((a: string) => a.startsWith('s3:') && a.includes('Object')))
       .flatMap((s) => [s.Resource].flat())
       .map((r: any) => r['Fn::Join'][1][1]);
-    expect(objectPaths.sort()).toEqual(['/athena-results/*', '/final_output/orders/*', '/final_output/signups/*', '/quarantine/orders/rows/*', '/quarantine/signups/rows/*']);
+    expect(objectPaths.sort()).toEqual([
+      '/athena-results/*',
+      '/final_output/orders/*',
+      '/final_output/signups/*',
+      '/quarantine/orders/rows/*',
+      '/quarantine/signups/rows/*',
+    ]);
     const writes = all.filter((s) => [s.Action].flat().includes('s3:PutObject'));
     expect(writes).toHaveLength(1);
     expect(writes[0].Resource['Fn::Join'][1][1]).toBe('/athena-results/*');
@@ -308,7 +335,9 @@ describe('cdk-nag AwsSolutions', () => {
 
   test('each acknowledgement on the QuickSight role names one exact finding and gives a reason', () => {
     const { analytics } = build(projectConfig(QUICKSIGHT_ON));
-    const acks = analytics.quickSight!.role.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY).flatMap((m) => Object.entries(m.data as Record<string, any>));
+    const acks = analytics
+      .quickSight!.role.node.metadata.filter((m) => m.type === Validations.ACKNOWLEDGED_RULES_METADATA_KEY)
+      .flatMap((m) => Object.entries(m.data as Record<string, any>));
     expect(acks.length).toBe(5);
     for (const [id, value] of acks) {
       expect(id).toMatch(/AwsSolutions-IAM5\[Resource::<\w+\.Arn>\/(final_output\/\w+|quarantine\/\w+\/rows|athena-results)\/\*\]$/);

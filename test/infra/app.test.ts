@@ -1,8 +1,8 @@
 // bin/app.ts and its settings: context -> config overrides, disposable flag, and a bad config failing synth with its message.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { settingsFromContext } from '../../lib/pipeline-app';
 import { cdkJsonContext, REPO_ROOT } from './pipeline-fixture';

@@ -1,6 +1,6 @@
 // Catalog: database, header-PRESENT classifier, one crawler configured against the CSV pitfalls, final and rejects tables.
 import { finalSchema, REJECT_COLUMNS } from '../../config/layout';
-import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
+import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 describe('Catalog', () => {
   let built: BuiltPipeline;
@@ -27,7 +27,9 @@ describe('Catalog', () => {
     const crawlers = Object.values(resourcesOfType(built.template, 'AWS::Glue::Crawler'));
     expect(crawlers).toHaveLength(1);
     const c = crawlers[0].Properties;
-    expect(c.Targets.S3Targets.map((t: { Path: unknown }) => flat(t.Path))).toEqual(built.config.datasets.map((d) => `s3://<${processedBucket}>/processed/${d.name}/`));
+    expect(c.Targets.S3Targets.map((t: { Path: unknown }) => flat(t.Path))).toEqual(
+      built.config.datasets.map((d) => `s3://<${processedBucket}>/processed/${d.name}/`),
+    );
     expect(c.TablePrefix).toBe('processed_');
     expect(c.Classifiers).toEqual([{ Ref: logicalId(built, built.stack.catalog.classifier) }]);
     expect(JSON.parse(c.Configuration)).toEqual({
@@ -54,7 +56,15 @@ describe('Catalog', () => {
     }
     const signups = tables.find((t) => t.Name === 'signups');
     expect(signups.PartitionKeys).toEqual([{ Name: 'signup_month', Type: 'string' }]);
-    expect(signups.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual(['user_id', 'full_name', 'email', 'signup_date', 'status', 'source_file', 'ingested_at']);
+    expect(signups.StorageDescriptor.Columns.map((c: { Name: string }) => c.Name)).toEqual([
+      'user_id',
+      'full_name',
+      'email',
+      'signup_date',
+      'status',
+      'source_file',
+      'ingested_at',
+    ]);
   });
 
   test('rejects tables: the Hive JSON SerDe over the JSON Lines files of quarantine/<ds>/rows/, stored as text, no header to skip', () => {
@@ -77,7 +87,9 @@ describe('Catalog', () => {
     const read = statements.find((s) => s.Sid === 'ReadProcessedData')!;
     expect(asArray(read.Resource).map(flat).sort()).toEqual(built.config.datasets.map((d) => `<${processedBucket}.Arn>/processed/${d.name}/*`).sort());
     const catalog = statements.find((s) => s.Sid === 'MaintainProcessedTables')!;
-    const tableArns = asArray(catalog.Resource).map(flat).filter((r) => r.includes(':table/'));
+    const tableArns = asArray(catalog.Resource)
+      .map(flat)
+      .filter((r) => r.includes(':table/'));
     expect(tableArns.map((r) => r.split(':table/')[1]).sort()).toEqual(built.config.datasets.map((d) => `csvpipeline_db/processed_${d.name}`).sort());
     expect(JSON.stringify(statements)).not.toContain(finalBucket);
   });

@@ -1,6 +1,6 @@
 // cdk-nag's AwsSolutions pack runs on every synth: zero unacknowledged findings, and a new finding does fail synth.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { buildPipelineApp } from '../../lib/pipeline-app';

@@ -1,7 +1,7 @@
 // cfn-lint over every synthesized template (QuickSight off and on): zero errors. Warnings are printed, not failed.
-import { spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as path from 'path';
+import { spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { QUICKSIGHT_ON, synthPipeline } from './pipeline-fixture';
 
 /** cfn-lint's exit status is a bit field: 1 fatal, 2 error, 4 warning, 8 informational. */
@@ -20,17 +20,24 @@ describe('cfn-lint', () => {
     ['QuickSight off', {}, false],
     ['QuickSight on', QUICKSIGHT_ON, false],
     ['QuickSight on, disposable, account and region pinned', { ...QUICKSIGHT_ON, disposable: 'true' }, true],
-    ['QuickSight and Lake Formation on', { ...QUICKSIGHT_ON, 'cfg.lakeFormation.enabled': 'true', 'cfg.lakeFormation.athenaPrincipalArns': ['arn:aws:iam::123456789012:role/analyst'] }, false],
+    [
+      'QuickSight and Lake Formation on',
+      { ...QUICKSIGHT_ON, 'cfg.lakeFormation.enabled': 'true', 'cfg.lakeFormation.athenaPrincipalArns': ['arn:aws:iam::123456789012:role/analyst'] },
+      false,
+    ],
   ])('%s: the synthesized templates have no cfn-lint error', (_name, context, pinned) => {
     const saved = { ...process.env };
     if (pinned) Object.assign(process.env, { CDK_DEFAULT_ACCOUNT: '123456789012', CDK_DEFAULT_REGION: 'us-east-1' });
-    let built;
+    let built: ReturnType<typeof synthPipeline>;
     try {
       built = synthPipeline(context);
     } finally {
       process.env = saved;
     }
-    const templates = fs.readdirSync(built.outdir).filter((f) => f.endsWith('.template.json')).map((f) => path.join(built.outdir, f));
+    const templates = fs
+      .readdirSync(built.outdir)
+      .filter((f) => f.endsWith('.template.json'))
+      .map((f) => path.join(built.outdir, f));
     expect(templates.length).toBeGreaterThan(0);
     const { status, output } = cfnLint(templates);
     if (output.trim()) console.log(`cfn-lint (${_name}):\n${output}`);

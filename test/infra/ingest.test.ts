@@ -1,7 +1,7 @@
 // Ingest: one EventBridge rule per dataset -> SQS (DLQ, SSE, SSL) -> arm64 Node Lambda with least-privilege S3 access.
-import * as fs from 'fs';
-import * as path from 'path';
-import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 describe('Ingest', () => {
   let built: BuiltPipeline;
@@ -14,7 +14,9 @@ describe('Ingest', () => {
   });
 
   test('one rule per dataset matches Object Created of <rawPrefix>*.csv in the raw bucket and targets the queue', () => {
-    const rules = Object.values(resourcesOfType(built.template, 'AWS::Events::Rule')).filter((r) => r.Properties.EventPattern?.source?.[0] === 'aws.s3' && r.Properties.EventPattern.detail.bucket.name[0].Ref === rawBucket);
+    const rules = Object.values(resourcesOfType(built.template, 'AWS::Events::Rule')).filter(
+      (r) => r.Properties.EventPattern?.source?.[0] === 'aws.s3' && r.Properties.EventPattern.detail.bucket.name[0].Ref === rawBucket,
+    );
     expect(rules).toHaveLength(built.config.datasets.length);
     const queue = logicalId(built, built.stack.ingest.queue);
     const keys = rules.map((r) => r.Properties.EventPattern.detail.object.key);
@@ -40,7 +42,9 @@ describe('Ingest', () => {
     const policies = Object.values(resourcesOfType(built.template, 'AWS::SQS::QueuePolicy'));
     expect(policies).toHaveLength(2);
     for (const p of policies) {
-      expect(p.Properties.PolicyDocument.Statement).toEqual(expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]));
+      expect(p.Properties.PolicyDocument.Statement).toEqual(
+        expect.arrayContaining([expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      );
     }
   });
 
@@ -87,7 +91,10 @@ describe('Ingest', () => {
         `s3:GetObject <${rawBucket}.Arn>/raw/orders/*`,
         `s3:GetObjectVersion <${rawBucket}.Arn>/raw/signups/*`,
         `s3:GetObjectVersion <${rawBucket}.Arn>/raw/orders/*`,
-        ...['processed/*', 'quarantine/*', 'reports/*', 'inferred/*'].flatMap((p) => [`s3:PutObject <${processedBucket}.Arn>/${p}`, `s3:AbortMultipartUpload <${processedBucket}.Arn>/${p}`]),
+        ...['processed/*', 'quarantine/*', 'reports/*', 'inferred/*'].flatMap((p) => [
+          `s3:PutObject <${processedBucket}.Arn>/${p}`,
+          `s3:AbortMultipartUpload <${processedBucket}.Arn>/${p}`,
+        ]),
         `s3:GetObject <${processedBucket}.Arn>/reports/*`,
         `s3:ListBucket <${processedBucket}.Arn>`,
       ].sort(),

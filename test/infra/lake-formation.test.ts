@@ -1,6 +1,6 @@
 // Lake Formation (lakeFormation.enabled): grants for the deploying role, the crawler, each job, QuickSight and Athena users; none when off.
 import { datasetLayout } from '../../config/layout';
-import { BuiltPipeline, flat, logicalId, QUICKSIGHT_ON, resourcesOfType, synthPipeline } from './pipeline-fixture';
+import { type BuiltPipeline, flat, logicalId, QUICKSIGHT_ON, resourcesOfType, synthPipeline } from './pipeline-fixture';
 
 const ANALYST = 'arn:aws:iam::123456789012:role/analyst';
 

@@ -1,6 +1,6 @@
 // Monitoring: encrypted SSL-only alarm topic, alarms, Glue failure rules, and a dashboard over every stage.
 import { Match } from 'aws-cdk-lib/assertions';
-import { BuiltPipeline, flat, logicalId, resourcesOfType, synthPipeline } from './pipeline-fixture';
+import { type BuiltPipeline, flat, logicalId, resourcesOfType, synthPipeline } from './pipeline-fixture';
 
 describe('Monitoring', () => {
   let built: BuiltPipeline;
@@ -49,7 +49,11 @@ describe('Monitoring', () => {
       Targets: [Match.objectLike({ Arn: { Ref: topic } })],
     });
     built.template.hasResourceProperties('AWS::Events::Rule', {
-      EventPattern: { source: ['aws.glue'], 'detail-type': ['Glue Crawler State Change'], detail: { crawlerName: [{ Ref: logicalId(built, built.stack.catalog.crawler) }], state: ['Failed'] } },
+      EventPattern: {
+        source: ['aws.glue'],
+        'detail-type': ['Glue Crawler State Change'],
+        detail: { crawlerName: [{ Ref: logicalId(built, built.stack.catalog.crawler) }], state: ['Failed'] },
+      },
       Targets: [Match.objectLike({ Arn: { Ref: topic } })],
     });
   });
@@ -81,23 +85,28 @@ describe('Monitoring', () => {
     expect(flat(logs.Condition.ArnLike['kms:EncryptionContext:aws:logs:arn'])).toBe('arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:log-group:*');
   });
 
-  test('the topic policy lets EventBridge and CloudWatch publish only from this account and for the pipeline\'s own rules and alarms', () => {
+  test("the topic policy lets EventBridge and CloudWatch publish only from this account and for the pipeline's own rules and alarms", () => {
     const policy = Object.values(resourcesOfType(built.template, 'AWS::SNS::TopicPolicy'))[0];
     const allows = (policy.Properties.PolicyDocument.Statement as Array<Record<string, any>>).filter((st) => st.Effect === 'Allow');
     const m = built.stack.monitoring;
     const expected: Record<string, unknown[]> = {
       'events.amazonaws.com': [m.jobFailureRule, m.crawlerFailureRule].map((r) => ({ 'Fn::GetAtt': [logicalId(built, r), 'Arn'] })),
-      'cloudwatch.amazonaws.com': [m.lambdaErrorsAlarm, m.failedFilesAlarm, m.queueAgeAlarm, m.deadLetterAlarm].map((a) => ({ 'Fn::GetAtt': [logicalId(built, a), 'Arn'] })),
+      'cloudwatch.amazonaws.com': [m.lambdaErrorsAlarm, m.failedFilesAlarm, m.queueAgeAlarm, m.deadLetterAlarm].map((a) => ({
+        'Fn::GetAtt': [logicalId(built, a), 'Arn'],
+      })),
     };
     expect(allows.map((st) => st.Principal.Service).sort()).toEqual(Object.keys(expected).sort());
     for (const st of allows) {
       expect(st.Action).toBe('sns:Publish');
       expect(st.Resource).toEqual({ Ref: topic });
-      expect(st.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } }, ArnEquals: { 'aws:SourceArn': expected[st.Principal.Service] } });
+      expect(st.Condition).toEqual({
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnEquals: { 'aws:SourceArn': expected[st.Principal.Service] },
+      });
     }
   });
 
-  test('a failed file alarms within a minute (the handler\'s FilesFailed metric), and so does an upload stuck in the queue', () => {
+  test("a failed file alarms within a minute (the handler's FilesFailed metric), and so does an upload stuck in the queue", () => {
     built.template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       Namespace: 'CsvPipeline',
       MetricName: 'FilesFailed',
@@ -130,7 +139,15 @@ describe('Monitoring', () => {
     const body = JSON.stringify(Object.values(resourcesOfType(built.template, 'AWS::CloudWatch::Dashboard'))[0].Properties.DashboardBody);
     for (const metric of ['RowsIn', 'RowsValid', 'RowsRejected', 'FilesQuarantined', 'BytesIn']) expect(body).toContain(`MetricName=\\\\\\"${metric}\\\\\\"`);
     expect(body).toContain('Namespace=\\\\\\"CsvPipeline\\\\\\"');
-    for (const fragment of ['AWS/Lambda', 'Invocations', 'Duration', 'ApproximateNumberOfMessagesVisible', 'glue.driver.aggregate.elapsedTime', 'TriggeredRules']) expect(body).toContain(fragment);
+    for (const fragment of [
+      'AWS/Lambda',
+      'Invocations',
+      'Duration',
+      'ApproximateNumberOfMessagesVisible',
+      'glue.driver.aggregate.elapsedTime',
+      'TriggeredRules',
+    ])
+      expect(body).toContain(fragment);
   });
 
   test('log groups keep logs for the configured days', () => {

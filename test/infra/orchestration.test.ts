@@ -1,5 +1,5 @@
 // Orchestration: processed/ events -> Glue workflow EVENT trigger (batched) -> crawler -> conditional trigger -> all jobs.
-import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
+import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 describe('Orchestration', () => {
   let built: BuiltPipeline;

@@ -1,10 +1,10 @@
 // Builds the real pipeline app the way `cdk synth` does (cdk.json context, cdk-nag), for the infra tests.
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildPipelineApp, PipelineApp } from '../../lib/pipeline-app';
+import { buildPipelineApp, type PipelineApp } from '../../lib/pipeline-app';
 
 export const REPO_ROOT = path.join(__dirname, '..', '..');
 export const QUICKSIGHT_PRINCIPAL = 'arn:aws:quicksight:us-east-1:123456789012:user/default/alice';

@@ -1,9 +1,9 @@
 // The whole stack: the outputs a user needs after deploy, and a snapshot of the template with asset hashes masked.
-import { Template } from 'aws-cdk-lib/assertions';
-import { BuiltPipeline, QUICKSIGHT_ON, synthPipeline } from './pipeline-fixture';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { type BuiltPipeline, QUICKSIGHT_ON, synthPipeline } from './pipeline-fixture';
 
 /** Replaces asset hashes (64 hex digits) and S3 keys, which change with any edit to the bundled code, by a placeholder. */
-export function maskAssetHashes(template: Template): unknown {
+function maskAssetHashes(template: Template): unknown {
   const text = JSON.stringify(template.toJSON()).replace(/[0-9a-f]{64}/g, '[ASSET HASH]');
   return JSON.parse(text, (key, value) => (key === 'S3Key' ? '[S3 KEY]' : value));
 }

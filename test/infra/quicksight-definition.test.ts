@@ -1,6 +1,6 @@
 // The dashboard definition generator: config in, QuickSight definition out, checked visual by visual.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parsePipelineConfig } from '../../config/load';
 import type { DatasetConfig, PipelineConfigInput } from '../../config/schema';
 import { fieldKindOf, finalTable, QUICKSIGHT_TYPE_OF, rejectsTable } from '../../lib/quicksight/columns';
@@ -65,10 +65,18 @@ describe('dashboardDefinition on the project config', () => {
     expect(kpi.title.formatText.plainText).toBe('Total sign-ups');
     const wells = kpi.chartConfiguration.fieldWells;
     expect(wells.values).toEqual([
-      { categoricalMeasureField: { fieldId: 'total_signups.value', column: { dataSetIdentifier: 'signups', columnName: 'source_file' }, aggregationFunction: 'COUNT' } },
+      {
+        categoricalMeasureField: {
+          fieldId: 'total_signups.value',
+          column: { dataSetIdentifier: 'signups', columnName: 'source_file' },
+          aggregationFunction: 'COUNT',
+        },
+      },
     ]);
     expect(wells.trendGroups).toEqual([
-      { dateDimensionField: { fieldId: 'total_signups.period', column: { dataSetIdentifier: 'signups', columnName: 'signup_date' }, dateGranularity: 'MONTH' } },
+      {
+        dateDimensionField: { fieldId: 'total_signups.period', column: { dataSetIdentifier: 'signups', columnName: 'signup_date' }, dateGranularity: 'MONTH' },
+      },
     ]);
     expect(kpi.chartConfiguration.kpiOptions.comparison).toEqual({ comparisonMethod: 'PERCENT_DIFFERENCE' });
     expect(kpi.chartConfiguration.sortConfiguration.trendGroupSort).toEqual([{ fieldSort: { fieldId: 'total_signups.period', direction: 'ASC' } }]);
@@ -105,7 +113,11 @@ describe('dashboardDefinition on the project config', () => {
 
   test('the grid places every visual once, inside 36 columns, without overlaps', () => {
     const elements: Json[] = definition.sheets[0].layouts[0].configuration.gridLayout.elements;
-    expect(elements.map((e) => e.elementId).sort()).toEqual(visuals(definition).map((v: Json) => (Object.values(v)[0] as Json).visualId).sort());
+    expect(elements.map((e) => e.elementId).sort()).toEqual(
+      visuals(definition)
+        .map((v: Json) => (Object.values(v)[0] as Json).visualId)
+        .sort(),
+    );
     const cells = new Set<string>();
     for (const e of elements) {
       expect(e.columnIndex + e.columnSpan).toBeLessThanOrEqual(GRID_COLUMNS);
@@ -130,7 +142,11 @@ describe('dashboardDefinition on the project config', () => {
     expect(pie.category[0].categoricalDimensionField.column.columnName).toBe('currency');
     const revenue = visual(orders, 'revenue').kpiVisual.chartConfiguration.fieldWells.values[0];
     expect(revenue).toEqual({
-      numericalMeasureField: { fieldId: 'revenue.value', column: { dataSetIdentifier: 'orders', columnName: 'amount' }, aggregationFunction: { simpleNumericalAggregation: 'SUM' } },
+      numericalMeasureField: {
+        fieldId: 'revenue.value',
+        column: { dataSetIdentifier: 'orders', columnName: 'amount' },
+        aggregationFunction: { simpleNumericalAggregation: 'SUM' },
+      },
     });
   });
 });
@@ -157,13 +173,18 @@ describe('aggregations by column type', () => {
   test('sum over a text column is refused with the column, its type and the fix', () => {
     const dataset = datasetWith({ title: 'Sales', kpis: [{ id: 'k', title: 'K', aggregate: 'sum', column: 'region', compareToPreviousPeriod: false }] });
     expect(() => dashboardDefinition(dataset, ARNS)).toThrow(DashboardDefinitionError);
-    expect(() => dashboardDefinition(dataset, ARNS)).toThrow(/kpis\[0\]\.column: aggregate "sum" needs a number column, but "region" is STRING; use count or count_distinct/);
+    expect(() => dashboardDefinition(dataset, ARNS)).toThrow(
+      /kpis\[0\]\.column: aggregate "sum" needs a number column, but "region" is STRING; use count or count_distinct/,
+    );
   });
 });
 
 describe('time and category fields', () => {
   test.each(['DAY', 'WEEK', 'MONTH'] as const)('a line chart with granularity %s groups its date field at that granularity', (granularity) => {
-    const dataset = datasetWith({ title: 'Sales', charts: [{ id: 'c', title: 'C', type: 'line', time: 'sold_at', granularity, aggregate: 'sum', column: 'amount' }] });
+    const dataset = datasetWith({
+      title: 'Sales',
+      charts: [{ id: 'c', title: 'C', type: 'line', time: 'sold_at', granularity, aggregate: 'sum', column: 'amount' }],
+    });
     const wells: Json = visual(dashboardDefinition(dataset, ARNS), 'c').lineChartVisual.chartConfiguration.fieldWells.lineChartAggregatedFieldWells;
     expect(wells.category[0].dateDimensionField.dateGranularity).toBe(granularity);
     expect(wells.category[0].dateDimensionField.column.columnName).toBe('sold_at');
@@ -192,10 +213,18 @@ describe('time and category fields', () => {
       ],
     });
     const d: Json = dashboardDefinition(dataset, ARNS);
-    expect(Object.keys(visual(d, 'by_id').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual(['numericalDimensionField']);
-    expect(Object.keys(visual(d, 'by_gift').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual(['categoricalDimensionField']);
-    expect(Object.keys(visual(d, 'by_day').pieChartVisual.chartConfiguration.fieldWells.pieChartAggregatedFieldWells.category[0])).toEqual(['dateDimensionField']);
-    expect(Object.keys(visual(d, 'by_region').pieChartVisual.chartConfiguration.fieldWells.pieChartAggregatedFieldWells.category[0])).toEqual(['categoricalDimensionField']);
+    expect(Object.keys(visual(d, 'by_id').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual([
+      'numericalDimensionField',
+    ]);
+    expect(Object.keys(visual(d, 'by_gift').barChartVisual.chartConfiguration.fieldWells.barChartAggregatedFieldWells.category[0])).toEqual([
+      'categoricalDimensionField',
+    ]);
+    expect(Object.keys(visual(d, 'by_day').pieChartVisual.chartConfiguration.fieldWells.pieChartAggregatedFieldWells.category[0])).toEqual([
+      'dateDimensionField',
+    ]);
+    expect(Object.keys(visual(d, 'by_region').pieChartVisual.chartConfiguration.fieldWells.pieChartAggregatedFieldWells.category[0])).toEqual([
+      'categoricalDimensionField',
+    ]);
     expect(d.dataSetIdentifierDeclarations).toEqual([{ identifier: 'sales', dataSetArn: ARNS.final }]);
   });
 

@@ -1,6 +1,6 @@
 // Storage: every bucket private, encrypted, SSL-only, logged; raw versioned; lifecycle from config; retained unless disposable.
 import { Match } from 'aws-cdk-lib/assertions';
-import { BuiltPipeline, logicalId, resourcesOfType, synthPipeline } from './pipeline-fixture';
+import { type BuiltPipeline, logicalId, resourcesOfType, synthPipeline } from './pipeline-fixture';
 
 describe('PipelineStorage', () => {
   let built: BuiltPipeline;
@@ -15,7 +15,12 @@ describe('PipelineStorage', () => {
     const buckets = resourcesOfType(built.template, 'AWS::S3::Bucket');
     expect(Object.keys(buckets)).toHaveLength(5);
     for (const b of Object.values(buckets)) {
-      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({ BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true });
+      expect(b.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
       expect(b.Properties.BucketEncryption.ServerSideEncryptionConfiguration[0].ServerSideEncryptionByDefault.SSEAlgorithm).toBe('AES256');
       expect(b.DeletionPolicy).toBe('Retain');
       expect(b.UpdateReplacePolicy).toBe('Retain');
@@ -46,7 +51,12 @@ describe('PipelineStorage', () => {
 
   test('lifecycle comes from config.storage (overrides applied through context)', () => {
     const raw = bucket('rawBucket').Properties.LifecycleConfiguration.Rules;
-    expect(raw).toEqual(expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 400 }), expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } })]));
+    expect(raw).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ExpirationInDays: 400 }),
+        expect.objectContaining({ NoncurrentVersionExpiration: { NoncurrentDays: 30 } }),
+      ]),
+    );
     const processed = bucket('processedBucket').Properties.LifecycleConfiguration.Rules;
     expect(processed).toEqual(
       expect.arrayContaining([
@@ -54,7 +64,9 @@ describe('PipelineStorage', () => {
         expect.objectContaining({ Prefix: 'processed/', Transitions: [{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }] }),
       ]),
     );
-    expect(bucket('accessLogsBucket').Properties.LifecycleConfiguration.Rules).toEqual(expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 365 })]));
+    expect(bucket('accessLogsBucket').Properties.LifecycleConfiguration.Rules).toEqual(
+      expect.arrayContaining([expect.objectContaining({ ExpirationInDays: 365 })]),
+    );
   });
 
   test('raw and processed buckets send events to EventBridge natively: no BucketNotifications custom resource', () => {
@@ -77,7 +89,9 @@ describe('PipelineStorage', () => {
     const storage = disposable.stack.storage;
     const logsBucket = logicalId(disposable, storage.accessLogsBucket);
     const autoDeletes = resourcesOfType(disposable.template, 'Custom::S3AutoDeleteObjects');
-    const logsAutoDelete = Object.keys(autoDeletes).find((id) => JSON.stringify(autoDeletes[id].Properties.BucketName) === JSON.stringify({ Ref: logsBucket }))!;
+    const logsAutoDelete = Object.keys(autoDeletes).find(
+      (id) => JSON.stringify(autoDeletes[id].Properties.BucketName) === JSON.stringify({ Ref: logsBucket }),
+    )!;
     expect(logsAutoDelete).toBeDefined();
     const resources = disposable.template.toJSON().Resources as Record<string, { DependsOn?: string[]; Properties?: any }>;
     for (const name of ['rawBucket', 'processedBucket', 'finalBucket', 'scratchBucket'] as const) {

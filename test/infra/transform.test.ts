@@ -1,7 +1,7 @@
 // Transform: one Glue 5 job per dataset with the config's workers, bookmarks, security configuration and a dataset-scoped role.
 import { datasetLayout, finalSchema } from '../../config/layout';
 import { JOB_CATALOG_ACTIONS } from '../../lib/glue-access';
-import { asArray, BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
+import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 /** How the tests see the per-deployment id: the stack UUID, the third "/" part of AWS::StackId. */
 const STACK_UUID = '{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]}';
@@ -41,7 +41,8 @@ describe('Transform', () => {
       expect(args['--enable-glue-datacatalog']).toBe('true');
       expect(flat(args['--TempDir'])).toBe(`s3://<${scratch}>/glue-temp/${d.name}/`);
       // Glue 5 logging: --custom-logGroup-prefix, not Glue 4.0's continuous-logging arguments.
-      for (const glue4 of ['--enable-continuous-cloudwatch-log', '--continuous-log-logGroup', '--continuous-log-logStreamPrefix']) expect(args[glue4]).toBeUndefined();
+      for (const glue4 of ['--enable-continuous-cloudwatch-log', '--continuous-log-logGroup', '--continuous-log-logStreamPrefix'])
+        expect(args[glue4]).toBeUndefined();
       expect(flat(args['--custom-logGroup-prefix'])).toBe(`/aws-glue/jobs/CsvPipeline-${STACK_UUID}/${d.name}`);
       expect(args['--enable-metrics']).toBe('');
       // A zip holding pipeline_transforms.py: Glue puts it on the path as it is, so the module keeps its name.
@@ -60,11 +61,14 @@ describe('Transform', () => {
     });
   });
 
-  test('Glue 5 log groups: <prefix>/error and <prefix>/output per job, created with the key and the configured retention, under the roles\' logs statement', () => {
+  test("Glue 5 log groups: <prefix>/error and <prefix>/output per job, created with the key and the configured retention, under the roles' logs statement", () => {
     const key = logicalId(built, built.stack.encryption.key);
     for (const d of built.config.datasets) {
       const groups = built.stack.transform.jobLogGroups[d.name];
-      for (const [suffix, group] of [['error', groups.error], ['output', groups.output]] as const) {
+      for (const [suffix, group] of [
+        ['error', groups.error],
+        ['output', groups.output],
+      ] as const) {
         const g = resourcesOfType(built.template, 'AWS::Logs::LogGroup')[logicalId(built, group)];
         expect(flat(g.Properties.LogGroupName)).toBe(`/aws-glue/jobs/CsvPipeline-${STACK_UUID}/${d.name}/${suffix}`);
         expect(g.Properties.KmsKeyId).toEqual({ 'Fn::GetAtt': [key, 'Arn'] });
@@ -96,7 +100,13 @@ describe('Transform', () => {
       expect(job.DefaultArguments['--enable-observability-metrics']).toBe('true');
       const roleId = built.stack.getLogicalId(built.stack.transform.jobs[d.name].role.node.defaultChild as any);
       const metrics = statementsOfRole(built, roleId).find((s) => s.Sid === 'GlueJobMetrics')!;
-      expect(metrics).toEqual({ Sid: 'GlueJobMetrics', Effect: 'Allow', Action: 'cloudwatch:PutMetricData', Resource: '*', Condition: { StringEquals: { 'cloudwatch:namespace': 'Glue' } } });
+      expect(metrics).toEqual({
+        Sid: 'GlueJobMetrics',
+        Effect: 'Allow',
+        Action: 'cloudwatch:PutMetricData',
+        Resource: '*',
+        Condition: { StringEquals: { 'cloudwatch:namespace': 'Glue' } },
+      });
     }
   });
 
@@ -112,7 +122,10 @@ describe('Transform', () => {
     // No wildcard action on the data buckets.
     for (const s of statements.filter((x) => JSON.stringify(x.Resource).match(/Storage/))) for (const a of asArray(s.Action)) expect(a).not.toMatch(/\*/);
     // The bare folder keys too: Spark's existence check is a HEAD on them (403 without GetObject, not 404).
-    expect(asArray(bySid('ReadProcessed').Resource).map(flat).sort()).toEqual([`<${processed}.Arn>/processed/${name}`, `<${processed}.Arn>/processed/${name}/*`]);
+    expect(asArray(bySid('ReadProcessed').Resource).map(flat).sort()).toEqual([
+      `<${processed}.Arn>/processed/${name}`,
+      `<${processed}.Arn>/processed/${name}/*`,
+    ]);
     expect(asArray(bySid('WriteFinal').Resource).map(flat).sort()).toEqual([
       `<${final}.Arn>/final_output/${name}`,
       `<${final}.Arn>/final_output/${name}/*`,
@@ -122,7 +135,10 @@ describe('Transform', () => {
     expect(bySid('ListFinal').Condition).toEqual({ StringLike: { 's3:prefix': [`final_output/${name}`, `final_output/${name}/`, `final_output/${name}/*`] } });
     const catalog = bySid('CatalogOfThisDataset');
     expect(asArray(catalog.Action).sort()).toEqual([...JOB_CATALOG_ACTIONS].sort());
-    const tables = asArray(catalog.Resource).map(flat).filter((r) => r.includes(':table/')).map((r) => r.split(':table/')[1]);
+    const tables = asArray(catalog.Resource)
+      .map(flat)
+      .filter((r) => r.includes(':table/'))
+      .map((r) => r.split(':table/')[1]);
     const layout = datasetLayout({ name });
     expect(tables.sort()).toEqual([`csvpipeline_db/${layout.finalTable}`, `csvpipeline_db/${layout.processedTable}`].sort());
     expect(JSON.stringify(statements)).not.toContain(`/${other}/`);

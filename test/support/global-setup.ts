@@ -1,6 +1,6 @@
 // Jest global setup of the unit and integration tiers: transpiles the sources into dist-test/ for the tests that spawn the CLI.
-import * as fs from 'fs';
-import * as path from 'path';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { REPO_ROOT, SOURCE_DIRS, TEST_BUILD_DIR } from './test-build';
 

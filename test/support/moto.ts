@@ -1,7 +1,7 @@
 // Starts moto's S3 server on a free 127.0.0.1 port for tests that need a real S3 API, and stops it afterwards.
 // bench/cold-start.ts imports it too: tsconfig.build.json compiles it through that import although it excludes test/.
-import { ChildProcess, spawn, spawnSync } from 'child_process';
-import * as net from 'net';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import * as net from 'node:net';
 import { S3Client } from '@aws-sdk/client-s3';
 
 /** The region moto's server, its clients and a handler pointed at it all use. */
