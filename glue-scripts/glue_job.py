@@ -49,8 +49,10 @@ def parse_job_arguments(resolved: dict) -> JobArguments:
     """From getResolvedOptions' dict: the spec parsed and checked, the final path ending in "/"."""
     final_path = resolved["final_path"]
     if not final_path.startswith(("s3://", "file://")):  # file:// only for the wiring test
-        raise pt.SpecError(f'--final_path "{final_path}" is not an s3:// URI; the CDK app sets '
-                           f"s3://<final bucket>/final_output/<dataset>/.")
+        raise pt.SpecError(
+            f'--final_path "{final_path}" is not an s3:// URI; the CDK app sets '
+            f"s3://<final bucket>/final_output/<dataset>/."
+        )
     return JobArguments(
         job_name=resolved["JOB_NAME"],
         spec=pt.load_spec(resolved["dataset_spec"]),
@@ -65,8 +67,10 @@ def parse_job_arguments(resolved: dict) -> JobArguments:
 def split_s3_uri(uri: str) -> tuple[str, str]:
     parsed = urlparse(uri)
     if parsed.scheme not in ("s3", "s3a", "s3n") or not parsed.netloc:
-        raise ValueError(f'"{uri}" is not an S3 URI: expected s3://<bucket>/<key>. Check --final_path and the '
-                         f"processed table's location.")
+        raise ValueError(
+            f'"{uri}" is not an S3 URI: expected s3://<bucket>/<key>. Check --final_path and the '
+            f"processed table's location."
+        )
     return parsed.netloc, parsed.path.lstrip("/")
 
 
@@ -103,10 +107,24 @@ def delete_s3_prefix(s3: Any, uri: str) -> int:
 
 # The members of Glue's TableInput (botocore's glue service model, 2025), for when the client's model is not at
 # hand; get_table returns more (CreateTime, VersionId, IsMultiDialectView, ...), which update_table rejects.
-TABLE_INPUT_MEMBERS = frozenset({
-    "Name", "Description", "Owner", "LastAccessTime", "LastAnalyzedTime", "Retention", "StorageDescriptor",
-    "PartitionKeys", "ViewOriginalText", "ViewExpandedText", "TableType", "Parameters", "TargetTable",
-    "ViewDefinition"})
+TABLE_INPUT_MEMBERS = frozenset(
+    {
+        "Name",
+        "Description",
+        "Owner",
+        "LastAccessTime",
+        "LastAnalyzedTime",
+        "Retention",
+        "StorageDescriptor",
+        "PartitionKeys",
+        "ViewOriginalText",
+        "ViewExpandedText",
+        "TableType",
+        "Parameters",
+        "TargetTable",
+        "ViewDefinition",
+    }
+)
 
 
 def table_input_members(glue: Any) -> frozenset[str]:
@@ -117,8 +135,9 @@ def table_input_members(glue: Any) -> frozenset[str]:
         return TABLE_INPUT_MEMBERS
 
 
-def table_input_with_columns(table: dict, columns: Sequence[tuple[str, str]],
-                             members: frozenset[str] = TABLE_INPUT_MEMBERS) -> dict | None:
+def table_input_with_columns(
+    table: dict, columns: Sequence[tuple[str, str]], members: frozenset[str] = TABLE_INPUT_MEMBERS
+) -> dict | None:
     """The TableInput that adds the written columns the table lacks (schema evolution), or None when it
     has them all. Existing columns keep their place and type (type changes never get this far). Only
     TableInput members are copied from the Table (`members`), whatever else get_table returned."""
@@ -141,11 +160,16 @@ def partition_input(table: dict, spec: pt.DatasetSpec, final_path: str, values: 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
     for i in range(0, len(items), size):
-        yield items[i:i + size]
+        yield items[i : i + size]
 
 
-def sync_catalog(glue: Any, args: JobArguments, written_columns: Sequence[tuple[str, str]],
-                 written: Sequence[tuple], emptied: Sequence[tuple]) -> dict:
+def sync_catalog(
+    glue: Any,
+    args: JobArguments,
+    written_columns: Sequence[tuple[str, str]],
+    written: Sequence[tuple],
+    emptied: Sequence[tuple],
+) -> dict:
     """Keeps the final table current: new columns, new partitions, emptied partitions dropped."""
     table = glue.get_table(DatabaseName=args.database, Name=args.final_table)["Table"]
     summary = {"columnsAdded": [], "partitionsCreated": 0, "partitionsUpdated": 0, "partitionsDeleted": 0}
@@ -153,32 +177,40 @@ def sync_catalog(glue: Any, args: JobArguments, written_columns: Sequence[tuple[
     if table_input is not None:
         glue.update_table(DatabaseName=args.database, TableInput=table_input)
         known = {c["Name"] for c in table["StorageDescriptor"].get("Columns", [])}
-        summary["columnsAdded"] = [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]
-                                   if c["Name"] not in known]
+        summary["columnsAdded"] = [
+            c["Name"] for c in table_input["StorageDescriptor"]["Columns"] if c["Name"] not in known
+        ]
         table = {**table, "StorageDescriptor": table_input["StorageDescriptor"]}
     if args.spec.partition_by:
         inputs = [partition_input(table, args.spec, args.final_path, v) for v in written]
         for chunk in _chunks(inputs, 100):
-            result = glue.batch_create_partition(DatabaseName=args.database, TableName=args.final_table,
-                                                 PartitionInputList=chunk)
+            result = glue.batch_create_partition(
+                DatabaseName=args.database, TableName=args.final_table, PartitionInputList=chunk
+            )
             errors = result.get("Errors", [])
             summary["partitionsCreated"] += len(chunk) - len(errors)
             for error in errors:
                 if error["ErrorDetail"]["ErrorCode"] != "AlreadyExistsException":
-                    raise RuntimeError(f"Glue BatchCreatePartition failed for partition {error['PartitionValues']} "
-                                       f"of {args.database}.{args.final_table}: {error['ErrorDetail']}. Check that the "
-                                       f"table's partition keys match the spec's partitionBy and that the job role "
-                                       f"has glue:BatchCreatePartition on that table.")
+                    raise RuntimeError(
+                        f"Glue BatchCreatePartition failed for partition {error['PartitionValues']} "
+                        f"of {args.database}.{args.final_table}: {error['ErrorDetail']}. Check that the "
+                        f"table's partition keys match the spec's partitionBy and that the job role "
+                        f"has glue:BatchCreatePartition on that table."
+                    )
                 if table_input is not None:  # the partition must list the new columns too
                     by_values = {tuple(p["Values"]): p for p in chunk}
-                    glue.update_partition(DatabaseName=args.database, TableName=args.final_table,
-                                          PartitionValueList=error["PartitionValues"],
-                                          PartitionInput=by_values[tuple(error["PartitionValues"])])
+                    glue.update_partition(
+                        DatabaseName=args.database,
+                        TableName=args.final_table,
+                        PartitionValueList=error["PartitionValues"],
+                        PartitionInput=by_values[tuple(error["PartitionValues"])],
+                    )
                     summary["partitionsUpdated"] += 1
         deletions = [{"Values": [pt.partition_value_string(v) for v in values]} for values in emptied]
         for chunk in _chunks(deletions, 25):
-            glue.batch_delete_partition(DatabaseName=args.database, TableName=args.final_table,
-                                        PartitionsToDelete=chunk)
+            glue.batch_delete_partition(
+                DatabaseName=args.database, TableName=args.final_table, PartitionsToDelete=chunk
+            )
             summary["partitionsDeleted"] += len(chunk)
     return summary
 
@@ -193,8 +225,10 @@ def batch_files(batch_df: Any) -> list[str]:
     source = F.col(FILE_NAME_ATTRIBUTE) if FILE_NAME_ATTRIBUTE in batch_df.columns else F.input_file_name()
     paths = [r[0] for r in batch_df.select(source.alias("path")).distinct().collect()]
     if any(not p for p in paths):
-        raise RuntimeError("Glue gave rows without a source file name (input_file_name() is empty), so rows "
-                           "cannot be traced to files; check that the processed table is an S3 CSV table.")
+        raise RuntimeError(
+            "Glue gave rows without a source file name (input_file_name() is empty), so rows "
+            "cannot be traced to files; check that the processed table is an S3 CSV table."
+        )
     return sorted(paths)
 
 
@@ -220,8 +254,9 @@ class GlueStorage:
             return pb.LocalStorage().clear_output(table)
         return delete_s3_prefix(self.s3, table)
 
-    def sync_partitions(self, columns: Sequence[tuple[str, str]], written: Sequence[tuple],
-                        emptied: Sequence[tuple]) -> dict:
+    def sync_partitions(
+        self, columns: Sequence[tuple[str, str]], written: Sequence[tuple], emptied: Sequence[tuple]
+    ) -> dict:
         return sync_catalog(self.glue, self.args, columns, written, emptied)
 
     def commit(self) -> None:
@@ -250,16 +285,23 @@ def main(argv: Sequence[str]) -> int:
     glue = boto3.client("glue")
     if not processed_table_exists(glue, args):
         # Every crawler success starts every dataset's job; a dataset with no file yet has nothing to do.
-        log.info("no table %s.%s yet (no processed file of dataset %s so far): nothing to do",
-                 args.database, args.processed_table, args.spec.name)
+        log.info(
+            "no table %s.%s yet (no processed file of dataset %s so far): nothing to do",
+            args.database,
+            args.processed_table,
+            args.spec.name,
+        )
         print(json.dumps({"dataset": args.spec.name, **pb.empty_summary()}))
         return 0
     glue_context = GlueContext(SparkContext.getOrCreate())
     job = Job(glue_context)
     job.init(args.job_name, args.raw)
     batch = glue_context.create_dynamic_frame.from_catalog(
-        database=args.database, table_name=args.processed_table, transformation_ctx=SOURCE_CONTEXT,
-        additional_options={"attachFilename": FILE_NAME_ATTRIBUTE})
+        database=args.database,
+        table_name=args.processed_table,
+        transformation_ctx=SOURCE_CONTEXT,
+        additional_options={"attachFilename": FILE_NAME_ATTRIBUTE},
+    )
     storage = GlueStorage(boto3.client("s3"), glue, args, job)
     summary = pb.run_batch(glue_context.spark_session, batch_files(batch.toDF()), args.spec, args.final_path, storage)
     print(json.dumps({"dataset": args.spec.name, **summary}))

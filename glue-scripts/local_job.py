@@ -28,10 +28,14 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 log = logging.getLogger("local_job")
 
-INSTALL_PYSPARK = ("pyspark is not installed for {python}. Install the Python tools with "
-                   "`pip install -r requirements-dev.txt` (pyspark 3.5.4, the Spark of Glue 5.0).")
-INSTALL_JAVA = ("Java was not found (Spark needs it). Install a JDK 17, e.g. `sudo apt-get install "
-                "openjdk-17-jdk-headless` or `brew install openjdk@17`, and put `java` on PATH or set JAVA_HOME.")
+INSTALL_PYSPARK = (
+    "pyspark is not installed for {python}. Install the Python tools with "
+    "`pip install -r requirements-dev.txt` (pyspark 3.5.4, the Spark of Glue 5.0)."
+)
+INSTALL_JAVA = (
+    "Java was not found (Spark needs it). Install a JDK 17, e.g. `sudo apt-get install "
+    "openjdk-17-jdk-headless` or `brew install openjdk@17`, and put `java` on PATH or set JAVA_HOME."
+)
 
 
 class InputError(Exception):
@@ -82,14 +86,17 @@ def list_input_files(input_dir: str) -> list[Path]:
 def start_spark(master: str, driver_memory: str, app_name: str):
     from pyspark.sql import SparkSession
 
-    return (SparkSession.builder.master(master).appName(app_name)
-            .config("spark.ui.enabled", "false")
-            .config("spark.driver.memory", driver_memory)
-            .config("spark.sql.shuffle.partitions", "8")
-            .config("spark.ui.showConsoleProgress", "false")
-            # no .crc checksum files beside the Parquet files
-            .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
-            .getOrCreate())
+    return (
+        SparkSession.builder.master(master)
+        .appName(app_name)
+        .config("spark.ui.enabled", "false")
+        .config("spark.driver.memory", driver_memory)
+        .config("spark.sql.shuffle.partitions", "8")
+        .config("spark.ui.showConsoleProgress", "false")
+        # no .crc checksum files beside the Parquet files
+        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
+        .getOrCreate()
+    )
 
 
 def read_spec_text(args: argparse.Namespace) -> str:
@@ -99,8 +106,10 @@ def read_spec_text(args: argparse.Namespace) -> str:
     try:
         return Path(args.dataset_spec_file).read_text(encoding="utf-8")
     except OSError as err:
-        raise InputError(f"--dataset-spec-file {args.dataset_spec_file}: {err.strerror}. Pass the path of a JSON "
-                         f'file {{"dataset": <DatasetConfig>, "finalSchema": ...}}.') from err
+        raise InputError(
+            f"--dataset-spec-file {args.dataset_spec_file}: {err.strerror}. Pass the path of a JSON "
+            f'file {{"dataset": <DatasetConfig>, "finalSchema": ...}}.'
+        ) from err
 
 
 def run(args: argparse.Namespace, spark=None) -> dict:
@@ -118,15 +127,25 @@ def run(args: argparse.Namespace, spark=None) -> dict:
         spark.sparkContext.setLogLevel("ERROR")
     try:
         spark_ready = time.monotonic()
-        summary = pb.run_batch(spark, [str(p) for p in files], spec, os.path.abspath(args.output),
-                               pb.LocalStorage(), ingested_at=ingested_at)
+        summary = pb.run_batch(
+            spark,
+            [str(p) for p in files],
+            spec,
+            os.path.abspath(args.output),
+            pb.LocalStorage(),
+            ingested_at=ingested_at,
+        )
         processing_ms = round((time.monotonic() - spark_ready) * 1000)
     finally:
         if own_session:
             spark.stop()
-    return {"engine": "spark", "dataset": spec.name, **summary,
-            "durationMs": round((time.monotonic() - started) * 1000),
-            "processingMs": processing_ms}  # without starting Spark
+    return {
+        "engine": "spark",
+        "dataset": spec.name,
+        **summary,
+        "durationMs": round((time.monotonic() - started) * 1000),
+        "processingMs": processing_ms,
+    }  # without starting Spark
 
 
 def main(argv: list[str] | None = None) -> int:

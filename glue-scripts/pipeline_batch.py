@@ -98,8 +98,15 @@ def empty_summary() -> dict:
     return {"files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0, "partitions": [], "deletedPartitions": []}
 
 
-def run_batch(spark: Any, files: Sequence[str], plan: pt.DatasetSpec, table: str, storage: BatchStorage, *,
-              ingested_at: dt.datetime | None = None) -> dict:
+def run_batch(
+    spark: Any,
+    files: Sequence[str],
+    plan: pt.DatasetSpec,
+    table: str,
+    storage: BatchStorage,
+    *,
+    ingested_at: dt.datetime | None = None,
+) -> dict:
     """Reads the batch's new processed `files`, applies the transforms of `plan` (the parsed dataset spec),
     merges the rows into the final table whose folder is `table` (s3:// or local), deletes what the merge
     emptied, syncs the catalog, then commits the batch: a run that fails before the end reads the same files
@@ -115,22 +122,29 @@ def run_batch(spark: Any, files: Sequence[str], plan: pt.DatasetSpec, table: str
     try:
         rows_in, rows_out = _counted(raw, "read", len(described)), _counted(new_rows, "transformed", len(described))
         merge, rows_written = _merge_and_write(new_rows, described, plan, table, storage)
-        catalog = storage.sync_partitions(written_columns(merge.rows, plan), merge.written_partitions,
-                                          merge.emptied_partitions)
+        catalog = storage.sync_partitions(
+            written_columns(merge.rows, plan), merge.written_partitions, merge.emptied_partitions
+        )
     finally:
         raw.unpersist()
         new_rows.unpersist()
     if catalog is not None:
         log.info("catalog: %s", json.dumps(catalog))
     storage.commit()
-    summary = {"files": len(described), "rowsIn": rows_in, "rowsOut": rows_out, "rowsWritten": rows_written,
-               "partitions": _partition_names(plan, merge.written_partitions),
-               "deletedPartitions": _partition_names(plan, merge.emptied_partitions)}
+    summary = {
+        "files": len(described),
+        "rowsIn": rows_in,
+        "rowsOut": rows_out,
+        "rowsWritten": rows_written,
+        "partitions": _partition_names(plan, merge.written_partitions),
+        "deletedPartitions": _partition_names(plan, merge.emptied_partitions),
+    }
     return summary if catalog is None else {**summary, "catalog": catalog}
 
 
-def _read_and_transform(spark: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec,
-                        ingested_at: dt.datetime) -> tuple[Any, Any]:
+def _read_and_transform(
+    spark: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, ingested_at: dt.datetime
+) -> tuple[Any, Any]:
     """The batch's rows as read and as transformed, both persisted (each is counted, then read again)."""
     from pyspark import StorageLevel
 
@@ -148,8 +162,9 @@ def _counted(df: Any, what: str, files: int) -> int:
     return count
 
 
-def _merge_and_write(new_rows: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, table: str,
-                     storage: BatchStorage) -> tuple[pt.MergePlan, int]:
+def _merge_and_write(
+    new_rows: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, table: str, storage: BatchStorage
+) -> tuple[pt.MergePlan, int]:
     """Merges the new rows with the final rows already written, writes the affected partitions and deletes
     the emptied ones. Returns the merge (its rows as written) and how many rows were written."""
     existing = pt.read_existing_output(new_rows.sparkSession, table, plan)
@@ -163,8 +178,12 @@ def _merge_and_write(new_rows: Any, files: Sequence[pt.ProcessedFile], plan: pt.
         log.info("deleted %d files of emptied partition %s", storage.delete_folder(folder), folder)
     if merge.whole_output and merge.emptied_partitions:
         log.info("deleted %d files: the final table has no row left", storage.clear_output(table))
-    log.info("wrote %d rows in %d partitions, deleted %d emptied partitions", rows_written,
-             len(merge.written_partitions), len(merge.emptied_partitions))
+    log.info(
+        "wrote %d rows in %d partitions, deleted %d emptied partitions",
+        rows_written,
+        len(merge.written_partitions),
+        len(merge.emptied_partitions),
+    )
     return merge, rows_written
 
 

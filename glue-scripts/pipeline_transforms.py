@@ -102,11 +102,13 @@ class DatasetSpec:
 
 def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in obj:
-        raise SpecError(f'{where}: "{key}" is missing. Pass the spec as {{"dataset": <DatasetConfig>, '
-                        f'"finalSchema": finalSchema(dataset)}} (config/layout.ts).')
+        raise SpecError(
+            f'{where}: "{key}" is missing. Pass the spec as {{"dataset": <DatasetConfig>, '
+            f'"finalSchema": finalSchema(dataset)}} (config/layout.ts).'
+        )
     value = obj[key]
     if not isinstance(value, kind):
-        raise SpecError(f'{where}.{key}: expected {kind.__name__}, got {json.dumps(value)[:200]}.')
+        raise SpecError(f"{where}.{key}: expected {kind.__name__}, got {json.dumps(value)[:200]}.")
     return value
 
 
@@ -121,8 +123,10 @@ def parse_spec(obj: Any) -> DatasetSpec:
     columns = []
     for i, c in enumerate(_require(ds, "columns", list, where)):
         if not isinstance(c, dict) or not isinstance(c.get("name"), str) or c.get("type") not in SQL_TYPE_OF:
-            raise SpecError(f"{where}.columns[{i}]: expected {{name, type}} with type one of "
-                            f"{', '.join(SQL_TYPE_OF)}, got {json.dumps(c)[:200]}.")
+            raise SpecError(
+                f"{where}.columns[{i}]: expected {{name, type}} with type one of "
+                f"{', '.join(SQL_TYPE_OF)}, got {json.dumps(c)[:200]}."
+            )
         columns.append((c["name"], c["type"]))
     t = ds.get("transforms") or {}
     if not isinstance(t, dict):
@@ -130,17 +134,20 @@ def parse_spec(obj: Any) -> DatasetSpec:
     cast = dict(t.get("cast") or {})
     for col, typ in cast.items():
         if typ not in CAST_TYPES:
-            raise SpecError(f'{where}.transforms.cast["{col}"]: "{typ}" is not a cast type; use one of '
-                            f"{', '.join(CAST_TYPES)}.")
+            raise SpecError(
+                f'{where}.transforms.cast["{col}"]: "{typ}" is not a cast type; use one of {", ".join(CAST_TYPES)}.'
+            )
     derive = []
     for i, d in enumerate(t.get("derive") or []):
         if not isinstance(d, dict) or not isinstance(d.get("name"), str) or not isinstance(d.get("expr"), str):
-            raise SpecError(f"{where}.transforms.derive[{i}]: expected {{name, expr, type}}, got "
-                            f"{json.dumps(d)[:200]}.")
+            raise SpecError(
+                f"{where}.transforms.derive[{i}]: expected {{name, expr, type}}, got {json.dumps(d)[:200]}."
+            )
         typ = d.get("type", "string")
         if typ not in CAST_TYPES:
-            raise SpecError(f'{where}.transforms.derive[{i}].type: "{typ}" is not a cast type; use one of '
-                            f"{', '.join(CAST_TYPES)}.")
+            raise SpecError(
+                f'{where}.transforms.derive[{i}].type: "{typ}" is not a cast type; use one of {", ".join(CAST_TYPES)}.'
+            )
         derive.append(DerivedColumn(d["name"], d["expr"], typ))
 
     def pairs(items: Any, label: str) -> tuple[tuple[str, str], ...]:
@@ -234,8 +241,10 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     input_columns = _data_columns(df)
     for lineage in LINEAGE_COLUMNS:
         if lineage in input_columns:
-            raise SpecError(f'{where}: the processed files have a column "{lineage}", which is a lineage '
-                            f"column the transform adds. Rename it in the raw files or with a column alias.")
+            raise SpecError(
+                f'{where}: the processed files have a column "{lineage}", which is a lineage '
+                f"column the transform adds. Rename it in the raw files or with a column alias."
+            )
     config_names = [n for n, _ in spec.columns]
     undeclared = sorted(c for c in input_columns if c not in config_names)
     available = config_names + undeclared
@@ -243,8 +252,10 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     # 1. cast
     for name in spec.cast:
         if name not in available:
-            raise SpecError(f'{where}: transforms.cast names column "{name}", which is neither a config '
-                            f"column nor in the processed files (columns: {', '.join(available)}).")
+            raise SpecError(
+                f'{where}: transforms.cast names column "{name}", which is neither a config '
+                f"column nor in the processed files (columns: {', '.join(available)})."
+            )
     casts = []
     for name, ctype in spec.columns:
         target = spec.cast.get(name, SQL_TYPE_OF[ctype])
@@ -257,17 +268,23 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     # 2. rename
     for old, new in spec.rename.items():
         if old not in available:
-            raise SpecError(f'{where}: transforms.rename renames "{old}", which is neither a config column '
-                            f"nor in the processed files (columns: {', '.join(available)}).")
+            raise SpecError(
+                f'{where}: transforms.rename renames "{old}", which is neither a config column '
+                f"nor in the processed files (columns: {', '.join(available)})."
+            )
     renamed = [spec.rename.get(c, c) for c in available]
     seen: dict[str, str] = {}
     for old, new in zip(available, renamed):
         if new in LINEAGE_COLUMNS:
-            raise SpecError(f'{where}: transforms.rename renames "{old}" to "{new}", which is a lineage column '
-                            f"the transform adds. Pick another name.")
+            raise SpecError(
+                f'{where}: transforms.rename renames "{old}" to "{new}", which is a lineage column '
+                f"the transform adds. Pick another name."
+            )
         if new in seen:
-            raise SpecError(f'{where}: transforms.rename gives two columns the name "{new}" '
-                            f'("{seen[new]}" and "{old}"). Pick a name no other column has.')
+            raise SpecError(
+                f'{where}: transforms.rename gives two columns the name "{new}" '
+                f'("{seen[new]}" and "{old}"). Pick a name no other column has.'
+            )
         seen[new] = old
     df = df.select(*[col(old).alias(new) for old, new in zip(available, renamed)], *_internal(df))
 
@@ -275,13 +292,17 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     columns = list(renamed)
     for i, d in enumerate(spec.derive):
         if d.name in columns or d.name in LINEAGE_COLUMNS:
-            raise SpecError(f'{where}: transforms.derive[{i}] names its column "{d.name}", which already '
-                            f"exists. Pick a new name (existing: {', '.join([*columns, *LINEAGE_COLUMNS])}).")
+            raise SpecError(
+                f'{where}: transforms.derive[{i}] names its column "{d.name}", which already '
+                f"exists. Pick a new name (existing: {', '.join([*columns, *LINEAGE_COLUMNS])})."
+            )
         try:
             df = df.withColumn(d.name, F.expr(f"CAST(({d.expr}) AS {d.type})"))
         except CapturedException as err:
-            raise SpecError(f'{where}: transforms.derive[{i}].expr "{d.expr}" (as {d.type}) is not a valid '
-                            f"SQL expression over the columns {', '.join(columns)}: {_spark_message(err)}") from err
+            raise SpecError(
+                f'{where}: transforms.derive[{i}].expr "{d.expr}" (as {d.type}) is not a valid '
+                f"SQL expression over the columns {', '.join(columns)}: {_spark_message(err)}"
+            ) from err
         columns.append(d.name)
 
     # 4. filter
@@ -290,41 +311,52 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
             condition = F.expr(f"({spec.filter})")  # parenthesised: a trailing word is no alias
             result_type = df.select(condition.alias("filter")).schema["filter"].dataType
         except CapturedException as err:
-            raise SpecError(f'{where}: transforms.filter "{spec.filter}" is not a valid SQL expression over '
-                            f"the columns {', '.join(columns)}: {_spark_message(err)}") from err
+            raise SpecError(
+                f'{where}: transforms.filter "{spec.filter}" is not a valid SQL expression over '
+                f"the columns {', '.join(columns)}: {_spark_message(err)}"
+            ) from err
         if not isinstance(result_type, BooleanType):
-            raise SpecError(f'{where}: transforms.filter "{spec.filter}" gives {result_type.simpleString()}, '
-                            f"not boolean. Write a condition, e.g. \"amount > 0\".")
+            raise SpecError(
+                f'{where}: transforms.filter "{spec.filter}" gives {result_type.simpleString()}, '
+                f'not boolean. Write a condition, e.g. "amount > 0".'
+            )
         df = df.filter(condition)
 
     # 5. select
     if spec.select:
         missing = [c for c in spec.select if c not in columns]
         if missing:
-            raise SpecError(f"{where}: transforms.select names {', '.join(missing)}, which "
-                            f"{'does' if len(missing) == 1 else 'do'} not exist after rename and derive "
-                            f"(columns: {', '.join(columns)}).")
+            raise SpecError(
+                f"{where}: transforms.select names {', '.join(missing)}, which "
+                f"{'does' if len(missing) == 1 else 'do'} not exist after rename and derive "
+                f"(columns: {', '.join(columns)})."
+            )
         columns = list(spec.select)
         df = df.select(*[col(c) for c in columns], *_internal(df))
     for part in spec.partition_by:
         if part not in columns:
-            raise SpecError(f'{where}: transforms.partitionBy names "{part}", which is not a final column '
-                            f"(columns: {', '.join(columns)}).")
+            raise SpecError(
+                f'{where}: transforms.partitionBy names "{part}", which is not a final column '
+                f"(columns: {', '.join(columns)})."
+            )
 
     # 6. dedupe
     if spec.key:
         missing = [f"{k} (renamed {r})" if k != r else k for k, r in zip(spec.key, spec.final_key) if r not in columns]
         if missing:
-            raise SpecError(f"{where}: key names {', '.join(missing)}, not among the final columns "
-                            f"({', '.join(columns)}). Keep the key columns in transforms.select.")
+            raise SpecError(
+                f"{where}: key names {', '.join(missing)}, not among the final columns "
+                f"({', '.join(columns)}). Keep the key columns in transforms.select."
+            )
         latest_first = Window.partitionBy(*[col(k) for k in spec.final_key]).orderBy(
-            col(MTIME_COLUMN).desc(), base_name(col(FILE_COLUMN)).desc(), col(LINE_COLUMN).desc())
-        df = (df.withColumn("__rank", F.row_number().over(latest_first))
-              .filter(F.col("__rank") == 1).drop("__rank"))
+            col(MTIME_COLUMN).desc(), base_name(col(FILE_COLUMN)).desc(), col(LINE_COLUMN).desc()
+        )
+        df = df.withColumn("__rank", F.row_number().over(latest_first)).filter(F.col("__rank") == 1).drop("__rank")
 
     # 7. lineage
     df = df.withColumn(SOURCE_FILE, base_name(col(FILE_COLUMN))).withColumn(
-        INGESTED_AT, F.lit(format_timestamp(ingested_at)).cast("timestamp"))
+        INGESTED_AT, F.lit(format_timestamp(ingested_at)).cast("timestamp")
+    )
     # Spark writes '' and null alike to the default partition and reads both back as null: make them one value
     for part in spec.partition_by:
         if isinstance(df.schema[part].dataType, StringType):
@@ -363,16 +395,21 @@ def check_final_schema(df: DataFrame, spec: DatasetSpec) -> None:
     for name, expected in spec.final_columns + spec.partition_columns:
         actual = types.get(name)
         if actual != expected:
-            raise SpecError(f'dataset {spec.name!r}: finalSchema says column "{name}" is {expected}, but the '
-                            f"transforms produce {actual or 'no such column'}. The spec's finalSchema is out of "
-                            f"date with its dataset config: regenerate it with finalSchema(dataset).")
+            raise SpecError(
+                f'dataset {spec.name!r}: finalSchema says column "{name}" is {expected}, but the '
+                f"transforms produce {actual or 'no such column'}. The spec's finalSchema is out of "
+                f"date with its dataset config: regenerate it with finalSchema(dataset)."
+            )
 
 
 def validate_spec(spark: SparkSession, input_columns: Sequence[str], spec: DatasetSpec) -> StructType:
     """Runs every step on an empty frame with the input's columns; returns the output schema or raises SpecError."""
     fields = [StructField(c, StringType()) for c in input_columns if c not in INTERNAL_COLUMNS]
-    fields += [StructField(FILE_COLUMN, StringType()), StructField(MTIME_COLUMN, TimestampType()),
-               StructField(LINE_COLUMN, LongType())]
+    fields += [
+        StructField(FILE_COLUMN, StringType()),
+        StructField(MTIME_COLUMN, TimestampType()),
+        StructField(LINE_COLUMN, LongType()),
+    ]
     empty = spark.createDataFrame([], StructType(fields))
     return apply_steps(empty, spec, dt.datetime(2000, 1, 1)).schema
 
@@ -413,7 +450,8 @@ def check_type_conflicts(new_schema: StructType, existing_schema: StructType, sp
             raise TypeConflictError(
                 f'dataset {spec.name!r}: type conflict in column "{f.name}": the existing final data has {old}, '
                 f"this run produces {new}. Cast it back with transforms.cast, or write to a new output folder "
-                f"(and recreate the final table).")
+                f"(and recreate the final table)."
+            )
 
 
 def _null_safe_match(left: DataFrame, right: DataFrame, pairs: Sequence[tuple[str, str]]) -> Column:
@@ -424,8 +462,9 @@ def _rows_to_tuples(rows: Iterable[Any]) -> list[PartitionValues]:
     return [tuple(r) for r in rows]
 
 
-def merge_with_existing(new_rows: DataFrame, existing: DataFrame | None, input_files: Sequence[str],
-                        spec: DatasetSpec) -> MergePlan:
+def merge_with_existing(
+    new_rows: DataFrame, existing: DataFrame | None, input_files: Sequence[str], spec: DatasetSpec
+) -> MergePlan:
     """The idempotent merge: stale existing rows (from this run's files, or with a key this run has)
     are replaced by this run's rows, per partition. `existing` holds the final rows read back (partition
     columns typed as in the spec) and FILE_COLUMN (the Parquet file's path); `input_files` are the base
@@ -465,8 +504,12 @@ def merge_with_existing(new_rows: DataFrame, existing: DataFrame | None, input_f
         emptied = rows.limit(1).count() == 0
         return MergePlan(rows, [] if emptied else [()], [()] if emptied else [], [], whole_output=True)
 
-    stale_parts = marked.filter(col("__stale")).select(*[col(p) for p in parts], F.regexp_extract(
-        col(FILE_COLUMN), r"^(.*)/[^/]*$", 1).alias("__dir")).distinct().collect()
+    stale_parts = (
+        marked.filter(col("__stale"))
+        .select(*[col(p) for p in parts], F.regexp_extract(col(FILE_COLUMN), r"^(.*)/[^/]*$", 1).alias("__dir"))
+        .distinct()
+        .collect()
+    )
     new_parts = set(_rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect()))
     stale_dirs: dict[PartitionValues, str] = {}
     for r in stale_parts:
@@ -478,8 +521,9 @@ def merge_with_existing(new_rows: DataFrame, existing: DataFrame | None, input_f
     affected_df = new_rows.sparkSession.createDataFrame(sorted(affected, key=repr), part_schema)
     affected_df = affected_df.select(*[col(p).alias(f"__part{i}") for i, p in enumerate(parts)])
     kept = marked.filter(~col("__stale"))
-    kept = kept.join(affected_df, _null_safe_match(kept, affected_df, [(p, f"__part{i}") for i, p in enumerate(parts)]),
-                     "left_semi")
+    kept = kept.join(
+        affected_df, _null_safe_match(kept, affected_df, [(p, f"__part{i}") for i, p in enumerate(parts)]), "left_semi"
+    )
     kept_parts = set(_rows_to_tuples(kept.select(*[col(p) for p in parts]).distinct().collect()))
     written = sorted(new_parts | kept_parts, key=repr)
     emptied = sorted((p for p in affected if p not in new_parts and p not in kept_parts), key=repr)
@@ -490,7 +534,7 @@ def merge_with_existing(new_rows: DataFrame, existing: DataFrame | None, input_f
 # Hive partition paths and catalog values
 # --------------------------------------------------------------------------------------------------
 
-_HIVE_ESCAPED = set('"#%\'*/:=?\\\x7f{[]^') | {chr(i) for i in range(1, 0x20)}
+_HIVE_ESCAPED = set("\"#%'*/:=?\\\x7f{[]^") | {chr(i) for i in range(1, 0x20)}
 
 
 def escape_path_name(value: str) -> str:
@@ -550,24 +594,33 @@ def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> D
             log.warning("skipping %s: the file is empty (no header)", f.name)
             continue
         if len(set(f.header)) != len(f.header) or any(not h for h in f.header):
-            raise SpecError(f"{f.path}: the header {list(f.header)} has empty or repeated column names; processed "
-                            f"files have unique names (re-run the preprocessing of that file).")
+            raise SpecError(
+                f"{f.path}: the header {list(f.header)} has empty or repeated column names; processed "
+                f"files have unique names (re-run the preprocessing of that file)."
+            )
         by_header.setdefault(f.header, []).append(f.path)
     if not by_header:
         return None
-    mtimes = spark.createDataFrame([(f.name, _utc_naive(f.mtime)) for f in files],
-                                   StructType([StructField("__name", StringType()),
-                                               StructField(MTIME_COLUMN, TimestampType())]))
+    mtimes = spark.createDataFrame(
+        [(f.name, _utc_naive(f.mtime)) for f in files],
+        StructType([StructField("__name", StringType()), StructField(MTIME_COLUMN, TimestampType())]),
+    )
     frames = []
     for header, paths in by_header.items():
         schema = StructType([StructField(h, StringType()) for h in header])
-        frame = (spark.read.schema(schema)
-                 .option("header", "true").option("multiLine", "true").option("escape", '"')
-                 .option("encoding", "UTF-8").option("mode", "PERMISSIVE")
-                 .csv(paths))
+        frame = (
+            spark.read.schema(schema)
+            .option("header", "true")
+            .option("multiLine", "true")
+            .option("escape", '"')
+            .option("encoding", "UTF-8")
+            .option("mode", "PERMISSIVE")
+            .csv(paths)
+        )
         # ids grow along each file (multiLine files are never split): they order the rows of a file
-        frames.append(frame.withColumn(FILE_COLUMN, F.input_file_name())
-                      .withColumn(LINE_COLUMN, F.monotonically_increasing_id()))
+        frames.append(
+            frame.withColumn(FILE_COLUMN, F.input_file_name()).withColumn(LINE_COLUMN, F.monotonically_increasing_id())
+        )
     df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
     df = df.withColumn("__name", base_name(col(FILE_COLUMN)))
     return df.join(F.broadcast(mtimes), "__name").drop("__name")
@@ -575,9 +628,16 @@ def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> D
 
 def empty_input(spark: SparkSession) -> DataFrame:
     """An input frame with no rows and no data columns (a run with no readable file)."""
-    return spark.createDataFrame([], StructType([StructField(FILE_COLUMN, StringType()),
-                                                 StructField(MTIME_COLUMN, TimestampType()),
-                                                 StructField(LINE_COLUMN, LongType())]))
+    return spark.createDataFrame(
+        [],
+        StructType(
+            [
+                StructField(FILE_COLUMN, StringType()),
+                StructField(MTIME_COLUMN, TimestampType()),
+                StructField(LINE_COLUMN, LongType()),
+            ]
+        ),
+    )
 
 
 def _utc_naive(moment: dt.datetime) -> dt.datetime:

@@ -70,14 +70,28 @@ def main() -> int:
     try:
         t0 = time.monotonic()
         input_bytes = generate(work / "processed" / "signups", args.rows, args.files)
-        print(f"generated {args.rows:,} rows in {args.files} files ({input_bytes / 1e6:.1f} MB) "
-              f"in {time.monotonic() - t0:.1f} s", flush=True)
+        print(
+            f"generated {args.rows:,} rows in {args.files} files ({input_bytes / 1e6:.1f} MB) "
+            f"in {time.monotonic() - t0:.1f} s",
+            flush=True,
+        )
         t1 = time.monotonic()
-        done = subprocess.run([sys.executable, str(GLUE_SCRIPTS / "local_job.py"),
-                               "--input", str(work / "processed" / "signups"),
-                               "--output", str(work / "final_output" / "signups"),
-                               "--dataset-spec-file", str(SPEC), "--master", args.master],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [
+                sys.executable,
+                str(GLUE_SCRIPTS / "local_job.py"),
+                "--input",
+                str(work / "processed" / "signups"),
+                "--output",
+                str(work / "final_output" / "signups"),
+                "--dataset-spec-file",
+                str(SPEC),
+                "--master",
+                args.master,
+            ],
+            capture_output=True,
+            text=True,
+        )
         wall = time.monotonic() - t1
         if done.returncode != 0:
             print(done.stderr, file=sys.stderr)
@@ -88,13 +102,18 @@ def main() -> int:
         cores = os.cpu_count() or 1
         gb = input_bytes / 1e9
         load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(f"spark master {args.master} on {cores} cores (load average {load:.1f} at the end: other processes "
-              f"slow this figure down)")
-        print(f"rows in {summary['rowsIn']:,}, rows out {summary['rowsOut']:,}, partitions "
-              f"{len(summary['partitions'])}")
+        print(
+            f"spark master {args.master} on {cores} cores (load average {load:.1f} at the end: other processes "
+            f"slow this figure down)"
+        )
+        print(
+            f"rows in {summary['rowsIn']:,}, rows out {summary['rowsOut']:,}, partitions {len(summary['partitions'])}"
+        )
         print(f"job time {job_seconds:.1f} s without Spark start-up (whole process {wall:.1f} s)")
-        print(f"throughput {summary['rowsIn'] / job_seconds:,.0f} rows/s, {input_bytes / 1e6 / job_seconds:.1f} MB/s "
-              f"of CSV ({input_bytes / 1e6 / job_seconds / cores:.2f} MB/s per core)")
+        print(
+            f"throughput {summary['rowsIn'] / job_seconds:,.0f} rows/s, {input_bytes / 1e6 / job_seconds:.1f} MB/s "
+            f"of CSV ({input_bytes / 1e6 / job_seconds / cores:.2f} MB/s per core)"
+        )
         print(f"parquet {parquet_bytes / 1e6:.1f} MB (snappy), {parquet_bytes / input_bytes:.0%} of the CSV size")
         # Glue: a G.1X worker has 4 vCPU; one runs the driver. Assume per-core speed as measured here.
         vcpu_seconds_per_gb = job_seconds * cores / gb
@@ -102,8 +121,10 @@ def main() -> int:
             executor_vcpus = (workers - 1) * 4
             run_seconds = vcpu_seconds_per_gb / executor_vcpus + GLUE_STARTUP_SECONDS
             cost = workers * max(run_seconds, 60) / 3600 * DPU_HOUR_USD
-            print(f"glue estimate, 1 GB of processed CSV on {workers} G.1X workers: ~{run_seconds:.0f} s "
-                  f"(incl. ~{GLUE_STARTUP_SECONDS} s assumed start-up), ~${cost:.3f}")
+            print(
+                f"glue estimate, 1 GB of processed CSV on {workers} G.1X workers: ~{run_seconds:.0f} s "
+                f"(incl. ~{GLUE_STARTUP_SECONDS} s assumed start-up), ~${cost:.3f}"
+            )
         return 0
     finally:
         if args.keep:

@@ -43,8 +43,10 @@ def spec_fixture(name: str) -> dict:
 def final_schema(dataset: dict) -> dict:
     t = dataset.get("transforms", {})
     rename, cast = t.get("rename", {}), t.get("cast", {})
-    columns = [{"name": rename.get(c["name"], c["name"]), "type": cast.get(c["name"], pt.SQL_TYPE_OF[c["type"]])}
-               for c in dataset["columns"]]
+    columns = [
+        {"name": rename.get(c["name"], c["name"]), "type": cast.get(c["name"], pt.SQL_TYPE_OF[c["type"]])}
+        for c in dataset["columns"]
+    ]
     columns += [{"name": d["name"], "type": d.get("type", "string")} for d in t.get("derive", [])]
     if t.get("select"):
         by_name = {c["name"]: c for c in columns}
@@ -84,8 +86,18 @@ def write_processed(folder: Path, name: str, text: str, mtime: float) -> Path:
 
 def run_job(spark, input_dir: Path, output_dir: Path, spec: dict, ingested_at: str = INGESTED_AT) -> dict:
     """The local entry point in this process (same code path as the CLI, with the shared session)."""
-    args = local_job.parse_args(["--input", str(input_dir), "--output", str(output_dir),
-                                 "--dataset-spec", json.dumps(spec), "--ingested-at", ingested_at])
+    args = local_job.parse_args(
+        [
+            "--input",
+            str(input_dir),
+            "--output",
+            str(output_dir),
+            "--dataset-spec",
+            json.dumps(spec),
+            "--ingested-at",
+            ingested_at,
+        ]
+    )
     return local_job.run(args, spark=spark)
 
 

@@ -29,8 +29,9 @@ def moto_endpoint():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        ["moto_server", "-H", "127.0.0.1", "-p", str(port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
     deadline = time.time() + 30
     while time.time() < deadline:
         try:
@@ -45,8 +46,12 @@ def moto_endpoint():
 
 @pytest.fixture
 def aws(moto_endpoint, monkeypatch):
-    for k, v in {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test", "AWS_DEFAULT_REGION": REGION,
-                 "AWS_ENDPOINT_URL": moto_endpoint}.items():
+    for k, v in {
+        "AWS_ACCESS_KEY_ID": "test",
+        "AWS_SECRET_ACCESS_KEY": "test",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_ENDPOINT_URL": moto_endpoint,
+    }.items():
         monkeypatch.setenv(k, v)
     return boto3.client("s3"), boto3.client("glue")
 
@@ -58,40 +63,75 @@ def create_final_table(glue, database: str, spec: dict, location: str) -> None:
     except glue.exceptions.AlreadyExistsException:
         pass
     fs = spec["finalSchema"]
-    glue.create_table(DatabaseName=database, TableInput={
-        "Name": spec["dataset"]["name"], "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "parquet"},
-        "PartitionKeys": [{"Name": c["name"], "Type": c["type"]} for c in fs["partitionColumns"]],
-        "StorageDescriptor": {
-            "Columns": [{"Name": c["name"], "Type": c["type"]} for c in fs["columns"]],
-            "Location": location,
-            "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-            "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-            "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
-        }})
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": spec["dataset"]["name"],
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "parquet"},
+            "PartitionKeys": [{"Name": c["name"], "Type": c["type"]} for c in fs["partitionColumns"]],
+            "StorageDescriptor": {
+                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in fs["columns"]],
+                "Location": location,
+                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
+                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
+                "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
+            },
+        },
+    )
 
 
 def create_processed_table(glue, database: str, location: str) -> None:
     """The processed table as the crawler makes it once the dataset's first file is there (columns do not matter
     here: the fake from_catalog reads its folder)."""
-    glue.create_table(DatabaseName=database, TableInput={
-        "Name": "processed_signups", "TableType": "EXTERNAL_TABLE", "Parameters": {"classification": "csv"},
-        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}], "Location": location}})
+    glue.create_table(
+        DatabaseName=database,
+        TableInput={
+            "Name": "processed_signups",
+            "TableType": "EXTERNAL_TABLE",
+            "Parameters": {"classification": "csv"},
+            "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}], "Location": location},
+        },
+    )
 
 
 def job_argv(spec: dict, final_path: str, database: str) -> list[str]:
-    return ["glue_job.py", "--JOB_NAME", "csv-pipeline-signups", "--dataset_spec", json.dumps(spec),
-            "--database", database, "--processed_table", "processed_signups", "--final_table", "signups",
-            "--final_path", final_path, "--job-bookmark-option", "job-bookmark-enable",
-            "--TempDir", "s3://temp/glue/", "--enable-glue-datacatalog", "true"]
+    return [
+        "glue_job.py",
+        "--JOB_NAME",
+        "csv-pipeline-signups",
+        "--dataset_spec",
+        json.dumps(spec),
+        "--database",
+        database,
+        "--processed_table",
+        "processed_signups",
+        "--final_table",
+        "signups",
+        "--final_path",
+        final_path,
+        "--job-bookmark-option",
+        "job-bookmark-enable",
+        "--TempDir",
+        "s3://temp/glue/",
+        "--enable-glue-datacatalog",
+        "true",
+    ]
 
 
 def test_argument_parsing():
     spec = spec_fixture("signups")
-    args = glue_job.parse_job_arguments(awsglue.utils.getResolvedOptions(
-        job_argv(spec, "s3://final/final_output/signups", "db"), glue_job.JOB_ARGUMENTS))
+    args = glue_job.parse_job_arguments(
+        awsglue.utils.getResolvedOptions(
+            job_argv(spec, "s3://final/final_output/signups", "db"), glue_job.JOB_ARGUMENTS
+        )
+    )
     assert (args.job_name, args.database, args.processed_table, args.final_table) == (
-        "csv-pipeline-signups", "db", "processed_signups", "signups")
+        "csv-pipeline-signups",
+        "db",
+        "processed_signups",
+        "signups",
+    )
     assert args.final_path == "s3://final/final_output/signups/"
     assert args.spec == pt.parse_spec(spec)
     with pytest.raises(pt.SpecError, match="not an s3:// URI"):
@@ -115,14 +155,18 @@ def test_main_reads_the_bookmarked_table_writes_parquet_and_updates_the_catalog(
     names = [name for name, _ in awsglue.CALLS]
     assert names == ["getResolvedOptions", "job.init", "from_catalog", "job.commit"]
     source = dict(awsglue.CALLS)["from_catalog"]
-    assert source == {"database": "wiring_db", "table_name": "processed_signups",
-                      "transformation_ctx": glue_job.SOURCE_CONTEXT,
-                      "additional_options": {"attachFilename": glue_job.FILE_NAME_ATTRIBUTE}}
+    assert source == {
+        "database": "wiring_db",
+        "table_name": "processed_signups",
+        "transformation_ctx": glue_job.SOURCE_CONTEXT,
+        "additional_options": {"attachFilename": glue_job.FILE_NAME_ATTRIBUTE},
+    }
     rows = read_output(spark, final, spec)
     assert len(rows) == 13 and {r["source_file"] for r in rows} == {"signups-a1.csv"}
     partitions = glue.get_partitions(DatabaseName="wiring_db", TableName="signups")["Partitions"]
     assert [(p["Values"], p["StorageDescriptor"]["Location"]) for p in partitions] == [
-        (["2024-11"], final_path + "signup_month=2024-11/")]
+        (["2024-11"], final_path + "signup_month=2024-11/")
+    ]
 
 
 def test_main_with_no_processed_table_yet_does_nothing_and_succeeds(tmp_path, aws):
@@ -141,11 +185,22 @@ def test_main_with_no_processed_table_yet_does_nothing_and_succeeds(tmp_path, aw
 
 def test_table_input_keeps_only_table_input_members():
     """get_table returns read-only members (and newer botocore adds more); update_table takes TableInput only."""
-    table = {"Name": "signups", "DatabaseName": "db", "CreateTime": "t", "UpdateTime": "t", "VersionId": "3",
-             "IsMultiDialectView": False, "IsRegisteredWithLakeFormation": False, "CatalogId": "123456789012",
-             "CreatedBy": "arn", "SomeMemberAddedNextYear": {"x": 1}, "TableType": "EXTERNAL_TABLE",
-             "Parameters": {"classification": "parquet"}, "PartitionKeys": [],
-             "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}], "Location": "s3://b/k/"}}
+    table = {
+        "Name": "signups",
+        "DatabaseName": "db",
+        "CreateTime": "t",
+        "UpdateTime": "t",
+        "VersionId": "3",
+        "IsMultiDialectView": False,
+        "IsRegisteredWithLakeFormation": False,
+        "CatalogId": "123456789012",
+        "CreatedBy": "arn",
+        "SomeMemberAddedNextYear": {"x": 1},
+        "TableType": "EXTERNAL_TABLE",
+        "Parameters": {"classification": "parquet"},
+        "PartitionKeys": [],
+        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}], "Location": "s3://b/k/"},
+    }
     members = glue_job.table_input_members(boto3.client("glue", region_name=REGION))
     assert {"Name", "StorageDescriptor", "PartitionKeys", "TableType", "Parameters"} <= members
     assert "VersionId" not in members and "CreateTime" not in members
@@ -160,11 +215,13 @@ def test_describe_s3_files_reads_last_modified_and_the_header(aws):
     s3.create_bucket(Bucket="processed")
     s3.put_object(Bucket="processed", Key="processed/signups/a.csv", Body='id,"full, name"\n1,x\n'.encode())
     s3.put_object(Bucket="processed", Key="processed/signups/empty.csv", Body=b"")
-    files = glue_job.describe_s3_files(s3, ["s3://processed/processed/signups/a.csv",
-                                            "s3://processed/processed/signups/empty.csv"])
+    files = glue_job.describe_s3_files(
+        s3, ["s3://processed/processed/signups/a.csv", "s3://processed/processed/signups/empty.csv"]
+    )
     assert [(f.path, f.name, f.header) for f in files] == [
         ("s3://processed/processed/signups/a.csv", "a.csv", ("id", "full, name")),
-        ("s3://processed/processed/signups/empty.csv", "empty.csv", None)]
+        ("s3://processed/processed/signups/empty.csv", "empty.csv", None),
+    ]
     head = s3.head_object(Bucket="processed", Key="processed/signups/a.csv")
     assert files[0].mtime == head["LastModified"] and files[0].mtime.tzinfo is not None
 
@@ -198,24 +255,30 @@ def test_sync_catalog_adds_new_columns_creates_updates_and_deletes_partitions(aw
     _, glue = aws
     spec_json = spec_fixture("signups")
     create_final_table(glue, "sync_db", spec_json, "s3://final/final_output/signups/")
-    args = glue_job.JobArguments("j", pt.parse_spec(spec_json), "sync_db", "processed_signups", "signups",
-                                 "s3://final/final_output/signups/", {})
+    args = glue_job.JobArguments(
+        "j", pt.parse_spec(spec_json), "sync_db", "processed_signups", "signups", "s3://final/final_output/signups/", {}
+    )
     columns = [(c["name"], c["type"]) for c in spec_json["finalSchema"]["columns"]]
     first = glue_job.sync_catalog(glue, args, columns, [("2024-10",), ("2024-11",)], [])
     assert first == {"columnsAdded": [], "partitionsCreated": 2, "partitionsUpdated": 0, "partitionsDeleted": 0}
 
     evolved = columns[:5] + [("referrer", "string")] + columns[5:]
     second = glue_job.sync_catalog(glue, args, evolved, [("2024-11",), (None,)], [("2024-10",)])
-    assert second == {"columnsAdded": ["referrer"], "partitionsCreated": 1, "partitionsUpdated": 1,
-                      "partitionsDeleted": 1}
+    assert second == {
+        "columnsAdded": ["referrer"],
+        "partitionsCreated": 1,
+        "partitionsUpdated": 1,
+        "partitionsDeleted": 1,
+    }
     table = glue.get_table(DatabaseName="sync_db", Name="signups")["Table"]
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]][-3:] == ["source_file", "ingested_at",
-                                                                              "referrer"]
-    partitions = {tuple(p["Values"]): p for p in glue.get_partitions(DatabaseName="sync_db",
-                                                                     TableName="signups")["Partitions"]}
+    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]][-3:] == ["source_file", "ingested_at", "referrer"]
+    partitions = {
+        tuple(p["Values"]): p for p in glue.get_partitions(DatabaseName="sync_db", TableName="signups")["Partitions"]
+    }
     assert sorted(partitions) == [("2024-11",), ("__HIVE_DEFAULT_PARTITION__",)]
     assert partitions[("__HIVE_DEFAULT_PARTITION__",)]["StorageDescriptor"]["Location"] == (
-        "s3://final/final_output/signups/signup_month=__HIVE_DEFAULT_PARTITION__/")
+        "s3://final/final_output/signups/signup_month=__HIVE_DEFAULT_PARTITION__/"
+    )
     assert "referrer" in [c["Name"] for c in partitions[("2024-11",)]["StorageDescriptor"]["Columns"]]
 
 

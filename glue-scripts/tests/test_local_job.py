@@ -12,15 +12,33 @@ import sys
 import pytest
 
 import pipeline_transforms as pt
-from conftest import (FIXTURES, GLUE_SCRIPTS, INGESTED_AT_VALUE, make_spec, parquet_files, read_output, run_job,
-                      signups_spec, spec_fixture, write_processed)
+from conftest import (
+    FIXTURES,
+    GLUE_SCRIPTS,
+    INGESTED_AT_VALUE,
+    make_spec,
+    parquet_files,
+    read_output,
+    run_job,
+    signups_spec,
+    spec_fixture,
+    write_processed,
+)
 
 SIGNUPS_HEADER = "id,name,email,signup_date,status\n"
 
 
 def signup(user_id, name, email, day, status, source="signups.csv", at=INGESTED_AT_VALUE):
-    return {"user_id": user_id, "full_name": name, "email": email, "signup_date": dt.date.fromisoformat(day),
-            "status": status, "source_file": source, "ingested_at": at, "signup_month": day[:7]}
+    return {
+        "user_id": user_id,
+        "full_name": name,
+        "email": email,
+        "signup_date": dt.date.fromisoformat(day),
+        "status": status,
+        "source_file": source,
+        "ingested_at": at,
+        "signup_month": day[:7],
+    }
 
 
 # sample-data/signups.csv after preprocessing (fixtures/processed/signups/signups.csv), through the config's transforms
@@ -58,11 +76,14 @@ def test_sample_signups_to_partitioned_parquet(spark, tmp_path, sample_input):
     assert summary["rowsIn"] == 13 and summary["rowsOut"] == 13 and summary["partitions"] == ["signup_month=2024-11"]
     assert by_id(read_output(spark, out, spec_fixture("signups"))) == SAMPLE_EXPECTED
     files = parquet_files(out)
-    assert len(files) == 1 and files[0].startswith("signup_month=2024-11/part-") and files[0].endswith(".snappy.parquet")
+    assert (
+        len(files) == 1 and files[0].startswith("signup_month=2024-11/part-") and files[0].endswith(".snappy.parquet")
+    )
     # data columns in finalSchema order, typed as finalSchema says, partition column only in the folder name
     schema = spark.read.parquet(str(out / files[0])).schema
     assert [(f.name, f.dataType.simpleString()) for f in schema.fields] == [
-        (c["name"], c["type"]) for c in spec_fixture("signups")["finalSchema"]["columns"]]
+        (c["name"], c["type"]) for c in spec_fixture("signups")["finalSchema"]["columns"]
+    ]
 
 
 def test_rerun_gives_the_same_rows_and_no_duplicates(spark, tmp_path, sample_input):
@@ -82,8 +103,13 @@ def test_rerun_gives_the_same_rows_and_no_duplicates(spark, tmp_path, sample_inp
 def test_incremental_run_updates_by_key_moves_partitions_and_leaves_others_alone(spark, tmp_path):
     spec = spec_fixture("signups")
     inp, out = tmp_path / "in", tmp_path / "out"
-    write_processed(inp, "batch1.csv", SIGNUPS_HEADER + "1,Ann,ann@x.io,2024-10-01,active\n"
-                    "2,Bob,bob@x.io,2024-11-01,active\n3,Cy,cy@x.io,2024-11-02,pending\n", 1e9)
+    write_processed(
+        inp,
+        "batch1.csv",
+        SIGNUPS_HEADER + "1,Ann,ann@x.io,2024-10-01,active\n"
+        "2,Bob,bob@x.io,2024-11-01,active\n3,Cy,cy@x.io,2024-11-02,pending\n",
+        1e9,
+    )
     run_job(spark, inp, out, spec)
     october_file = parquet_files(out)[0]
     assert october_file.startswith("signup_month=2024-10/")
@@ -91,8 +117,13 @@ def test_incremental_run_updates_by_key_moves_partitions_and_leaves_others_alone
 
     # Bookmarks hand the job only the new file: Bob moves to December, Cy changes status, Dee is new.
     shutil.rmtree(inp)
-    write_processed(inp, "batch2.csv", SIGNUPS_HEADER + "2,Bob,bob@x.io,2024-12-24,inactive\n"
-                    "3,Cy,cy@x.io,2024-11-02,active\n4,Dee,dee@x.io,2024-12-25,active\n", 2e9)
+    write_processed(
+        inp,
+        "batch2.csv",
+        SIGNUPS_HEADER + "2,Bob,bob@x.io,2024-12-24,inactive\n"
+        "3,Cy,cy@x.io,2024-11-02,active\n4,Dee,dee@x.io,2024-12-25,active\n",
+        2e9,
+    )
     summary = run_job(spark, inp, out, spec, ingested_at="2024-12-31T00:00:00Z")
     later = dt.datetime(2024, 12, 31)
     assert by_id(read_output(spark, out, spec)) == [
@@ -124,16 +155,22 @@ def test_a_file_sent_again_replaces_its_own_rows(spark, tmp_path):
     write_processed(inp, "a.csv", "v\none\n", 2e9)  # corrected file, same name
     run_job(spark, inp, out, spec)
     assert sorted((r["v"], r["source_file"]) for r in read_output(spark, out, spec)) == [
-        ("one", "a.csv"), ("other", "b.csv")]
+        ("one", "a.csv"),
+        ("other", "b.csv"),
+    ]
     # a re-run of an unpartitioned output replaces it whole: no duplicates, no leftover files
     run_job(spark, inp, out, spec)
     assert len(read_output(spark, out, spec)) == 2 and len(parquet_files(out)) >= 1
 
 
 def test_schema_evolution_new_optional_columns_are_null_for_older_rows(spark, tmp_path):
-    dataset = {"name": "clicks", "key": ["id"], "extraColumns": "keep",
-               "columns": [{"name": "id", "type": "integer"}, {"name": "day", "type": "date"}],
-               "transforms": {"partitionBy": ["day"]}}
+    dataset = {
+        "name": "clicks",
+        "key": ["id"],
+        "extraColumns": "keep",
+        "columns": [{"name": "id", "type": "integer"}, {"name": "day", "type": "date"}],
+        "transforms": {"partitionBy": ["day"]},
+    }
     inp, out = tmp_path / "in", tmp_path / "out"
     write_processed(inp, "a.csv", "id,day\n1,2024-11-01\n2,2024-11-02\n", 1e9)
     run_job(spark, inp, out, make_spec(dataset))
@@ -146,10 +183,18 @@ def test_schema_evolution_new_optional_columns_are_null_for_older_rows(spark, tm
     run_job(spark, inp, out, spec)
     rows = {r["id"]: r for r in read_output(spark, out, spec)}
     assert {i: (r["day"].isoformat(), r["plan"], r["referrer"]) for i, r in rows.items()} == {
-        1: ("2024-11-01", None, None), 2: ("2024-11-02", None, None), 3: ("2024-11-02", "pro", "news")}
+        1: ("2024-11-01", None, None),
+        2: ("2024-11-02", None, None),
+        3: ("2024-11-02", "pro", "news"),
+    }
     rewritten = [f for f in parquet_files(out) if f.startswith("day=2024-11-02/")]
     assert [f.name for f in spark.read.parquet(str(out / rewritten[0])).schema.fields] == [
-        "id", "plan", "referrer", "source_file", "ingested_at"]
+        "id",
+        "plan",
+        "referrer",
+        "source_file",
+        "ingested_at",
+    ]
 
 
 def test_type_conflict_with_existing_data_names_the_column_and_both_types(spark, tmp_path, sample_input):
@@ -165,41 +210,69 @@ def test_type_conflict_with_existing_data_names_the_column_and_both_types(spark,
 
 
 def test_null_partition_values_go_to_the_hive_default_partition(spark, tmp_path):
-    dataset = {"name": "t", "columns": [{"name": "id", "type": "integer"}, {"name": "region", "type": "string"}],
-               "transforms": {"partitionBy": ["region"]}}
+    dataset = {
+        "name": "t",
+        "columns": [{"name": "id", "type": "integer"}, {"name": "region", "type": "string"}],
+        "transforms": {"partitionBy": ["region"]},
+    }
     inp, out = tmp_path / "in", tmp_path / "out"
     write_processed(inp, "a.csv", "id,region\n1,\n2,eu/west: 1\n", 1e9)
     summary = run_job(spark, inp, out, make_spec(dataset))
     # a derived '' lands in the same default partition as null, and a later run keeps both rows
-    dataset_with_derived = {**dataset, "transforms": {"partitionBy": ["zone"], "derive": [
-        {"name": "zone", "expr": "CASE WHEN id = 3 THEN '' ELSE region END"}]}}
+    dataset_with_derived = {
+        **dataset,
+        "transforms": {
+            "partitionBy": ["zone"],
+            "derive": [{"name": "zone", "expr": "CASE WHEN id = 3 THEN '' ELSE region END"}],
+        },
+    }
     write_processed(tmp_path / "in2", "b.csv", "id,region\n1,\n", 1e9)
     run_job(spark, tmp_path / "in2", tmp_path / "out2", make_spec(dataset_with_derived))
     write_processed(tmp_path / "in2", "b.csv", "id,region\n3,x\n", 2e9)
     (tmp_path / "in2" / "b.csv").rename(tmp_path / "in2" / "c.csv")
     run_job(spark, tmp_path / "in2", tmp_path / "out2", make_spec(dataset_with_derived))
-    assert sorted((r["id"], r["zone"]) for r in read_output(spark, tmp_path / "out2", make_spec(dataset_with_derived))) == [
-        (1, None), (3, None)]
+    assert sorted(
+        (r["id"], r["zone"]) for r in read_output(spark, tmp_path / "out2", make_spec(dataset_with_derived))
+    ) == [(1, None), (3, None)]
     folders = sorted({f.split("/")[0] for f in parquet_files(out)})
     # the folder names Spark wrote are the ones partition_path computes (used for catalog locations)
     assert folders == sorted(p.rstrip("/") for p in summary["partitions"])
     assert folders == ["region=__HIVE_DEFAULT_PARTITION__", "region=eu%2Fwest%3A 1"]
     assert sorted((r["id"], r["region"]) for r in read_output(spark, out, make_spec(dataset))) == [
-        (1, None), (2, "eu/west: 1")]
+        (1, None),
+        (2, "eu/west: 1"),
+    ]
 
 
 # ---- the command line, as the CLI (csv-pipeline transform --engine spark) runs it -----------------------------
 
 
 def cli(args, env=None):
-    return subprocess.run([sys.executable, str(GLUE_SCRIPTS / "local_job.py"), *args], capture_output=True, text=True,
-                          env=env, timeout=300)
+    return subprocess.run(
+        [sys.executable, str(GLUE_SCRIPTS / "local_job.py"), *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
 
 
 def test_command_line_prints_a_json_summary_and_fails_with_exit_2_on_a_bad_spec(tmp_path, sample_input):
     spec_file = FIXTURES / "specs" / "signups.json"
-    done = cli(["--input", str(sample_input), "--output", str(tmp_path / "out"), "--dataset-spec-file",
-                str(spec_file), "--ingested-at", "2024-12-01T00:00:00Z", "--master", "local[1]"])
+    done = cli(
+        [
+            "--input",
+            str(sample_input),
+            "--output",
+            str(tmp_path / "out"),
+            "--dataset-spec-file",
+            str(spec_file),
+            "--ingested-at",
+            "2024-12-01T00:00:00Z",
+            "--master",
+            "local[1]",
+        ]
+    )
     assert done.returncode == 0, done.stderr
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["rowsOut"] == 13 and summary["partitions"] == ["signup_month=2024-11"]

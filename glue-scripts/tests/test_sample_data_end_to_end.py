@@ -18,18 +18,35 @@ def preprocess(dataset: str, out_dir):
         pytest.skip("npx (Node.js) is not installed: the preprocessing core is TypeScript")
     out = out_dir / "processed" / dataset / f"{dataset}.csv"
     out.parent.mkdir(parents=True)
-    done = subprocess.run(["npx", "ts-node", "--transpile-only", "cli/csv-pipeline.ts", "preprocess",
-                           f"sample-data/{dataset}.csv", "--dataset", dataset, "--out", str(out),
-                           "--rejects", str(out_dir / f"{dataset}.rejects.jsonl")],
-                          cwd=REPO, capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [
+            "npx",
+            "ts-node",
+            "--transpile-only",
+            "cli/csv-pipeline.ts",
+            "preprocess",
+            f"sample-data/{dataset}.csv",
+            "--dataset",
+            dataset,
+            "--out",
+            str(out),
+            "--rejects",
+            str(out_dir / f"{dataset}.rejects.jsonl"),
+        ],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode in (0, 2), done.stderr  # 2: some rows rejected, as the samples intend
     return out
 
 
 def test_signups_fixture_is_what_the_preprocessing_writes(tmp_path):
     processed = preprocess("signups", tmp_path)
-    assert processed.read_text(encoding="utf-8") == (
-        FIXTURES / "processed" / "signups" / "signups.csv").read_text(encoding="utf-8")
+    assert processed.read_text(encoding="utf-8") == (FIXTURES / "processed" / "signups" / "signups.csv").read_text(
+        encoding="utf-8"
+    )
 
 
 def test_orders_sample_through_preprocessing_and_the_spark_job(spark, tmp_path):
@@ -41,9 +58,18 @@ def test_orders_sample_through_preprocessing_and_the_spark_job(spark, tmp_path):
 
     def order(order_id, at, amount, currency, paid):
         moment = dt.datetime.fromisoformat(at)
-        return {"order_id": order_id, "customer_email": None, "ordered_at": moment, "amount": amount,
-                "currency": currency, "paid": paid, "order_date": moment.date(), "source_file": "orders.csv",
-                "ingested_at": INGESTED_AT_VALUE, "order_month": "2024-11"}
+        return {
+            "order_id": order_id,
+            "customer_email": None,
+            "ordered_at": moment,
+            "amount": amount,
+            "currency": currency,
+            "paid": paid,
+            "order_date": moment.date(),
+            "source_file": "orders.csv",
+            "ingested_at": INGESTED_AT_VALUE,
+            "order_month": "2024-11",
+        }
 
     rows = sorted(read_output(spark, out, spec), key=lambda r: r["order_id"])
     emails = [r.pop("customer_email") for r in rows]

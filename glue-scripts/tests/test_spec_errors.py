@@ -22,8 +22,16 @@ def check(spark, spec: dict, *fragments: str):
 
 def test_the_configured_specs_are_valid(spark):
     schema = pt.validate_spec(spark, INPUT_COLUMNS, pt.parse_spec(spec_fixture("signups")))
-    assert [f.name for f in schema.fields] == ["user_id", "full_name", "email", "signup_date", "status",
-                                               "source_file", "ingested_at", "signup_month"]
+    assert [f.name for f in schema.fields] == [
+        "user_id",
+        "full_name",
+        "email",
+        "signup_date",
+        "status",
+        "source_file",
+        "ingested_at",
+        "signup_month",
+    ]
     orders = ["order_id", "customer_email", "ordered_at", "amount", "currency", "paid"]
     schema = pt.validate_spec(spark, orders, pt.parse_spec(spec_fixture("orders")))
     assert schema["order_date"].dataType.simpleString() == "date"
@@ -39,8 +47,13 @@ def test_rename_of_a_missing_column_and_rename_onto_an_existing_one(spark):
 
 
 def test_rename_or_derive_onto_a_lineage_column(spark):
-    check(spark, signups_spec(rename={"id": "user_id", "name": "source_file"}), 'transforms.rename', '"source_file"',
-          "lineage column")
+    check(
+        spark,
+        signups_spec(rename={"id": "user_id", "name": "source_file"}),
+        "transforms.rename",
+        '"source_file"',
+        "lineage column",
+    )
     spec = signups_spec(derive=[{"name": "ingested_at", "expr": "1", "type": "int"}], select=None, partitionBy=[])
     check(spark, spec, "transforms.derive[0]", '"ingested_at"', "already exists")
 
@@ -59,11 +72,14 @@ def test_derived_column_with_an_existing_name(spark):
     check(spark, spec, "transforms.derive[0]", '"email"', "already exists")
 
 
-@pytest.mark.parametrize("expr, reason", [
-    ("substr(cast(signup_date as string), 1, 7", "PARSE_SYNTAX_ERROR"),  # does not parse
-    ("substr(cast(signup_day as string), 1, 7)", "signup_day"),  # unknown column
-    ("no_such_function(signup_date)", "no_such_function"),  # unknown function
-])
+@pytest.mark.parametrize(
+    "expr, reason",
+    [
+        ("substr(cast(signup_date as string), 1, 7", "PARSE_SYNTAX_ERROR"),  # does not parse
+        ("substr(cast(signup_day as string), 1, 7)", "signup_day"),  # unknown column
+        ("no_such_function(signup_date)", "no_such_function"),  # unknown function
+    ],
+)
 def test_invalid_derive_expression(spark, expr, reason):
     spec = signups_spec(derive=[{"name": "signup_month", "expr": expr, "type": "string"}])
     check(spark, spec, "transforms.derive[0].expr", expr, reason)

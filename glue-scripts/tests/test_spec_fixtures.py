@@ -21,7 +21,8 @@ def test_spec_fixture_matches_pipeline_config(dataset):
     for key in ("name", "key"):
         assert fixture[key] == dataset.get(key, []), f"{key} differs: {REGENERATE}"
     assert [(c["name"], c["type"]) for c in fixture["columns"]] == [
-        (c["name"], c["type"]) for c in dataset["columns"]], REGENERATE
+        (c["name"], c["type"]) for c in dataset["columns"]
+    ], REGENERATE
     for key, value in dataset.get("transforms", {}).items():
         assert fixture["transforms"][key] == value, f"transforms.{key} differs: {REGENERATE}"
 

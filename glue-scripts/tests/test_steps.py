@@ -21,50 +21,99 @@ def by(rows, column):
 
 
 def test_cast_to_config_types_with_failures_as_null(spark, tmp_path):
-    dataset = {"name": "t", "columns": [
-        {"name": "n", "type": "integer"}, {"name": "d", "type": "decimal"}, {"name": "b", "type": "boolean"},
-        {"name": "day", "type": "date"}, {"name": "at", "type": "timestamp"}, {"name": "s", "type": "enum"}]}
-    text = ("n,d,b,day,at,s\n"
-            "-12,12.50,true,2024-11-05,2024-11-05T10:11:12.345,x\n"
-            "abc,1e999x,maybe,2024-13-45,not a time,\n"
-            '"",,false,2024-02-29,2024-11-05T10:11:12,""\n')
+    dataset = {
+        "name": "t",
+        "columns": [
+            {"name": "n", "type": "integer"},
+            {"name": "d", "type": "decimal"},
+            {"name": "b", "type": "boolean"},
+            {"name": "day", "type": "date"},
+            {"name": "at", "type": "timestamp"},
+            {"name": "s", "type": "enum"},
+        ],
+    }
+    text = (
+        "n,d,b,day,at,s\n"
+        "-12,12.50,true,2024-11-05,2024-11-05T10:11:12.345,x\n"
+        "abc,1e999x,maybe,2024-13-45,not a time,\n"
+        '"",,false,2024-02-29,2024-11-05T10:11:12,""\n'
+    )
     df, rows = run(spark, tmp_path, {"a.csv": (T0, text)}, dataset)
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    assert types == {"n": "bigint", "d": "double", "b": "boolean", "day": "date", "at": "timestamp", "s": "string",
-                     "source_file": "string", "ingested_at": "timestamp"}
+    assert types == {
+        "n": "bigint",
+        "d": "double",
+        "b": "boolean",
+        "day": "date",
+        "at": "timestamp",
+        "s": "string",
+        "source_file": "string",
+        "ingested_at": "timestamp",
+    }
     rows = by(rows, "n")
-    assert rows[0] == {"n": -12, "d": 12.5, "b": True, "day": dt.date(2024, 11, 5),
-                       "at": dt.datetime(2024, 11, 5, 10, 11, 12, 345000), "s": "x",
-                       "source_file": "a.csv", "ingested_at": INGESTED_AT_VALUE}
+    assert rows[0] == {
+        "n": -12,
+        "d": 12.5,
+        "b": True,
+        "day": dt.date(2024, 11, 5),
+        "at": dt.datetime(2024, 11, 5, 10, 11, 12, 345000),
+        "s": "x",
+        "source_file": "a.csv",
+        "ingested_at": INGESTED_AT_VALUE,
+    }
     # values that do not cast are null; empty fields (quoted or not) are null
     assert [rows[1][c] for c in ("n", "d", "b", "day", "at", "s")] == [None, None, None, None, None, None]
     assert [rows[2][c] for c in ("n", "d", "b", "day", "s")] == [None, None, False, dt.date(2024, 2, 29), None]
 
 
 def test_cast_override_undeclared_columns_and_absent_config_columns(spark, tmp_path):
-    dataset = {"name": "t", "columns": [{"name": "id", "type": "integer"}, {"name": "score", "type": "string"},
-                                        {"name": "paid", "type": "boolean"}],
-               "transforms": {"cast": {"score": "double"}}}
+    dataset = {
+        "name": "t",
+        "columns": [
+            {"name": "id", "type": "integer"},
+            {"name": "score", "type": "string"},
+            {"name": "paid", "type": "boolean"},
+        ],
+        "transforms": {"cast": {"score": "double"}},
+    }
     df, rows = run(spark, tmp_path, {"a.csv": (T0, "id,score,zeta,alpha\n1,2.5,z,007\n")}, dataset)
     types = [(f.name, f.dataType.simpleString()) for f in df.schema.fields]
     # config columns, then undeclared columns by name (kept as strings), then lineage
-    assert types == [("id", "bigint"), ("score", "double"), ("paid", "boolean"), ("alpha", "string"),
-                     ("zeta", "string"), ("source_file", "string"), ("ingested_at", "timestamp")]
+    assert types == [
+        ("id", "bigint"),
+        ("score", "double"),
+        ("paid", "boolean"),
+        ("alpha", "string"),
+        ("zeta", "string"),
+        ("source_file", "string"),
+        ("ingested_at", "timestamp"),
+    ]
     assert rows[0]["score"] == 2.5 and rows[0]["paid"] is None and rows[0]["alpha"] == "007"
 
 
 def test_rename_then_derive_in_order_then_filter_sees_unselected_columns(spark, tmp_path):
-    dataset = {"name": "t", "columns": [{"name": "id", "type": "integer"}, {"name": "amount", "type": "decimal"},
-                                        {"name": "at", "type": "timestamp"}],
-               "transforms": {
-                   "rename": {"amount": "total"},
-                   "derive": [{"name": "day", "expr": "cast(at as date)", "type": "date"},
-                              {"name": "month", "expr": "substr(cast(day as string), 1, 7)", "type": "string"},
-                              {"name": "cents", "expr": "total * 100", "type": "bigint"}],
-                   "filter": "total > 0",
-                   "select": ["month", "id", "cents"]}}
-    text = ("id,amount,at\n1,10.25,2024-11-30T23:59:59\n2,0,2024-11-01T00:00:00\n3,,2024-12-01T00:00:00\n"
-            "4,-1,2024-12-01T00:00:00\n5,3,2025-01-02T03:04:05\n")
+    dataset = {
+        "name": "t",
+        "columns": [
+            {"name": "id", "type": "integer"},
+            {"name": "amount", "type": "decimal"},
+            {"name": "at", "type": "timestamp"},
+        ],
+        "transforms": {
+            "rename": {"amount": "total"},
+            "derive": [
+                {"name": "day", "expr": "cast(at as date)", "type": "date"},
+                {"name": "month", "expr": "substr(cast(day as string), 1, 7)", "type": "string"},
+                {"name": "cents", "expr": "total * 100", "type": "bigint"},
+            ],
+            "filter": "total > 0",
+            "select": ["month", "id", "cents"],
+        },
+    }
+    text = (
+        "id,amount,at\n1,10.25,2024-11-30T23:59:59\n2,0,2024-11-01T00:00:00\n3,,2024-12-01T00:00:00\n"
+        "4,-1,2024-12-01T00:00:00\n5,3,2025-01-02T03:04:05\n"
+    )
     df, rows = run(spark, tmp_path, {"a.csv": (T0, text)}, dataset)
     assert df.columns == ["month", "id", "cents", "source_file", "ingested_at"]
     # 0 and -1 are not > 0 (false), an empty amount gives null: all dropped
@@ -72,16 +121,23 @@ def test_rename_then_derive_in_order_then_filter_sees_unselected_columns(spark, 
 
 
 def test_select_absent_keeps_all_columns_in_final_order(spark, tmp_path):
-    dataset = {"name": "t", "columns": [{"name": "b", "type": "string"}, {"name": "a", "type": "string"}],
-               "transforms": {"rename": {"b": "bee"}, "derive": [{"name": "c", "expr": "concat(a, bee)"}]}}
+    dataset = {
+        "name": "t",
+        "columns": [{"name": "b", "type": "string"}, {"name": "a", "type": "string"}],
+        "transforms": {"rename": {"b": "bee"}, "derive": [{"name": "c", "expr": "concat(a, bee)"}]},
+    }
     df, rows = run(spark, tmp_path, {"a.csv": (T0, "a,b,extra\n1,2,x\n")}, dataset)
     assert df.columns == ["bee", "a", "c", "extra", "source_file", "ingested_at"]
     assert rows[0]["c"] == "12"
 
 
 def test_dedupe_keeps_the_row_from_the_newest_file_then_the_last_line(spark, tmp_path):
-    dataset = {"name": "t", "key": ["id"], "columns": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}],
-               "transforms": {"rename": {"id": "user_id"}}}
+    dataset = {
+        "name": "t",
+        "key": ["id"],
+        "columns": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}],
+        "transforms": {"rename": {"id": "user_id"}},
+    }
     files = {
         # newest by modification time, although its name sorts first
         "a_new.csv": (T0 + 100, "id,v\n1,new\n"),
@@ -95,28 +151,46 @@ def test_dedupe_keeps_the_row_from_the_newest_file_then_the_last_line(spark, tmp
 
 
 def test_dedupe_tie_is_broken_by_the_base_name_not_the_folder(spark, tmp_path):
-    dataset = {"name": "t", "key": ["id"], "columns": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}]}
+    dataset = {
+        "name": "t",
+        "key": ["id"],
+        "columns": [{"name": "id", "type": "integer"}, {"name": "v", "type": "string"}],
+    }
     folder = tmp_path / "processed"
     # equal modification times: b.csv wins by base name although z/a.csv has the greater path
-    paths = [write_processed(folder / "z", "a.csv", "id,v\n1,from-a\n", T0),
-             write_processed(folder / "a", "b.csv", "id,v\n1,from-b\n", T0)]
+    paths = [
+        write_processed(folder / "z", "a.csv", "id,v\n1,from-a\n", T0),
+        write_processed(folder / "a", "b.csv", "id,v\n1,from-b\n", T0),
+    ]
     spec = pt.parse_spec(make_spec(dataset))
     rows = [r.asDict() for r in pt.transform(read_files(spark, paths), spec, INGESTED_AT_VALUE).collect()]
     assert [(r["v"], r["source_file"]) for r in rows] == [("from-b", "b.csv")]
 
 
 def test_dedupe_treats_null_keys_as_one_key(spark, tmp_path):
-    dataset = {"name": "t", "key": ["k1", "k2"],
-               "columns": [{"name": "k1", "type": "integer"}, {"name": "k2", "type": "string"},
-                           {"name": "v", "type": "string"}]}
+    dataset = {
+        "name": "t",
+        "key": ["k1", "k2"],
+        "columns": [
+            {"name": "k1", "type": "integer"},
+            {"name": "k2", "type": "string"},
+            {"name": "v", "type": "string"},
+        ],
+    }
     text = "k1,k2,v\n,x,a\n,x,b\n1,,c\n1,,d\n,,e\n,,f\n1,x,g\n"
     _, rows = run(spark, tmp_path, {"a.csv": (T0, text)}, dataset)
     assert sorted(r["v"] for r in rows) == ["b", "d", "f", "g"]
 
 
 def test_multiline_quoted_fields_unicode_and_schema_union_across_files(spark, tmp_path):
-    dataset = {"name": "t", "columns": [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"},
-                                        {"name": "note", "type": "string"}]}
+    dataset = {
+        "name": "t",
+        "columns": [
+            {"name": "id", "type": "integer"},
+            {"name": "name", "type": "string"},
+            {"name": "note", "type": "string"},
+        ],
+    }
     files = {
         "old.csv": (T0, 'id,name\n1,"Gómez, ""Carla""\nsecond line"\n2,李\n'),
         "new.csv": (T0 + 1, "id,name,note\n3,Zoë,added later\n"),
@@ -134,8 +208,14 @@ def test_lineage_columns(spark, tmp_path):
 
 
 def test_final_column_order_puts_extras_between_declared_and_lineage():
-    spec = pt.parse_spec(make_spec({"name": "t", "columns": [{"name": "b", "type": "string"},
-                                                             {"name": "p", "type": "string"}],
-                                    "transforms": {"partitionBy": ["p"]}}))
+    spec = pt.parse_spec(
+        make_spec(
+            {
+                "name": "t",
+                "columns": [{"name": "b", "type": "string"}, {"name": "p", "type": "string"}],
+                "transforms": {"partitionBy": ["p"]},
+            }
+        )
+    )
     order = pt.final_column_order(["ingested_at", "zz", "p", "b", "source_file", "aa", pt.FILE_COLUMN], spec)
     assert order == ["b", "aa", "zz", "source_file", "ingested_at", "p"]

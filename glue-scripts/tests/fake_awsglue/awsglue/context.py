@@ -18,9 +18,17 @@ class _Reader:
         self._spark = spark
 
     def from_catalog(self, database, table_name, transformation_ctx="", additional_options=None, **kwargs):
-        CALLS.append(("from_catalog", {"database": database, "table_name": table_name,
-                                       "transformation_ctx": transformation_ctx,
-                                       "additional_options": additional_options or {}}))
+        CALLS.append(
+            (
+                "from_catalog",
+                {
+                    "database": database,
+                    "table_name": table_name,
+                    "transformation_ctx": transformation_ctx,
+                    "additional_options": additional_options or {},
+                },
+            )
+        )
         folder = CATALOG_FOLDERS[(database, table_name)]
         return _DynamicFrame(self._spark.read.option("header", "true").csv(folder))
 
