@@ -66,7 +66,11 @@ export function normaliseEvent(event: unknown): NormalisedEvent {
       try {
         body = JSON.parse(String(r.body));
       } catch (err) {
-        skipped.push({ where: `${where}.body`, code: 'MALFORMED_RECORD', reason: `SQS message body is not JSON (${(err as Error).message}): ${preview(r.body)}` });
+        skipped.push({
+          where: `${where}.body`,
+          code: 'MALFORMED_RECORD',
+          reason: `SQS message body is not JSON (${(err as Error).message}): ${preview(r.body)}`,
+        });
         return;
       }
       const objects = objectsOf(body, `${where}.body`, skipped);
@@ -101,7 +105,11 @@ function objectsOf(event: unknown, where: string, skipped: SkippedRecord[]): S3O
       return ref ? [ref] : [];
     });
   }
-  skipped.push({ where, code: 'UNKNOWN_SHAPE', reason: `expected an S3 notification (Records[]) or an EventBridge event (source "aws.s3"), got ${preview(event)}` });
+  skipped.push({
+    where,
+    code: 'UNKNOWN_SHAPE',
+    reason: `expected an S3 notification (Records[]) or an EventBridge event (source "aws.s3"), got ${preview(event)}`,
+  });
   return [];
 }
 

@@ -1,5 +1,5 @@
 // The handler's I/O shell: reads raw objects from S3, streams them through the core into multipart uploads, writes the report last.
-import { PassThrough, type Readable, Writable } from 'stream';
+import { PassThrough, type Readable, Writable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -8,7 +8,7 @@ import {
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
-  S3Client,
+  type S3Client,
   type S3ClientConfig,
   S3ServiceException,
   UploadPartCopyCommand,
@@ -57,9 +57,12 @@ export interface ObjectResult {
 /** The handler's settings from its environment; fails at cold start with what is missing and how to set it. */
 export function settingsFromEnv(configJson: string | undefined, env: NodeJS.ProcessEnv): Pick<HandlerDeps, 'config' | 'processedBucket'> {
   if (!configJson) {
-    throw new Error('PIPELINE_CONFIG_JSON is not set: the CDK app inlines the validated pipeline config at bundle time; elsewhere set it to the JSON text of pipeline.config.json');
+    throw new Error(
+      'PIPELINE_CONFIG_JSON is not set: the CDK app inlines the validated pipeline config at bundle time; elsewhere set it to the JSON text of pipeline.config.json',
+    );
   }
-  if (!env.PROCESSED_BUCKET) throw new Error('PROCESSED_BUCKET is not set: set it to the name of the bucket that receives processed/, quarantine/, reports/ and inferred/');
+  if (!env.PROCESSED_BUCKET)
+    throw new Error('PROCESSED_BUCKET is not set: set it to the name of the bucket that receives processed/, quarantine/, reports/ and inferred/');
   let raw: unknown;
   try {
     raw = JSON.parse(configJson);
@@ -192,7 +195,7 @@ async function streamThroughCore(
     await uploads[i].catch(() => undefined);
   };
   const settled = Promise.allSettled(uploads);
-  uploads.forEach((upload, i) => upload.catch((err) => discarded[i] || stopAll(err)));
+  for (const [i, upload] of uploads.entries()) upload.catch((err) => discarded[i] || stopAll(err));
   try {
     const report = await run(sinks);
     if (uploadError) throw uploadError;
@@ -329,7 +332,8 @@ async function ifPresent<T>(read: () => Promise<T>): Promise<T | undefined> {
     const status = err instanceof S3ServiceException ? err.$metadata.httpStatusCode : undefined;
     if (status === 404 || status === 412) return undefined;
     if (status === 403 && err instanceof Error) {
-      err.message += ' (S3 answers 403 instead of 404 for a missing object when the caller lacks s3:ListBucket on the bucket: grant it, e.g. limited to the reports/ prefix)';
+      err.message +=
+        ' (S3 answers 403 instead of 404 for a missing object when the caller lacks s3:ListBucket on the bucket: grant it, e.g. limited to the reports/ prefix)';
     }
     throw err;
   }

@@ -126,7 +126,15 @@ export interface CutScan {
  * not between CR and LF, not before a UTF-8 BOM (a new decoder would drop it). `scan.open` is the parity at `scanned`,
  * the offset the scan of quotes has reached; both move forward.
  */
-export function findCut(bytes: Uint8Array, scanned: number, from: number, end: number, quote: number, lineByte: number, scan: CutScan): { cut: number; scanned: number } {
+export function findCut(
+  bytes: Uint8Array,
+  scanned: number,
+  from: number,
+  end: number,
+  quote: number,
+  lineByte: number,
+  scan: CutScan,
+): { cut: number; scanned: number } {
   let pos = scanned;
   for (;;) {
     const lf = bytes.indexOf(lineByte, Math.max(pos, from));
@@ -168,7 +176,12 @@ export interface Carry {
  * between rows, `carry` what is held after the block. `shifted`: the block rejected a held record of its own because
  * more than `maxFooter` followed each other (the block's rejects are only those).
  */
-export function carryThrough(carry: Carry, end: BlockEnd, shifted: boolean, maxFooter: number): { flushed: PendingRecord[]; bodyBlankLines: number; carry: Carry } {
+export function carryThrough(
+  carry: Carry,
+  end: BlockEnd,
+  shifted: boolean,
+  maxFooter: number,
+): { flushed: PendingRecord[]; bodyBlankLines: number; carry: Carry } {
   const blanksOf = (records: readonly PendingRecord[]) => records.reduce((n, p) => n + p.blanksBefore, 0);
   if (end.settled || shifted) {
     return { flushed: carry.pending, bodyBlankLines: carry.blankRun + blanksOf(carry.pending), carry: { pending: end.pending, blankRun: end.blankRun } };

@@ -29,10 +29,15 @@ export function endOfBody(pending: readonly PendingRecord[], blankRun: number, b
   const footerRejects = pending.map((p) => ({ line: p.line, reason: `a footer after the last row, not data: ${p.evidence}`, raw: p.raw }));
   if (pending.length) {
     footerLines += pending.reduce((n, p) => n + 1 + p.blanksBefore, 0);
-    notes.push(`${pending.length} footer record${pending.length > 1 ? 's' : ''} after the last row rejected as FOOTER: ${pending.map((p) => `line ${p.line} ${JSON.stringify(p.raw.slice(0, 80))}`).join(', ')}`);
+    notes.push(
+      `${pending.length} footer record${pending.length > 1 ? 's' : ''} after the last row rejected as FOOTER: ${pending.map((p) => `line ${p.line} ${JSON.stringify(p.raw.slice(0, 80))}`).join(', ')}`,
+    );
   }
   if (bodyBlankLines) notes.push(`${bodyBlankLines} blank line${bodyBlankLines > 1 ? 's' : ''} between rows skipped`);
   if (blankRun) notes.push(`${blankRun} blank line${blankRun > 1 ? 's' : ''} at the end skipped`);
-  if (neutralised) notes.push(`${neutralised} value${neutralised > 1 ? 's' : ''} starting with = + - or @ prefixed with ' so spreadsheets do not run them as formulas (ingest.neutraliseFormulas)`);
+  if (neutralised)
+    notes.push(
+      `${neutralised} value${neutralised > 1 ? 's' : ''} starting with = + - or @ prefixed with ' so spreadsheets do not run them as formulas (ingest.neutraliseFormulas)`,
+    );
   return { footerLines, footerRejects, notes };
 }

@@ -12,7 +12,7 @@ export function needsCsvQuotes(v: string): boolean {
 /** The value as an RFC 4180 field: quoted (with "" for ") only when it must be. */
 export function quoteCsv(v: string): string {
   if (!needsCsvQuotes(v)) return v;
-  return '"' + (v.indexOf('"') === -1 ? v : v.replace(/"/g, '""')) + '"';
+  return `"${v.indexOf('"') === -1 ? v : v.replace(/"/g, '""')}"`;
 }
 
 /** One CSV line (without the line end) from values. */

@@ -99,13 +99,26 @@ export function compileDateRangeParser(format: string): DateRangeParser {
       }
       if (digits < min[t]) return false;
       switch (k) {
-        case 1: year = n; break;
-        case 2: month = n; break;
-        case 3: day = n; break;
-        case 4: hour = n; break;
-        case 5: minute = n; break;
-        case 6: second = n; break;
-        default: ms = digits === 1 ? n * 100 : digits === 2 ? n * 10 : n;
+        case 1:
+          year = n;
+          break;
+        case 2:
+          month = n;
+          break;
+        case 3:
+          day = n;
+          break;
+        case 4:
+          hour = n;
+          break;
+        case 5:
+          minute = n;
+          break;
+        case 6:
+          second = n;
+          break;
+        default:
+          ms = digits === 1 ? n * 100 : digits === 2 ? n * 10 : n;
       }
     }
     into.year = year;
@@ -143,13 +156,13 @@ function pad2(n: number): string {
 /** YYYY-MM-DD; the year always has four digits (year 5 is 0005: ISO 8601, and what Spark, DuckDB and Athena read). */
 export function isoDate(p: DateParts): string {
   const y = p.year;
-  return (y >= 1000 ? '' : y >= 100 ? '0' : y >= 10 ? '00' : '000') + y + '-' + pad2(p.month) + '-' + pad2(p.day);
+  return `${(y >= 1000 ? '' : y >= 100 ? '0' : y >= 10 ? '00' : '000') + y}-${pad2(p.month)}-${pad2(p.day)}`;
 }
 
 /** YYYY-MM-DDTHH:mm:ss, with .SSS only when the milliseconds are not zero; no zone. */
 export function isoTimestamp(p: DateParts): string {
-  const base = isoDate(p) + 'T' + pad2(p.hour) + ':' + pad2(p.minute) + ':' + pad2(p.second);
-  return p.ms === 0 ? base : base + '.' + (p.ms < 10 ? '00' : p.ms < 100 ? '0' : '') + p.ms;
+  const base = `${isoDate(p)}T${pad2(p.hour)}:${pad2(p.minute)}:${pad2(p.second)}`;
+  return p.ms === 0 ? base : `${base}.${p.ms < 10 ? '00' : p.ms < 100 ? '0' : ''}${p.ms}`;
 }
 
 /** Formats tried when a date column lists none. */

@@ -42,7 +42,8 @@ export function toPointText(t: string, convention: DecimalConvention): string | 
 
 /** Decides a decimal column's convention from its sample values (trimmed, non-empty) and the file's delimiter. */
 export function decideDecimal(values: readonly string[], delimiter: string): DecimalDecision {
-  if (delimiter === ',') return { convention: 'point', basis: 'delimiter', evidence: 'decimal point: the file is comma-delimited, so a decimal comma is not read' };
+  if (delimiter === ',')
+    return { convention: 'point', basis: 'delimiter', evidence: 'decimal point: the file is comma-delimited, so a decimal comma is not read' };
   let pointOnly = 0;
   let commaOnly = 0;
   let firstPoint = '';
@@ -54,12 +55,20 @@ export function decideDecimal(values: readonly string[], delimiter: string): Dec
   }
   const counts = `${commaOnly} sample value${commaOnly === 1 ? '' : 's'} only valid with a decimal comma${commaOnly ? ` (first ${JSON.stringify(firstComma)})` : ''}, ${pointOnly} only valid with a decimal point${pointOnly ? ` (first ${JSON.stringify(firstPoint)})` : ''}`;
   if (commaOnly === 0 && pointOnly === 0) {
-    return { convention: 'point', basis: 'no-evidence', evidence: `decimal point: no sample value tells the convention (${values.length} values); a value like "1,234" or "1.234" is rejected as ambiguous` };
+    return {
+      convention: 'point',
+      basis: 'no-evidence',
+      evidence: `decimal point: no sample value tells the convention (${values.length} values); a value like "1,234" or "1.234" is rejected as ambiguous`,
+    };
   }
   // The README's rule: a non-comma delimiter with decimal-comma values means decimal comma, unless decimal-point values outnumber them.
   const convention: DecimalConvention = commaOnly >= pointOnly ? 'comma' : 'point';
   const lone = convention === 'comma' ? '"1.234"' : '"1,234"';
-  return { convention, basis: 'sample', evidence: `decimal ${convention}: ${counts}; values of the other convention, and ${lone} (a thousands group or a decimal), are rejected` };
+  return {
+    convention,
+    basis: 'sample',
+    evidence: `decimal ${convention}: ${counts}; values of the other convention, and ${lone} (a thousands group or a decimal), are rejected`,
+  };
 }
 
 /** The check of a value that `toPointText` read: true when the two conventions read it 1000 times apart and the decision cannot tell which is meant. */
@@ -73,12 +82,20 @@ export function ambiguousIn(decision: DecimalDecision): ((t: string) => boolean)
 /** Why `t` is not a decimal of the column (for the reject's reason): the value, the convention and the fix. */
 export function decimalProblem(name: string, shown: string, t: string, decision: DecimalDecision): string {
   const mark = `decimal ${decision.convention}`;
-  const basis = decision.basis === 'delimiter' ? 'the file is comma-delimited' : decision.basis === 'sample' ? 'decided on the sample: see the column in the report' : 'no sample value told the convention';
+  const basis =
+    decision.basis === 'delimiter'
+      ? 'the file is comma-delimited'
+      : decision.basis === 'sample'
+        ? 'decided on the sample: see the column in the report'
+        : 'no sample value told the convention';
   const why = `this column is read with a ${mark} (${basis})`;
   const r = readings(t);
   const example = decision.convention === 'point' ? '-1234.5 or 1,234.5' : '-1234,5 or 1.234,5';
   if (r.point && r.comma) {
-    const fraction = decision.basis === 'no-evidence' ? '' : ` or with its decimals (${decision.convention === 'point' ? t.replace(',', '.') : t.replace('.', ',')}) if it is a fraction`;
+    const fraction =
+      decision.basis === 'no-evidence'
+        ? ''
+        : ` or with its decimals (${decision.convention === 'point' ? t.replace(',', '.') : t.replace('.', ',')}) if it is a fraction`;
     return `${name}: ${shown} is ambiguous: a thousands separator or a decimal mark, read 1000 times apart; ${why}; write it without the separator (${t.replace(/[.,]/, '')}) if it is a whole number${fraction}`;
   }
   if (decision.convention === 'point' ? r.comma : r.point) {

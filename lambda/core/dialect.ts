@@ -1,5 +1,5 @@
 // Guesses a file's dialect (delimiter, quote, line ending) and where its header is, from a bounded sample of text.
-import { Dialect, readAll } from './reader';
+import { type Dialect, readAll } from './reader';
 
 export const DELIMITERS = [',', ';', '\t', '|'] as const;
 export const QUOTES = ['"', "'"] as const;
@@ -55,7 +55,7 @@ export function detectDialect(sample: string, complete: boolean): DialectGuess {
     if (quote === "'" && sample.indexOf("'") === -1) continue;
     for (const delimiter of DELIMITERS) {
       if (sample.indexOf(delimiter) === -1) continue;
-      for (const spaced of sample.indexOf(delimiter + ' ' + quote) === -1 ? [false] : [false, true]) {
+      for (const spaced of sample.indexOf(`${delimiter} ${quote}`) === -1 ? [false] : [false, true]) {
         const dialect: Dialect = spaced ? { delimiter, quote, lineEnding, spaceAfterDelimiter: true } : { delimiter, quote, lineEnding };
         const scored = score(sample, dialect, complete);
         if (scored && (!best || scored.score > best.score + 1e-12)) best = scored;

@@ -18,7 +18,9 @@ export interface EncodingChoice {
   readonly evidence: string;
 }
 
-export type EncodingVerdict = { readonly ok: true; readonly choice: EncodingChoice } | { readonly ok: false; readonly code: 'BINARY_FILE'; readonly reason: string };
+export type EncodingVerdict =
+  | { readonly ok: true; readonly choice: EncodingChoice }
+  | { readonly ok: false; readonly code: 'BINARY_FILE'; readonly reason: string };
 
 /** Invalid UTF-8 sequences a sample needs, besides outnumbering the valid multi-byte characters, to be read as Windows-1252. */
 export const MIN_INVALID_FOR_WINDOWS_1252 = 2;
@@ -48,7 +50,8 @@ export function detectEncoding(sample: Uint8Array, complete: boolean): EncodingV
   }
   if (nulEven + nulOdd > 0) {
     const half = b.length / 2;
-    const utf16 = (order: string, nuls: number) => `no byte-order mark; NUL in ${nuls} of the ${Math.floor(half)} ${order} bytes of the first ${b.length} bytes and in none of the others (UTF-16 text)`;
+    const utf16 = (order: string, nuls: number) =>
+      `no byte-order mark; NUL in ${nuls} of the ${Math.floor(half)} ${order} bytes of the first ${b.length} bytes and in none of the others (UTF-16 text)`;
     // BOM-less UTF-16 text of mostly ASCII has a NUL in (nearly) every other byte and none in the others.
     if (nulOdd > half * 0.6 && nulEven === 0) return ok('utf-16le', 'utf-16le', 0, round2(nulOdd / half), utf16('odd', nulOdd));
     if (nulEven > half * 0.6 && nulOdd === 0) return ok('utf-16be', 'utf-16be', 0, round2(nulEven / half), utf16('even', nulEven));

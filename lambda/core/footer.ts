@@ -1,7 +1,8 @@
 // Tells a footer (a total or export note after the last row) from data, so trailing records are never dropped as one by mistake.
 
 /** A first cell that starts a summary line: Total, Totals, Grand total, Subtotal, Sum, Count:, Rows:, "3 rows", End of report. */
-export const TOTAL_LIKE = /^(?:(?:grand\s+|sub-?)?totals?\b|sum(?:me)?\b|gesamt|count\s*:|rows?\s*:|\d+\s+(?:rows?|records?)\b|end of (?:report|file|data|export)\b)/i;
+export const TOTAL_LIKE =
+  /^(?:(?:grand\s+|sub-?)?totals?\b|sum(?:me)?\b|gesamt|count\s*:|rows?\s*:|\d+\s+(?:rows?|records?)\b|end of (?:report|file|data|export)\b)/i;
 
 /** Trailing records that look like a footer rejected as FOOTER instead of with their own reason. */
 export const MAX_FOOTER_RECORDS = 5;
@@ -46,7 +47,12 @@ export function isBlankRecord(fields: readonly string[], count: number): boolean
  * whole file), up to `max` trailing records that look like a footer without the types (a total or summary label),
  * with the blank records among them. Other records are returned as they are.
  */
-export function withoutFooter<T extends { readonly fields: readonly string[] }>(records: readonly T[], width: number, atEnd: boolean, max: number): readonly T[] {
+export function withoutFooter<T extends { readonly fields: readonly string[] }>(
+  records: readonly T[],
+  width: number,
+  atEnd: boolean,
+  max: number,
+): readonly T[] {
   if (!atEnd) return records;
   let cut = records.length;
   let footers = 0;

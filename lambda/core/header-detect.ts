@@ -1,5 +1,5 @@
 // Finds the header by content (text where the data is typed), past preamble lines, over two lines, or absent.
-import { DEFAULT_TIMESTAMP_FORMATS, compileDateFormat, DateParts } from './dates';
+import { DEFAULT_TIMESTAMP_FORMATS, compileDateFormat, type DateParts } from './dates';
 import { MAX_PREAMBLE_LINES } from './dialect';
 import { isEmail, normaliseDecimal, normaliseInteger } from './validate';
 
@@ -173,9 +173,14 @@ export function detectHeader(records: readonly SampleRecord[], width: number, op
   while (i < rows.length - 1 && rows[i].line - 1 <= MAX_PREAMBLE_LINES && isPreamble(rows[i], width, dataTrailingEmpty)) i++;
   const first = rows[i];
   const preamble = rows.slice(0, i);
-  const below = (k: number) => rows.slice(k).filter((r) => r.fields.length === width).slice(0, PROFILE_ROWS);
+  const below = (k: number) =>
+    rows
+      .slice(k)
+      .filter((r) => r.fields.length === width)
+      .slice(0, PROFILE_ROWS);
   const base = { preamble, width };
-  if (options.setting === 'absent') return absent(first, base, dataTrailingEmpty, 'no header: the dataset says "header": "absent", columns are mapped by position');
+  if (options.setting === 'absent')
+    return absent(first, base, dataTrailingEmpty, 'no header: the dataset says "header": "absent", columns are mapped by position');
   const profile = profileColumns(below(i + 1), width, options.decimalComma);
   const weighed = weigh(first.fields, profile, options.decimalComma);
   const matched = options.datasetMatches?.(first.fields) ?? 0;
@@ -203,11 +208,27 @@ interface Base {
 
 function absent(first: SampleRecord, base: Base, dataTrailingEmpty: boolean, evidence: string): HeaderDecision {
   const trailing = dataTrailingEmpty && first.fields.length === base.width;
-  return { ...base, kind: 'absent', names: [], headerLines: [], firstDataLine: first.line, trailingDelimiter: trailing, evidence: evidence + (trailing ? '; every row ends with a delimiter, its empty last field is ignored' : '') };
+  return {
+    ...base,
+    kind: 'absent',
+    names: [],
+    headerLines: [],
+    firstDataLine: first.line,
+    trailingDelimiter: trailing,
+    evidence: evidence + (trailing ? '; every row ends with a delimiter, its empty last field is ignored' : ''),
+  };
 }
 
 /** A header read from `records` (one or two lines) with `cells` as its names; a trailing delimiter's empty name is removed. */
-function present(kind: HeaderKind, cells: readonly string[], records: readonly SampleRecord[], base: Base, dataTrailingEmpty: boolean, evidence: string, lowerNames?: string[]): HeaderDecision {
+function present(
+  kind: HeaderKind,
+  cells: readonly string[],
+  records: readonly SampleRecord[],
+  base: Base,
+  dataTrailingEmpty: boolean,
+  evidence: string,
+  lowerNames?: string[],
+): HeaderDecision {
   let names = cells.map((h, j) => (j === 0 ? h.replace(/^\uFEFF/, '') : h).trim());
   let trailing = false;
   let note = '';
@@ -240,7 +261,10 @@ function present(kind: HeaderKind, cells: readonly string[], records: readonly S
 function twoLines(rows: readonly SampleRecord[], i: number, base: Base, decimalComma: boolean, matchedFirst: number): HeaderDecision | undefined {
   const top = rows[i];
   const second = rows[i + 1];
-  const rest = rows.slice(i + 2).filter((r) => r.fields.length === base.width).slice(0, PROFILE_ROWS);
+  const rest = rows
+    .slice(i + 2)
+    .filter((r) => r.fields.length === base.width)
+    .slice(0, PROFILE_ROWS);
   if (!second || second.line !== top.line + top.lines || second.fields.length !== top.fields.length || !rest.length) return undefined;
   const profile = profileColumns(rest, base.width, decimalComma);
   const lower = weigh(second.fields, profile, decimalComma);
@@ -250,7 +274,14 @@ function twoLines(rows: readonly SampleRecord[], i: number, base: Base, decimalC
   const norm = (cells: readonly string[]) => cells.map((c) => c.trim().toLowerCase()).join('\u0001');
   const lines = `lines ${top.line} and ${second.line}`;
   if (norm(top.fields) === norm(second.fields)) {
-    return present('repeated', second.fields, [top, second], base, trailingEmpty, `${lines} both hold the header's names (written twice), used once: ${lower.reasons.join('; ')}`);
+    return present(
+      'repeated',
+      second.fields,
+      [top, second],
+      base,
+      trailingEmpty,
+      `${lines} both hold the header's names (written twice), used once: ${lower.reasons.join('; ')}`,
+    );
   }
   // Group titles above the names: merged cells leave the titles' other cells empty (or repeat the title); a first line
   // that names the dataset's columns is the header itself.
@@ -261,5 +292,13 @@ function twoLines(rows: readonly SampleRecord[], i: number, base: Base, decimalC
     return [title, name.trim()].filter((s) => s).join(' ');
   });
   const evidence = `${lines} are a two-line header, group titles above the names, joined ("${top.fields.map((c) => c.trim()).join(',')}" over "${second.fields.map((c) => c.trim()).join(',')}"): ${lower.reasons.join('; ')}`;
-  return present('two-lines', joined, [top, second], base, trailingEmpty, evidence, second.fields.map((c) => c.trim()));
+  return present(
+    'two-lines',
+    joined,
+    [top, second],
+    base,
+    trailingEmpty,
+    evidence,
+    second.fields.map((c) => c.trim()),
+  );
 }

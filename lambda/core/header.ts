@@ -2,7 +2,7 @@
 import type { DatasetConfig } from '../../config/schema';
 import type { ColumnReport } from './report';
 import type { ColumnSpec } from './validate';
-import { DEFAULT_TIMESTAMP_FORMATS, compileDateFormat, DateParts } from './dates';
+import { DEFAULT_TIMESTAMP_FORMATS, compileDateFormat, type DateParts } from './dates';
 import { isEmail, normaliseDecimal, normaliseInteger } from './validate';
 
 /** One output column: what to write and where it comes from in the file (-1: not in the file, written empty). */
@@ -18,7 +18,10 @@ export type HeaderPlan =
 
 /** Header names compare case-, space- and underscore-insensitively: "Signup Date" = "signup_date" = "SIGNUPDATE". */
 export function normaliseHeaderName(name: string): string {
-  return name.trim().toLowerCase().replace(/[\s_]+/g, '');
+  return name
+    .trim()
+    .toLowerCase()
+    .replace(/[\s_]+/g, '');
 }
 
 /** A Glue/Athena-safe column name from a header cell: lower case, [a-z0-9_], starting with a letter. */
@@ -61,7 +64,8 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
   header.forEach((h, j) => {
     const i = byName.get(normaliseHeaderName(h));
     if (i === undefined) unknown.push(j);
-    else if (sourceOf[i] !== -1) duplicates.push(`${show(header[sourceOf[i]])} (column ${sourceOf[i] + 1}) and ${show(h)} (column ${j + 1}) both map to "${dataset.columns[i].name}"`);
+    else if (sourceOf[i] !== -1)
+      duplicates.push(`${show(header[sourceOf[i]])} (column ${sourceOf[i] + 1}) and ${show(h)} (column ${j + 1}) both map to "${dataset.columns[i].name}"`);
     else sourceOf[i] = j;
   });
   if (duplicates.length) {
@@ -70,13 +74,21 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
   const missingRequired = dataset.columns.filter((c, i) => c.required && sourceOf[i] === -1);
   const problems: string[] = [];
   if (missingRequired.length) {
-    problems.push(`missing required column${missingRequired.length > 1 ? 's' : ''} ${missingRequired.map((c) => c.name + (c.aliases.length ? ` (or ${c.aliases.map(show).join(', ')})` : '')).join(', ')}`);
+    problems.push(
+      `missing required column${missingRequired.length > 1 ? 's' : ''} ${missingRequired.map((c) => c.name + (c.aliases.length ? ` (or ${c.aliases.map(show).join(', ')})` : '')).join(', ')}`,
+    );
   }
   if (unknown.length && dataset.extraColumns === 'reject') {
-    problems.push(`unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((j) => showHeader(header, j)).join(', ')} (set extraColumns to "drop" or "keep" in dataset "${dataset.name}", or add them as aliases)`);
+    problems.push(
+      `unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((j) => showHeader(header, j)).join(', ')} (set extraColumns to "drop" or "keep" in dataset "${dataset.name}", or add them as aliases)`,
+    );
   }
   if (problems.length) {
-    return { ok: false, code: 'HEADER_MISMATCH', reason: `the header does not match dataset "${dataset.name}": ${problems.join('; ')}; header found: ${header.map(show).join(', ')}` };
+    return {
+      ok: false,
+      code: 'HEADER_MISMATCH',
+      reason: `the header does not match dataset "${dataset.name}": ${problems.join('; ')}; header found: ${header.map(show).join(', ')}`,
+    };
   }
   const notes: string[] = [];
   const columns: OutputColumn[] = dataset.columns.map((c, i) => ({
@@ -85,13 +97,19 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
     report: { name: c.name, sourceName: sourceOf[i] === -1 ? '' : header[sourceOf[i]], type: c.type, inferred: false },
   }));
   const missingOptional = dataset.columns.filter((_c, i) => sourceOf[i] === -1);
-  if (missingOptional.length) notes.push(`optional column${missingOptional.length > 1 ? 's' : ''} not in the file, written empty: ${missingOptional.map((c) => c.name).join(', ')}`);
-  if (unknown.length && dataset.extraColumns === 'drop') notes.push(`extra columns dropped (extraColumns "drop"): ${unknown.map((j) => showHeader(header, j)).join(', ')}`);
+  if (missingOptional.length)
+    notes.push(`optional column${missingOptional.length > 1 ? 's' : ''} not in the file, written empty: ${missingOptional.map((c) => c.name).join(', ')}`);
+  if (unknown.length && dataset.extraColumns === 'drop')
+    notes.push(`extra columns dropped (extraColumns "drop"): ${unknown.map((j) => showHeader(header, j)).join(', ')}`);
   if (unknown.length && dataset.extraColumns === 'keep') {
     const taken = dataset.columns.map((c) => c.name);
     const names = uniqueNames([...taken, ...unknown.map((j) => identifierFrom(header[j], j))]).slice(taken.length);
     unknown.forEach((j, k) => {
-      columns.push({ spec: { name: names[k], type: 'string', required: false }, sourceIndex: j, report: { name: names[k], sourceName: header[j], type: 'string', inferred: true } });
+      columns.push({
+        spec: { name: names[k], type: 'string', required: false },
+        sourceIndex: j,
+        report: { name: names[k], sourceName: header[j], type: 'string', inferred: true },
+      });
     });
     notes.push(`extra columns kept as strings (extraColumns "keep"): ${unknown.map((j, k) => `${show(header[j])} as ${names[k]}`).join(', ')}`);
   }
@@ -133,7 +151,11 @@ function inferColumn(name: string, values: readonly string[], delimiter: string)
   });
   if (dateFits.length) {
     const slash = dateFits.filter((f) => f === 'DD/MM/YYYY' || f === 'MM/DD/YYYY');
-    if (slash.length === 2 && dateFits.length === 2) return { spec: spec('string'), note: `${name}: dates fit both DD/MM/YYYY and MM/DD/YYYY, read as string (declare the column with its format in a dataset)` };
+    if (slash.length === 2 && dateFits.length === 2)
+      return {
+        spec: spec('string'),
+        note: `${name}: dates fit both DD/MM/YYYY and MM/DD/YYYY, read as string (declare the column with its format in a dataset)`,
+      };
     return { spec: spec('date', [dateFits[0]]), note: `${name}: date in the format ${dateFits[0]}` };
   }
   const parsers = INFER_TIMESTAMP_FORMATS.map((f) => ({ f, parse: compileDateFormat(f) }));
@@ -150,7 +172,11 @@ function inferColumn(name: string, values: readonly string[], delimiter: string)
 export function planByPosition(dataset: DatasetConfig, width: number): HeaderPlan {
   const header = Array.from({ length: width }, (_v, j) => (j < dataset.columns.length ? dataset.columns[j].name : `column_${j + 1}`));
   const plan = planForDataset(dataset, header);
-  if (!plan.ok) return { ...plan, reason: `${plan.reason} (the file has no header row, "header": "absent": its ${width} fields are mapped by position to the dataset's ${dataset.columns.length} columns)` };
+  if (!plan.ok)
+    return {
+      ...plan,
+      reason: `${plan.reason} (the file has no header row, "header": "absent": its ${width} fields are mapped by position to the dataset's ${dataset.columns.length} columns)`,
+    };
   return { ...plan, notes: [`no header row ("header": "absent"): the ${width} fields are mapped by position to ${header.join(', ')}`, ...plan.notes] };
 }
 

@@ -1,5 +1,5 @@
 // Derives every output key of one raw file from its key and version, so a duplicate delivery maps to the same keys.
-import { createHash } from 'crypto';
+import { createHash } from 'node:crypto';
 import { datasetForKey } from '../../config/parse';
 import { datasetLayout, PREFIXES, REJECTS_FILE_EXTENSION } from '../../config/layout';
 import type { PipelineConfig } from '../../config/schema';
@@ -84,7 +84,10 @@ function safeStem(path: string): string {
         .replace(/^[-._]+|[-._]+$/g, ''),
     )
     .filter((segment) => segment !== '');
-  const stem = segments.join('__').slice(0, MAX_STEM_LENGTH).replace(/[-._]+$/, '');
+  const stem = segments
+    .join('__')
+    .slice(0, MAX_STEM_LENGTH)
+    .replace(/[-._]+$/, '');
   return stem === '' ? 'file' : stem;
 }
 

@@ -74,7 +74,7 @@ export class DuplicateKeys {
 
   /** Whether addText(key) would find the key present (changes nothing). */
   hasText(key: string): boolean {
-    return this.hashed !== undefined && this.hashed.has(key);
+    return this.hashed?.has(key) ?? false;
   }
 
   private movePagesToHashes(): void {

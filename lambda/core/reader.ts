@@ -15,7 +15,7 @@ export interface Dialect {
 }
 
 /** Problems the tokenizer found in a record's quoting (the record is still delivered). */
-export const enum RecordProblem {
+export enum RecordProblem {
   None = 0,
   /** A closing quote was followed by something other than a delimiter or a line end. */
   MalformedQuote = 1,
@@ -183,18 +183,19 @@ export class RecordReader {
           }
           this.source = text;
           this.sliced = false;
-        } else for (;;) {
-          if (nextDelim < s) {
-            nextDelim = text.indexOf(delim, s);
-            if (nextDelim === -1) nextDelim = len;
+        } else
+          for (;;) {
+            if (nextDelim < s) {
+              nextDelim = text.indexOf(delim, s);
+              if (nextDelim === -1) nextDelim = len;
+            }
+            if (nextDelim >= end) {
+              fields[n++] = text.slice(s, end);
+              break;
+            }
+            fields[n++] = text.slice(s, nextDelim);
+            s = nextDelim + 1;
           }
-          if (nextDelim >= end) {
-            fields[n++] = text.slice(s, end);
-            break;
-          }
-          fields[n++] = text.slice(s, nextDelim);
-          s = nextDelim + 1;
-        }
         this.deliverPlain(n, pos, end);
         pos = nextSep + 1;
         continue;
@@ -383,7 +384,11 @@ function countOf(text: string, ch: string, from: number, to: number): number {
 }
 
 /** Splits a whole text into records (for samples, tests and tools); each record is its fields and line. */
-export function readAll(text: string, dialect: Dialect, final = true): { fields: string[]; line: number; lines: number; problem: RecordProblem; raw: string }[] {
+export function readAll(
+  text: string,
+  dialect: Dialect,
+  final = true,
+): { fields: string[]; line: number; lines: number; problem: RecordProblem; raw: string }[] {
   const out: { fields: string[]; line: number; lines: number; problem: RecordProblem; raw: string }[] = [];
   const reader: RecordReader = new RecordReader(dialect, () => {
     out.push({ fields: reader.fields.slice(0, reader.count), line: reader.line, lines: reader.lines, problem: reader.problem, raw: reader.raw() });

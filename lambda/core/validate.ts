@@ -1,10 +1,20 @@
 // Compiles each configured column into one function that cleans a cell to its output CSV text or names the rule it breaks.
 import type { ColumnConfig, ColumnType } from '../../config/schema';
-import { compileDateFormat, compileDateRangeParser, DateParser, DateParts, DateRangeParser, DEFAULT_DATE_FORMATS, DEFAULT_TIMESTAMP_FORMATS, isoDate, isoTimestamp } from './dates';
+import {
+  compileDateFormat,
+  compileDateRangeParser,
+  type DateParser,
+  type DateParts,
+  type DateRangeParser,
+  DEFAULT_DATE_FORMATS,
+  DEFAULT_TIMESTAMP_FORMATS,
+  isoDate,
+  isoTimestamp,
+} from './dates';
 import { quoteCsv, needsCsvQuotes, startsFormula } from './csv-text';
-import { ByteOut, writeUtf8 } from './byte-out';
+import { type ByteOut, writeUtf8 } from './byte-out';
 import { compilePattern } from '../../config/pattern';
-import { ambiguousIn, decideDecimal, DecimalDecision, decimalProblem, toPointText } from './decimals';
+import { ambiguousIn, decideDecimal, type DecimalDecision, decimalProblem, toPointText } from './decimals';
 
 /** Why the last call of a column cleaner returned undefined (set only on failure, so success costs nothing). */
 export interface CellFailure {
@@ -54,7 +64,7 @@ export type ColumnSpec = Pick<ColumnConfig, 'name' | 'type' | 'required'> & Part
 const MAX_SHOWN = 60;
 /** A value as shown in a reason: JSON-quoted, cut after 60 characters. */
 export function showValue(value: string): string {
-  return JSON.stringify(value.length > MAX_SHOWN ? value.slice(0, MAX_SHOWN) + '…' : value);
+  return JSON.stringify(value.length > MAX_SHOWN ? `${value.slice(0, MAX_SHOWN)}…` : value);
 }
 
 function fail(failure: CellFailure, code: string, reason: string): undefined {
@@ -162,7 +172,7 @@ export function normaliseInteger(t: string): string | undefined {
   const digits = t.slice(s);
   if (digits.length > 19 || (digits.length === 19 && digits > INT64_MAX && !(neg && digits === '9223372036854775808'))) return undefined;
   if (digits === '0') return '0';
-  return neg ? '-' + digits : digits;
+  return neg ? `-${digits}` : digits;
 }
 
 const PLAIN_DECIMAL = /^([+-]?)(\d*)(?:\.(\d*))?(?:[eE]([+-]?\d{1,4}))?$/;
@@ -208,7 +218,7 @@ export function normaliseDecimal(t: string, decimalComma: boolean): string | und
   let b = frac.length;
   while (b > 0 && frac.charCodeAt(b - 1) === 48) b--;
   frac = frac.slice(0, b);
-  const body = frac ? intPart + '.' + frac : intPart;
+  const body = frac ? `${intPart}.${frac}` : intPart;
   return body === '0' ? '0' : sign + body;
 }
 
@@ -216,7 +226,6 @@ export function normaliseDecimal(t: string, decimalComma: boolean): string | und
 export function normaliseBoolean(t: string): string | undefined {
   return BOOLEANS.get(t) ?? BOOLEANS.get(t.toLowerCase());
 }
-
 
 /** Compiles one column; the result is called once per cell, so all decisions that can be made here are. */
 export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCleaner {
@@ -249,14 +258,17 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
     if (v === undefined) return undefined;
     if (values !== undefined) {
       const allowed = values.get(v.toLowerCase());
-      if (allowed === undefined) return fail(failure, 'VALUE_NOT_ALLOWED', `${name}: ${showValue(v)} is not one of the allowed values ${[...values.values()].join(', ')}`);
+      if (allowed === undefined)
+        return fail(failure, 'VALUE_NOT_ALLOWED', `${name}: ${showValue(v)} is not one of the allowed values ${[...values.values()].join(', ')}`);
       v = allowed;
     }
     // The length first: a value too long for the column is not worth matching.
-    if (maxLength !== undefined && v.length > maxLength) return fail(failure, 'TOO_LONG', `${name}: the value has ${v.length} characters, more than maxLength ${maxLength}`);
-    if (pattern !== undefined && !pattern.matches(v)) return fail(failure, 'PATTERN_MISMATCH', `${name}: ${showValue(v)} does not match the pattern ${col.pattern}`);
+    if (maxLength !== undefined && v.length > maxLength)
+      return fail(failure, 'TOO_LONG', `${name}: the value has ${v.length} characters, more than maxLength ${maxLength}`);
+    if (pattern !== undefined && !pattern.matches(v))
+      return fail(failure, 'PATTERN_MISMATCH', `${name}: ${showValue(v)} does not match the pattern ${col.pattern}`);
     if (neutralise && startsFormula(v)) {
-      v = "'" + v;
+      v = `'${v}`;
       if (stats) stats.neutralised++;
     }
     if (!mayNeedQuotes || (plain && plainHasNoDoubleQuote && (commaDelimited || v.indexOf(',') === -1))) return v;
@@ -278,7 +290,8 @@ export function compileColumn(col: ColumnSpec, options: CleanOptions): ColumnCle
           const c0 = text.charCodeAt(start);
           const cl = text.charCodeAt(end - 1);
           // Cells to trim, and cells a spreadsheet would run as a formula, take the general way.
-          if (!(c0 > 32 && c0 < 127 && cl > 32 && cl < 127) || (neutralise && (c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64))) return viaClean(text, start, end, out);
+          if (!(c0 > 32 && c0 < 127 && cl > 32 && cl < 127) || (neutralise && (c0 === 61 || c0 === 43 || c0 === 45 || c0 === 64)))
+            return viaClean(text, start, end, out);
           if (maxLength !== undefined && end - start > maxLength) return false;
           return fast(text, start, end, out);
         };
@@ -419,19 +432,21 @@ function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
     case 'string':
       return (t) => t;
     case 'integer':
-      return (t, f) => normaliseInteger(t) ?? fail(f, 'INVALID_INTEGER', `${name}: ${showValue(t)} is not an integer (digits with an optional sign, within the 64-bit range)`);
+      return (t, f) =>
+        normaliseInteger(t) ?? fail(f, 'INVALID_INTEGER', `${name}: ${showValue(t)} is not an integer (digits with an optional sign, within the 64-bit range)`);
     case 'decimal': {
       // One convention for the whole column: a cell of the other one, or one it cannot tell, is rejected, never reread.
       const decision = options.decimals?.[name] ?? decideDecimal([], options.delimiter);
       const convention = decision.convention;
       const ambiguous = ambiguousIn(decision);
       return (t, f) => {
-        const text = ambiguous !== undefined && ambiguous(t) ? undefined : toPointText(t, convention);
+        const text = ambiguous?.(t) ? undefined : toPointText(t, convention);
         return (text === undefined ? undefined : normaliseDecimal(text, false)) ?? fail(f, 'INVALID_DECIMAL', decimalProblem(name, showValue(t), t, decision));
       };
     }
     case 'boolean':
-      return (t, f) => normaliseBoolean(t) ?? fail(f, 'INVALID_BOOLEAN', `${name}: ${showValue(t)} is not a boolean (true/false, yes/no, y/n, 1/0, t/f, on/off)`);
+      return (t, f) =>
+        normaliseBoolean(t) ?? fail(f, 'INVALID_BOOLEAN', `${name}: ${showValue(t)} is not a boolean (true/false, yes/no, y/n, 1/0, t/f, on/off)`);
     case 'email':
       return (t, f) => {
         const kind = emailCheck(t);
