@@ -19,15 +19,25 @@ from emulator.cloudformation import Deployment, deploy  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[2]
 STACK = "CsvPipeline"
-QUICKSIGHT_ON = ["-c", "quicksight.enabled=true",
-                 "-c", "quicksight.principalArn=arn:aws:quicksight:us-east-1:123456789012:user/default/admin"]
+QUICKSIGHT_ON = [
+    "-c",
+    "quicksight.enabled=true",
+    "-c",
+    "quicksight.principalArn=arn:aws:quicksight:us-east-1:123456789012:user/default/admin",
+]
 
 
 def synth(outdir: Path, *context: str) -> Path:
     """`cdk synth` into a temporary cloud assembly, as a user runs it (cdk.json's app, the repository's config)."""
     env = {k: v for k, v in os.environ.items() if k not in ("CDK_DEFAULT_ACCOUNT", "CDK_DEFAULT_REGION")}
-    proc = subprocess.run(["npx", "cdk", "synth", "--quiet", "--no-notices", "-o", str(outdir), *context],
-                          cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    proc = subprocess.run(
+        ["npx", "cdk", "synth", "--quiet", "--no-notices", "-o", str(outdir), *context],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     if proc.returncode != 0:
         raise RuntimeError(f"cdk synth failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
     return outdir

@@ -30,12 +30,14 @@ LINEAGE = {"source_file", "ingested_at"}
 
 def comparable(rows: list[dict]) -> list[tuple]:
     """Rows without lineage columns (they name files and times that differ between runs), as sorted tuples."""
+
     def value(v):
         if isinstance(v, (dt.date, dt.datetime)):
             return v.isoformat()
         if isinstance(v, decimal.Decimal):
             return str(v.normalize())
         return v
+
     return sorted(tuple(sorted((k, value(v)) for k, v in r.items() if k not in LINEAGE)) for r in rows)
 
 
@@ -44,9 +46,17 @@ def local_final_rows(cli: Path, dataset: str, files: list[Path]) -> list[dict]:
     import pyarrow.dataset as ds
 
     with tempfile.TemporaryDirectory() as work:
-        subprocess.run(["node", str(cli), "run", *map(str, files), "--workdir", work, "--engine", "duckdb"],
-                       cwd=REPO, check=True, capture_output=True)
-        return ds.dataset(Path(work, "final_output", dataset), format="parquet", partitioning="hive").to_table().to_pylist()
+        subprocess.run(
+            ["node", str(cli), "run", *map(str, files), "--workdir", work, "--engine", "duckdb"],
+            cwd=REPO,
+            check=True,
+            capture_output=True,
+        )
+        return (
+            ds.dataset(Path(work, "final_output", dataset), format="parquet", partitioning="hive")
+            .to_table()
+            .to_pylist()
+        )
 
 
 def assert_job_succeeded(run, dataset):
@@ -64,7 +74,9 @@ def test_upload_of_one_dataset_reaches_its_final_table_and_no_other_job_fails(em
     account, deployment = emulated.account, emulated.deployment
     result = upload(account, deployment, "raw/signups/signups.csv", (SAMPLES / "signups.csv").read_bytes())
 
-    assert [r for r in result.raw_rules if "Ingest" in r] == [next(r for r in deployment.resources("AWS::Events::Rule") if "signups" in r)]
+    assert [r for r in result.raw_rules if "Ingest" in r] == [
+        next(r for r in deployment.resources("AWS::Events::Rule") if "signups" in r)
+    ]
     assert [i.result for i in result.invocations] == [{"batchItemFailures": []}]
     processed = [k for k in result.processed_keys if k.startswith("processed/signups/")]
     assert len(processed) == 1, pretty(result.processed_keys)
@@ -118,11 +130,13 @@ def test_a_lost_event_is_caught_up_by_the_scheduled_backstop_run(emulated):
 
 def test_a_failed_run_names_its_cause_in_the_job_run_error_message(emulated):
     job_name = emulated.deployment.resolve(
-        {"Ref": next(lid for lid in emulated.deployment.resources("AWS::Glue::Job") if "signups" in lid)})
-    run = run_job(emulated.account, emulated.deployment, job_name, emulated.state_dir,
-                  {"--final_path": "final_output/signups/"})  # StartJobRun with a bad argument override
+        {"Ref": next(lid for lid in emulated.deployment.resources("AWS::Glue::Job") if "signups" in lid)}
+    )
+    run = run_job(
+        emulated.account, emulated.deployment, job_name, emulated.state_dir, {"--final_path": "final_output/signups/"}
+    )  # StartJobRun with a bad argument override
     assert run.state == "FAILED"
-    assert run.error_message.startswith("SpecError: --final_path \"final_output/signups/\" is not an s3:// URI")
+    assert run.error_message.startswith('SpecError: --final_path "final_output/signups/" is not an s3:// URI')
     assert run.alarm_rules and all("GlueJobFailed" in r for r in run.alarm_rules)
 
 
@@ -134,11 +148,13 @@ def test_with_quicksight_on_the_assembly_deploys_and_ingests(emulated_with_quick
     assert any(k.startswith("processed/signups/") for k in result.processed_keys)
 
 
-HOSTILE_REJECTS = (b'id,name,email,signup_date,status\r\n'
-                   b'201,"Multi\r\nline",not-an-email,2024-11-01,active\r\n'
-                   b'202,Back\\slash \\n,x@,2024-11-01,active\r\n'
-                   b'203,"Quote ""q"", comma",ok@example.com,2024-13-01,active\r\n'
-                   b'204,Fine,fine@example.com,2024-11-05,active\r\n')
+HOSTILE_REJECTS = (
+    b"id,name,email,signup_date,status\r\n"
+    b'201,"Multi\r\nline",not-an-email,2024-11-01,active\r\n'
+    b"202,Back\\slash \\n,x@,2024-11-01,active\r\n"
+    b'203,"Quote ""q"", comma",ok@example.com,2024-13-01,active\r\n'
+    b"204,Fine,fine@example.com,2024-11-05,active\r\n"
+)
 
 
 def test_the_rejects_table_shows_exactly_the_rejected_rows_even_with_line_breaks_and_backslashes(emulated):
@@ -154,8 +170,9 @@ def test_the_rejects_table_shows_exactly_the_rejected_rows_even_with_line_breaks
     ]
     assert sorted(r["line"] for r in rows) == [2, 4, 5]
     report_key = next(k for k in result.processed_keys if k.startswith("reports/signups/"))
-    report = json.loads(account.client("s3").get_object(Bucket=deployment.output("ProcessedBucketName"),
-                                                        Key=report_key)["Body"].read())
+    report = json.loads(
+        account.client("s3").get_object(Bucket=deployment.output("ProcessedBucketName"), Key=report_key)["Body"].read()
+    )
     assert report["rowsRejected"] == len(rows) == 3
 
 

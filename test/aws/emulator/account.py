@@ -56,12 +56,21 @@ class EmulatedAccount:
     @classmethod
     def start(cls, log_path: Path) -> "EmulatedAccount":
         port = _free_port()
-        env = {**os.environ, "INITIAL_NO_AUTH_ACTION_COUNT": str(_ADMIN_SETUP_CALLS),
-               "MOTO_IAM_LOAD_MANAGED_POLICIES": "true", "AWS_DEFAULT_REGION": REGION,
-               "AWS_ACCESS_KEY_ID": "bootstrap", "AWS_SECRET_ACCESS_KEY": "bootstrap"}
+        env = {
+            **os.environ,
+            "INITIAL_NO_AUTH_ACTION_COUNT": str(_ADMIN_SETUP_CALLS),
+            "MOTO_IAM_LOAD_MANAGED_POLICIES": "true",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_ACCESS_KEY_ID": "bootstrap",
+            "AWS_SECRET_ACCESS_KEY": "bootstrap",
+        }
         log = open(log_path, "wb")
-        process = subprocess.Popen([sys.executable, str(Path(__file__).with_name("moto_server.py")),
-                                    "-H", "127.0.0.1", "-p", str(port)], stdout=log, stderr=subprocess.STDOUT, env=env)
+        process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("moto_server.py")), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+        )
         endpoint = f"http://127.0.0.1:{port}"
         deadline = time.time() + 60
         while True:
@@ -86,7 +95,9 @@ class EmulatedAccount:
     def _create_admin(self) -> None:
         iam = self.client("iam", Credentials("bootstrap", "bootstrap"))
         iam.create_user(UserName=ADMIN_USER)
-        iam.put_user_policy(UserName=ADMIN_USER, PolicyName="AdministratorAccess", PolicyDocument=json.dumps(ADMIN_POLICY))
+        iam.put_user_policy(
+            UserName=ADMIN_USER, PolicyName="AdministratorAccess", PolicyDocument=json.dumps(ADMIN_POLICY)
+        )
         key = iam.create_access_key(UserName=ADMIN_USER)["AccessKey"]
         self.admin = Credentials(key["AccessKeyId"], key["SecretAccessKey"])
 
@@ -96,10 +107,15 @@ class EmulatedAccount:
 
     def client(self, service: str, credentials: Credentials | None = None) -> Any:
         creds = credentials or self.admin
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION,
-                            aws_access_key_id=creds.access_key, aws_secret_access_key=creds.secret_key,
-                            aws_session_token=creds.session_token,
-                            config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}))
+        return boto3.client(
+            service,
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id=creds.access_key,
+            aws_secret_access_key=creds.secret_key,
+            aws_session_token=creds.session_token,
+            config=botocore.config.Config(s3={"addressing_style": "path"}, retries={"max_attempts": 2}),
+        )
 
     def trusted_services(self, role_arn: str) -> set[str]:
         """The service principals the role's trust policy (as synthesized) lets assume it."""
@@ -112,8 +128,9 @@ class EmulatedAccount:
     def assume(self, role_arn: str, service: str) -> Credentials:
         """The role's credentials as `service` gets them: refused unless the synthesized trust policy names it."""
         if service not in self.trusted_services(role_arn):
-            raise PermissionError(f"{service} cannot assume {role_arn}: its trust policy allows "
-                                  f"{sorted(self.trusted_services(role_arn))}")
+            raise PermissionError(
+                f"{service} cannot assume {role_arn}: its trust policy allows {sorted(self.trusted_services(role_arn))}"
+            )
         sts = self.client("sts")
         c = sts.assume_role(RoleArn=role_arn, RoleSessionName=service.split(".")[0])["Credentials"]
         return Credentials(c["AccessKeyId"], c["SecretAccessKey"], c["SessionToken"])

@@ -16,8 +16,13 @@ from typing import Any, Callable
 
 from .account import ACCOUNT, PARTITION, REGION, EmulatedAccount
 
-PSEUDO = {"AWS::AccountId": ACCOUNT, "AWS::Region": REGION, "AWS::Partition": PARTITION,
-          "AWS::URLSuffix": "amazonaws.com", "AWS::NoValue": None}
+PSEUDO = {
+    "AWS::AccountId": ACCOUNT,
+    "AWS::Region": REGION,
+    "AWS::Partition": PARTITION,
+    "AWS::URLSuffix": "amazonaws.com",
+    "AWS::NoValue": None,
+}
 
 
 @dataclass
@@ -78,7 +83,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (fn, arg), = value.items()
+            ((fn, arg),) = value.items()
             handler: Callable[[Any], Any] | None = {
                 "Ref": lambda a: self.ref(a),
                 "Fn::GetAtt": self._get_att,
@@ -144,23 +149,40 @@ def plan_names(stack: str, template: dict, account: EmulatedAccount) -> dict[str
     physical: dict[str, Physical] = {}
     for lid, res in template["Resources"].items():
         props, kind = res.get("Properties", {}), res["Type"]
-        explicit = {"AWS::S3::Bucket": "BucketName", "AWS::SQS::Queue": "QueueName", "AWS::IAM::Role": "RoleName",
-                    "AWS::Glue::Job": "Name", "AWS::Glue::Crawler": "Name", "AWS::Glue::Workflow": "Name",
-                    "AWS::Logs::LogGroup": "LogGroupName", "AWS::Lambda::Function": "FunctionName"}.get(kind)
+        explicit = {
+            "AWS::S3::Bucket": "BucketName",
+            "AWS::SQS::Queue": "QueueName",
+            "AWS::IAM::Role": "RoleName",
+            "AWS::Glue::Job": "Name",
+            "AWS::Glue::Crawler": "Name",
+            "AWS::Glue::Workflow": "Name",
+            "AWS::Logs::LogGroup": "LogGroupName",
+            "AWS::Lambda::Function": "FunctionName",
+        }.get(kind)
         name = props.get(explicit) if explicit else None
         if isinstance(name, dict):
             name = None  # resolved later if ever needed; the pipeline names none of these with intrinsics
         if kind == "AWS::S3::Bucket":
             n = name or _name_for(stack, lid, lower=True)
-            physical[lid] = Physical(n, {"Arn": f"arn:{PARTITION}:s3:::{n}", "DomainName": f"{n}.s3.amazonaws.com",
-                                         "RegionalDomainName": f"{n}.s3.{REGION}.amazonaws.com"})
+            physical[lid] = Physical(
+                n,
+                {
+                    "Arn": f"arn:{PARTITION}:s3:::{n}",
+                    "DomainName": f"{n}.s3.amazonaws.com",
+                    "RegionalDomainName": f"{n}.s3.{REGION}.amazonaws.com",
+                },
+            )
         elif kind == "AWS::SQS::Queue":
             n = name or _name_for(stack, lid, 80)
-            physical[lid] = Physical(f"{account.endpoint}/{ACCOUNT}/{n}", {"Arn": _arn("sqs", n), "QueueName": n,
-                                                                           "QueueUrl": f"{account.endpoint}/{ACCOUNT}/{n}"})
+            physical[lid] = Physical(
+                f"{account.endpoint}/{ACCOUNT}/{n}",
+                {"Arn": _arn("sqs", n), "QueueName": n, "QueueUrl": f"{account.endpoint}/{ACCOUNT}/{n}"},
+            )
         elif kind == "AWS::IAM::Role":
             n = name or _name_for(stack, lid, 64)
-            physical[lid] = Physical(n, {"Arn": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{n}", "RoleId": f"AROA{lid[:16].upper()}"})
+            physical[lid] = Physical(
+                n, {"Arn": f"arn:{PARTITION}:iam::{ACCOUNT}:role/{n}", "RoleId": f"AROA{lid[:16].upper()}"}
+            )
         elif kind == "AWS::KMS::Key":
             key_id = account.client("kms").create_key(Description=lid)["KeyMetadata"]["KeyId"]
             physical[lid] = Physical(key_id, {"Arn": _arn("kms", f"key/{key_id}"), "KeyId": key_id})
@@ -184,8 +206,9 @@ def plan_names(stack: str, template: dict, account: EmulatedAccount) -> dict[str
             n = name or props.get("Name") or _name_for(stack, lid, 128)
             parts = kind.split("::")
             service, resource = parts[1].lower(), parts[-1].lower()
-            physical[lid] = Physical(n if isinstance(n, str) else _name_for(stack, lid, 128),
-                                     {"Arn": _arn(service, f"{resource}/{lid}")})
+            physical[lid] = Physical(
+                n if isinstance(n, str) else _name_for(stack, lid, 128), {"Arn": _arn(service, f"{resource}/{lid}")}
+            )
     return physical
 
 
@@ -259,8 +282,10 @@ def _create_roles(d: Deployment, account: EmulatedAccount) -> None:
     trust policies, so the role trusts the emulator's administrator (acting as the services), and
     EmulatedAccount.assume() checks the synthesized trust policy itself."""
     iam = account.client("iam")
-    trust_for_moto = {"Version": "2012-10-17", "Statement": [
-        {"Effect": "Allow", "Principal": {"AWS": account.admin_arn}, "Action": "sts:AssumeRole"}]}
+    trust_for_moto = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"AWS": account.admin_arn}, "Action": "sts:AssumeRole"}],
+    }
     for lid in d.resources("AWS::IAM::Role"):
         props = d.properties(lid)
         name = d.physical[lid].ref
@@ -269,11 +294,15 @@ def _create_roles(d: Deployment, account: EmulatedAccount) -> None:
         for arn in props.get("ManagedPolicyArns", []):
             iam.attach_role_policy(RoleName=name, PolicyArn=arn)
         for policy in props.get("Policies", []):
-            iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"]))
+            iam.put_role_policy(
+                RoleName=name, PolicyName=policy["PolicyName"], PolicyDocument=json.dumps(policy["PolicyDocument"])
+            )
     for lid in d.resources("AWS::IAM::Policy"):
         props = d.properties(lid)
         for role in props.get("Roles", []):
-            iam.put_role_policy(RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=json.dumps(props["PolicyDocument"]))
+            iam.put_role_policy(
+                RoleName=role, PolicyName=props["PolicyName"], PolicyDocument=json.dumps(props["PolicyDocument"])
+            )
 
 
 def _create_glue(d: Deployment, account: EmulatedAccount) -> None:
@@ -285,13 +314,31 @@ def _create_glue(d: Deployment, account: EmulatedAccount) -> None:
         glue.create_table(DatabaseName=props["DatabaseName"], TableInput=props["TableInput"])
     for lid in d.resources("AWS::Glue::Job"):
         props = d.properties(lid)
-        job = {k: props[k] for k in ("Role", "Command", "DefaultArguments", "GlueVersion", "WorkerType",
-                                     "NumberOfWorkers", "Timeout", "MaxRetries", "SecurityConfiguration",
-                                     "Description") if k in props}
+        job = {
+            k: props[k]
+            for k in (
+                "Role",
+                "Command",
+                "DefaultArguments",
+                "GlueVersion",
+                "WorkerType",
+                "NumberOfWorkers",
+                "Timeout",
+                "MaxRetries",
+                "SecurityConfiguration",
+                "Description",
+            )
+            if k in props
+        }
         if "ExecutionProperty" in props:
             job["ExecutionProperty"] = props["ExecutionProperty"]
         glue.create_job(Name=d.physical[lid].ref, **job)
     for lid in d.resources("AWS::Glue::Crawler"):
         props = d.properties(lid)
-        glue.create_crawler(Name=d.physical[lid].ref, Role=props["Role"], DatabaseName=props["DatabaseName"],
-                            TablePrefix=props.get("TablePrefix", ""), Targets=props["Targets"])
+        glue.create_crawler(
+            Name=d.physical[lid].ref,
+            Role=props["Role"],
+            DatabaseName=props["DatabaseName"],
+            TablePrefix=props.get("TablePrefix", ""),
+            Targets=props["Targets"],
+        )

@@ -18,23 +18,53 @@ from .lambda_runtime import Invocation, invoke
 
 def object_created_event(bucket: str, key: str, head: dict) -> dict:
     """The EventBridge event S3 sends for a new object (S3 user guide, "EventBridge event message structure")."""
-    obj: dict[str, Any] = {"key": quote_plus(key, safe="/"), "size": head["ContentLength"],
-                           "etag": head["ETag"].strip('"'), "sequencer": "0055AED6DCD90281E5"}
+    obj: dict[str, Any] = {
+        "key": quote_plus(key, safe="/"),
+        "size": head["ContentLength"],
+        "etag": head["ETag"].strip('"'),
+        "sequencer": "0055AED6DCD90281E5",
+    }
     if head.get("VersionId") and head["VersionId"] != "null":
         obj["version-id"] = head["VersionId"]
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Object Created", "source": "aws.s3",
-            "account": ACCOUNT, "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION, "resources": [f"arn:aws:s3:::{bucket}"],
-            "detail": {"version": "0", "bucket": {"name": bucket}, "object": obj, "request-id": "EMULATED",
-                       "requester": ACCOUNT, "source-ip-address": "127.0.0.1", "reason": "PutObject"}}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Object Created",
+        "source": "aws.s3",
+        "account": ACCOUNT,
+        "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [f"arn:aws:s3:::{bucket}"],
+        "detail": {
+            "version": "0",
+            "bucket": {"name": bucket},
+            "object": obj,
+            "request-id": "EMULATED",
+            "requester": ACCOUNT,
+            "source-ip-address": "127.0.0.1",
+            "reason": "PutObject",
+        },
+    }
 
 
 def glue_job_state_event(job_name: str, state: str, run_id: str, message: str) -> dict:
-    return {"version": "0", "id": str(uuid.uuid4()), "detail-type": "Glue Job State Change", "source": "aws.glue",
-            "account": ACCOUNT, "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "region": REGION, "resources": [],
-            "detail": {"jobName": job_name, "severity": "INFO" if state == "SUCCEEDED" else "ERROR", "state": state,
-                       "jobRunId": run_id, "message": message}}
+    return {
+        "version": "0",
+        "id": str(uuid.uuid4()),
+        "detail-type": "Glue Job State Change",
+        "source": "aws.glue",
+        "account": ACCOUNT,
+        "time": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "region": REGION,
+        "resources": [],
+        "detail": {
+            "jobName": job_name,
+            "severity": "INFO" if state == "SUCCEEDED" else "ERROR",
+            "state": state,
+            "jobRunId": run_id,
+            "message": message,
+        },
+    }
 
 
 def matching_rules(account: EmulatedAccount, deployment: Deployment, event: dict) -> list[str]:
@@ -65,21 +95,37 @@ def poll_queue_into_function(account: EmulatedAccount, deployment: Deployment, m
     """One pass of the event source mapping: receive with the function's role, invoke with the SQS event,
     delete the messages not reported in batchItemFailures (ReportBatchItemFailures)."""
     mapping = deployment.properties(mapping_id)
-    function_lid = next(lid for lid, p in deployment.physical.items() if p.ref == mapping["FunctionName"]
-                        or p.attrs.get("Arn") == mapping["FunctionName"])
+    function_lid = next(
+        lid
+        for lid, p in deployment.physical.items()
+        if p.ref == mapping["FunctionName"] or p.attrs.get("Arn") == mapping["FunctionName"]
+    )
     role = deployment.properties(function_lid)["Role"]
     sqs = account.client("sqs", account.assume(role, "lambda.amazonaws.com"))
     queue = next(p for p in deployment.physical.values() if p.attrs.get("Arn") == mapping["EventSourceArn"])
     invocations = []
     while True:
-        messages = sqs.receive_message(QueueUrl=queue.ref, MaxNumberOfMessages=min(10, mapping.get("BatchSize", 10)),
-                                       AttributeNames=["All"]).get("Messages", [])
+        messages = sqs.receive_message(
+            QueueUrl=queue.ref, MaxNumberOfMessages=min(10, mapping.get("BatchSize", 10)), AttributeNames=["All"]
+        ).get("Messages", [])
         if not messages:
             return invocations
-        event = {"Records": [{"messageId": m["MessageId"], "receiptHandle": m["ReceiptHandle"], "body": m["Body"],
-                              "attributes": m.get("Attributes", {}), "messageAttributes": {}, "md5OfBody": m["MD5OfBody"],
-                              "eventSource": "aws:sqs", "eventSourceARN": mapping["EventSourceArn"], "awsRegion": REGION}
-                             for m in messages]}
+        event = {
+            "Records": [
+                {
+                    "messageId": m["MessageId"],
+                    "receiptHandle": m["ReceiptHandle"],
+                    "body": m["Body"],
+                    "attributes": m.get("Attributes", {}),
+                    "messageAttributes": {},
+                    "md5OfBody": m["MD5OfBody"],
+                    "eventSource": "aws:sqs",
+                    "eventSourceARN": mapping["EventSourceArn"],
+                    "awsRegion": REGION,
+                }
+                for m in messages
+            ]
+        }
         invocation = invoke(account, deployment, function_lid, event)
         invocations.append(invocation)
         failed = {f["itemIdentifier"] for f in (invocation.result or {}).get("batchItemFailures", [])}

@@ -60,8 +60,13 @@ def spark_submit_args(account: EmulatedAccount, creds: Credentials) -> str:
     return " ".join([f"--packages {HADOOP_AWS}", *[f"--conf {k}={v}" for k, v in conf.items()], "pyspark-shell"])
 
 
-def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, state_dir: Path,
-            arguments: dict[str, str] | None = None) -> JobRun:
+def run_job(
+    account: EmulatedAccount,
+    deployment: Deployment,
+    job_name: str,
+    state_dir: Path,
+    arguments: dict[str, str] | None = None,
+) -> JobRun:
     """One job run as Glue does it (see the module comment); `arguments` override DefaultArguments, as
     StartJobRun's Arguments do. The Glue Job State Change event it ends with is matched against the stack's
     rules (alarm_rules)."""
@@ -86,24 +91,47 @@ def run_job(account: EmulatedAccount, deployment: Deployment, job_name: str, sta
             argv += [k, v]
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYSPARK_SUBMIT_ARGS"}
         env.update(creds.env())
-        env.update({"AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, "AWS_ENDPOINT_URL": account.endpoint,
-                    "PYTHONPATH": os.pathsep.join([*python_path, str(STANDIN)]),
-                    "GLUE_EMULATOR_STATE_DIR": str(state_dir),
-                    "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds)})
+        env.update(
+            {
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_REGION": REGION,
+                "AWS_ENDPOINT_URL": account.endpoint,
+                "PYTHONPATH": os.pathsep.join([*python_path, str(STANDIN)]),
+                "GLUE_EMULATOR_STATE_DIR": str(state_dir),
+                "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds),
+            }
+        )
         result_file = Path(tmp, "result.json")
-        proc = subprocess.run([sys.executable, str(Path(__file__).with_name("glue_job_process.py")), str(result_file),
-                               str(script), *argv], env=env, capture_output=True, text=True, timeout=900, cwd=tmp)
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("glue_job_process.py")),
+                str(result_file),
+                str(script),
+                *argv,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=tmp,
+        )
         logs = proc.stdout + proc.stderr
-        result = json.loads(result_file.read_text()) if result_file.exists() else \
-            {"state": "FAILED", "errorMessage": f"the job process died (exit {proc.returncode})"}
+        result = (
+            json.loads(result_file.read_text())
+            if result_file.exists()
+            else {"state": "FAILED", "errorMessage": f"the job process died (exit {proc.returncode})"}
+        )
     event = glue_job_state_event(job_name, result["state"], "jr_emulated", result["errorMessage"])
     spec = json.loads(args.get("--dataset_spec", "{}"))
     dataset = spec.get("dataset", {}).get("name", "") if isinstance(spec, dict) else ""
-    return JobRun(job_name, dataset, result["state"], result["errorMessage"], logs,
-                  matching_rules(account, deployment, event))
+    return JobRun(
+        job_name, dataset, result["state"], result["errorMessage"], logs, matching_rules(account, deployment, event)
+    )
 
 
 # ---- crawler STAND-IN -----------------------------------------------------------------------------------------
+
 
 def _classifier(deployment: Deployment, names: list[str]) -> dict:
     for lid in deployment.resources("AWS::Glue::Classifier"):
@@ -125,26 +153,42 @@ def run_crawler(account: EmulatedAccount, deployment: Deployment, crawler_lid: s
     classifier = _classifier(deployment, props.get("Classifiers", []))
     for target in props["Targets"].get("S3Targets", []):
         bucket, prefix = _split(target["Path"])
-        keys = [o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-                for o in page.get("Contents", []) if not o["Key"].endswith("/")]
+        keys = [
+            o["Key"]
+            for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+            for o in page.get("Contents", [])
+            if not o["Key"].endswith("/")
+        ]
         if not keys:
             continue
         first = s3.get_object(Bucket=bucket, Key=sorted(keys)[0], Range="bytes=0-65535")["Body"].read()
-        header = next(csv.reader(io.StringIO(first.decode("utf-8", "replace").lstrip("\ufeff"),
-                                             newline=""), delimiter=classifier.get("Delimiter", ",")), [])
+        header = next(
+            csv.reader(
+                io.StringIO(first.decode("utf-8", "replace").lstrip("\ufeff"), newline=""),
+                delimiter=classifier.get("Delimiter", ","),
+            ),
+            [],
+        )
         if len(header) < 2 and not classifier.get("AllowSingleColumn", False):
             continue
         name = props.get("TablePrefix", "") + prefix.rstrip("/").rsplit("/", 1)[-1]
         table_input = {
-            "Name": name, "TableType": "EXTERNAL_TABLE",
+            "Name": name,
+            "TableType": "EXTERNAL_TABLE",
             "Parameters": {"classification": "csv", "skip.header.line.count": "1", "areColumnsQuoted": "false"},
             "StorageDescriptor": {
                 "Columns": [{"Name": c.lower(), "Type": "string"} for c in header],
-                "Location": target["Path"], "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
+                "Location": target["Path"],
+                "InputFormat": "org.apache.hadoop.mapred.TextInputFormat",
                 "OutputFormat": "org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat",
-                "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde",
-                              "Parameters": {"separatorChar": classifier.get("Delimiter", ","),
-                                             "quoteChar": classifier.get("QuoteSymbol", '"')}}},
+                "SerdeInfo": {
+                    "SerializationLibrary": "org.apache.hadoop.hive.serde2.OpenCSVSerde",
+                    "Parameters": {
+                        "separatorChar": classifier.get("Delimiter", ","),
+                        "quoteChar": classifier.get("QuoteSymbol", '"'),
+                    },
+                },
+            },
         }
         try:
             glue.get_table(DatabaseName=props["DatabaseName"], Name=name)
@@ -155,6 +199,7 @@ def run_crawler(account: EmulatedAccount, deployment: Deployment, crawler_lid: s
 
 
 # ---- workflow -------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class WorkflowRun:
@@ -186,7 +231,9 @@ def run_workflow(account: EmulatedAccount, deployment: Deployment, start_type: s
 
     starters = [t for t in triggers.values() if t["Type"] == start_type]
     if not starters:
-        raise AssertionError(f"the workflow has no {start_type} trigger; triggers: {[t['Type'] for t in triggers.values()]}")
+        raise AssertionError(
+            f"the workflow has no {start_type} trigger; triggers: {[t['Type'] for t in triggers.values()]}"
+        )
     for trigger in starters:
         start(trigger["Actions"])
     fired: set[str] = set()

@@ -40,13 +40,24 @@ def invoke(account: EmulatedAccount, deployment: Deployment, logical_id: str, ev
         env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "NODE_OPTIONS"))}
         env.update({str(k): str(v) for k, v in (props.get("Environment") or {}).get("Variables", {}).items()})
         env.update(credentials.env())
-        env.update({"AWS_REGION": REGION, "AWS_DEFAULT_REGION": REGION, "AWS_ENDPOINT_URL": account.endpoint,
-                    "AWS_LAMBDA_FUNCTION_NAME": deployment.physical[logical_id].ref,
-                    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
-                    "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
-                    "EMULATED_FUNCTION_ARN": deployment.physical[logical_id].attrs["Arn"]})
-        proc = subprocess.run(["node", str(INVOKER), str(code_dir), props["Handler"], str(event_file), str(result_file)],
-                              env=env, capture_output=True, text=True, timeout=300)
+        env.update(
+            {
+                "AWS_REGION": REGION,
+                "AWS_DEFAULT_REGION": REGION,
+                "AWS_ENDPOINT_URL": account.endpoint,
+                "AWS_LAMBDA_FUNCTION_NAME": deployment.physical[logical_id].ref,
+                "AWS_LAMBDA_FUNCTION_MEMORY_SIZE": str(props.get("MemorySize", 128)),
+                "AWS_LAMBDA_INITIALIZATION_TYPE": "on-demand",
+                "EMULATED_FUNCTION_ARN": deployment.physical[logical_id].attrs["Arn"],
+            }
+        )
+        proc = subprocess.run(
+            ["node", str(INVOKER), str(code_dir), props["Handler"], str(event_file), str(result_file)],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
         logs = proc.stdout + proc.stderr
         if proc.returncode != 0:
             raise RuntimeError(f"Lambda {logical_id} failed (exit {proc.returncode}):\n{logs[-4000:]}")

@@ -26,8 +26,11 @@ class Upload:
 
 def _keys(account: EmulatedAccount, bucket: str, prefix: str = "") -> set[str]:
     s3 = account.client("s3")
-    return {o["Key"] for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
-            for o in page.get("Contents", [])}
+    return {
+        o["Key"]
+        for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix)
+        for o in page.get("Contents", [])
+    }
 
 
 def upload(account: EmulatedAccount, deployment: Deployment, key: str, body: bytes) -> Upload:
@@ -56,10 +59,15 @@ def fire_schedules_into_workflow(emulated) -> WorkflowRun:
     """The stack's scheduled rules fire (EventBridge "Scheduled Event"s): those targeting the workflow send it an
     event, so its EVENT trigger starts a run once the batch window has passed."""
     deployment = emulated.deployment
-    workflow_arns = {f"arn:aws:glue:{REGION}:{ACCOUNT}:workflow/{deployment.physical[lid].ref}"
-                     for lid in deployment.resources("AWS::Glue::Workflow")}
-    scheduled = [deployment.properties(lid) for lid in deployment.resources("AWS::Events::Rule")
-                 if "ScheduleExpression" in deployment.template["Resources"][lid]["Properties"]]
+    workflow_arns = {
+        f"arn:aws:glue:{REGION}:{ACCOUNT}:workflow/{deployment.physical[lid].ref}"
+        for lid in deployment.resources("AWS::Glue::Workflow")
+    }
+    scheduled = [
+        deployment.properties(lid)
+        for lid in deployment.resources("AWS::Events::Rule")
+        if "ScheduleExpression" in deployment.template["Resources"][lid]["Properties"]
+    ]
     if not any(t["Arn"] in workflow_arns for rule in scheduled for t in rule.get("Targets", [])):
         raise AssertionError(f"no scheduled rule targets the workflow: {scheduled}")
     return run_pipeline_workflow(emulated, "EVENT")
@@ -67,7 +75,9 @@ def fire_schedules_into_workflow(emulated) -> WorkflowRun:
 
 def _table_folder(account: EmulatedAccount, deployment: Deployment, table: str) -> tuple[dict, str, str]:
     """The catalog's definition of one of the stack's tables, and the bucket and folder ("…/") of its location."""
-    definition = account.client("glue").get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)["Table"]
+    definition = account.client("glue").get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)[
+        "Table"
+    ]
     bucket, _, prefix = definition["StorageDescriptor"]["Location"].split("://", 1)[1].partition("/")
     return definition, bucket, prefix if prefix.endswith("/") else prefix + "/"
 
@@ -83,7 +93,7 @@ def read_final_table(account: EmulatedAccount, deployment: Deployment, table: st
         count = 0
         for key in _keys(account, bucket, prefix):
             if key.endswith(".parquet") or (key.rsplit("/", 1)[-1].startswith("part-") and not key.endswith("/")):
-                target = Path(tmp, key[len(prefix):])
+                target = Path(tmp, key[len(prefix) :])
                 target.parent.mkdir(parents=True, exist_ok=True)
                 target.write_bytes(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
                 count += 1

@@ -81,8 +81,12 @@ class _Reader:
                 df = df.withColumn(options["attachFilename"], F.lit(None).cast("string"))
             return DynamicFrame(df)
         skip = int(table.get("Parameters", {}).get("skip.header.line.count", "0"))
-        df = self._spark.read.option("header", str(skip > 0).lower()).option("multiLine", "true") \
-            .option("escape", '"').csv(paths)
+        df = (
+            self._spark.read.option("header", str(skip > 0).lower())
+            .option("multiLine", "true")
+            .option("escape", '"')
+            .csv(paths)
+        )
         if options.get("attachFilename"):
             df = df.withColumn(options["attachFilename"], F.input_file_name())
         return DynamicFrame(df)
