@@ -1,7 +1,7 @@
 // Invokes a Lambda handler from an extracted code asset as the Node.js runtime does: argv = code dir, Handler
 // ("file.export"), event file, result file. Logs go to stdout/stderr as in CloudWatch.
-const path = require('path');
-const fs = require('fs');
+const path = require('node:path');
+const fs = require('node:fs');
 
 async function main() {
   const [codeDir, handlerSpec, eventFile, resultFile] = process.argv.slice(2);
@@ -23,6 +23,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error(err && err.stack ? err.stack : String(err));
+  console.error(err?.stack ? err.stack : String(err));
   process.exit(1);
 });
