@@ -111,5 +111,5 @@ export function describeExpressionError(text: string, err: ExpressionError): str
   const lineEnd = text.indexOf('\n', err.offset);
   const line = text.slice(lineStart, lineEnd < 0 ? undefined : lineEnd);
   const column = err.offset - lineStart;
-  return `${err.message} (at character ${err.offset + 1})\n      ${line}\n      ${' '.repeat(column)}^`;
+  return `${err.message}\n      ${line}\n      ${' '.repeat(column)}^ character ${err.offset + 1}`;
 }

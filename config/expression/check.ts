@@ -67,7 +67,7 @@ class Checker {
         return { ...e, type: e.literalType };
       case 'column': {
         const type = this.columns.get(e.name);
-        if (!type) throw new ExpressionError(`unknown column "${e.name}"; the columns here are ${[...this.columns.keys()].join(', ')}`, e.offset);
+        if (!type) throw new ExpressionError(`unknown column "${e.name}"; it may use these columns: ${[...this.columns.keys()].join(', ')}`, e.offset);
         return { ...e, type };
       }
       case 'unary': {

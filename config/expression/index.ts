@@ -49,7 +49,9 @@ export interface DatasetExpressions {
 export interface ExpressionProblem {
   readonly key: string;
   readonly text: string;
+  /** The problem with a caret line under its character. */
   readonly message: string;
+  readonly error: ExpressionError;
 }
 
 /** The columns after cast and rename (config columns only), by name, with their types. */
@@ -71,7 +73,7 @@ export function compileDatasetExpressions(dataset: DatasetConfig): { expressions
       return compile();
     } catch (err) {
       if (!(err instanceof ExpressionError)) throw err;
-      problems.push({ key, text, message: describeExpressionError(text, err) });
+      problems.push({ key, text, message: describeExpressionError(text, err), error: err });
       return undefined;
     }
   };

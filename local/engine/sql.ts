@@ -1,20 +1,11 @@
 // Pure builders of the DuckDB SQL that implements the transform spec (glue-scripts/TRANSFORMS.md): no I/O here.
 //
-// The expression language of `transforms.derive[].expr` and `transforms.filter` is SQL that must run
-// unchanged on Spark SQL (the Glue job) and DuckDB (local mode): both engines get the text as written
-// (glue-scripts/TRANSFORMS.md, "Portable expression subset"). What both accept, and the differential
-// test exercises:
-//   - column references by their renamed names (lower-case identifiers, no quoting needed);
-//   - literals 'text', 42, 4.2, TRUE/FALSE, NULL, DATE 'YYYY-MM-DD', TIMESTAMP 'YYYY-MM-DD HH:MM:SS';
-//   - = <> < <= > >= AND OR NOT, + - *, IS [NOT] NULL, [NOT] IN (...), BETWEEN, LIKE 'pat%',
-//     CASE WHEN ... THEN ... ELSE ... END;
-//   - CAST(x AS string|int|bigint|double|boolean|date|timestamp) (DuckDB reads `string` as VARCHAR);
-//   - substr(s, start, len) (1-based), lower, upper, trim, length, concat, coalesce, abs, round(x, n).
-// Not portable: Spark's date_format / DuckDB's strftime, to_date with a format, regexp functions,
-// `||` on non-strings, division of integers (write CAST(a AS double) / b), and casts of text the Lambda
-// did not normalise (Spark casts '12.5' to bigint 12 and '2024-11' to a date; DuckDB gives 13 and null).
+// `transforms.derive[].expr` and `transforms.filter` are never pasted: config/expression parses and types them
+// (the config loader rejects bad ones), and the SQL here is printed from their trees by toDuckDbSql, with
+// every identifier quoted and each function defined as in glue-scripts/TRANSFORMS.md, "Expressions".
 import type { DatasetConfig } from '../../config/schema';
 import { LINEAGE_COLUMNS, SQL_TYPE_OF, type FinalColumn, type SqlType } from '../../config/layout';
+import { type CompiledDerive, compileDatasetExpressions, compileExpression, type Expr, renamedColumnTypes, typeOf, toDuckDbSql } from '../../config/expression';
 
 /** DuckDB's name for each transform SQL type. */
 export const DUCKDB_TYPE_OF: Record<SqlType, string> = {
@@ -118,6 +109,10 @@ export interface TransformPlan {
   readonly partitionColumns: readonly FinalColumn[];
   /** Key columns, renamed. */
   readonly key: readonly string[];
+  /** The derived columns' typed trees (each already cast to its column's type), in order. */
+  readonly derive: readonly CompiledDerive[];
+  /** The filter's typed tree. */
+  readonly filter?: Expr;
 }
 
 /** A problem in the spec found before any data is read or written. */
@@ -129,6 +124,38 @@ export class TransformSpecError extends Error {
 }
 
 const LINEAGE_NAMES = LINEAGE_COLUMNS.map((c) => c.name);
+
+/**
+ * The typed trees of the derive expressions and the filter. The config loader has checked them already; a
+ * DatasetConfig that did not come through it fails here, with the key, the expression and a caret.
+ */
+function compileExpressions(dataset: DatasetConfig, at: string): Pick<TransformPlan, 'derive' | 'filter'> {
+  const { expressions, problems } = compileDatasetExpressions(dataset);
+  const [first] = problems;
+  if (!first) return expressions;
+  const filter = dataset.transforms.filter;
+  if (first.key === 'filter' && filter !== undefined) {
+    // A filter that parses and types but is no condition: say what it gives, in DuckDB's words.
+    const columns = renamedColumnTypes(dataset);
+    for (const d of dataset.transforms.derive) columns.set(d.name, d.type);
+    const type = tryType(filter, columns);
+    if (type)
+      throw new TransformSpecError(`${at}: transforms.filter ${JSON.stringify(filter)} gives ${type}, not a boolean; write a condition such as "amount > 0"`);
+  }
+  const i = /^derive\[(\d+)\]/.exec(first.key)?.[1];
+  const column = i === undefined ? '' : ` (column "${dataset.transforms.derive[Number(i)].name}")`;
+  throw new TransformSpecError(`${at}: transforms.${first.key} ${JSON.stringify(first.text)}${column} is not a valid SQL expression here: ${first.message}`);
+}
+
+/** The DuckDB type of an expression that compiles, or undefined. */
+function tryType(text: string, columns: ReadonlyMap<string, SqlType>): string | undefined {
+  try {
+    const type = typeOf(compileExpression(text, columns));
+    return type === 'null' ? undefined : DUCKDB_TYPE_OF[type];
+  } catch {
+    return undefined;
+  }
+}
 
 /** The columns before any step: the config columns, then the files' other columns in header order. */
 function inputColumnNames(dataset: DatasetConfig, fileColumns: readonly string[]): string[] {
@@ -212,6 +239,7 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
     dataColumns: final.filter((c) => !t.partitionBy.includes(c.name)),
     partitionColumns: t.partitionBy.map((p) => final.find((c) => c.name === p)!),
     key,
+    ...compileExpressions(dataset, at),
   };
 }
 
@@ -222,7 +250,6 @@ export function typedAndDerivedCtes(
   sourceTable: string,
   fileColumns: readonly string[],
 ): { ctes: string[]; last: string } {
-  const t = dataset.transforms;
   const present = new Set(fileColumns);
   // plan.columns starts with one entry per input column, in this order.
   const typedSelect = inputColumnNames(dataset, fileColumns).map((name, i) => {
@@ -234,9 +261,9 @@ export function typedAndDerivedCtes(
   typedSelect.push(`s.${INTERNAL.row}`, `f.${INTERNAL.mtime}`, `f.${INTERNAL.file}`);
   const ctes = [`typed AS (SELECT ${typedSelect.join(', ')} FROM ${sourceTable} s JOIN input_files f ON s.${INTERNAL.path} = f.${INTERNAL.path})`];
   let last = 'typed';
-  t.derive.forEach((d, i) => {
+  plan.derive.forEach((d, i) => {
     const name = `derived_${i}`;
-    ctes.push(`${name} AS (SELECT *, TRY_CAST((${d.expr}) AS ${DUCKDB_TYPE_OF[d.type]}) AS ${ident(d.name)} FROM ${last})`);
+    ctes.push(`${name} AS (SELECT *, ${toDuckDbSql(d.tree)} AS ${ident(d.name)} FROM ${last})`);
     last = name;
   });
   return { ctes, last };
@@ -248,7 +275,7 @@ export function typedAndDerivedCtes(
  */
 export function transformSql(dataset: DatasetConfig, plan: TransformPlan, sourceTable: string, fileColumns: readonly string[], ingestedAtIso: string): string {
   const { ctes, last } = typedAndDerivedCtes(dataset, plan, sourceTable, fileColumns);
-  const filter = dataset.transforms.filter ? `WHERE (${dataset.transforms.filter})` : '';
+  const filter = plan.filter ? `WHERE ${toDuckDbSql(plan.filter)}` : '';
   const dedupe = plan.key.length
     ? `QUALIFY row_number() OVER (PARTITION BY ${plan.key.map(ident).join(', ')} ORDER BY ${INTERNAL.mtime} DESC, ${INTERNAL.file} DESC, ${INTERNAL.row} DESC) = 1`
     : '';
