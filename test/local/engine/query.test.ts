@@ -160,7 +160,7 @@ describe('csv-pipeline transform', () => {
         await runTransform(['--input', path.join(workdir, 'signups'), '--output', path.join(workdir, 'out'), '--config', configFile], () => undefined),
       ).toBe(1);
       expect(errors.join('\n')).toMatch(
-        /stage transform \(duckdb\) failed for dataset "signups" \(input .*signups, output .*out, config .*c\.json\):\n {2}dataset "signups": transforms\.filter "signup_dat > 1" is not a valid SQL expression/,
+        /stage transform \(duckdb\) failed for dataset "signups" \(input .*signups, output .*out, config .*c\.json\):\n {2}Invalid pipeline config .*c\.json \(1 problem\):\n {2}- datasets\[0\]\.transforms\.filter: unknown column "signup_dat"; it may use these columns: user_id, .*\(got "signup_dat > 1"\)/,
       );
       expect(fs.existsSync(path.join(workdir, 'out'))).toBe(false);
       expect(await runTransform(['--input', 'x'], () => undefined)).toBe(2);
