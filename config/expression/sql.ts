@@ -24,14 +24,18 @@ interface Dialect {
   tryCast(x: string, to: SqlType): string;
 }
 
+/** Double arithmetic and parsing give ±Infinity on overflow in both engines (never NaN here: no input is infinite); both map it to NULL. */
+function finiteSql(r: string): string {
+  return `NULLIF(NULLIF(${r}, CAST('Infinity' AS DOUBLE)), CAST('-Infinity' AS DOUBLE))`;
+}
+
 const DUCKDB: Dialect = {
   engine: 'duckdb',
   ident: (name) => `"${name.replace(/"/g, '""')}"`,
   string: (value) => `'${value.replace(/'/g, "''")}'`,
   type: (t) => ({ string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' })[t],
   integer: (op, a, b) => `TRY(${a} ${op} ${b})`,
-  // DuckDB's double arithmetic already gives NULL where the result would be infinite.
-  finite: (r) => r,
+  finite: (r) => finiteSql(r),
   matches: (s, regex) => `regexp_full_match(${s}, '${regex}')`,
   tryCast: (x, to) => `TRY_CAST(${x} AS ${DUCKDB.type(to)})`,
 };
@@ -43,8 +47,7 @@ const SPARK: Dialect = {
   string: (value) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
   type: (t) => ({ string: 'STRING', int: 'INT', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' })[t],
   integer: (op, a, b) => `${{ '+': 'try_add', '-': 'try_subtract', '*': 'try_multiply' }[op]}(${a}, ${b})`,
-  // Spark's double arithmetic gives ±Infinity (never NaN here: no input is infinite); map both to NULL.
-  finite: (r) => `NULLIF(NULLIF(${r}, CAST('Infinity' AS DOUBLE)), CAST('-Infinity' AS DOUBLE))`,
+  finite: (r) => finiteSql(r),
   matches: (s, regex) => `(${s} RLIKE ${SPARK.string(`^(?:${regex})\\z`)})`,
   tryCast: (x, to) => `CAST(${x} AS ${SPARK.type(to)})`,
 };

@@ -1,0 +1,240 @@
+// Evaluates typed expression trees over the same typed rows on DuckDB (in process) and on local Spark (pyspark through python3).
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { type Expr, toDuckDbSql, toSparkSql, typeOf } from '../../config/expression';
+import type { SqlType } from '../../config/layout';
+import { openDatabase } from '../../local/engine/duckdb';
+
+/** A row's values as text in the engines' common input formats (null: null): casts from VARCHAR/STRING make them typed. */
+export type TextRow = readonly (string | null)[];
+
+export interface Table {
+  readonly columns: readonly { readonly name: string; readonly type: SqlType }[];
+  readonly rows: readonly TextRow[];
+}
+
+/** What an engine gave for one expression: a value per row, or the engine's error. */
+export type Outcome = { readonly values: readonly unknown[] } | { readonly error: string };
+
+/** The tree as compared: integers, dates and timestamps cast to string (no precision lost on the way to JS). */
+export function comparable(tree: Expr): Expr {
+  return ['int', 'bigint', 'date', 'timestamp'].includes(typeOf(tree)) ? { kind: 'cast', operand: tree, to: 'string', offset: 0, type: 'string' } : tree;
+}
+
+const DUCKDB_TYPES: Record<SqlType, string> = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+};
+
+function duckString(value: string | null): string {
+  return value === null ? 'NULL' : `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Evaluates each tree (comparable()) over the table on DuckDB, one query per tree. */
+export async function evaluateOnDuckDb(table: Table, trees: readonly Expr[]): Promise<Outcome[]> {
+  const db = await openDatabase();
+  try {
+    const names = table.columns.map((c) => `"${c.name}"`);
+    const values = table.rows.map((r, i) => `(${i}, ${r.map(duckString).join(', ')})`);
+    const typed = table.columns.map((c) => `CAST("${c.name}" AS ${DUCKDB_TYPES[c.type]}) AS "${c.name}"`);
+    const source = table.rows.length
+      ? `SELECT * FROM (VALUES ${values.join(', ')}) v(__i, ${names.join(', ')})`
+      : `SELECT 0 AS __i, ${names.map((n) => `CAST(NULL AS VARCHAR) AS ${n}`).join(', ')} LIMIT 0`;
+    await db.run(`CREATE TABLE t AS SELECT __i, ${typed.join(', ')} FROM (${source})`);
+    const outcomes: Outcome[] = [];
+    for (const tree of trees) {
+      try {
+        const result = await db.all(`SELECT ${toDuckDbSql(comparable(tree))} AS v FROM t ORDER BY __i`);
+        outcomes.push({ values: result.rows.map((r) => r[0]) });
+      } catch (err) {
+        outcomes.push({ error: (err as Error).message.split('\n')[0] });
+      }
+    }
+    return outcomes;
+  } finally {
+    db.close();
+  }
+}
+
+/** The Spark side: one long-lived pyspark process that answers one JSON line per request. */
+const SPARK_SERVER = String.raw`
+import json, math, os, sys, time
+os.environ["TZ"] = "UTC"
+time.tzset()
+from pyspark.sql import SparkSession, functions as F
+spark = (SparkSession.builder.master("local[1]").appName("expression-differential")
+         .config("spark.sql.session.timeZone", "UTC").config("spark.ui.enabled", "false")
+         .config("spark.sql.shuffle.partitions", "1").getOrCreate())
+spark.sparkContext.setLogLevel("ERROR")
+
+def plain(v):
+    if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
+        return "float:" + repr(v)
+    return v
+
+def run(df, exprs):
+    rows = df.select([F.expr(e).alias("c%d" % i) for i, e in enumerate(exprs)]).collect()
+    return [{"values": [plain(r[i]) for r in rows]} for i in range(len(exprs))]
+
+print(json.dumps({"ready": True}), flush=True)
+for line in sys.stdin:
+    req = json.loads(line)
+    cols = [c["name"] for c in req["columns"]]
+    data = [tuple([i] + list(r)) for i, r in enumerate(req["rows"])]
+    bq = chr(96)
+    schema = "__i INT" + "".join(", %s%s%s STRING" % (bq, c, bq) for c in cols)
+    df = spark.createDataFrame(data, schema)
+    df = df.select(["__i"] + [F.col(bq + c["name"] + bq).cast(c["type"]).alias(c["name"]) for c in req["columns"]]).orderBy("__i")
+    exprs = req["exprs"]
+    try:
+        out = run(df, exprs)
+    except Exception:
+        out = []
+        for e in exprs:
+            try:
+                out += run(df, [e])
+            except Exception as err:
+                out.append({"error": str(err).split("\n")[0][:300]})
+    print(json.dumps(out), flush=True)
+`;
+
+function fromSpark(outcome: Outcome): Outcome {
+  if ('error' in outcome) return outcome;
+  return { values: outcome.values.map((v) => (typeof v === 'string' && v.startsWith('float:') ? Number(v.slice(6).replace('inf', 'Infinity')) : v)) };
+}
+
+export class SparkEvaluator {
+  private child?: ChildProcessWithoutNullStreams;
+  private buffer = '';
+  private waiting?: (line: string) => void;
+  private stderr = '';
+  private scriptDir = '';
+
+  /** Starts pyspark (a JVM: 15-40 s). */
+  async start(python = process.env.PYTHON ?? 'python3'): Promise<void> {
+    this.scriptDir = fs.mkdtempSync(path.join(os.tmpdir(), 'expr-spark-'));
+    const script = path.join(this.scriptDir, 'server.py');
+    fs.writeFileSync(script, SPARK_SERVER);
+    const child = spawn(python, [script], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.child = child;
+    child.stderr.on('data', (chunk: Buffer) => {
+      this.stderr = (this.stderr + chunk.toString('utf8')).slice(-4000);
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      this.buffer += chunk.toString('utf8');
+      this.deliver();
+    });
+    child.on('close', (code) => {
+      this.buffer += `${JSON.stringify({ exited: code, stderr: this.stderr })}\n`;
+      this.deliver();
+    });
+    const ready = JSON.parse(await this.nextLine());
+    if (!ready.ready) throw new Error(`pyspark did not start: ${JSON.stringify(ready)}`);
+  }
+
+  private deliver(): void {
+    const newline = this.buffer.indexOf('\n');
+    if (newline < 0 || !this.waiting) return;
+    const line = this.buffer.slice(0, newline);
+    this.buffer = this.buffer.slice(newline + 1);
+    const resolve = this.waiting;
+    this.waiting = undefined;
+    resolve(line);
+  }
+
+  private nextLine(): Promise<string> {
+    return new Promise((resolve) => {
+      this.waiting = resolve;
+      this.deliver();
+    });
+  }
+
+  /** Evaluates each tree (comparable()) over the table on Spark, in one select. */
+  async evaluate(table: Table, trees: readonly Expr[]): Promise<Outcome[]> {
+    const request = { columns: table.columns, rows: table.rows, exprs: trees.map((t) => toSparkSql(comparable(t))) };
+    const line = this.nextLine();
+    this.child!.stdin.write(`${JSON.stringify(request)}\n`);
+    const answer = JSON.parse(await line);
+    if (!Array.isArray(answer)) throw new Error(`pyspark stopped: ${JSON.stringify(answer)}`);
+    return (answer as Outcome[]).map(fromSpark);
+  }
+
+  close(): void {
+    this.child?.stdin.end();
+    this.child?.kill();
+    if (this.scriptDir) fs.rmSync(this.scriptDir, { recursive: true, force: true });
+  }
+}
+
+/** The columns and rows of the issue 11 table (amount 2.675 and 1e7; a null name). */
+export const ISSUE_TABLE: Table = {
+  columns: [
+    { name: 'amount', type: 'double' },
+    { name: 'name', type: 'string' },
+    { name: 'region', type: 'string' },
+  ],
+  rows: [
+    ['2.675', null, 'north'],
+    ['10000000', 'Ann', 'south'],
+  ],
+};
+
+/** Each row of the issue 11 table: the value both engines must give per row, or the validation message. */
+export const ISSUE_ROWS: readonly { readonly expr: string; readonly values?: readonly unknown[]; readonly rejected?: RegExp }[] = [
+  { expr: 'cast(amount * 100 as bigint)', values: ['267', '1000000000'] },
+  { expr: 'cast(amount as string)', rejected: /CAST of a double to string is not allowed: DuckDB writes 10000000\.0 where Spark writes 1\.0E7/ },
+  { expr: 'round(1.005, 2)', values: [1, 1] },
+  { expr: "substr('hello', 0, 3)", values: ['he', 'he'] },
+  { expr: "upper('straße')", values: ['STRAßE', 'STRAßE'] },
+  { expr: "concat(name, '-', region)", values: [null, 'Ann-south'] },
+];
+
+/** More definitions the engines used to disagree on, with the values both must give per row of ISSUE_TABLE. */
+export const DEFINITION_ROWS: readonly { readonly expr: string; readonly values: readonly unknown[] }[] = [
+  { expr: 'round(amount, 2)', values: [2.68, 10000000] },
+  { expr: 'round(-2.5, 0)', values: [-3, -3] },
+  { expr: 'round(2.5, 0)', values: [3, 3] },
+  { expr: 'round(0.125, 2)', values: [0.13, 0.13] },
+  { expr: "substr('hello', -1, 3)", values: ['h', 'h'] },
+  { expr: "substr('hello', 2)", values: ['ello', 'ello'] },
+  { expr: "substr('héllo😀x', 5, 3)", values: ['o😀x', 'o😀x'] },
+  { expr: 'substr(name, 0, 1)', values: [null, ''] },
+  { expr: "lower('ÀBC İ')", values: ['Àbc İ', 'Àbc İ'] },
+  { expr: "trim('  a b \t')", values: ['a b \t', 'a b \t'] },
+  { expr: "length('e😀')", values: ['2', '2'] },
+  { expr: "concat('a', 'b')", values: ['ab', 'ab'] },
+  { expr: "coalesce(name, 'none')", values: ['none', 'Ann'] },
+  { expr: "cast('12.5' as bigint)", values: [null, null] },
+  { expr: "cast(' 12' as int)", values: [null, null] },
+  { expr: "cast('+12' as int)", values: ['12', '12'] },
+  { expr: "cast('99999999999' as int)", values: [null, null] },
+  { expr: "cast('2024-02-30' as date)", values: [null, null] },
+  { expr: "cast('2024-11' as date)", values: [null, null] },
+  { expr: "cast('2024-02-29T10:11:12.5' as timestamp)", values: ['2024-02-29 10:11:12.5', '2024-02-29 10:11:12.5'] },
+  { expr: "cast('1e400' as double)", values: [null, null] },
+  { expr: "cast('TRUE' as boolean)", values: [null, null] },
+  { expr: "cast('true' as boolean)", values: [true, true] },
+  { expr: 'cast(amount * 1e300 as bigint)', values: [null, null] },
+  { expr: 'cast(-2.9 as int)', values: ['-2', '-2'] },
+  { expr: 'cast(3000000000 as int)', values: [null, null] },
+  { expr: '9223372036854775807 + 1', values: [null, null] },
+  { expr: 'abs(-9223372036854775807 - 1)', values: [null, null] },
+  { expr: 'amount * 1e308', values: [null, null] },
+  { expr: 'amount / 0', values: [null, null] },
+  { expr: '7 / 2', values: [3.5, 3.5] },
+  { expr: "'é' LIKE '_'", values: [true, true] },
+  { expr: "name LIKE 'A%'", values: [null, true] },
+  { expr: "year(DATE '2024-02-29') + month(TIMESTAMP '2024-02-29 23:59:59')", values: ['2026', '2026'] },
+  { expr: "date_trunc('week', DATE '2024-03-07')", values: ['2024-03-04', '2024-03-04'] },
+  { expr: "date_trunc('month', TIMESTAMP '2024-03-07 10:11:12.123456')", values: ['2024-03-01 00:00:00', '2024-03-01 00:00:00'] },
+  { expr: 'CASE WHEN amount > 100 THEN 1 ELSE 2.5 END', values: [2.5, 1] },
+  { expr: 'amount IN (2.675, 3)', values: [true, false] },
+  { expr: 'amount NOT BETWEEN 0 AND 10', values: [false, true] },
+];
