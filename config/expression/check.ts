@@ -183,7 +183,8 @@ class Checker {
     if (typeOf(v) === 'date' && ['hour', 'minute', 'second'].includes(lower)) {
       throw new ExpressionError(`date_trunc('${lower}', ...) needs a timestamp; a date has no ${lower}s`, unit.offset);
     }
-    const type = typeOf(v) === 'null' ? 'timestamp' : typeOf(v);
+    // An untyped NULL is a date for the date units, a timestamp for the time units.
+    const type = typeOf(v) !== 'null' ? typeOf(v) : ['hour', 'minute', 'second'].includes(lower) ? 'timestamp' : 'date';
     return { ...e, args: [{ ...unit, value: lower, type: 'string' }, v], type };
   }
 }

@@ -142,7 +142,7 @@ class Printer {
         return `(${x} ${not(e.negated)}BETWEEN ${low} AND ${high})`;
       }
       case 'like':
-        return `(${this.sql(e.operand)} ${not(e.negated)}LIKE ${d.string(e.pattern)})`;
+        return `(${this.widened(e.operand, 'string')} ${not(e.negated)}LIKE ${d.string(e.pattern)})`;
       case 'case': {
         const results = this.list([...e.whens.map((w) => w.result), ...(e.otherwise ? [e.otherwise] : [])]).sql;
         const whens = e.whens.map((w, i) => `WHEN ${this.sql(w.when)} THEN ${results[i]}`).join(' ');
@@ -194,17 +194,19 @@ class Printer {
   private call(e: Call): string {
     const d = this.d;
     const a = e.args;
-    const x = () => this.sql(a[0]);
+    // An untyped NULL argument gets the argument's type, so both engines find the function.
+    const str = (i = 0) => this.widened(a[i], 'string');
+    const x = () => str();
     switch (e.name) {
       case 'round':
-        return typeOf(e) === 'double' ? this.round(this.widened(a[0], 'double'), Number((a[1] as { value: string }).value)) : x();
+        return typeOf(e) === 'double' ? this.round(this.widened(a[0], 'double'), Number((a[1] as { value: string }).value)) : this.sql(a[0]);
       case 'substr':
         return this.substr(
           x(),
           a.slice(1).map((n) => Number((n as { value: string }).value)),
         );
       case 'concat':
-        return d.engine === 'duckdb' ? `(${a.map((s) => this.sql(s)).join(' || ')})` : `concat(${a.map((s) => this.sql(s)).join(', ')})`;
+        return d.engine === 'duckdb' ? `(${a.map((_, i) => str(i)).join(' || ')})` : `concat(${a.map((_, i) => str(i)).join(', ')})`;
       case 'upper':
         return `translate(${x()}, '${ASCII_LOWER}', '${ASCII_UPPER}')`;
       case 'lower':
@@ -225,9 +227,11 @@ class Printer {
         const value = this.widened(a[1], typeOf(e));
         return typeOf(e) === 'date' ? `CAST(date_trunc('${unit}', ${value}) AS DATE)` : `date_trunc('${unit}', ${value})`;
       }
-      default:
+      default: {
         // year, quarter, month, day, hour, minute, second: whole numbers, as int.
-        return d.engine === 'duckdb' ? `CAST(${e.name}(${x()}) AS INTEGER)` : `${e.name}(${x()})`;
+        const v = this.widened(a[0], ['hour', 'minute', 'second'].includes(e.name) ? 'timestamp' : typeOf(a[0]) === 'null' ? 'date' : typeOf(a[0]));
+        return d.engine === 'duckdb' ? `CAST(${e.name}(${v}) AS INTEGER)` : `${e.name}(${v})`;
+      }
     }
   }
 
