@@ -4,6 +4,7 @@ import type { DatasetConfig } from '../schema';
 import { type Expr, ExpressionError, describeExpressionError } from './ast';
 import { castProblem, checkExpression, typeOf } from './check';
 import { parseExpressionText } from './parse';
+import { type Engine, expressionSql } from './sql';
 
 export * from './ast';
 export { castProblem, checkExpression, commonType, typeOf } from './check';
@@ -85,4 +86,21 @@ export function compileDatasetExpressions(dataset: DatasetConfig): { expressions
   });
   const filter = t.filter === undefined ? undefined : attempt('filter', t.filter, () => compileFilter(t.filter!, columns));
   return { expressions: filter ? { derive, filter } : { derive }, problems };
+}
+
+/** The generated SQL of a dataset's derive expressions (each cast to its column's type) and filter, for one engine. */
+export interface ExpressionsSql {
+  readonly derive: readonly { readonly name: string; readonly type: SqlType; readonly sql: string }[];
+  readonly filter?: string;
+}
+
+/**
+ * The SQL an engine runs for a validated dataset's expressions: what the transform spec should carry to the Glue
+ * job (`expressionsSql(dataset, 'spark')`) instead of the config's text. Throws on an invalid expression.
+ */
+export function expressionsSql(dataset: DatasetConfig, engine: Engine): ExpressionsSql {
+  const { expressions, problems } = compileDatasetExpressions(dataset);
+  if (problems.length) throw new ExpressionError(`transforms.${problems[0].key}: ${problems[0].message}`, problems[0].error.offset);
+  const derive = expressions.derive.map((d) => ({ name: d.name, type: d.type, sql: expressionSql(d.tree, engine) }));
+  return expressions.filter ? { derive, filter: expressionSql(expressions.filter, engine) } : { derive };
 }

@@ -127,7 +127,7 @@ class Printer {
       case 'column':
         return d.ident(e.name);
       case 'unary':
-        if (e.op === 'NOT') return `(NOT ${this.sql(e.operand)})`;
+        if (e.op === 'NOT') return `(NOT ${this.widened(e.operand, 'boolean')})`;
         return typeOf(e) === 'double' ? `(- ${this.widened(e.operand, 'double')})` : d.integer('-', bigint(0), this.widened(e.operand, 'bigint'));
       case 'binary':
         return this.binary(e);
@@ -145,7 +145,7 @@ class Printer {
         return `(${this.widened(e.operand, 'string')} ${not(e.negated)}LIKE ${d.string(e.pattern)})`;
       case 'case': {
         const results = this.list([...e.whens.map((w) => w.result), ...(e.otherwise ? [e.otherwise] : [])]).sql;
-        const whens = e.whens.map((w, i) => `WHEN ${this.sql(w.when)} THEN ${results[i]}`).join(' ');
+        const whens = e.whens.map((w, i) => `WHEN ${this.widened(w.when, 'boolean')} THEN ${results[i]}`).join(' ');
         return `CASE ${whens}${e.otherwise ? ` ELSE ${results[results.length - 1]}` : ''} END`;
       }
       case 'cast':
@@ -178,7 +178,7 @@ class Printer {
 
   private binary(e: Expr & { kind: 'binary' }): string {
     const d = this.d;
-    if (e.op === 'AND' || e.op === 'OR') return `(${this.sql(e.left)} ${e.op} ${this.sql(e.right)})`;
+    if (e.op === 'AND' || e.op === 'OR') return `(${this.widened(e.left, 'boolean')} ${e.op} ${this.widened(e.right, 'boolean')})`;
     if (e.op === '/') {
       const [a, b] = [this.widened(e.left, 'double'), this.widened(e.right, 'double')];
       return d.finite(`(${a} / NULLIF(${b}, ${doubleLiteral(0)}))`);

@@ -1,5 +1,14 @@
 // The expression language: what the parser accepts and rejects, where errors point, the config loader's messages, and the SQL it prints.
-import { compileDerive, compileExpression, describeExpressionError, type Expr, ExpressionError, toDuckDbSql, toSparkSql } from '../../config/expression';
+import {
+  compileDerive,
+  compileExpression,
+  describeExpressionError,
+  type Expr,
+  ExpressionError,
+  expressionsSql,
+  toDuckDbSql,
+  toSparkSql,
+} from '../../config/expression';
 import type { SqlType } from '../../config/layout';
 import { ConfigError, parsePipelineConfig } from '../../config/parse';
 
@@ -196,5 +205,30 @@ describe('generated SQL', () => {
     "date_trunc('month', day)",
   ])('%s', (text) => {
     expect(sql(text)).toMatchSnapshot();
+  });
+});
+
+describe('expressionsSql: what the transform spec would carry to each engine', () => {
+  test('derive cast to its type, the filter, quoted identifiers', () => {
+    const config = parsePipelineConfig(
+      {
+        datasets: [
+          {
+            name: 'orders',
+            columns: [
+              { name: 'id', type: 'integer' },
+              { name: 'at', type: 'timestamp' },
+            ],
+            transforms: { derive: [{ name: 'day', expr: 'CAST(at AS date)', type: 'string' }], filter: 'id > 0' },
+          },
+        ],
+      },
+      'test config',
+    );
+    expect(expressionsSql(config.datasets[0], 'spark')).toEqual({
+      derive: [{ name: 'day', type: 'string', sql: 'CAST(CAST(`at` AS DATE) AS STRING)' }],
+      filter: '(`id` > CAST(0 AS BIGINT))',
+    });
+    expect(expressionsSql(config.datasets[0], 'duckdb').filter).toBe('("id" > CAST(0 AS BIGINT))');
   });
 });
