@@ -99,7 +99,11 @@ export function castSql(d: Dialect, from: ExprType, to: SqlType, x: string): str
   if ((from === 'int' || from === 'bigint') && to === 'boolean') return `(${x} <> 0)`;
   // Both truncate a double toward zero and give NULL out of range (Spark's try_cast has ANSI rules: no wrap-around).
   if (from === 'bigint' && to === 'int') return d.engine === 'duckdb' ? d.tryCast(x, 'int') : `try_cast(${x} AS INT)`;
-  if (from === 'double' && (to === 'int' || to === 'bigint')) return d.engine === 'duckdb' ? d.tryCast(`trunc(${x})`, to) : `try_cast(${x} AS ${d.type(to)})`;
+  if (from === 'double' && (to === 'int' || to === 'bigint')) {
+    if (d.engine === 'duckdb') return d.tryCast(`trunc(${x})`, to);
+    // Spark's try_cast lets 2^63 through as 9223372036854775807, a value no double has: that one is NULL too.
+    return to === 'int' ? `try_cast(${x} AS INT)` : `NULLIF(try_cast(${x} AS BIGINT), 9223372036854775807)`;
+  }
   return `CAST(${x} AS ${d.type(to)})`;
 }
 

@@ -166,9 +166,16 @@ export class SparkEvaluator {
     return (answer as Outcome[]).map(fromSpark);
   }
 
-  close(): void {
-    this.child?.stdin.end();
-    this.child?.kill();
+  /** Ends the script (its input closes, so it stops Spark and exits); kills it after 30 s. */
+  async close(): Promise<void> {
+    const child = this.child;
+    if (child && child.exitCode === null) {
+      const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
+      child.stdin.end();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+      await exited;
+      clearTimeout(timer);
+    }
     if (this.scriptDir) fs.rmSync(this.scriptDir, { recursive: true, force: true });
   }
 }
@@ -223,6 +230,9 @@ export const DEFINITION_ROWS: readonly { readonly expr: string; readonly values:
   { expr: "cast('true' as boolean)", values: [true, true] },
   { expr: 'cast(amount * 1e300 as bigint)', values: [null, null] },
   { expr: 'cast(-2.9 as int)', values: ['-2', '-2'] },
+  { expr: 'cast(9223372036854775807.0 as bigint)', values: [null, null] },
+  { expr: 'cast(-9223372036854775808.0 as bigint)', values: ['-9223372036854775808', '-9223372036854775808'] },
+  { expr: 'cast(2147483647.9 as int)', values: ['2147483647', '2147483647'] },
   { expr: 'cast(3000000000 as int)', values: [null, null] },
   { expr: '9223372036854775807 + 1', values: [null, null] },
   { expr: 'abs(-9223372036854775807 - 1)', values: [null, null] },
