@@ -55,7 +55,7 @@ export const ColumnSchema = z
 export const DerivedColumnSchema = z
   .object({
     name: identifier,
-    /** A SQL expression over the renamed columns; keep to functions Spark SQL and DuckDB share. */
+    /** An expression (glue-scripts/TRANSFORMS.md, "Expressions"; parsed and typed by config/expression) over the renamed and earlier derived columns. */
     expr: z.string().min(1),
     /** The type the expression's result is cast to. */
     type: z.enum(CAST_TYPES).default('string'),
@@ -70,7 +70,7 @@ export const TransformsSchema = z
     cast: z.record(z.string(), z.enum(CAST_TYPES)).default({}),
     /** Derived columns, computed after the renames. */
     derive: z.array(DerivedColumnSchema).default([]),
-    /** A SQL boolean expression; rows for which it is not true are dropped. */
+    /** A boolean expression (glue-scripts/TRANSFORMS.md, "Expressions"); rows for which it is not true are dropped. */
     filter: z.string().min(1).optional(),
     /** Columns of the final table, in order; all columns when absent. */
     select: z.array(identifier).min(1).optional(),
