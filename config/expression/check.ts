@@ -183,8 +183,8 @@ class Checker {
     if (typeOf(v) === 'date' && ['hour', 'minute', 'second'].includes(lower)) {
       throw new ExpressionError(`date_trunc('${lower}', ...) needs a timestamp; a date has no ${lower}s`, unit.offset);
     }
-    // An untyped NULL is a date for the date units, a timestamp for the time units.
-    const type = typeOf(v) !== 'null' ? typeOf(v) : ['hour', 'minute', 'second'].includes(lower) ? 'timestamp' : 'date';
+    // date_trunc of an untyped NULL is an untyped NULL (it fits a date or a timestamp context).
+    const type = typeOf(v);
     return { ...e, args: [{ ...unit, value: lower, type: 'string' }, v], type };
   }
 }

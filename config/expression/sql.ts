@@ -227,6 +227,7 @@ class Printer {
         return `CASE WHEN ${v} < 0 THEN ${d.integer('-', bigint(0), v)} ELSE ${v} END`;
       }
       case 'date_trunc': {
+        if (typeOf(e) === 'null') return 'NULL';
         const unit = String((a[0] as { value: string }).value);
         const value = this.widened(a[1], typeOf(e));
         return typeOf(e) === 'date' ? `CAST(date_trunc('${unit}', ${value}) AS DATE)` : `date_trunc('${unit}', ${value})`;
