@@ -167,6 +167,13 @@ class Parser {
       const backslash = p.text.indexOf('\\');
       if (backslash >= 0)
         throw new ExpressionError('a LIKE pattern may not contain "\\" (the engines disagree on escapes); use _ for one character', p.offset + 1 + backslash);
+      const astral = p.text.search(/[\u{10000}-\u{10FFFF}]/u);
+      if (astral >= 0) {
+        throw new ExpressionError(
+          'a LIKE pattern may not contain characters beyond U+FFFF such as emoji (Spark matches them wrongly); match them with _',
+          p.offset + 1 + astral,
+        );
+      }
       return { kind: 'like', negated, operand: left, pattern: p.text, offset };
     }
     throw new ExpressionError(`expected IN, BETWEEN or LIKE after NOT, found ${this.describe(word)}`, word.offset);

@@ -240,6 +240,7 @@ export const DEFINITION_ROWS: readonly { readonly expr: string; readonly values:
   { expr: 'amount / 0', values: [null, null] },
   { expr: '7 / 2', values: [3.5, 3.5] },
   { expr: "'é' LIKE '_'", values: [true, true] },
+  { expr: "'😀x' LIKE '_x'", values: [true, true] },
   { expr: "name LIKE 'A%'", values: [null, true] },
   { expr: "year(DATE '2024-02-29') + month(TIMESTAMP '2024-02-29 23:59:59')", values: ['2026', '2026'] },
   { expr: "date_trunc('week', DATE '2024-03-07')", values: ['2024-03-04', '2024-03-04'] },

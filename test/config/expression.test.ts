@@ -86,6 +86,7 @@ describe('rejected, with the character and what is allowed', () => {
     ['qty qty', /unexpected "QTY" after a complete expression/, 4],
     ["name LIKE 'a\\%'", /a LIKE pattern may not contain "\\"/, 12],
     ["'open", /unterminated string/, 0],
+    ["name LIKE '%😀'", /a LIKE pattern may not contain characters beyond U\+FFFF such as emoji \(Spark matches them wrongly\)/, 12],
     ['CASE qty WHEN 1 THEN 2 END', /expected WHEN after CASE/, 5],
     ['99999999999999999999', /too large for a bigint/, 0],
     ['1e999', /out of the range of a double/, 0],
