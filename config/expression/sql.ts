@@ -98,7 +98,11 @@ export function castSql(d: Dialect, from: ExprType, to: SqlType, x: string): str
   if (from === 'string') return castFromString(d, x, to);
   if ((from === 'int' || from === 'bigint') && to === 'boolean') return `(${x} <> 0)`;
   // Both truncate a double toward zero and give NULL out of range (Spark's try_cast has ANSI rules: no wrap-around).
-  if (from === 'bigint' && to === 'int') return d.engine === 'duckdb' ? d.tryCast(x, 'int') : `try_cast(${x} AS INT)`;
+  // Not TRY_CAST in DuckDB: its optimizer drops TRY_CAST(bigint AS INTEGER) in a comparison with a constant
+  // (TRY_CAST(9223372035495859813 AS INTEGER) <> 0 gives true), so the range is checked explicitly.
+  if (from === 'bigint' && to === 'int') {
+    return d.engine === 'duckdb' ? `CASE WHEN ${x} BETWEEN -2147483648 AND 2147483647 THEN CAST(${x} AS INTEGER) END` : `try_cast(${x} AS INT)`;
+  }
   if (from === 'double' && (to === 'int' || to === 'bigint')) {
     if (d.engine === 'duckdb') return d.tryCast(`trunc(${x})`, to);
     // Spark's try_cast lets 2^63 through as 9223372036854775807, a value no double has: that one is NULL too.

@@ -234,6 +234,7 @@ export const DEFINITION_ROWS: readonly { readonly expr: string; readonly values:
   { expr: 'cast(-9223372036854775808.0 as bigint)', values: ['-9223372036854775808', '-9223372036854775808'] },
   { expr: 'cast(2147483647.9 as int)', values: ['2147483647', '2147483647'] },
   { expr: 'cast(3000000000 as int)', values: [null, null] },
+  { expr: 'CAST(CAST((-1358915994 + 9223372036854775807) AS int) AS boolean)', values: [null, null] },
   { expr: '9223372036854775807 + 1', values: [null, null] },
   { expr: 'abs(-9223372036854775807 - 1)', values: [null, null] },
   { expr: 'amount * 1e308', values: [null, null] },
