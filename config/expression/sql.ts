@@ -234,7 +234,9 @@ class Printer {
         if (typeOf(e) === 'null') return 'NULL';
         const unit = String((a[0] as { value: string }).value);
         const value = this.widened(a[1], typeOf(e));
-        return typeOf(e) === 'date' ? `CAST(date_trunc('${unit}', ${value}) AS DATE)` : `date_trunc('${unit}', ${value})`;
+        if (typeOf(e) === 'date') return `CAST(date_trunc('${unit}', ${value}) AS DATE)`;
+        // DuckDB folds date_trunc(unit, NULL) = <a timestamp not on a unit boundary> to false, not NULL: hide the NULL from it.
+        return d.engine === 'duckdb' ? `CASE WHEN ${value} IS NOT NULL THEN date_trunc('${unit}', ${value}) END` : `date_trunc('${unit}', ${value})`;
       }
       default: {
         // year, quarter, month, day, hour, minute, second: whole numbers, as int.

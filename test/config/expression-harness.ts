@@ -247,6 +247,7 @@ export const DEFINITION_ROWS: readonly { readonly expr: string; readonly values:
   { expr: "date_trunc('week', DATE '2024-03-07')", values: ['2024-03-04', '2024-03-04'] },
   { expr: "date_trunc('month', TIMESTAMP '2024-03-07 10:11:12.123456')", values: ['2024-03-01 00:00:00', '2024-03-01 00:00:00'] },
   { expr: 'CASE WHEN amount > 100 THEN 1 ELSE 2.5 END', values: [2.5, 1] },
+  { expr: "date_trunc('year', CAST(name AS timestamp)) = TIMESTAMP '2024-02-29 12:30:00.25'", values: [null, null] },
   { expr: 'amount IN (2.675, 3)', values: [true, false] },
   { expr: 'amount NOT BETWEEN 0 AND 10', values: [false, true] },
 ];
