@@ -10,9 +10,17 @@ import { FIXTURES, runCore } from './run-core';
 const SAMPLES = path.join(__dirname, '..', '..', 'sample-data');
 /** Files up to 64 KiB: big enough for every shape in the corpus, small enough for 10,000 runs. */
 const MAX_CORPUS_BYTES = 1 << 16;
-const CASES = 10_000;
+/** 10,000 in `npm test` (CI); `npm run test:unit`, the quick loop, sets FUZZ_CASES=2000. */
+const CASES = fuzzCases(process.env.FUZZ_CASES);
 /** Fixed, so a CI run is repeatable; FUZZ_SEED=<n> explores other cases (a failure prints its seed and path). */
 const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
+
+function fuzzCases(text: string | undefined): number {
+  if (text === undefined) return 10_000;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`FUZZ_CASES must be a whole number of cases of at least 1, got ${JSON.stringify(text)}; unset it for the 10,000 cases of CI`);
+  return n;
+}
 
 function corpus(): { name: string; bytes: Buffer }[] {
   const files = [
