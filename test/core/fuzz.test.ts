@@ -18,7 +18,8 @@ const SEED = Number(process.env.FUZZ_SEED ?? 20261202);
 function fuzzCases(text: string | undefined): number {
   if (text === undefined) return 10_000;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1) throw new Error(`FUZZ_CASES must be a whole number of cases of at least 1, got ${JSON.stringify(text)}; unset it for the 10,000 cases of CI`);
+  if (!Number.isInteger(n) || n < 1)
+    throw new Error(`FUZZ_CASES must be a whole number of cases of at least 1, got ${JSON.stringify(text)}; unset it for the 10,000 cases of CI`);
   return n;
 }
 
