@@ -72,6 +72,8 @@ class DerivedColumn:
     name: str
     expr: str
     type: str
+    # The Spark SQL generated from the checked tree (config/expression), cast to `type`: what the job runs.
+    sql: str | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +91,7 @@ class DatasetSpec:
     partition_by: tuple[str, ...]
     final_columns: tuple[tuple[str, str], ...]  # finalSchema.columns (name, sql type)
     partition_columns: tuple[tuple[str, str], ...] = field(default=())  # finalSchema.partitionColumns
+    filter_sql: str | None = None  # sparkSql.filter: the filter generated from its checked tree
 
     @property
     def partition_types(self) -> dict[str, str]:
@@ -155,6 +158,7 @@ def parse_spec(obj: Any) -> DatasetSpec:
             raise SpecError(f"finalSchema.{label}: expected a list of {{name, type}}, got {json.dumps(items)[:200]}.")
         return tuple((c["name"], c["type"]) for c in items)
 
+    derive, filter_sql = _with_spark_sql(obj.get("sparkSql"), derive, t.get("filter"), where)
     select = t.get("select")
     return DatasetSpec(
         name=name,
@@ -168,7 +172,34 @@ def parse_spec(obj: Any) -> DatasetSpec:
         partition_by=tuple(t.get("partitionBy") or ()),
         final_columns=pairs(fs.get("columns", []), "columns"),
         partition_columns=pairs(fs.get("partitionColumns", []), "partitionColumns"),
+        filter_sql=filter_sql,
     )
+
+
+def _with_spark_sql(
+    generated: Any, derive: list[DerivedColumn], filter_text: str | None, where: str
+) -> tuple[list[DerivedColumn], str | None]:
+    """Attaches the spec's `sparkSql` (config/job-spec.ts) to the derive columns and the filter; specs without it run the text."""
+    if generated is None:
+        return derive, None
+    fix = "Rebuild the spec with datasetJobSpec(dataset) (config/job-spec.ts)."
+    if not isinstance(generated, dict) or not isinstance(generated.get("derive"), list):
+        raise SpecError(
+            f"{where}.sparkSql: expected {{derive: [...], filter?}}, got {json.dumps(generated)[:200]}. {fix}"
+        )
+    names = [g.get("name") if isinstance(g, dict) else None for g in generated["derive"]]
+    if names != [d.name for d in derive] or not all(isinstance(g.get("sql"), str) for g in generated["derive"]):
+        raise SpecError(
+            f"{where}.sparkSql.derive: names {names} with their sql do not match transforms.derive "
+            f"{[d.name for d in derive]}. {fix}"
+        )
+    filter_sql = generated.get("filter")
+    if (filter_text is None) != (filter_sql is None) or not isinstance(filter_sql, (str, type(None))):
+        raise SpecError(
+            f"{where}.sparkSql.filter: {json.dumps(filter_sql)[:200]} does not match transforms.filter. {fix}"
+        )
+    with_sql = [DerivedColumn(d.name, d.expr, d.type, g["sql"]) for d, g in zip(derive, generated["derive"])]
+    return with_sql, filter_sql
 
 
 def load_spec(text: str) -> DatasetSpec:
@@ -297,7 +328,7 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
                 f"exists. Pick a new name (existing: {', '.join([*columns, *LINEAGE_COLUMNS])})."
             )
         try:
-            df = df.withColumn(d.name, F.expr(f"CAST(({d.expr}) AS {d.type})"))
+            df = df.withColumn(d.name, F.expr(d.sql if d.sql else f"CAST(({d.expr}) AS {d.type})"))
         except CapturedException as err:
             raise SpecError(
                 f'{where}: transforms.derive[{i}].expr "{d.expr}" (as {d.type}) is not a valid '
@@ -308,7 +339,8 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     # 4. filter
     if spec.filter:
         try:
-            condition = F.expr(f"({spec.filter})")  # parenthesised: a trailing word is no alias
+            # The generated SQL when the spec has it; the text is parenthesised: a trailing word is no alias.
+            condition = F.expr(spec.filter_sql if spec.filter_sql else f"({spec.filter})")
             result_type = df.select(condition.alias("filter")).schema["filter"].dataType
         except CapturedException as err:
             raise SpecError(

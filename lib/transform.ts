@@ -8,7 +8,8 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
-import { datasetLayout, finalSchema } from '../config/layout';
+import { datasetJobSpec } from '../config/job-spec';
+import { datasetLayout } from '../config/layout';
 import type { DatasetConfig, TransformJobConfig } from '../config/schema';
 import type { PipelineEncryption } from './encryption';
 import { perDeploymentName } from './deployment-id';
@@ -111,7 +112,7 @@ export class Transform extends Construct {
         enableMetrics: true,
         enableObservabilityMetrics: true,
         defaultArguments: {
-          '--dataset_spec': JSON.stringify({ dataset, finalSchema: finalSchema(dataset) }),
+          '--dataset_spec': JSON.stringify(datasetJobSpec(dataset)),
           '--database': databaseName,
           '--processed_table': layout.processedTable,
           '--final_table': layout.finalTable,

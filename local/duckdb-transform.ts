@@ -1,6 +1,7 @@
 // The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { toDuckDbSql } from '../config/expression';
 import { LINEAGE_COLUMNS } from '../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
@@ -212,7 +213,7 @@ async function validateExpressions(db: Database, dataset: DatasetConfig, plan: T
   const last = dataset.transforms.derive.length ? `derived_${dataset.transforms.derive.length - 1}` : 'typed';
   let type: string;
   try {
-    type = (await db.all(`WITH ${ctes.join(',\n')} SELECT (${filter}) AS keep FROM ${last} LIMIT 0`)).types[0];
+    type = (await db.all(`WITH ${ctes.join(',\n')} SELECT (${plan.filter ? toDuckDbSql(plan.filter) : filter}) AS keep FROM ${last} LIMIT 0`)).types[0];
   } catch (err) {
     throw new TransformSpecError(
       `${at}: transforms.filter ${JSON.stringify(filter)} is not a valid SQL expression here: ${duckDbMessage(err)}. It may use these columns: ${available(dataset.transforms.derive.length).join(', ')}`,

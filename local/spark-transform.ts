@@ -3,7 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { finalSchema } from '../config/layout';
+import { datasetJobSpec } from '../config/job-spec';
 import type { TransformRunOptions, TransformRunResult } from './duckdb-transform';
 
 /** The local Spark entry point, relative to the repository root. */
@@ -63,7 +63,7 @@ export async function transformWithSpark(options: TransformRunOptions, io: Spark
   const root = repositoryRoot();
   const specDir = fs.mkdtempSync(path.join(os.tmpdir(), 'csv-pipeline-spec-'));
   const specFile = path.join(specDir, `${dataset.name}.spec.json`);
-  fs.writeFileSync(specFile, JSON.stringify({ dataset, finalSchema: finalSchema(dataset) }));
+  fs.writeFileSync(specFile, JSON.stringify(datasetJobSpec(dataset)));
   const args = [
     path.join(root, LOCAL_JOB),
     '--input',

@@ -219,3 +219,45 @@ def test_final_column_order_puts_extras_between_declared_and_lineage():
     )
     order = pt.final_column_order(["ingested_at", "zz", "p", "b", "source_file", "aa", pt.FILE_COLUMN], spec)
     assert order == ["b", "aa", "zz", "source_file", "ingested_at", "p"]
+
+
+def test_the_job_runs_the_generated_spark_sql_not_the_config_text(spark, tmp_path):
+    """With `sparkSql` in the spec (config/job-spec.ts), derive and filter run the generated SQL: here upper() is
+    ASCII-only as both engines define it (TRANSFORMS.md), where Spark's own upper('straße') would give 'STRASSE'."""
+    dataset = {
+        "name": "t",
+        "columns": [{"name": "name", "type": "string"}, {"name": "n", "type": "integer"}],
+        "transforms": {"derive": [{"name": "shout", "expr": "upper(name)", "type": "string"}], "filter": "n > 1"},
+    }
+    spec = make_spec(dataset)
+    spec["sparkSql"] = {
+        "derive": [
+            {
+                "name": "shout",
+                "type": "string",
+                "sql": "CAST(regexp_replace(regexp_replace(`name`, 'ß', 'ß'), '[a-z]', '') AS string)",
+            }
+        ],
+        "filter": "(`n` > 2)",
+    }
+    parsed = pt.parse_spec(spec)
+    df = pt.transform(frame(spark, {"a.csv": (T0, "name,n\nstraße,2\nzoë,3\n")}, tmp_path), parsed, INGESTED_AT_VALUE)
+    rows = [r.asDict() for r in df.collect()]
+    # The generated filter (n > 2), not the text's (n > 1), decided; the generated derive, not upper(), computed.
+    assert [(r["name"], r["shout"]) for r in rows] == [("zoë", "ë")]
+
+
+def test_a_spark_sql_section_that_does_not_match_the_transforms_is_refused(spark):
+    dataset = {
+        "name": "t",
+        "columns": [{"name": "name", "type": "string"}],
+        "transforms": {"derive": [{"name": "shout", "expr": "upper(name)", "type": "string"}]},
+    }
+    spec = make_spec(dataset)
+    spec["sparkSql"] = {"derive": [{"name": "other", "type": "string", "sql": "1"}]}
+    try:
+        pt.parse_spec(spec)
+    except pt.SpecError as err:
+        assert "sparkSql.derive" in str(err) and "datasetJobSpec" in str(err)
+    else:
+        raise AssertionError("a mismatched sparkSql section was accepted")

@@ -1,4 +1,5 @@
 // Transform: one Glue 5 job per dataset with the config's workers, bookmarks, security configuration and a dataset-scoped role.
+import { expressionsSql } from '../../config/expression';
 import { datasetLayout, finalSchema } from '../../config/layout';
 import { JOB_CATALOG_ACTIONS } from '../../lib/glue-access';
 import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
@@ -32,7 +33,12 @@ describe('Transform', () => {
     const scratch = logicalId(built, built.stack.storage.scratchBucket);
     for (const d of built.config.datasets) {
       const args = jobOf(d.name).DefaultArguments;
-      expect(JSON.parse(args['--dataset_spec'])).toEqual({ dataset: JSON.parse(JSON.stringify(d)), finalSchema: JSON.parse(JSON.stringify(finalSchema(d))) });
+      expect(JSON.parse(args['--dataset_spec'])).toEqual({
+        dataset: JSON.parse(JSON.stringify(d)),
+        finalSchema: JSON.parse(JSON.stringify(finalSchema(d))),
+        // The Spark SQL generated from the checked expression trees: what the job runs instead of the config's text.
+        sparkSql: JSON.parse(JSON.stringify(expressionsSql(d, 'spark'))),
+      });
       expect(args['--database']).toBe('csvpipeline_db');
       expect(args['--processed_table']).toBe(`processed_${d.name}`);
       expect(args['--final_table']).toBe(d.name);

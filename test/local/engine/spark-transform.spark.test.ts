@@ -21,7 +21,8 @@ describe('transformWithSpark', () => {
   test("a bad spec fails with the script's message (exit 2) and nothing is written", async () => {
     const config = configWith([SIGNUPS]);
     const dataset = structuredClone(config.datasets[0]);
-    dataset.transforms.derive = [{ name: 'signup_month', expr: 'substr(cast(no_such_column as string), 1, 7)', type: 'string' }];
+    // An expression the loader's checks pass, but a column name the script refuses: derive may not reuse a column.
+    dataset.transforms.derive = [{ name: 'email', expr: 'upper(full_name)', type: 'string' }];
     const dir = tempDir('spark-');
     writeProcessed(path.join(dir, 'signups'), { 'a.csv': 'id,name,email,signup_date,status\n1,J,j@x.com,2024-11-01,active\n' });
     const logs: string[] = [];
@@ -30,6 +31,19 @@ describe('transformWithSpark', () => {
     ).rejects.toThrow(/transform \(spark\) of dataset "signups": .*derive\[0\]/);
     expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
     expect(logs.some((l) => l.startsWith('error:'))).toBe(true);
+  });
+
+  test('an expression over an unknown column fails before Spark starts, with the column list and nothing written', async () => {
+    const config = configWith([SIGNUPS]);
+    const dataset = structuredClone(config.datasets[0]);
+    dataset.transforms.derive = [{ name: 'signup_month', expr: 'substr(cast(no_such_column as string), 1, 7)', type: 'string' }];
+    const dir = tempDir('spark-');
+    const logs: string[] = [];
+    await expect(
+      transformWithSpark({ config, dataset, inputDir: path.join(dir, 'signups'), outputDir: path.join(dir, 'out') }, { onLog: (l) => logs.push(l) }),
+    ).rejects.toThrow(/derive\[0\]\.expr: unknown column "no_such_column"; it may use these columns: user_id, full_name/);
+    expect(fs.existsSync(path.join(dir, 'out'))).toBe(false);
+    expect(logs).toEqual([]);
   });
 });
 
