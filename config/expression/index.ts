@@ -10,7 +10,7 @@ export * from './ast';
 export { castProblem, checkExpression, commonType, typeOf } from './check';
 export { DATE_TRUNC_UNITS, FUNCTIONS } from './functions';
 export { parseExpressionText } from './parse';
-export { type Engine, expressionSql, toDuckDbSql, toSparkSql } from './sql';
+export { DUCKDB_TYPE_OF, type Engine, expressionSql, toDuckDbSql, toSparkSql } from './sql';
 
 /** Parses and types an expression over these columns (name -> type). */
 export function compileExpression(text: string, columns: ReadonlyMap<string, SqlType>): Expr {

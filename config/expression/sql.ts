@@ -29,11 +29,22 @@ function finiteSql(r: string): string {
   return `NULLIF(NULLIF(${r}, CAST('Infinity' AS DOUBLE)), CAST('-Infinity' AS DOUBLE))`;
 }
 
+/** DuckDB's name for each transform SQL type (the DuckDB engine and its tests use this one map). */
+export const DUCKDB_TYPE_OF: Readonly<Record<SqlType, string>> = {
+  string: 'VARCHAR',
+  int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+};
+
 const DUCKDB: Dialect = {
   engine: 'duckdb',
   ident: (name) => `"${name.replace(/"/g, '""')}"`,
   string: (value) => `'${value.replace(/'/g, "''")}'`,
-  type: (t) => ({ string: 'VARCHAR', int: 'INTEGER', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' })[t],
+  type: (t) => DUCKDB_TYPE_OF[t],
   integer: (op, a, b) => `TRY(${a} ${op} ${b})`,
   finite: (r) => finiteSql(r),
   matches: (s, regex) => `regexp_full_match(${s}, '${regex}')`,

@@ -5,18 +5,19 @@
 // every identifier quoted and each function defined as in glue-scripts/TRANSFORMS.md, "Expressions".
 import type { DatasetConfig } from '../../config/schema';
 import { LINEAGE_COLUMNS, SQL_TYPE_OF, type FinalColumn, type SqlType } from '../../config/layout';
-import { type CompiledDerive, compileDatasetExpressions, compileExpression, type Expr, renamedColumnTypes, typeOf, toDuckDbSql } from '../../config/expression';
+import {
+  type CompiledDerive,
+  compileDatasetExpressions,
+  DUCKDB_TYPE_OF,
+  compileExpression,
+  type Expr,
+  renamedColumnTypes,
+  typeOf,
+  toDuckDbSql,
+} from '../../config/expression';
 
-/** DuckDB's name for each transform SQL type. */
-export const DUCKDB_TYPE_OF: Record<SqlType, string> = {
-  string: 'VARCHAR',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-};
+/** DuckDB's name for each transform SQL type (defined with the DuckDB SQL generator). */
+export { DUCKDB_TYPE_OF };
 
 /** The transform SQL type a DuckDB column type reads back as (for schema checks against existing Parquet). */
 export function sqlTypeOfDuckDb(duckdbType: string): SqlType | undefined {

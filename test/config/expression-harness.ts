@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { type Expr, toDuckDbSql, toSparkSql, typeOf } from '../../config/expression';
+import { DUCKDB_TYPE_OF, type Expr, toDuckDbSql, toSparkSql, typeOf } from '../../config/expression';
 import type { SqlType } from '../../config/layout';
 import { openDatabase } from '../../local/engine/duckdb';
 
@@ -23,16 +23,6 @@ export function comparable(tree: Expr): Expr {
   return ['int', 'bigint', 'date', 'timestamp'].includes(typeOf(tree)) ? { kind: 'cast', operand: tree, to: 'string', offset: 0, type: 'string' } : tree;
 }
 
-const DUCKDB_TYPES: Record<SqlType, string> = {
-  string: 'VARCHAR',
-  int: 'INTEGER',
-  bigint: 'BIGINT',
-  double: 'DOUBLE',
-  boolean: 'BOOLEAN',
-  date: 'DATE',
-  timestamp: 'TIMESTAMP',
-};
-
 function duckString(value: string | null): string {
   return value === null ? 'NULL' : `'${value.replace(/'/g, "''")}'`;
 }
@@ -43,7 +33,7 @@ export async function evaluateOnDuckDb(table: Table, trees: readonly Expr[]): Pr
   try {
     const names = table.columns.map((c) => `"${c.name}"`);
     const values = table.rows.map((r, i) => `(${i}, ${r.map(duckString).join(', ')})`);
-    const typed = table.columns.map((c) => `CAST("${c.name}" AS ${DUCKDB_TYPES[c.type]}) AS "${c.name}"`);
+    const typed = table.columns.map((c) => `CAST("${c.name}" AS ${DUCKDB_TYPE_OF[c.type]}) AS "${c.name}"`);
     const source = table.rows.length
       ? `SELECT * FROM (VALUES ${values.join(', ')}) v(__i, ${names.join(', ')})`
       : `SELECT 0 AS __i, ${names.map((n) => `CAST(NULL AS VARCHAR) AS ${n}`).join(', ')} LIMIT 0`;
