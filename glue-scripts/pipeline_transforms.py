@@ -106,8 +106,8 @@ class DatasetSpec:
 def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
     if key not in obj:
         raise SpecError(
-            f'{where}: "{key}" is missing. Pass the spec as {{"dataset": <DatasetConfig>, '
-            f'"finalSchema": finalSchema(dataset)}} (config/layout.ts).'
+            f'{where}: "{key}" is missing. Pass the spec datasetJobSpec(dataset) builds '
+            f'({{"dataset", "finalSchema", "sparkSql"}}, config/job-spec.ts).'
         )
     value = obj[key]
     if not isinstance(value, kind):
