@@ -1,8 +1,11 @@
 """Deploys a synthesized cloud assembly to the emulated account, as `cdk deploy` would: file assets published
 under the object keys of the asset manifest, then the template's resources with Refs, GetAtts, Subs and Joins
 resolved to the emulated names. Only what the pipeline's runtime touches is created in moto: buckets, queues,
-roles and their policies, the Glue database, tables, jobs and crawler, the KMS key. Everything else (alarms,
-dashboards, Athena, QuickSight, log groups, bucket policies) is named and resolved, not created."""
+roles and their policies, the Glue database, tables, jobs and crawler, the KMS key. Iceberg tables
+(OpenTableFormatInput) get their first metadata file from the Glue STAND-IN in iceberg_tables.py. Table optimizers
+(AWS::Glue::TableOptimizer, which moto lacks) are a STAND-IN: validated against the resource's CloudFormation
+schema and the stack, and recorded in Deployment.optimizers. Everything else (alarms, dashboards, Athena,
+QuickSight, log groups, bucket policies) is named and resolved, not created."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .account import ACCOUNT, PARTITION, REGION, EmulatedAccount
+from .iceberg_tables import create_iceberg_table
 
 PSEUDO = {
     "AWS::AccountId": ACCOUNT,
@@ -40,6 +44,7 @@ class Deployment:
     template: dict
     physical: dict[str, Physical]
     conditions: dict[str, bool]
+    optimizers: dict[str, dict] = field(default_factory=dict)  # logical id -> resolved properties (STAND-IN)
 
     def resources(self, type_name: str) -> dict[str, dict]:
         return {k: v for k, v in self.template["Resources"].items() if v["Type"] == type_name}
@@ -252,7 +257,7 @@ def deploy(assembly: Path, stack: str, account: EmulatedAccount) -> Deployment:
     for name, expr in template.get("Conditions", {}).items():
         resolver.conditions[name] = resolver.condition(expr)
     deployment = Deployment(stack, assembly, template, physical, resolver.conditions)
-    for creator in (_create_buckets, _create_queues, _create_roles, _create_glue):
+    for creator in (_create_buckets, _create_queues, _create_roles, _create_glue, _record_table_optimizers):
         creator(deployment, account)
     return deployment
 
@@ -311,7 +316,12 @@ def _create_glue(d: Deployment, account: EmulatedAccount) -> None:
         glue.create_database(DatabaseInput=d.properties(lid)["DatabaseInput"])
     for lid in d.resources("AWS::Glue::Table"):
         props = d.properties(lid)
-        glue.create_table(DatabaseName=props["DatabaseName"], TableInput=props["TableInput"])
+        if "OpenTableFormatInput" in props:
+            create_iceberg_table(
+                glue, account.client("s3"), props["DatabaseName"], props["TableInput"], props["OpenTableFormatInput"]
+            )
+        else:
+            glue.create_table(DatabaseName=props["DatabaseName"], TableInput=props["TableInput"])
     for lid in d.resources("AWS::Glue::Job"):
         props = d.properties(lid)
         job = {
@@ -342,3 +352,105 @@ def _create_glue(d: Deployment, account: EmulatedAccount) -> None:
             TablePrefix=props.get("TablePrefix", ""),
             Targets=props["Targets"],
         )
+
+
+# ---- AWS::Glue::TableOptimizer STAND-IN ------------------------------------------------------------------------
+
+OPTIMIZER_TYPES = ("compaction", "retention", "orphan_file_deletion")
+
+
+def _references(d: Deployment, logical_id: str) -> set[str]:
+    """The logical ids a resource depends on: DependsOn, Refs and GetAtts (and ${...} in Subs), as CloudFormation
+    orders creation."""
+    res = d.template["Resources"][logical_id]
+    found = set(res.get("DependsOn", []) if isinstance(res.get("DependsOn"), list) else [res.get("DependsOn")])
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                if k == "Ref" and isinstance(v, str):
+                    found.add(v)
+                elif k == "Fn::GetAtt":
+                    found.add(v[0] if isinstance(v, list) else v.split(".", 1)[0])
+                elif k == "Fn::Sub":
+                    found.update(
+                        n.split(".", 1)[0] for n in re.findall(r"\$\{([^}!]+)\}", v if isinstance(v, str) else v[0])
+                    )
+                walk(v)
+        elif isinstance(value, list):
+            for v in value:
+                walk(v)
+
+    walk(res.get("Properties", {}))
+    return {f for f in found if f in d.template["Resources"]}
+
+
+def _positive_int(errors: list[str], where: str, value: Any) -> None:
+    if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
+        errors.append(f"{where} must be a positive integer, got {value!r}")
+
+
+def table_optimizer_errors(
+    d: Deployment, account: EmulatedAccount, logical_id: str, catalog_tables: dict[tuple[str, str], str]
+) -> list[str]:
+    """What CloudFormation or Glue would refuse in an AWS::Glue::TableOptimizer (its schema's required properties
+    and types, the optimizer type, an Iceberg table of the stack it is created after, a role of the stack that Glue
+    may assume). `catalog_tables` maps (database, table) to the logical id of the stack's Iceberg tables."""
+    props = d.properties(logical_id)
+    errors = []
+    for required in ("CatalogId", "DatabaseName", "TableName", "Type", "TableOptimizerConfiguration"):
+        if required not in props:
+            errors.append(f"{required} is required")
+    if props.get("Type") not in OPTIMIZER_TYPES:
+        errors.append(f"Type {props.get('Type')!r} is not one of {OPTIMIZER_TYPES}")
+    if "CatalogId" in props and props["CatalogId"] != ACCOUNT:
+        errors.append(f"CatalogId {props['CatalogId']!r} is not the account's catalog {ACCOUNT}")
+    table_lid = catalog_tables.get((props.get("DatabaseName"), props.get("TableName")))
+    if table_lid is None:
+        errors.append(
+            f"table {props.get('DatabaseName')}.{props.get('TableName')} is not an Iceberg table of the stack "
+            f"(optimizers work on Iceberg tables only); the stack's are {sorted(catalog_tables)}"
+        )
+    elif table_lid not in _references(d, logical_id):
+        errors.append(
+            f"it does not depend on its table {table_lid} (no Ref, GetAtt or DependsOn): CloudFormation may create "
+            f"it first, and Glue refuses an optimizer of a table that does not exist"
+        )
+    config = props.get("TableOptimizerConfiguration", {})
+    if not isinstance(config.get("Enabled"), bool):
+        errors.append(f"TableOptimizerConfiguration.Enabled is required and boolean, got {config.get('Enabled')!r}")
+    roles = {d.physical[r].attrs["Arn"]: r for r in d.resources("AWS::IAM::Role")}
+    role = config.get("RoleArn")
+    if role not in roles:
+        errors.append(f"TableOptimizerConfiguration.RoleArn {role!r} is not a role of the stack ({sorted(roles)})")
+    else:
+        services = account.trusted_services(role)
+        if "glue.amazonaws.com" not in services:
+            errors.append(f"role {role} does not trust glue.amazonaws.com (it trusts {sorted(services)})")
+    retention = config.get("RetentionConfiguration", {}).get("IcebergConfiguration", {})
+    _positive_int(errors, "SnapshotRetentionPeriodInDays", retention.get("SnapshotRetentionPeriodInDays"))
+    _positive_int(errors, "NumberOfSnapshotsToRetain", retention.get("NumberOfSnapshotsToRetain"))
+    orphans = config.get("OrphanFileDeletionConfiguration", {}).get("IcebergConfiguration", {})
+    _positive_int(errors, "OrphanFileRetentionPeriodInDays", orphans.get("OrphanFileRetentionPeriodInDays"))
+    return errors
+
+
+def _record_table_optimizers(d: Deployment, account: EmulatedAccount) -> None:
+    """STAND-IN for AWS::Glue::TableOptimizer (moto has no CreateTableOptimizer): each is checked as above and
+    recorded; two optimizers of one type on one table are refused, as Glue allows one per type."""
+    catalog_tables = {}
+    for lid in d.resources("AWS::Glue::Table"):
+        props = d.properties(lid)
+        if "OpenTableFormatInput" in props:
+            catalog_tables[(props["DatabaseName"], props["TableInput"]["Name"])] = lid
+    seen: dict[tuple, str] = {}
+    for lid in d.resources("AWS::Glue::TableOptimizer"):
+        errors = table_optimizer_errors(d, account, lid, catalog_tables)
+        props = d.properties(lid)
+        key = (props.get("DatabaseName"), props.get("TableName"), props.get("Type"))
+        if key in seen:
+            errors.append(f"{seen[key]} is already the {key[2]} optimizer of {key[0]}.{key[1]}")
+        if errors:
+            raise ValueError(f"AWS::Glue::TableOptimizer {lid} would fail to deploy: " + "; ".join(errors))
+        seen[key] = lid
+        d.optimizers[lid] = props

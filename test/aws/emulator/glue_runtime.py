@@ -9,6 +9,8 @@ import csv
 import io
 import json
 import os
+import re
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -23,6 +25,14 @@ from .events import glue_job_state_event, matching_rules
 STANDIN = Path(__file__).with_name("awsglue_standin")
 # Spark 3.5.4 (pyspark) is built on Hadoop 3.3.4: its S3A file system, from Maven Central on first use.
 HADOOP_AWS = "org.apache.hadoop:hadoop-aws:3.3.4"
+# The jars Glue 5.0 puts on the class path for `--datalake-formats` (Glue 5.0 ships Iceberg 1.7.1).
+DATALAKE_PACKAGES = {
+    "iceberg": [
+        "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1",
+        "org.apache.iceberg:iceberg-aws-bundle:1.7.1",
+    ]
+}
+GLUE_CATALOG_IMPL = "org.apache.iceberg.aws.glue.GlueCatalog"
 
 
 @dataclass
@@ -40,8 +50,57 @@ def _split(uri: str) -> tuple[str, str]:
     return bucket, key
 
 
-def spark_submit_args(account: EmulatedAccount, creds: Credentials) -> str:
+def job_spark_conf(args: dict[str, str]) -> dict[str, str]:
+    """The job's `--conf` argument as Glue reads it: one value chaining several settings as
+    "k1=v1 --conf k2=v2" (Glue's documented way to pass more than one)."""
+    value = args.get("--conf", "").strip()
+    if not value:
+        return {}
+    conf = {}
+    for part in re.split(r"\s+--conf\s+", value):
+        key, sep, val = part.strip().partition("=")
+        if not sep or not key or " " in key:
+            raise ValueError(f"--conf {value!r}: {part!r} is not key=value; chain settings as 'k1=v1 --conf k2=v2'")
+        conf[key] = val.strip()
+    return conf
+
+
+def datalake_packages(args: dict[str, str]) -> list[str]:
+    """The Maven packages Glue adds for `--datalake-formats` (only iceberg is emulated)."""
+    formats = [f.strip() for f in args.get("--datalake-formats", "").split(",") if f.strip()]
+    unknown = [f for f in formats if f not in DATALAKE_PACKAGES]
+    if unknown:
+        raise ValueError(
+            f"--datalake-formats {unknown} is not emulated; the emulation knows {sorted(DATALAKE_PACKAGES)}"
+        )
+    return [p for f in formats for p in DATALAKE_PACKAGES[f]]
+
+
+def emulator_endpoint_overrides(conf: dict[str, str], account: EmulatedAccount) -> dict[str, str]:
+    """EMULATOR-ONLY settings: each Iceberg Glue catalog of the job's confs sends its Glue and S3 calls to the
+    emulated account (moto, path-style S3). On AWS the SDK's default endpoints are right; the credentials and
+    region come from the environment in both (the job role's session, AWS_REGION)."""
+    overrides = {}
+    for key, value in conf.items():
+        m = re.fullmatch(r"spark\.sql\.catalog\.([^.]+)\.catalog-impl", key)
+        if m and value == GLUE_CATALOG_IMPL:
+            prefix = f"spark.sql.catalog.{m.group(1)}"
+            overrides |= {
+                f"{prefix}.glue.endpoint": account.endpoint,
+                f"{prefix}.s3.endpoint": account.endpoint,
+                f"{prefix}.s3.path-style-access": "true",
+            }
+    return overrides
+
+
+def spark_submit_args(account: EmulatedAccount, creds: Credentials, args: dict[str, str] | None = None) -> str:
+    """spark-submit arguments of the job's Spark: the job's own `--conf` settings and `--datalake-formats` jars
+    (as Glue applies them), then the emulation's: S3A on the emulated S3 with the role's session, the Iceberg
+    catalogs' endpoint overrides, and small local resources."""
+    args = args or {}
+    job_conf = job_spark_conf(args)
     conf = {
+        **job_conf,
         "spark.hadoop.fs.s3.impl": "org.apache.hadoop.fs.s3a.S3AFileSystem",
         "spark.hadoop.fs.s3a.endpoint": account.endpoint,
         "spark.hadoop.fs.s3a.endpoint.region": REGION,
@@ -53,11 +112,69 @@ def spark_submit_args(account: EmulatedAccount, creds: Credentials) -> str:
         "spark.hadoop.fs.s3a.session.token": creds.session_token or "",
         "spark.hadoop.fs.s3a.attempts.maximum": "1",
         "spark.hadoop.fs.s3a.retry.limit": "1",
+        **emulator_endpoint_overrides(job_conf, account),
         "spark.ui.enabled": "false",
         "spark.sql.shuffle.partitions": "4",
         "spark.driver.memory": "1g",
     }
-    return " ".join([f"--packages {HADOOP_AWS}", *[f"--conf {k}={v}" for k, v in conf.items()], "pyspark-shell"])
+    packages = ",".join([HADOOP_AWS, *datalake_packages(args)])
+    return " ".join(
+        [f"--packages {packages}", *[f"--conf {shlex.quote(f'{k}={v}')}" for k, v in conf.items()], "pyspark-shell"]
+    )
+
+
+@dataclass
+class ProcessResult:
+    state: str
+    error_message: str
+    logs: str
+
+
+def run_glue_process(
+    account: EmulatedAccount,
+    creds: Credentials,
+    script: Path,
+    argv: list[str],
+    args: dict[str, str],
+    python_path: list[str],
+    state_dir: Path,
+) -> ProcessResult:
+    """The job's Python process as Glue runs it: the role's session and region in the environment, the awsglue
+    STAND-IN on the path, Spark started with spark_submit_args (the job's --conf and --datalake-formats)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYSPARK_SUBMIT_ARGS"}
+    env.update(creds.env())
+    env.update(
+        {
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "AWS_ENDPOINT_URL": account.endpoint,
+            "PYTHONPATH": os.pathsep.join([*python_path, str(STANDIN)]),
+            "GLUE_EMULATOR_STATE_DIR": str(state_dir),
+            "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds, args),
+        }
+    )
+    with tempfile.TemporaryDirectory(prefix="emulated-glue-run-") as tmp:
+        result_file = Path(tmp, "result.json")
+        proc = subprocess.run(
+            [
+                sys.executable,
+                str(Path(__file__).with_name("glue_job_process.py")),
+                str(result_file),
+                str(script),
+                *argv,
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=900,
+            cwd=tmp,
+        )
+        result = (
+            json.loads(result_file.read_text())
+            if result_file.exists()
+            else {"state": "FAILED", "errorMessage": f"the job process died (exit {proc.returncode})"}
+        )
+    return ProcessResult(result["state"], result["errorMessage"], proc.stdout + proc.stderr)
 
 
 def run_job(
@@ -89,44 +206,17 @@ def run_job(
         argv = ["--JOB_NAME", job_name, "--JOB_RUN_ID", f"jr_{uuid.uuid4().hex}"]
         for k, v in args.items():
             argv += [k, v]
-        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_") and k != "PYSPARK_SUBMIT_ARGS"}
-        env.update(creds.env())
-        env.update(
-            {
-                "AWS_DEFAULT_REGION": REGION,
-                "AWS_REGION": REGION,
-                "AWS_ENDPOINT_URL": account.endpoint,
-                "PYTHONPATH": os.pathsep.join([*python_path, str(STANDIN)]),
-                "GLUE_EMULATOR_STATE_DIR": str(state_dir),
-                "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds),
-            }
-        )
-        result_file = Path(tmp, "result.json")
-        proc = subprocess.run(
-            [
-                sys.executable,
-                str(Path(__file__).with_name("glue_job_process.py")),
-                str(result_file),
-                str(script),
-                *argv,
-            ],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=900,
-            cwd=tmp,
-        )
-        logs = proc.stdout + proc.stderr
-        result = (
-            json.loads(result_file.read_text())
-            if result_file.exists()
-            else {"state": "FAILED", "errorMessage": f"the job process died (exit {proc.returncode})"}
-        )
-    event = glue_job_state_event(job_name, result["state"], "jr_emulated", result["errorMessage"])
+        result = run_glue_process(account, creds, script, argv, args, python_path, state_dir)
+    event = glue_job_state_event(job_name, result.state, "jr_emulated", result.error_message)
     spec = json.loads(args.get("--dataset_spec", "{}"))
     dataset = spec.get("dataset", {}).get("name", "") if isinstance(spec, dict) else ""
     return JobRun(
-        job_name, dataset, result["state"], result["errorMessage"], logs, matching_rules(account, deployment, event)
+        job_name,
+        dataset,
+        result.state,
+        result.error_message,
+        result.logs,
+        matching_rules(account, deployment, event),
     )
 
 

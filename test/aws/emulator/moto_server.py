@@ -1,11 +1,14 @@
 """moto's server with two additions:
 - Glue actions are authorized against the catalog, database and table ARNs they touch, as IAM does, instead of
-  moto's "*" (which no scoped policy matches);
+  moto's "*" (which no scoped policy matches), and refused as Glue refuses them (JSON AccessDeniedException, which
+  the AWS SDK for Java v2 in Iceberg's GlueCatalog parses; moto answers XML);
 - a SigV4 signature is checked over exactly the headers the client signed: the AWS SDK for Java v1 (Hadoop's
   S3A, i.e. Spark on S3) signs User-Agent, which botocore, and so moto, leaves out;
 - DeleteObjects is authorized per key against the caller's identity policies (s3:DeleteObject on each object
   ARN, as S3 does); moto checks the bucket ARN, then only bucket policies. If any key is denied, the whole
-  request is answered "AccessDenied" for every key (stricter than S3, never looser).
+  request is answered "AccessDenied" for every key (stricter than S3, never looser);
+- UpdateTable with a VersionId is refused with ConcurrentModificationException unless the table is still at that
+  version, as Glue does: Iceberg's GlueCatalog commits through it (optimistic locking), and moto ignores it.
 
 Run as `python3 moto_server.py -H 127.0.0.1 -p PORT`, with INITIAL_NO_AUTH_ACTION_COUNT set to turn IAM on.
 moto already authorizes S3 (bucket/object ARNs), SQS (queue ARN), IAM and STS by resource; other services it
@@ -70,13 +73,17 @@ def _call_action(self: BaseResponse) -> Any:
     params = json.loads(self.body or "{}")
     arns = glue_resource_arns(self._get_action(), params, self.region, self.current_account)
     try:
-        for arn in arns[:-1]:  # the last one is checked by moto's own call_action (via _determine_resource)
+        for arn in arns:
             self._authenticate_and_authorize_normal_action(arn)
-    except HTTPException as http_error:
-        response = http_error.description, {"status": http_error.code}
-        status, headers, body = self._transform_response(self.response_headers, response)
-        headers, body = self._enrich_response(headers, body)
-        return status, headers, body
+    except HTTPException as http_error:  # answered as Glue answers: JSON, AccessDeniedException (moto sends XML)
+        message = getattr(http_error, "message", str(http_error))
+        body = json.dumps({"__type": "AccessDeniedException", "Message": message})
+        headers = {
+            "status": 403,
+            "x-amzn-ErrorType": "AccessDeniedException",
+            "Content-Type": "application/x-amz-json-1.1",
+        }
+        return 403, headers, body
     self._determine_resource = lambda: arns[-1]  # type: ignore[attr-defined]
     return _original_call_action(self)
 
@@ -120,6 +127,28 @@ def _delete_keys(self: S3Response, bucket_name: str, authenticated: bool = True)
 
 
 S3Response._bucket_response_delete_keys = _delete_keys  # type: ignore[method-assign]
+
+_original_update_table = GlueResponse.update_table
+
+
+def _update_table(self: GlueResponse) -> Any:
+    from moto.core.exceptions import JsonRESTError
+
+    params = json.loads(self.body or "{}")
+    expected = params.get("VersionId")
+    if expected is not None:
+        table = self.glue_backend.get_table(params["DatabaseName"], params["TableInput"]["Name"])
+        current = str(table._current_version)
+        if current != str(expected):
+            raise JsonRESTError(
+                "ConcurrentModificationException",
+                f"Table {params['DatabaseName']}.{params['TableInput']['Name']} is at version {current}, "
+                f"not the VersionId {expected} of the update",
+            )
+    return _original_update_table(self)
+
+
+GlueResponse.update_table = _update_table  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     from moto.server import main
