@@ -337,6 +337,7 @@ def _create_glue(d: Deployment, account: EmulatedAccount) -> None:
                 "MaxRetries",
                 "SecurityConfiguration",
                 "Description",
+                "ExecutionClass",
             )
             if k in props
         }
@@ -351,12 +352,14 @@ def _create_glue(d: Deployment, account: EmulatedAccount) -> None:
             DatabaseName=props["DatabaseName"],
             TablePrefix=props.get("TablePrefix", ""),
             Targets=props["Targets"],
+            **({"Schedule": props["Schedule"]["ScheduleExpression"]} if "Schedule" in props else {}),
         )
 
 
 # ---- AWS::Glue::TableOptimizer STAND-IN ------------------------------------------------------------------------
 
 OPTIMIZER_TYPES = ("compaction", "retention", "orphan_file_deletion")
+COMPACTION_STRATEGIES = ("binpack", "sort", "z-order")
 
 
 def _references(d: Deployment, logical_id: str) -> set[str]:
@@ -430,6 +433,9 @@ def table_optimizer_errors(
     retention = config.get("RetentionConfiguration", {}).get("IcebergConfiguration", {})
     _positive_int(errors, "SnapshotRetentionPeriodInDays", retention.get("SnapshotRetentionPeriodInDays"))
     _positive_int(errors, "NumberOfSnapshotsToRetain", retention.get("NumberOfSnapshotsToRetain"))
+    strategy = config.get("CompactionConfiguration", {}).get("IcebergConfiguration", {}).get("Strategy")
+    if strategy is not None and strategy not in COMPACTION_STRATEGIES:
+        errors.append(f"compaction Strategy {strategy!r} is not one of {COMPACTION_STRATEGIES}")
     orphans = config.get("OrphanFileDeletionConfiguration", {}).get("IcebergConfiguration", {})
     _positive_int(errors, "OrphanFileRetentionPeriodInDays", orphans.get("OrphanFileRetentionPeriodInDays"))
     return errors
@@ -450,7 +456,28 @@ def _record_table_optimizers(d: Deployment, account: EmulatedAccount) -> None:
         key = (props.get("DatabaseName"), props.get("TableName"), props.get("Type"))
         if key in seen:
             errors.append(f"{seen[key]} is already the {key[2]} optimizer of {key[0]}.{key[1]}")
+        if not errors:
+            errors = _optimizer_role_errors(d, account, props)
         if errors:
             raise ValueError(f"AWS::Glue::TableOptimizer {lid} would fail to deploy: " + "; ".join(errors))
         seen[key] = lid
         d.optimizers[lid] = props
+
+
+def _optimizer_role_errors(d: Deployment, account: EmulatedAccount, props: dict) -> list[str]:
+    """Glue checks the optimizer's role when the optimizer is created: here, as Glue, the role reads the table's
+    catalog entry and lists its location (IAM enforced by the emulated account)."""
+    from botocore.exceptions import ClientError
+
+    creds = account.assume(props["TableOptimizerConfiguration"]["RoleArn"], "glue.amazonaws.com")
+    try:
+        table = account.client("glue", creds).get_table(DatabaseName=props["DatabaseName"], Name=props["TableName"])
+        location = (
+            table["Table"].get("StorageDescriptor", {}).get("Location")
+            or table["Table"]["Parameters"]["metadata_location"].rsplit("/metadata/", 1)[0]
+        )
+        bucket, _, prefix = location.split("://", 1)[1].partition("/")
+        account.client("s3", creds).list_objects_v2(Bucket=bucket, Prefix=prefix.rstrip("/") + "/", MaxKeys=1)
+    except ClientError as err:
+        return [f"its role cannot reach the table: {err}"]
+    return []

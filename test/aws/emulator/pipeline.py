@@ -1,6 +1,7 @@
 """The user's path through the deployed pipeline, step by step in the emulated account: upload to the raw
 bucket, S3's event through the synthesized rules to the queue, the Lambda's event source mapping, the
-processed objects' events to the workflow rule, the workflow; and reading a final table through the catalog."""
+processed objects' events to the workflow rule, the workflow; and reading a final table through the catalog
+(Iceberg: its current snapshot)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from .account import ACCOUNT, REGION, EmulatedAccount
 from .cloudformation import Deployment
 from .events import deliver_to_queues, matching_rules, object_created_event, poll_queue_into_function
 from .glue_runtime import WorkflowRun, run_workflow
+from .iceberg_tables import read_current_rows, read_metadata
 from .lambda_runtime import Invocation
 
 
@@ -83,12 +85,16 @@ def _table_folder(account: EmulatedAccount, deployment: Deployment, table: str) 
 
 
 def read_final_table(account: EmulatedAccount, deployment: Deployment, table: str) -> list[dict]:
-    """The table's rows as a reader of the catalog sees them: Parquet objects under the table's location, with
-    Hive-style partition folders (what Athena reads for this table definition)."""
+    """The table's rows as a reader of the catalog sees them. An Iceberg table (table_type ICEBERG): the current
+    snapshot of its metadata_location, read as Athena reads it (manifest list -> manifests -> data files). Else
+    Parquet objects under the table's location, with Hive-style partition folders."""
     import pyarrow.dataset as ds
 
     s3 = account.client("s3")
-    _, bucket, prefix = _table_folder(account, deployment, table)
+    definition, bucket, prefix = _table_folder(account, deployment, table)
+    parameters = definition.get("Parameters", {})
+    if parameters.get("table_type", "").upper() == "ICEBERG":
+        return read_current_rows(s3, parameters["metadata_location"])
     with tempfile.TemporaryDirectory() as tmp:
         count = 0
         for key in _keys(account, bucket, prefix):
@@ -100,6 +106,15 @@ def read_final_table(account: EmulatedAccount, deployment: Deployment, table: st
         if not count:
             return []
         return ds.dataset(tmp, format="parquet", partitioning="hive").to_table().to_pylist()
+
+
+def iceberg_metadata(account: EmulatedAccount, deployment: Deployment, table: str) -> dict:
+    """The current metadata JSON of one of the stack's Iceberg tables (schema, partition spec, properties,
+    snapshots), through the catalog's metadata_location."""
+    definition = account.client("glue").get_table(DatabaseName=deployment.output("GlueDatabaseName"), Name=table)[
+        "Table"
+    ]
+    return read_metadata(account.client("s3"), definition["Parameters"]["metadata_location"])
 
 
 def read_json_table(account: EmulatedAccount, deployment: Deployment, table: str) -> list[dict]:
