@@ -1,11 +1,22 @@
 // The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
+// Each run writes a new generation of the final folder and publishes it with one rename, so a kill -9 at any
+// point leaves the complete old or the complete new table (local/engine/generations.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { toDuckDbSql } from '../config/expression';
 import { LINEAGE_COLUMNS } from '../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
-import { listFiles, listInputFiles, partitionFolder, partitionOf, renameToSparkFolders, swapPartitions } from './engine/files';
+import { listInputFiles, partitionFolder, partitionOf, renameToSparkFolders } from './engine/files';
+import {
+  abandonGeneration,
+  beginGeneration,
+  currentDuckDbFiles,
+  publishGeneration,
+  removeStaleGenerations,
+  type StepHook,
+} from './engine/generations';
+import { isProcessAlive } from './lock';
 import {
   filesValuesSql,
   finalParquetSql,
@@ -31,6 +42,7 @@ export interface TransformRunOptions {
   readonly inputDir: string; // the dataset's processed CSV folder (processed/<ds>/)
   readonly outputDir: string; // the dataset's final folder (final_output/<ds>/)
   readonly ingestedAt?: Date; // default: now
+  readonly onStep?: StepHook; // called before each file-system change of the publish (crash tests stop the process there)
 }
 
 export interface TransformRunResult {
@@ -58,8 +70,9 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     return { engine: 'duckdb', rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
   }
 
-  const db = await openDatabase();
-  const staging = `${path.join(path.dirname(outputDir), `.${path.basename(outputDir)}.staging-${process.pid}-${Date.now()}`)}`;
+  removeStaleGenerations(outputDir, (pid) => isProcessAlive(pid)); // what a killed run of this folder left
+  const generation = beginGeneration(outputDir);
+  const db = await openDatabase({ tempDirectory: generation.staging });
   try {
     // Read every input file once, keeping file order (rowid) and the file each row came from.
     try {
@@ -77,7 +90,8 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     const plan = planTransform(dataset, fileColumns);
     await validateExpressions(db, dataset, plan, fileColumns);
 
-    const existingFiles = listFiles(outputDir, '.parquet');
+    const current = currentDuckDbFiles(outputDir);
+    const existingFiles = current.files;
     if (existingFiles.length) await checkExistingSchema(db, dataset, plan, outputDir, existingFiles);
 
     const query = transformSql(dataset, plan, 'source_rows', fileColumns, ingestedAtLiteral(ingestedAt));
@@ -85,11 +99,11 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     const rowsOut = Number((await db.all('SELECT count(*) FROM new_rows')).rows[0][0]);
 
     // The partitions this run's rows go to, named as the writer names their folders.
-    const finalDir = path.join(staging, 'final');
+    const finalDir = generation.dir;
     const written = rowsOut > 0 ? await partitionFoldersOf(db, plan, 'new_rows') : [];
 
     const { affected, kept } = existingFiles.length
-      ? await markStaleRows(db, plan, files, existingFiles, outputDir, written)
+      ? await markStaleRows(db, plan, files, existingFiles, current.dir!, written)
       : { affected: written, kept: [] as string[] };
 
     if (!kept.length) {
@@ -106,12 +120,12 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
       await writeParquet(db, 'SELECT * FROM merged', plan, mergedCount > 0 ? finalDir : undefined, mergedColumns);
     }
 
-    swapPartitions(outputDir, finalDir, path.join(staging, 'trash'), affected);
-    const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(outputDir, ...p.split('/'))));
+    publishGeneration(generation, current.dir, affected, options.onStep);
+    const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(finalDir, ...p.split('/'))));
     return { engine: 'duckdb', rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
   } finally {
     db.close();
-    fs.rmSync(staging, { recursive: true, force: true });
+    abandonGeneration(generation);
   }
 }
 
@@ -124,7 +138,7 @@ async function markStaleRows(
   plan: TransformPlan,
   files: readonly { readonly baseName: string }[],
   existingFiles: readonly string[],
-  outputDir: string,
+  currentDir: string,
   written: readonly string[],
 ): Promise<{ affected: string[]; kept: string[] }> {
   const inputNames = files.map((f) => literal(f.baseName)).join(', ');
@@ -133,8 +147,8 @@ async function markStaleRows(
   const stale = `e.source_file IN (${inputNames})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
   await db.run(`CREATE TEMP TABLE existing_marked AS SELECT e.*, (${stale}) AS ${INTERNAL.stale} FROM existing_rows e`);
   const staleFiles = await db.all(`SELECT DISTINCT ${INTERNAL.path} FROM existing_marked WHERE ${INTERNAL.stale}`);
-  const affected = [...new Set([...written, ...staleFiles.rows.map((r) => partitionOf(outputDir, String(r[0])))])].sort();
-  return { affected, kept: existingFiles.filter((f) => affected.includes(partitionOf(outputDir, f))) };
+  const affected = [...new Set([...written, ...staleFiles.rows.map((r) => partitionOf(currentDir, String(r[0])))])].sort();
+  return { affected, kept: existingFiles.filter((f) => affected.includes(partitionOf(currentDir, f))) };
 }
 
 /** The partition folders (relative, '/'-separated; '' when unpartitioned) of a relation's rows. */

@@ -5,6 +5,7 @@ import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../config
 import type { PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
+import { currentDuckDbFiles } from './engine/generations';
 import { DUCKDB_TYPE_OF, finalParquetSql, ident, literal, pathLiteral, planTransform } from './engine/sql';
 
 export interface LocalTables {
@@ -32,7 +33,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       const layout = datasetLayout(dataset);
       const plan = planTransform(dataset, []);
       const finalDir = path.join(root, layout.finalPrefix);
-      const parquet = listFiles(finalDir, '.parquet');
+      const parquet = currentDuckDbFiles(finalDir).files; // the current generation only, resolved once (local/engine/generations.ts)
       const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
       let finalSql = emptySelect(planned);
       if (parquet.length) {

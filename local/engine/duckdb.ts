@@ -17,9 +17,15 @@ export interface Database {
   close(): void;
 }
 
-/** Opens an in-memory DuckDB (no server, no file) with insertion order kept, so row order follows the files. */
-export async function openDatabase(): Promise<Database> {
-  const instance = await DuckDBInstance.create(':memory:', { preserve_insertion_order: 'true' });
+/**
+ * Opens an in-memory DuckDB (no server, no file) with insertion order kept, so row order follows the files.
+ * `tempDirectory`: where it spills what does not fit in memory (DuckDB's default is .tmp/ in the current folder,
+ * which nothing cleans after a kill -9); the transform gives its staging folder.
+ */
+export async function openDatabase(options: { readonly tempDirectory?: string } = {}): Promise<Database> {
+  const settings: Record<string, string> = { preserve_insertion_order: 'true' };
+  if (options.tempDirectory) settings.temp_directory = options.tempDirectory;
+  const instance = await DuckDBInstance.create(':memory:', settings);
   const connection = await instance.connect();
   // Every engine runs its SQL in UTC (glue-scripts/TRANSFORMS.md), whatever the machine's zone.
   await connection.run(`SET TimeZone = 'UTC'`);

@@ -1,4 +1,4 @@
-// File-system helpers of the local engines: input listing with modification times, Parquet listing, partition swaps.
+// File-system helpers of the local engines: input listing with modification times, Parquet listing, Spark's partition folder names.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { InputFile } from './sql';
@@ -43,54 +43,6 @@ export function listInputFiles(inputDir: string): InputFile[] {
 export function partitionOf(outputDir: string, file: string): string {
   const rel = path.relative(outputDir, path.dirname(file));
   return rel.split(path.sep).join('/');
-}
-
-function removeEmptyParents(dir: string, stopAt: string): void {
-  let d = dir;
-  while (path.resolve(d) !== path.resolve(stopAt) && d.startsWith(stopAt)) {
-    try {
-      if (fs.readdirSync(d).length) return;
-      fs.rmdirSync(d);
-    } catch {
-      return;
-    }
-    d = path.dirname(d);
-  }
-}
-
-/**
- * Replaces each touched partition of `outputDir` with its new content from `stagingDir` (or removes
- * it when the staging folder has none): the old folder is moved aside, the new one renamed into place,
- * so a reader never sees a half-written partition. `trashDir` must be on the same file system.
- */
-export function swapPartitions(outputDir: string, stagingDir: string, trashDir: string, touched: readonly string[]): void {
-  fs.mkdirSync(outputDir, { recursive: true });
-  fs.mkdirSync(trashDir, { recursive: true });
-  touched.forEach((partition, i) => {
-    if (partition === '') {
-      // Unpartitioned data: the "partition" is the set of Parquet files at the root.
-      const aside = path.join(trashDir, `root-${i}`);
-      fs.mkdirSync(aside, { recursive: true });
-      for (const f of fs.readdirSync(outputDir)) {
-        if (f.endsWith('.parquet') && !isHiddenName(f)) fs.renameSync(path.join(outputDir, f), path.join(aside, f));
-      }
-      if (fs.existsSync(stagingDir)) {
-        for (const f of fs.readdirSync(stagingDir)) {
-          if (f.endsWith('.parquet')) fs.renameSync(path.join(stagingDir, f), path.join(outputDir, f));
-        }
-      }
-      return;
-    }
-    const target = path.join(outputDir, ...partition.split('/'));
-    const fresh = path.join(stagingDir, ...partition.split('/'));
-    if (fs.existsSync(target)) fs.renameSync(target, path.join(trashDir, `p-${i}`));
-    if (fs.existsSync(fresh)) {
-      fs.mkdirSync(path.dirname(target), { recursive: true });
-      fs.renameSync(fresh, target);
-    } else {
-      removeEmptyParents(path.dirname(target), outputDir);
-    }
-  });
 }
 
 /** Characters Spark/Hive escape in partition folder values (ExternalCatalogUtils.charToEscape). */

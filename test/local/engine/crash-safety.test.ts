@@ -1,0 +1,169 @@
+// kill -9 of the DuckDB transform at every step of its publish, and at random times: readers see the whole old or the whole new table, and the next run cleans up.
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { buildSync } from 'esbuild';
+import { transformWithDuckDb } from '../../../local/duckdb-transform';
+import { isProcessAlive } from '../../../local/lock';
+import { LocalObjectStore } from '../../../local/store';
+import { openLocalTables } from '../../../local/tables';
+import { REPO_ROOT } from '../../support/test-build';
+import { configWith, SIGNUPS, tempDir, writeProcessed } from './helpers';
+
+jest.setTimeout(240_000);
+
+const AT = '2025-01-02T03:04:05.000Z';
+const LATER = '2025-02-03T04:05:06.000Z';
+const HEADER = 'id,name,email,signup_date,status\n';
+const config = configWith([SIGNUPS]);
+/** Run 1: a.csv over three months; b.csv over six months that run 2 does not touch (their files are hard-linked into each new generation). */
+const FIRST = {
+  'a.csv': `${HEADER}1,Ann,a@x.com,2024-10-01,active\n2,Bob,b@x.com,2024-11-02,active\n3,Cid,c@x.com,2024-11-03,pending\n4,Dee,d@x.com,2024-12-04,active\n`,
+  'b.csv': `${HEADER}${[1, 2, 3, 4, 5, 6].map((m) => `${10 + m},B${m},b${m}@x.com,2023-0${m}-15,inactive`).join('\n')}\n`,
+};
+/** Run 2: a.csv re-uploaded: row 1 changed, row 2 moved to another month, row 3 gone, row 7 new in a new month. */
+const SECOND = {
+  'a.csv': `${HEADER}1,Ann Lee,a@x.com,2024-10-01,inactive\n2,Bob,b@x.com,2024-12-20,active\n4,Dee,d@x.com,2024-12-04,active\n7,Eve,e@x.com,2025-01-07,pending\n`,
+};
+
+let childScript: string;
+beforeAll(() => {
+  // The engine bundled into one script, so each spawned child starts in well under a second.
+  childScript = path.join(tempDir('crash-child-'), 'crash-child.js');
+  buildSync({
+    entryPoints: [path.join(__dirname, 'crash-child.ts')],
+    outfile: childScript,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: ['@duckdb/node-api'],
+    logLevel: 'warning',
+  });
+});
+
+interface Fixture {
+  readonly work: string;
+  readonly output: string;
+  readonly second: string;
+}
+
+/** A workdir holding run 1's table (as generations, or as a plain folder written before generations existed) and run 2's input. */
+async function oldState(layout: 'generations' | 'plain'): Promise<Fixture> {
+  const work = tempDir('crash-');
+  const output = path.join(work, 'final_output', 'signups');
+  writeProcessed(path.join(work, 'in1'), FIRST);
+  writeProcessed(path.join(work, 'in2'), SECOND, 1_800_000_000);
+  await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(work, 'in1'), outputDir: output, ingestedAt: new Date(AT) });
+  if (layout === 'plain') {
+    const real = fs.realpathSync(output);
+    fs.rmSync(output);
+    fs.cpSync(real, output, { recursive: true });
+    fs.rmSync(path.join(work, 'final_output', '.signups.duckdb'), { recursive: true });
+  }
+  return { work, output, second: path.join(work, 'in2') };
+}
+
+function copyOf(fixture: Fixture): Fixture {
+  const work = tempDir('crash-');
+  fs.cpSync(fixture.work, work, { recursive: true, verbatimSymlinks: true });
+  return { work, output: path.join(work, 'final_output', 'signups'), second: path.join(work, 'in2') };
+}
+
+function childArgs(f: Fixture, killAt: number): string[] {
+  return [childScript, JSON.stringify({ datasets: [SIGNUPS], inputDir: f.second, outputDir: f.output, ingestedAt: LATER, killAt })];
+}
+
+const childEnv = { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules') };
+
+/** Runs run 2 in a child process killed (SIGKILL) before publish step `killAt`; returns the steps it printed. */
+function runChild(f: Fixture, killAt: number): { steps: string[]; signal: NodeJS.Signals | null } {
+  const r = spawnSync(process.execPath, childArgs(f, killAt), { encoding: 'utf8', env: childEnv, timeout: 60_000 });
+  if (r.status !== null && r.status !== 0) throw new Error(`crash child failed (${r.status}): ${r.stderr}`);
+  return { steps: r.stdout.split('\n').filter((l) => l.startsWith('step ')), signal: r.signal };
+}
+
+/** Every row of the signups table as `csv-pipeline query` and the dashboard read it, one JSON text per row, sorted. */
+async function tableRows(work: string): Promise<string[]> {
+  const tables = await openLocalTables(work, config);
+  try {
+    const { rows } = await tables.query('SELECT * FROM signups');
+    return rows.map((r) => JSON.stringify(r)).sort();
+  } finally {
+    tables.close();
+  }
+}
+
+/** Only the current generation, the previous one and the link to it are left: no staging folder, no half-deleted or unpublished generation. */
+function expectNoLeftovers(f: Fixture): void {
+  const final = path.dirname(f.output);
+  const home = path.join(final, '.signups.duckdb');
+  expect(fs.readdirSync(final).sort()).toEqual(['.signups.duckdb', 'signups']);
+  const current = path.relative(home, fs.realpathSync(f.output));
+  const previous = fs.existsSync(path.join(home, 'previous')) ? [path.relative(home, fs.realpathSync(path.join(home, 'previous'))), 'previous'] : [];
+  expect(fs.readdirSync(home).sort()).toEqual([...new Set([current, ...previous])].sort());
+}
+
+/** The rows of the table before run 2 and after an uninterrupted run 2. */
+async function referenceStates(layout: 'generations' | 'plain'): Promise<{ fixture: Fixture; before: string[]; after: string[]; steps: string[] }> {
+  const fixture = await oldState(layout);
+  const before = await tableRows(fixture.work);
+  const reference = copyOf(fixture);
+  const { steps, signal } = runChild(reference, 0);
+  expect(signal).toBeNull();
+  const after = await tableRows(reference.work);
+  expect(after).not.toEqual(before);
+  expect(after).toHaveLength(before.length); // 10 rows: one gone, one new
+  expectNoLeftovers(reference);
+  return { fixture, before, after, steps };
+}
+
+/** After a kill: the reader sees `expected`; clean-up (the pipeline's under the lock, or the next run's own) and the next run leave the new table and nothing else. */
+async function expectRecovers(f: Fixture, expected: string[], after: string[], storeCleanup: boolean): Promise<void> {
+  expect(await tableRows(f.work)).toEqual(expected);
+  if (storeCleanup) {
+    new LocalObjectStore(f.work).removeStaleTemp((pid) => isProcessAlive(pid));
+    expect(await tableRows(f.work)).toEqual(expected);
+  }
+  await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: f.second, outputDir: f.output, ingestedAt: new Date(LATER) });
+  expect(await tableRows(f.work)).toEqual(after);
+  expectNoLeftovers(f);
+}
+
+describe.each(['generations', 'plain'] as const)('a kill -9 of the DuckDB transform over a %s final folder', (layout) => {
+  test('at each step of the publish: the reader sees the whole old table before the publishing rename and the whole new one after it; the next run completes and cleans up', async () => {
+    const { fixture, before, after, steps } = await referenceStates(layout);
+    const publish = steps.findIndex((s) => s.endsWith(': publish the new generation')) + 1;
+    expect(publish).toBeGreaterThan(6); // the six untouched months are linked first
+    if (layout === 'plain') expect(steps.some((s) => s.endsWith('move the plain final folder aside'))).toBe(true);
+    for (let killAt = 1; killAt <= steps.length; killAt++) {
+      const f = copyOf(fixture);
+      const { steps: taken, signal } = runChild(f, killAt);
+      expect(signal).toBe('SIGKILL');
+      expect(taken).toEqual(steps.slice(0, killAt));
+      // Killed just before step killAt: the new table is visible once the publishing rename (step `publish`) has run.
+      await expectRecovers(f, killAt <= publish ? before : after, after, killAt % 2 === 0);
+    }
+  });
+
+  test('at random times over many runs: the reader sees the whole old or the whole new table, never a mix', async () => {
+    const { fixture, before, after } = await referenceStates(layout);
+    const started = Date.now();
+    runChild(copyOf(fixture), 0);
+    const duration = Date.now() - started;
+    const seen = { before: 0, after: 0 };
+    for (let i = 0; i < 12; i++) {
+      const f = copyOf(fixture);
+      const child = spawn(process.execPath, childArgs(f, 0), { stdio: 'ignore', env: childEnv });
+      const delay = Math.floor(duration * (0.5 + Math.random() * 0.6)); // mostly while it reads, writes and publishes
+      const timer = setTimeout(() => child.kill('SIGKILL'), delay);
+      await new Promise((resolve) => child.on('exit', resolve));
+      clearTimeout(timer);
+      const rows = await tableRows(f.work);
+      expect([before, after]).toContainEqual(rows);
+      seen[JSON.stringify(rows) === JSON.stringify(before) ? 'before' : 'after']++;
+      await expectRecovers(f, rows, after, i % 2 === 0);
+    }
+    expect(seen.before + seen.after).toBe(12); // how many of each depends on the timing; both are whole
+  });
+});
