@@ -192,3 +192,27 @@ def test_glue_catalog_creates_merges_and_commits_through_the_emulated_catalog(la
     assert metadata["format-version"] == 2 and metadata["properties"]["write.merge.mode"] == "copy-on-write"
     rows = sorted(read_current_rows(s3, location), key=lambda r: r["id"])
     assert [(r["id"], r["name"], str(r["amount"])) for r in rows] == [(1, "Ada", "1.50"), (2, "Bobby", "3.25")]
+
+
+def test_a_missing_key_is_access_denied_without_list_bucket_as_s3_answers(lake):
+    account, role_arn, _ = lake
+    iam = account.client("iam")
+    trust = iam.get_role(RoleName="job")["Role"]["AssumeRolePolicyDocument"]
+    blind_arn = iam.create_role(RoleName="blind", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+    account.role_trust[blind_arn] = account.role_trust[role_arn]
+    get_only = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{BUCKET}/*"}],
+    }
+    iam.put_role_policy(RoleName="blind", PolicyName="get", PolicyDocument=json.dumps(get_only))
+    key = "final_output/people/no-such-object.json"
+    lister = account.client("s3", account.assume(role_arn, "glue.amazonaws.com"))
+    blind = account.client("s3", account.assume(blind_arn, "glue.amazonaws.com"))
+    with pytest.raises(ClientError, match="NoSuchKey"):
+        lister.get_object(Bucket=BUCKET, Key=key)
+    with pytest.raises(ClientError, match="AccessDenied"):
+        blind.get_object(Bucket=BUCKET, Key=key)
+    with pytest.raises(ClientError, match="403"):
+        blind.head_object(Bucket=BUCKET, Key=key)
+    with pytest.raises(ClientError, match="404"):
+        lister.head_object(Bucket=BUCKET, Key=key)

@@ -209,7 +209,8 @@ def run_job(
         result = run_glue_process(account, creds, script, argv, args, python_path, state_dir)
     event = glue_job_state_event(job_name, result.state, "jr_emulated", result.error_message)
     spec = json.loads(args.get("--dataset_spec", "{}"))
-    dataset = spec.get("dataset", {}).get("name", "") if isinstance(spec, dict) else ""
+    named = spec.get("dataset", "") if isinstance(spec, dict) else ""
+    dataset = named if isinstance(named, str) else named.get("name", "")  # a plan names it; older specs nest it
     return JobRun(
         job_name,
         dataset,

@@ -7,6 +7,8 @@
 - DeleteObjects is authorized per key against the caller's identity policies (s3:DeleteObject on each object
   ARN, as S3 does); moto checks the bucket ARN, then only bucket policies. If any key is denied, the whole
   request is answered "AccessDenied" for every key (stricter than S3, never looser);
+- GetObject and HeadObject of a key that does not exist answer 403 AccessDenied unless the caller may s3:ListBucket
+  the bucket, as S3 does (moto answers 404 NoSuchKey to anyone allowed the Get);
 - UpdateTable with a VersionId is refused with ConcurrentModificationException unless the table is still at that
   version, as Glue does: Iceberg's GlueCatalog commits through it (optimistic locking), and moto ignores it.
 
@@ -149,6 +151,63 @@ def _update_table(self: GlueResponse) -> Any:
 
 
 GlueResponse.update_table = _update_table  # type: ignore[method-assign]
+
+_original_key_response_get = S3Response._key_response_get
+_original_head_object = S3Response.head_object
+
+
+def _may_list_bucket(self: S3Response, bucket_name: str) -> bool:
+    """Whether the caller's identity policies allow s3:ListBucket on the bucket (only once IAM is on)."""
+    from moto import settings
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.iam.access_control import S3IAMRequest
+
+    if ActionAuthenticatorMixin.request_count < settings.INITIAL_NO_AUTH_ACTION_COUNT:
+        return True
+    request = S3IAMRequest(
+        account_id=self.current_account,
+        method="GET",
+        path=self.raw_path,
+        data=self.data,
+        body=self.raw_body,
+        headers=self.headers,
+        action="ListBucket",
+    )
+    try:
+        request.check_action_permitted(f"arn:aws:s3:::{bucket_name}")
+    except (BucketAccessDeniedError, S3AccessDeniedError):
+        return False
+    return True
+
+
+def _missing(self: S3Response, bucket_name: str, key_name: str) -> bool:
+    from moto.s3.exceptions import S3ClientError
+
+    try:
+        return self.backend.get_object(bucket_name, key_name) is None
+    except S3ClientError:
+        return True
+
+
+def _key_response_get(self: S3Response, query: dict, key_name: str) -> Any:
+    if not query and _missing(self, self.bucket_name, key_name):
+        self._set_action("KEY", "GET", query)
+        self._authenticate_and_authorize_s3_action(bucket_name=self.bucket_name, key_name=key_name)
+        if not _may_list_bucket(self, self.bucket_name):
+            raise S3AccessDeniedError()
+    return _original_key_response_get(self, query, key_name)
+
+
+def _head_object(self: S3Response, bucket_name: str, query: dict, key_name: str, headers: Any) -> Any:
+    if not query and _missing(self, bucket_name, key_name) and not _may_list_bucket(self, bucket_name):
+        self._set_action("KEY", "HEAD", query)
+        self._authenticate_and_authorize_s3_action(bucket_name=bucket_name, key_name=key_name)
+        return 403, {}, ""
+    return _original_head_object(self, bucket_name, query, key_name, headers=headers)
+
+
+S3Response._key_response_get = _key_response_get  # type: ignore[method-assign]
+S3Response.head_object = _head_object  # type: ignore[method-assign]
 
 if __name__ == "__main__":
     from moto.server import main
