@@ -1,7 +1,9 @@
 // Where each stage reads and writes, and what the tables are called: one place for every key layout and name.
-import type { CAST_TYPES, ColumnType, DatasetConfig } from './schema';
+import { DECIMAL_DEFAULT, type DecimalSqlType, decimalSqlType } from './decimal';
+import type { CAST_TYPES, ColumnConfig, ColumnType, DatasetConfig } from './schema';
 
-export type SqlType = (typeof CAST_TYPES)[number];
+export { DECIMAL_DEFAULT, DECIMAL_MAX_PRECISION, type DecimalSqlType, decimalParts, decimalSqlType } from './decimal';
+export type SqlType = (typeof CAST_TYPES)[number] | DecimalSqlType;
 
 /** Top-level prefixes, the same in S3 and in the local object store. */
 export const PREFIXES = {
@@ -80,17 +82,23 @@ export function datasetLayout(dataset: Pick<DatasetConfig, 'name' | 'rawPrefix'>
   };
 }
 
-/** The SQL type each config column type is stored as once cast. */
+/** The SQL type each config column type is stored as once cast; a decimal column's own precision and scale: columnSqlType. */
 export const SQL_TYPE_OF: Record<ColumnType, SqlType> = {
   string: 'string',
   integer: 'bigint',
-  decimal: 'double',
+  decimal: decimalSqlType(DECIMAL_DEFAULT.precision, DECIMAL_DEFAULT.scale),
   boolean: 'boolean',
   date: 'date',
   timestamp: 'timestamp',
   email: 'string',
   enum: 'string',
 };
+
+/** The SQL type a config column is cast to: SQL_TYPE_OF, and for a decimal column DECIMAL(precision, scale) with the config's defaults. */
+export function columnSqlType(column: Pick<ColumnConfig, 'type' | 'precision' | 'scale'>): SqlType {
+  if (column.type !== 'decimal') return SQL_TYPE_OF[column.type];
+  return decimalSqlType(column.precision ?? DECIMAL_DEFAULT.precision, column.scale ?? DECIMAL_DEFAULT.scale);
+}
 
 export interface FinalSchema {
   /** Data columns of the final table, in order (partition columns excluded). */
@@ -108,7 +116,7 @@ export function finalSchema(dataset: DatasetConfig): FinalSchema {
   const t = dataset.transforms;
   let columns: FinalColumn[] = dataset.columns.map((c) => ({
     name: t.rename[c.name] ?? c.name,
-    type: t.cast[c.name] ?? SQL_TYPE_OF[c.type],
+    type: t.cast[c.name] ?? columnSqlType(c),
   }));
   columns = columns.concat(t.derive.map((d) => ({ name: d.name, type: d.type })));
   if (t.select) {

@@ -1,13 +1,32 @@
 // The pipeline config's schema: the single place where every setting and every default is defined.
 import { z } from 'zod';
+import { DECIMAL_DEFAULT, DECIMAL_MAX_PRECISION, type DecimalSqlType, readDecimalType } from './decimal';
 import { patternProblem } from './pattern';
 
 /** Column types a dataset can declare; the Lambda validates them and the Glue job casts to them. */
 export const COLUMN_TYPES = ['string', 'integer', 'decimal', 'boolean', 'date', 'timestamp', 'email', 'enum'] as const;
 export type ColumnType = (typeof COLUMN_TYPES)[number];
 
-/** SQL types a transform may cast to (valid in Spark SQL, DuckDB and Athena alike). */
+/** SQL types a transform may cast to (valid in Spark SQL, DuckDB and Athena alike); also `decimal(p,s)` (CastTypeSchema). */
 export const CAST_TYPES = ['string', 'int', 'bigint', 'double', 'boolean', 'date', 'timestamp'] as const;
+
+/** A type to cast to as the config writes it: a CAST_TYPES name or `decimal(p,s)`. */
+export type CastType = (typeof CAST_TYPES)[number] | DecimalSqlType;
+
+const CAST_TYPE_MESSAGE = `must be one of ${CAST_TYPES.map((t) => JSON.stringify(t)).join(', ')} or "decimal(precision,scale)" in lower case without spaces, e.g. "decimal(18,2)"`;
+
+/**
+ * A type to cast to: one of CAST_TYPES, or an exact decimal written `decimal(precision,scale)` in lower case without
+ * spaces (the spelling Spark, Glue and Athena print), e.g. "decimal(18,2)". (A string schema typed as CastType, so
+ * that the JSON Schema keeps its pattern and defaults.)
+ */
+const CastTypeSchema = z
+  .string()
+  .regex(new RegExp(`^(${CAST_TYPES.join('|')}|decimal\\(\\d{1,2},\\d{1,2}\\))$`), CAST_TYPE_MESSAGE)
+  .superRefine((text, ctx) => {
+    const read = readDecimalType(text);
+    if (read && 'problem' in read) ctx.addIssue({ code: 'custom', message: read.problem, input: text });
+  }) as unknown as z.ZodType<CastType, string>;
 
 /** Lower-case names that are valid Glue, Athena, Spark and DuckDB identifiers without quoting. */
 const IDENTIFIER = /^[a-z][a-z0-9_]{0,127}$/;
@@ -24,6 +43,9 @@ export function isAwsCron(expression: string): boolean {
   if (fields.length !== 6 || fields.some((f) => !/^[0-9A-Za-z*?,/#L W-]+$/.test(f))) return false;
   return (fields[2] === '?') !== (fields[4] === '?');
 }
+
+const DECIMAL_PRECISION_MESSAGE = `must be a whole number from 1 to ${DECIMAL_MAX_PRECISION} (the digits a DECIMAL holds in Spark, DuckDB, Parquet and Athena), e.g. 18`;
+const DECIMAL_SCALE_MESSAGE = 'must be a whole number from 0 to the precision (the digits after the point), e.g. 2';
 
 export const ColumnSchema = z
   .object({
@@ -48,17 +70,62 @@ export const ColumnSchema = z
     formats: z.array(z.string().regex(DATE_FORMAT, 'must use the tokens YYYY MM DD HH mm ss SSS and the separators - / . : T or space')).min(1).optional(),
     /** Longest accepted value, in characters. */
     maxLength: z.number().int().positive().optional(),
+    /**
+     * Decimal columns only: the digits the exact DECIMAL(precision, scale) holds, 1-38 (Spark, DuckDB, Parquet and
+     * Athena's limit). A value with more digits before the point than precision - scale is rejected by the Lambda.
+     * @default 18 (with scale 2: see DECIMAL_DEFAULT in config/decimal.ts for why)
+     */
+    precision: z.number().int().min(1, DECIMAL_PRECISION_MESSAGE).max(DECIMAL_MAX_PRECISION, DECIMAL_PRECISION_MESSAGE).optional(),
+    /**
+     * Decimal columns only: the digits after the point, 0 to precision. A value with more is rejected (never
+     * rounded): round it in the source, or raise the scale.
+     * @default 2
+     */
+    scale: z.number().int().min(0, DECIMAL_SCALE_MESSAGE).max(DECIMAL_MAX_PRECISION, DECIMAL_SCALE_MESSAGE).optional(),
     description: z.string().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((c, ctx) => {
+    if (c.type !== 'decimal') {
+      for (const key of ['precision', 'scale'] as const) {
+        if (c[key] !== undefined) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [key],
+            input: c[key],
+            message: `only applies to decimal columns; "${c.name}" is ${c.type}: remove it or make the column a decimal`,
+          });
+        }
+      }
+      return;
+    }
+    const precision = c.precision ?? DECIMAL_DEFAULT.precision;
+    if (c.scale !== undefined && c.scale > precision) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scale'],
+        input: c.scale,
+        message: `is more than the precision (${precision}${c.precision === undefined ? ', the default' : ''}): the scale counts the digits after the point among the precision's; lower the scale or raise "precision"`,
+      });
+    }
+    if (c.precision !== undefined && c.scale === undefined && DECIMAL_DEFAULT.scale > c.precision) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['scale'],
+        message: `is required when precision (${c.precision}) is under the default scale ${DECIMAL_DEFAULT.scale}: set "scale" from 0 to ${c.precision}`,
+      });
+    }
+  })
+  // A decimal column always carries its precision and scale once loaded: the Lambda, the plan and the catalog read them.
+  .transform((c) => (c.type === 'decimal' ? { ...c, precision: c.precision ?? DECIMAL_DEFAULT.precision, scale: c.scale ?? DECIMAL_DEFAULT.scale } : c));
 
 export const DerivedColumnSchema = z
   .object({
     name: identifier,
     /** An expression (glue-scripts/TRANSFORMS.md, "Expressions"; parsed and typed by config/expression) over the renamed and earlier derived columns. */
     expr: z.string().min(1),
-    /** The type the expression's result is cast to. */
-    type: z.enum(CAST_TYPES).default('string'),
+    /** The type the expression's result is cast to: one of CAST_TYPES, or "decimal(precision,scale)". */
+    type: CastTypeSchema.default('string'),
   })
   .strict();
 
@@ -66,8 +133,8 @@ export const TransformsSchema = z
   .object({
     /** Column renames, applied after the casts: { "old_name": "new_name" }. */
     rename: z.record(z.string(), identifier).default({}),
-    /** Extra casts over the config's own types: { "column": "double" }. */
-    cast: z.record(z.string(), z.enum(CAST_TYPES)).default({}),
+    /** Extra casts over the config's own types: { "column": "double" } or { "price": "decimal(12,4)" }. */
+    cast: z.record(z.string(), CastTypeSchema).default({}),
     /** Derived columns, computed after the renames. */
     derive: z.array(DerivedColumnSchema).default([]),
     /** A boolean expression (glue-scripts/TRANSFORMS.md, "Expressions"); rows for which it is not true are dropped. */

@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../config/schema';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
 import { currentDuckDbFiles } from './engine/generations';
-import { DUCKDB_TYPE_OF, finalParquetSql, ident, literal, pathLiteral, planTransform } from './engine/sql';
+import { duckdbType, finalParquetSql, ident, literal, pathLiteral, planTransform } from './engine/sql';
 
 export interface LocalTables {
   query(sql: string): Promise<{ columns: string[]; rows: unknown[][] }>;
@@ -34,7 +34,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       const plan = planTransform(dataset, []);
       const finalDir = path.join(root, layout.finalPrefix);
       const parquet = currentDuckDbFiles(finalDir).files; // the current generation only, resolved once (local/engine/generations.ts)
-      const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
+      const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: duckdbType(c.type) }));
       let finalSql = emptySelect(planned);
       if (parquet.length) {
         finalSql = finalParquetSql(plan, parquet);
@@ -45,7 +45,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       }
       await db.run(`CREATE VIEW ${ident(layout.finalTable)} AS ${finalSql}`);
 
-      const rejectColumns = REJECT_COLUMNS.map((c) => ({ name: c.name, type: DUCKDB_TYPE_OF[c.type] }));
+      const rejectColumns = REJECT_COLUMNS.map((c) => ({ name: c.name, type: duckdbType(c.type) }));
       const rejectFiles = listFiles(path.join(root, layout.rejectedRowsPrefix), REJECTS_FILE_EXTENSION).filter((f) => fs.statSync(f).size > 0);
       const columnsSpec = `{${rejectColumns.map((c) => `${literal(c.name)}: ${literal(c.type)}`).join(', ')}}`;
       const rejectsSql = rejectFiles.length

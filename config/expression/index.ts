@@ -1,5 +1,5 @@
 // The transform expression language in one import: parse and type a dataset's derive and filter expressions, print them per engine.
-import { SQL_TYPE_OF, type SqlType } from '../layout';
+import { columnSqlType, type SqlType } from '../layout';
 import type { DatasetConfig } from '../schema';
 import { type Expr, ExpressionError, describeExpressionError } from './ast';
 import { castProblem, checkExpression, typeOf } from './check';
@@ -7,10 +7,10 @@ import { parseExpressionText } from './parse';
 import { type Engine, expressionSql } from './sql';
 
 export * from './ast';
-export { castProblem, checkExpression, commonType, typeOf } from './check';
+export { castProblem, checkExpression, commonType, isDecimal, typeOf } from './check';
 export { DATE_TRUNC_UNITS, FUNCTIONS } from './functions';
 export { parseExpressionText } from './parse';
-export { DUCKDB_TYPE_OF, type Engine, expressionSql, toDuckDbSql, toSparkSql } from './sql';
+export { duckdbType, type Engine, expressionSql, toDuckDbSql, toSparkSql } from './sql';
 
 /** Parses and types an expression over these columns (name -> type). */
 export function compileExpression(text: string, columns: ReadonlyMap<string, SqlType>): Expr {
@@ -58,7 +58,7 @@ export interface ExpressionProblem {
 /** The columns after cast and rename (config columns only), by name, with their types. */
 export function renamedColumnTypes(dataset: DatasetConfig): Map<string, SqlType> {
   const t = dataset.transforms;
-  return new Map(dataset.columns.map((c) => [t.rename[c.name] ?? c.name, t.cast[c.name] ?? SQL_TYPE_OF[c.type]]));
+  return new Map(dataset.columns.map((c) => [t.rename[c.name] ?? c.name, t.cast[c.name] ?? columnSqlType(c)]));
 }
 
 /**

@@ -7,6 +7,7 @@
 import { type BinaryOp, type Expr, ExpressionError, type Literal } from './ast';
 import { FUNCTIONS, functionList } from './functions';
 import { type Token, tokenize } from './tokenize';
+import { readDecimalType } from '../decimal';
 import { CAST_TYPES } from '../schema';
 import type { SqlType } from '../layout';
 
@@ -268,12 +269,35 @@ class Parser {
     const operand = this.expression(0);
     this.expect('word', 'AS', 'in CAST(value AS type)');
     const t = this.next();
-    const to = t.kind === 'word' ? t.text.toLowerCase() : '';
-    if (!(CAST_TYPES as readonly string[]).includes(to)) {
-      throw new ExpressionError(`${this.describe(t)} is not a type to cast to; use one of ${CAST_TYPES.join(', ')}`, t.offset);
+    const word = t.kind === 'word' ? t.text.toLowerCase() : '';
+    const to = word === 'decimal' ? this.decimalType(t.offset) : word;
+    if (!(CAST_TYPES as readonly string[]).includes(to) && !to.startsWith('decimal(')) {
+      throw new ExpressionError(`${this.describe(t)} is not a type to cast to; use one of ${CAST_TYPES.join(', ')}, decimal(precision, scale)`, t.offset);
     }
     this.expect('symbol', ')', 'to close CAST(');
     return { kind: 'cast', operand, to: to as SqlType, offset };
+  }
+
+  /** The rest of `decimal` or `decimal(p, s)` after the word: the canonical decimal(p,s) (decimal alone: the columns' default). */
+  private decimalType(offset: number): string {
+    let text = 'decimal';
+    if (this.isSymbol('(')) {
+      this.next();
+      const digits = (what: string) => {
+        const n = this.next();
+        if (n.kind !== 'number' || !/^\d+$/.test(n.text))
+          throw new ExpressionError(`the ${what} of decimal(precision, scale) must be a whole number written out`, n.offset);
+        return n.text;
+      };
+      const precision = digits('precision');
+      this.expect('symbol', ',', 'between the precision and the scale of decimal(precision, scale)');
+      const scale = digits('scale');
+      this.expect('symbol', ')', 'to close decimal(precision, scale)');
+      text = `decimal(${precision},${scale})`;
+    }
+    const read = readDecimalType(text);
+    if (!read || 'problem' in read) throw new ExpressionError(read ? read.problem : `${text} is not a decimal type`, offset);
+    return read.type;
   }
 
   private call(t: Token): Expr {

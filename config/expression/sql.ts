@@ -3,9 +3,9 @@
 // Every identifier is quoted, every literal typed, and each construct whose built-in differs between the engines
 // (round, substr, upper/lower, trim, concat's nulls, casts from string and to integers, integer overflow) is
 // written as an explicit formula: the definitions are in glue-scripts/TRANSFORMS.md, "Expressions".
-import type { SqlType } from '../layout';
+import { decimalParts, type SqlType } from '../layout';
 import type { Call, Expr, ExprType } from './ast';
-import { commonType, typeOf } from './check';
+import { commonType, exactDecimal, isDecimal, typeOf } from './check';
 
 export type Engine = 'duckdb' | 'spark';
 
@@ -29,10 +29,30 @@ function finiteSql(r: string): string {
   return `NULLIF(NULLIF(${r}, CAST('Infinity' AS DOUBLE)), CAST('-Infinity' AS DOUBLE))`;
 }
 
-/** DuckDB's name for each transform SQL type (the DuckDB engine and its tests use this one map). */
-export const DUCKDB_TYPE_OF: Readonly<Record<SqlType, string>> = {
+/** The name of `decimal(p,s)` in both engines' SQL, or undefined for any other type. */
+function decimalName(t: SqlType): string | undefined {
+  const d = decimalParts(t);
+  return d && `DECIMAL(${d.precision},${d.scale})`;
+}
+
+const DUCKDB_NAMES: Readonly<Record<string, string>> = {
   string: 'VARCHAR',
   int: 'INTEGER',
+  bigint: 'BIGINT',
+  double: 'DOUBLE',
+  boolean: 'BOOLEAN',
+  date: 'DATE',
+  timestamp: 'TIMESTAMP',
+};
+
+/** DuckDB's name for a transform SQL type, `decimal(p,s)` included (the DuckDB engine and its tests use this one function). */
+export function duckdbType(t: SqlType): string {
+  return decimalName(t) ?? DUCKDB_NAMES[t];
+}
+
+const SPARK_NAMES: Readonly<Record<string, string>> = {
+  string: 'STRING',
+  int: 'INT',
   bigint: 'BIGINT',
   double: 'DOUBLE',
   boolean: 'BOOLEAN',
@@ -44,7 +64,7 @@ const DUCKDB: Dialect = {
   engine: 'duckdb',
   ident: (name) => `"${name.replace(/"/g, '""')}"`,
   string: (value) => `'${value.replace(/'/g, "''")}'`,
-  type: (t) => DUCKDB_TYPE_OF[t],
+  type: (t) => duckdbType(t),
   integer: (op, a, b) => `TRY(${a} ${op} ${b})`,
   finite: (r) => finiteSql(r),
   matches: (s, regex) => `regexp_full_match(${s}, '${regex}')`,
@@ -56,7 +76,7 @@ const SPARK: Dialect = {
   ident: (name) => `\`${name.replace(/`/g, '``')}\``,
   // Spark reads backslash escapes in string literals; escape both the backslash and the quote.
   string: (value) => `'${value.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
-  type: (t) => ({ string: 'STRING', int: 'INT', bigint: 'BIGINT', double: 'DOUBLE', boolean: 'BOOLEAN', date: 'DATE', timestamp: 'TIMESTAMP' })[t],
+  type: (t) => decimalName(t) ?? SPARK_NAMES[t],
   integer: (op, a, b) => `${{ '+': 'try_add', '-': 'try_subtract', '*': 'try_multiply' }[op]}(${a}, ${b})`,
   finite: (r) => finiteSql(r),
   matches: (s, regex) => `(${s} RLIKE ${SPARK.string(`^(?:${regex})\\z`)})`,
@@ -70,6 +90,7 @@ const YEAR = '(000[1-9]|00[1-9][0-9]|0[1-9][0-9]{2}|[1-9][0-9]{3})';
 export const STRING_FORMATS = {
   integer: '[+-]?[0-9]+',
   double: '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)([eE][+-]?[0-9]{1,3})?',
+  decimal: '[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)',
   date: `${YEAR}-[0-9]{2}-[0-9]{2}`,
   timestamp: `${YEAR}-[0-9]{2}-[0-9]{2}([ T]([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\\.[0-9]{1,6})?)?`,
 } as const;
@@ -98,7 +119,8 @@ function castFromString(d: Dialect, x: string, to: SqlType): string {
     case 'timestamp':
       return `CASE WHEN ${d.matches(x, STRING_FORMATS[to])} THEN ${d.tryCast(x, to)} END`;
     default:
-      return x;
+      // decimal(p,s): rounded half away from zero to the scale; NULL when it does not fit.
+      return decimalParts(to) ? `CASE WHEN ${d.matches(x, STRING_FORMATS.decimal)} THEN ${d.tryCast(x, to)} END` : x;
   }
 }
 
@@ -108,6 +130,7 @@ export function castSql(d: Dialect, from: ExprType, to: SqlType, x: string): str
   if (from === 'null') return `CAST(NULL AS ${d.type(to)})`;
   if (from === 'string') return castFromString(d, x, to);
   if ((from === 'int' || from === 'bigint') && to === 'boolean') return `(${x} <> 0)`;
+  if (isDecimal(to) || isDecimal(from)) return decimalCastSql(d, from, to, x);
   // Both truncate a double toward zero and give NULL out of range (Spark's try_cast has ANSI rules: no wrap-around).
   // Not TRY_CAST in DuckDB: its optimizer drops TRY_CAST(bigint AS INTEGER) in a comparison with a constant
   // (TRY_CAST(9223372035495859813 AS INTEGER) <> 0 gives true), so the range is checked explicitly.
@@ -120,6 +143,36 @@ export function castSql(d: Dialect, from: ExprType, to: SqlType, x: string): str
     return to === 'int' ? `try_cast(${x} AS INT)` : `NULLIF(try_cast(${x} AS BIGINT), 9223372036854775807)`;
   }
   return `CAST(${x} AS ${d.type(to)})`;
+}
+
+/** 2^53: integers from here on are not all doubles; a double's value times 10^scale must stay under it to make a decimal. */
+const DOUBLE_EXACT_INTEGERS = 2 ** 53;
+
+/** Casts to or from decimal(p,s) (TRANSFORMS.md): both engines round half away from zero and give NULL when the value does not fit. */
+function decimalCastSql(d: Dialect, from: ExprType, to: SqlType, x: string): string {
+  const target = decimalParts(to);
+  if (target && from === 'double') {
+    // round(x, scale) on the double (half away from zero), then the exact integer read with the scale as an exponent.
+    const k = roundedDouble(x, target.scale);
+    return `CASE WHEN abs(${k}) < ${doubleLiteral(DOUBLE_EXACT_INTEGERS)} THEN ${d.tryCast(`concat(CAST(CAST(${k} AS BIGINT) AS ${d.type('string')}), 'E-${target.scale}')`, to)} END`;
+  }
+  // From int, bigint or another decimal: exact, or rounded half away from zero to a smaller scale (both engines do).
+  if (target) return d.tryCast(x, to);
+  if (to === 'int' || to === 'bigint') {
+    // Truncated toward zero (DuckDB's cast rounds, Spark's truncates); NULL out of range.
+    if (d.engine === 'spark') return `try_cast(${x} AS ${d.type(to)})`;
+    const [low, high] = to === 'int' ? ['-2147483648', '2147483647'] : ['-9223372036854775808', '9223372036854775807'];
+    return `CASE WHEN trunc(${x}) BETWEEN ${low} AND ${high} THEN CAST(trunc(${x}) AS ${d.type(to)}) END`;
+  }
+  // To double (the nearest double, both) or to string (plain digits with the scale's places, scale <= 6: castProblem).
+  return `CAST(${x} AS ${d.type(to)})`;
+}
+
+/** floor(abs(x) * 10^digits + 0.5) with x's sign, as a double: the half-away-from-zero rounding of x at `digits` places, times 10^digits. */
+function roundedDouble(x: string, digits: number): string {
+  const p = doubleLiteral(10 ** digits);
+  const half = doubleLiteral(0.5);
+  return `CASE WHEN ${x} < ${doubleLiteral(0)} THEN (- CAST(floor((- ${x}) * ${p} + ${half}) AS DOUBLE)) ELSE CAST(floor(${x} * ${p} + ${half}) AS DOUBLE) END`;
 }
 
 class Printer {
@@ -147,7 +200,8 @@ class Printer {
         return d.ident(e.name);
       case 'unary':
         if (e.op === 'NOT') return `(NOT ${this.widened(e.operand, 'boolean')})`;
-        return typeOf(e) === 'double' ? `(- ${this.widened(e.operand, 'double')})` : d.integer('-', bigint(0), this.widened(e.operand, 'bigint'));
+        if (typeOf(e) === 'double' || isDecimal(typeOf(e))) return `(- ${this.widened(e.operand, typeOf(e))})`;
+        return d.integer('-', bigint(0), this.widened(e.operand, 'bigint'));
       case 'binary':
         return this.binary(e);
       case 'isNull':
@@ -192,6 +246,8 @@ class Printer {
         return `TIMESTAMP '${e.value}'`;
       case 'null':
         return 'NULL';
+      default:
+        throw new Error(`no literal of type ${e.literalType}`);
     }
   }
 
@@ -203,11 +259,29 @@ class Printer {
       return d.finite(`(${a} / NULLIF(${b}, ${doubleLiteral(0)}))`);
     }
     if (e.op === '+' || e.op === '-' || e.op === '*') {
+      if (isDecimal(typeOf(e))) return this.decimalArithmetic(e, e.op);
       if (typeOf(e) === 'double') return d.finite(`(${this.widened(e.left, 'double')} ${e.op} ${this.widened(e.right, 'double')})`);
       return d.integer(e.op, this.widened(e.left, 'bigint'), this.widened(e.right, 'bigint'));
     }
     const [a, b] = this.list([e.left, e.right]).sql;
     return `(${a} ${e.op} ${b})`;
+  }
+
+  /**
+   * Exact decimal + - *: each side cast to a decimal that holds it, so that the engine's own result type holds the
+   * exact result (e's type, from decimalArithmeticType), then cast to e's type. DuckDB computes in DECIMAL(38, s)
+   * (its narrower types overflow with an error); Spark gets operands whose result type is e's exactly (a wider one
+   * would make it round the scale down).
+   */
+  private decimalArithmetic(e: Expr & { kind: 'binary' }, op: '+' | '-' | '*'): string {
+    const result = decimalParts(typeOf(e))!;
+    const side = (x: Expr) => {
+      const own = exactDecimal(typeOf(x) === 'null' ? typeOf(e) : typeOf(x))!;
+      const scale = op === '*' ? own.scale : result.scale;
+      const precision = this.d.engine === 'duckdb' ? 38 : op === '*' ? own.precision : result.precision - 1;
+      return this.widened(x, `decimal(${precision},${scale})`);
+    };
+    return `CAST((${side(e.left)} ${op} ${side(e.right)}) AS ${this.d.type(typeOf(e) as SqlType)})`;
   }
 
   private call(e: Call): string {
@@ -218,7 +292,9 @@ class Printer {
     const x = () => str();
     switch (e.name) {
       case 'round':
-        return typeOf(e) === 'double' ? this.round(this.widened(a[0], 'double'), Number((a[1] as { value: string }).value)) : this.sql(a[0]);
+        if (typeOf(e) === 'double') return this.round(this.widened(a[0], 'double'), Number((a[1] as { value: string }).value));
+        // A decimal to fewer places: the cast rounds half away from zero in both engines.
+        return isDecimal(typeOf(e)) && typeOf(e) !== typeOf(a[0]) ? `CAST(${this.sql(a[0])} AS ${d.type(typeOf(e) as SqlType)})` : this.sql(a[0]);
       case 'substr':
         return this.substr(
           x(),
@@ -237,7 +313,7 @@ class Printer {
       case 'coalesce':
         return `coalesce(${this.list(a).sql.join(', ')})`;
       case 'abs': {
-        if (typeOf(e) === 'double') return `abs(${this.widened(a[0], 'double')})`;
+        if (typeOf(e) === 'double' || isDecimal(typeOf(e))) return `abs(${this.widened(a[0], typeOf(e))})`;
         const v = this.widened(a[0], 'bigint');
         return `CASE WHEN ${v} < 0 THEN ${d.integer('-', bigint(0), v)} ELSE ${v} END`;
       }

@@ -59,7 +59,8 @@ export interface CleanOptions {
 }
 
 /** The column spec the cleaner needs: a dataset column, or one inferred from the data. */
-export type ColumnSpec = Pick<ColumnConfig, 'name' | 'type' | 'required'> & Partial<Pick<ColumnConfig, 'pattern' | 'values' | 'formats' | 'maxLength'>>;
+export type ColumnSpec = Pick<ColumnConfig, 'name' | 'type' | 'required'> &
+  Partial<Pick<ColumnConfig, 'pattern' | 'values' | 'formats' | 'maxLength' | 'precision' | 'scale'>>;
 
 const MAX_SHOWN = 60;
 /** A value as shown in a reason: JSON-quoted, cut after 60 characters. */
@@ -426,6 +427,34 @@ const VALUE_CACHE_SIZE = 8192;
 
 type TypeCheck = (t: string, failure: CellFailure) => string | undefined;
 
+/**
+ * The check of a normalised decimal ("-1234.5": no exponent, no trailing zeros) against the column's DECIMAL(precision,
+ * scale): why it does not fit (more places than the scale, more digits before the point than precision - scale),
+ * or undefined. A value is never rounded: rounding would change it without a trace. Undefined for a spec without a
+ * precision (a column inferred from a file without a dataset: its values reach no DECIMAL).
+ */
+export function decimalRangeCheck(col: Pick<ColumnSpec, 'precision' | 'scale'>): ((v: string) => string | undefined) | undefined {
+  if (col.precision === undefined) return undefined;
+  const precision = col.precision;
+  const scale = col.scale ?? 0;
+  const type = `decimal(${precision},${scale})`;
+  return (v) => {
+    const start = v.charCodeAt(0) === 45 ? 1 : 0;
+    const point = v.indexOf('.');
+    const places = point < 0 ? 0 : v.length - point - 1;
+    const whole = (point < 0 ? v.length : point) - start;
+    // "0.5" has no digit before the point; normalised values have no other leading zero.
+    const digits = whole === 1 && v.charCodeAt(start) === 48 ? 0 : whole;
+    if (places > scale) {
+      return `has ${places} digits after the point, and the column is ${type}, which keeps ${scale}: round it in the source file, or raise "scale" in the config (values are never rounded)`;
+    }
+    if (digits > precision - scale) {
+      return `has ${digits} digits before the point, and the column is ${type}, which holds ${precision - scale}: raise "precision" in the config`;
+    }
+    return undefined;
+  };
+}
+
 function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
   const name = col.name;
   switch (col.type) {
@@ -439,9 +468,13 @@ function compileType(col: ColumnSpec, options: CleanOptions): TypeCheck {
       const decision = options.decimals?.[name] ?? decideDecimal([], options.delimiter);
       const convention = decision.convention;
       const ambiguous = ambiguousIn(decision);
+      const outOfRange = decimalRangeCheck(col);
       return (t, f) => {
         const text = ambiguous?.(t) ? undefined : toPointText(t, convention);
-        return (text === undefined ? undefined : normaliseDecimal(text, false)) ?? fail(f, 'INVALID_DECIMAL', decimalProblem(name, showValue(t), t, decision));
+        const v = text === undefined ? undefined : normaliseDecimal(text, false);
+        if (v === undefined) return fail(f, 'INVALID_DECIMAL', decimalProblem(name, showValue(t), t, decision));
+        const problem = outOfRange?.(v);
+        return problem === undefined ? v : fail(f, 'INVALID_DECIMAL', `${name}: ${showValue(t)} ${problem}`);
       };
     }
     case 'boolean':

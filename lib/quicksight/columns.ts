@@ -1,6 +1,6 @@
 // The columns QuickSight sees in the final and rejects tables, with the QuickSight type of each: one mapping from SQL types.
 import type { DatasetConfig } from '../../config/schema';
-import { datasetLayout, finalSchema, REJECT_COLUMNS, type FinalColumn, type SqlType } from '../../config/layout';
+import { datasetLayout, type DecimalSqlType, decimalParts, finalSchema, REJECT_COLUMNS, type FinalColumn, type SqlType } from '../../config/layout';
 
 /** QuickSight input column types the pipeline's SQL types map to (AWS::QuickSight::DataSet InputColumn Type). */
 export type QuickSightColumnType = 'STRING' | 'INTEGER' | 'DECIMAL' | 'DATETIME' | 'BOOLEAN';
@@ -9,7 +9,7 @@ export type QuickSightColumnType = 'STRING' | 'INTEGER' | 'DECIMAL' | 'DATETIME'
  * Booleans are BOOLEAN: an allowed InputColumn Type (STRING | INTEGER | DECIMAL | DATETIME | BIT | BOOLEAN | JSON in
  * the AWS::QuickSight::DataSet InputColumn reference), and what Athena returns for a Parquet boolean column.
  */
-export const QUICKSIGHT_TYPE_OF: Record<SqlType, QuickSightColumnType> = {
+export const QUICKSIGHT_TYPE_OF: Readonly<Record<Exclude<SqlType, DecimalSqlType>, QuickSightColumnType>> = {
   string: 'STRING',
   int: 'INTEGER',
   bigint: 'INTEGER',
@@ -18,6 +18,11 @@ export const QUICKSIGHT_TYPE_OF: Record<SqlType, QuickSightColumnType> = {
   date: 'DATETIME',
   timestamp: 'DATETIME',
 };
+
+/** The QuickSight type of a SQL type: QUICKSIGHT_TYPE_OF, and DECIMAL for an exact decimal(p,s) (QuickSight reads Athena's DECIMAL as fixed point). */
+export function quickSightTypeOf(type: SqlType): QuickSightColumnType {
+  return decimalParts(type) ? 'DECIMAL' : QUICKSIGHT_TYPE_OF[type as Exclude<SqlType, DecimalSqlType>];
+}
 
 /** How a column can be used in a visual: dimension/measure fields come in categorical, numerical and date kinds. */
 export type FieldKind = 'categorical' | 'numerical' | 'date';
@@ -35,7 +40,7 @@ export interface QuickSightColumn {
 }
 
 function toQuickSight(columns: readonly FinalColumn[]): QuickSightColumn[] {
-  return columns.map((c) => ({ name: c.name, type: QUICKSIGHT_TYPE_OF[c.type] }));
+  return columns.map((c) => ({ name: c.name, type: quickSightTypeOf(c.type) }));
 }
 
 /** Which of the dataset's two tables a visual or data set reads. */

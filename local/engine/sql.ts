@@ -4,11 +4,11 @@
 // (the config loader rejects bad ones), and the SQL here is printed from their trees by toDuckDbSql, with
 // every identifier quoted and each function defined as in glue-scripts/TRANSFORMS.md, "Expressions".
 import type { DatasetConfig } from '../../config/schema';
-import { LINEAGE_COLUMNS, SQL_TYPE_OF, type FinalColumn, type SqlType } from '../../config/layout';
+import { columnSqlType, decimalSqlType, LINEAGE_COLUMNS, type FinalColumn, type SqlType } from '../../config/layout';
 import {
   type CompiledDerive,
   compileDatasetExpressions,
-  DUCKDB_TYPE_OF,
+  duckdbType,
   compileExpression,
   type Expr,
   renamedColumnTypes,
@@ -17,7 +17,7 @@ import {
 } from '../../config/expression';
 
 /** DuckDB's name for each transform SQL type (defined with the DuckDB SQL generator). */
-export { DUCKDB_TYPE_OF };
+export { duckdbType };
 
 /** The transform SQL type a DuckDB column type reads back as (for schema checks against existing Parquet). */
 export function sqlTypeOfDuckDb(duckdbType: string): SqlType | undefined {
@@ -26,6 +26,8 @@ export function sqlTypeOfDuckDb(duckdbType: string): SqlType | undefined {
   if (t === 'INTEGER' || t === 'INT') return 'int';
   if (t === 'BIGINT') return 'bigint';
   if (t === 'DOUBLE' || t === 'FLOAT') return 'double';
+  const decimal = /^DECIMAL\((\d+),\s*(\d+)\)$/.exec(t);
+  if (decimal) return decimalSqlType(Number(decimal[1]), Number(decimal[2]));
   if (t === 'BOOLEAN') return 'boolean';
   if (t === 'DATE') return 'date';
   if (t.startsWith('TIMESTAMP')) return 'timestamp';
@@ -79,7 +81,7 @@ export function filesValuesSql(files: readonly InputFile[]): string {
  */
 export function finalParquetSql(plan: TransformPlan, files: readonly string[], filenameColumn?: string): string {
   const hive = plan.partitionColumns.length ? 'hive_partitioning = true, hive_types_autocast = false' : 'hive_partitioning = false';
-  const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${DUCKDB_TYPE_OF[c.type]}) AS ${ident(c.name)}`);
+  const casts = plan.partitionColumns.map((c) => `CAST(${ident(c.name)} AS ${duckdbType(c.type)}) AS ${ident(c.name)}`);
   const star = casts.length ? `* REPLACE (${casts.join(', ')})` : '*';
   const filename = filenameColumn ? `, filename = ${literal(filenameColumn)}` : '';
   return `SELECT ${star} FROM read_parquet([${files.map(pathLiteral).join(', ')}], ${hive}, union_by_name = true${filename})`;
@@ -152,7 +154,7 @@ function compileExpressions(dataset: DatasetConfig, at: string): Pick<TransformP
 function tryType(text: string, columns: ReadonlyMap<string, SqlType>): string | undefined {
   try {
     const type = typeOf(compileExpression(text, columns));
-    return type === 'null' ? undefined : DUCKDB_TYPE_OF[type];
+    return type === 'null' ? undefined : duckdbType(type);
   } catch {
     return undefined;
   }
@@ -187,7 +189,7 @@ export function planTransform(dataset: DatasetConfig, fileColumns: readonly stri
   }
   const typed: PlannedColumn[] = inputNames.map((name) => ({
     name: t.rename[name] ?? name,
-    type: t.cast[name] ?? (declared.has(name) ? SQL_TYPE_OF[dataset.columns.find((c) => c.name === name)!.type] : 'string'),
+    type: t.cast[name] ?? (declared.has(name) ? columnSqlType(dataset.columns.find((c) => c.name === name)!) : 'string'),
     origin: declared.has(name) ? 'config' : 'undeclared',
   }));
   const seen = new Set<string>();
@@ -255,7 +257,7 @@ export function typedAndDerivedCtes(
   // plan.columns starts with one entry per input column, in this order.
   const typedSelect = inputColumnNames(dataset, fileColumns).map((name, i) => {
     const planned = plan.columns[i];
-    const type = DUCKDB_TYPE_OF[planned.type];
+    const type = duckdbType(planned.type);
     const value = !present.has(name) ? `CAST(NULL AS ${type})` : planned.type === 'string' ? `s.${ident(name)}` : `TRY_CAST(s.${ident(name)} AS ${type})`;
     return `${value} AS ${ident(planned.name)}`;
   });

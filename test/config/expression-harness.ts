@@ -3,7 +3,7 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { DUCKDB_TYPE_OF, type Expr, toDuckDbSql, toSparkSql, typeOf } from '../../config/expression';
+import { duckdbType, type Expr, isDecimal, toDuckDbSql, toSparkSql, typeOf } from '../../config/expression';
 import type { SqlType } from '../../config/layout';
 import { openDatabase } from '../../local/engine/duckdb';
 
@@ -18,7 +18,10 @@ export interface Table {
 /** What an engine gave for one expression: a value per row, or the engine's error. */
 export type Outcome = { readonly values: readonly unknown[] } | { readonly error: string };
 
-/** The tree as compared: integers, dates and timestamps cast to string (no precision lost on the way to JS). */
+/**
+ * The tree as compared: integers, dates and timestamps cast to string (no precision lost on the way to JS). Decimals
+ * are compared as their plain digits: DuckDB's VARCHAR (duckDbSql below), Spark's Decimal printed with format 'f'.
+ */
 export function comparable(tree: Expr): Expr {
   return ['int', 'bigint', 'date', 'timestamp'].includes(typeOf(tree)) ? { kind: 'cast', operand: tree, to: 'string', offset: 0, type: 'string' } : tree;
 }
@@ -33,7 +36,7 @@ export async function evaluateOnDuckDb(table: Table, trees: readonly Expr[]): Pr
   try {
     const names = table.columns.map((c) => `"${c.name}"`);
     const values = table.rows.map((r, i) => `(${i}, ${r.map(duckString).join(', ')})`);
-    const typed = table.columns.map((c) => `CAST("${c.name}" AS ${DUCKDB_TYPE_OF[c.type]}) AS "${c.name}"`);
+    const typed = table.columns.map((c) => `CAST("${c.name}" AS ${duckdbType(c.type)}) AS "${c.name}"`);
     const source = table.rows.length
       ? `SELECT * FROM (VALUES ${values.join(', ')}) v(__i, ${names.join(', ')})`
       : `SELECT 0 AS __i, ${names.map((n) => `CAST(NULL AS VARCHAR) AS ${n}`).join(', ')} LIMIT 0`;
@@ -41,7 +44,8 @@ export async function evaluateOnDuckDb(table: Table, trees: readonly Expr[]): Pr
     const outcomes: Outcome[] = [];
     for (const tree of trees) {
       try {
-        const result = await db.all(`SELECT ${toDuckDbSql(comparable(tree))} AS v FROM t ORDER BY __i`);
+        const sql = toDuckDbSql(comparable(tree));
+        const result = await db.all(`SELECT ${isDecimal(typeOf(tree)) ? `CAST((${sql}) AS VARCHAR)` : sql} AS v FROM t ORDER BY __i`);
         outcomes.push({ values: result.rows.map((r) => r[0]) });
       } catch (err) {
         outcomes.push({ error: (err as Error).message.split('\n')[0] });
@@ -55,7 +59,7 @@ export async function evaluateOnDuckDb(table: Table, trees: readonly Expr[]): Pr
 
 /** The Spark side: one long-lived pyspark process that answers one JSON line per request. */
 const SPARK_SERVER = String.raw`
-import json, math, os, sys, time
+import decimal, json, math, os, sys, time
 os.environ["TZ"] = "UTC"
 time.tzset()
 from pyspark.sql import SparkSession, functions as F
@@ -65,6 +69,8 @@ spark = (SparkSession.builder.master("local[1]").appName("expression-differentia
 spark.sparkContext.setLogLevel("ERROR")
 
 def plain(v):
+    if isinstance(v, decimal.Decimal):
+        return format(v, "f")
     if isinstance(v, float) and (math.isnan(v) or math.isinf(v)):
         return "float:" + repr(v)
     return v
@@ -240,4 +246,59 @@ export const DEFINITION_ROWS: readonly { readonly expr: string; readonly values:
   { expr: "date_trunc('year', CAST(name AS timestamp)) = TIMESTAMP '2024-02-29 12:30:00.25'", values: [null, null] },
   { expr: 'amount IN (2.675, 3)', values: [true, false] },
   { expr: 'amount NOT BETWEEN 0 AND 10', values: [false, true] },
+];
+
+/** A table of decimal columns: prices with three places, money with the default two, a rate with four, a count. */
+export const DECIMAL_TABLE: Table = {
+  columns: [
+    { name: 'price', type: 'decimal(18,3)' },
+    { name: 'cents', type: 'decimal(18,2)' },
+    { name: 'rate', type: 'decimal(9,4)' },
+    { name: 'n', type: 'bigint' },
+  ],
+  rows: [
+    ['1.005', '0.10', '0.0825', '3'],
+    ['-2.675', '9999999999999999.99', '1.0000', null],
+  ],
+};
+
+/** Decimal definitions (TRANSFORMS.md, "Expressions"): the values both engines give per row of DECIMAL_TABLE (decimals as plain digits). */
+export const DECIMAL_ROWS: readonly { readonly expr: string; readonly values?: readonly unknown[]; readonly rejected?: RegExp }[] = [
+  { expr: 'round(price, 2)', values: ['1.01', '-2.68'] },
+  { expr: 'round(price, 0)', values: ['1', '-3'] },
+  { expr: 'round(price, 5)', values: ['1.005', '-2.675'] },
+  { expr: 'round(cents, 0)', values: ['0', '10000000000000000'] },
+  { expr: 'price * n', values: ['3.015', null] },
+  { expr: 'cents + cents', values: ['0.20', '19999999999999999.98'] },
+  { expr: 'cents - price', values: ['-0.905', '10000000000000002.665'] },
+  { expr: 'cents * rate', values: ['0.008250', '9999999999999999.990000'] },
+  { expr: 'CAST(cents * rate AS decimal(18,2))', values: ['0.01', '9999999999999999.99'] },
+  { expr: 'CAST(cents * 10 AS decimal(18,2))', values: ['1.00', null] },
+  { expr: 'cents / 3', values: [0.1 / 3, 1e16 / 3] },
+  { expr: 'cents * 1.5', values: [0.15000000000000002, 1.5e16] },
+  { expr: 'CAST(price AS bigint)', values: ['1', '-2'] },
+  { expr: 'CAST(price AS int)', values: ['1', '-2'] },
+  { expr: 'CAST(price AS string)', values: ['1.005', '-2.675'] },
+  { expr: 'CAST(price AS double)', values: [1.005, -2.675] },
+  { expr: 'CAST(2.675 AS decimal(18,2))', values: ['2.68', '2.68'] },
+  { expr: 'CAST(1.005 AS decimal)', values: ['1.00', '1.00'] },
+  { expr: 'CAST(-0.125 AS decimal(9,2))', values: ['-0.13', '-0.13'] },
+  { expr: 'CAST(1e300 AS decimal(38,0))', values: [null, null] },
+  { expr: "CAST('1.005' AS decimal(18,2))", values: ['1.01', '1.01'] },
+  { expr: "CAST('-.5' AS decimal(3,0))", values: ['-1', '-1'] },
+  { expr: "CAST('1e3' AS decimal(18,2))", values: [null, null] },
+  { expr: "CAST(' 1' AS decimal(18,2))", values: [null, null] },
+  { expr: "CAST('123' AS decimal(4,2))", values: [null, null] },
+  { expr: 'CAST(n AS decimal(2,1))', values: ['3.0', null] },
+  { expr: 'price = 1.005', values: [true, false] },
+  { expr: 'price > cents', values: [true, false] },
+  { expr: 'price IN (1.005, 2)', values: [true, false] },
+  { expr: 'coalesce(n, price)', values: ['3.000', '-2.675'] },
+  { expr: 'CASE WHEN n IS NULL THEN rate ELSE cents END', values: ['0.1000', '1.0000'] },
+  { expr: 'abs(price)', values: ['1.005', '2.675'] },
+  { expr: '- price', values: ['-1.005', '2.675'] },
+  { expr: 'cents * cents * rate', rejected: /\* of decimal\(37,4\) and decimal\(9,4\) is exact only as a decimal of more than 38 digits/ },
+  { expr: 'CAST(rate * rate AS string)', rejected: /CAST of a decimal\(19,8\) to string is not allowed/ },
+  { expr: 'CAST(price AS boolean)', rejected: /CAST from decimal\(18,3\) to boolean is not supported/ },
+  { expr: 'CAST(price AS decimal(40,2))', rejected: /precision 40 is not a whole number from 1 to 38/ },
 ];

@@ -72,7 +72,7 @@ describe('rejected, with the character and what is allowed', () => {
     ['`qty` > 1', /backquotes are not allowed/, 0],
     ["name || 'x'", /"\|\|" is not supported; use concat\(a, b\)/, 5],
     ['qty % 2', /"%" is not supported/, 4],
-    ["name + 'x'", /each side of \+ \(join strings with concat\(a, b\)\) must be int or bigint or double, but this is string/, 0],
+    ["name + 'x'", /each side of \+ \(join strings with concat\(a, b\)\) must be int or bigint or double or decimal, but this is string/, 0],
     ["day = '2024-01-01'", /the comparison = mixes date and string/, 4],
     ['CAST(amount AS string)', /CAST of a double to string is not allowed/, 0],
     ['CAST(day AS int)', /CAST from date to int is not supported/, 0],
@@ -178,7 +178,9 @@ describe('the config loader checks every expression', () => {
   });
 
   test('a filter that is not a condition', () => {
-    expect(problemsOf({ filter: 'amount * 2' })).toMatch(/transforms\.filter: a filter must be a condition \(boolean\), but this expression gives double/);
+    expect(problemsOf({ filter: 'amount * 2' })).toMatch(
+      /transforms\.filter: a filter must be a condition \(boolean\), but this expression gives decimal\(29,2\)/,
+    );
   });
 });
 

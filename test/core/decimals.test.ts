@@ -41,12 +41,16 @@ describe('decimal convention per column', () => {
     expect(report.columns?.find((c) => c.name === 'amount')?.decimal?.evidence).toMatch(
       /1 sample value only valid with a decimal comma \(first "1\.234,56"\), 1 only valid with a decimal point \(first "1,234\.56"\)/,
     );
-    expect(amounts(validRows)).toEqual(['1234.56', '1.234']);
-    expect(report).toMatchObject({ rowsIn: 4, rowsValid: 2, rowsRejected: 2, rejectedByReason: { INVALID_DECIMAL: 2 } });
+    // "1,234" reads as 1.234 with a decimal comma: three places, more than amount's decimal(18,2) keeps.
+    expect(amounts(validRows)).toEqual(['1234.56']);
+    expect(report).toMatchObject({ rowsIn: 4, rowsValid: 1, rowsRejected: 3, rejectedByReason: { INVALID_DECIMAL: 3 } });
     expect(rejectRows.map((r) => [r.line, r.reason_code, r.column_name])).toEqual([
       [3, 'INVALID_DECIMAL', 'amount'],
+      [4, 'INVALID_DECIMAL', 'amount'],
       [5, 'INVALID_DECIMAL', 'amount'],
     ]);
+    expect(rejectRows[1].reason).toMatch(/^amount: "1,234" has 3 digits after the point, and the column is decimal\(18,2\)/);
+    rejectRows.splice(1, 1);
     expect(rejectRows[0].reason).toMatch(
       /^amount: "1\.234" is ambiguous: a thousands separator or a decimal mark, read 1000 times apart; this column is read with a decimal comma \(decided on the sample.*write it without the separator \(1234\) if it is a whole number or with its decimals \(1,234\) if it is a fraction/,
     );
@@ -63,14 +67,17 @@ describe('decimal convention per column', () => {
     expect(rejectRows[0].reason).toMatch(/"1\.234" is ambiguous.*decimal comma/);
   });
 
-  test('a ";" file of decimal points: "1,234" is ambiguous and "1,5" is a decimal comma, both rejected; "1.234" is 1.234', async () => {
+  test('a ";" file of decimal points: "1,234" is ambiguous and "1,5" is a decimal comma, both rejected; "1.234" is 1.234 (three places: rejected by the scale)', async () => {
     const { report, validRows, rejectRows } = await runCore(orders(['19.99', '5.00', '1.234', '1,234', '1,5', '1,234.5']), { dataset: 'orders' });
     expect(report.columns?.find((c) => c.name === 'amount')?.decimal).toMatchObject({ convention: 'point', basis: 'sample' });
-    expect(amounts(validRows)).toEqual(['19.99', '5', '1.234', '1234.5']);
+    // "1.234" is read as 1.234, and then has more places than amount's decimal(18,2) keeps.
+    expect(amounts(validRows)).toEqual(['19.99', '5', '1234.5']);
     expect(rejectRows.map((r) => [r.line, r.reason_code])).toEqual([
+      [4, 'INVALID_DECIMAL'],
       [5, 'INVALID_DECIMAL'],
       [6, 'INVALID_DECIMAL'],
     ]);
+    expect(rejectRows.shift()?.reason).toMatch(/"1\.234" has 3 digits after the point/);
     expect(rejectRows[0].reason).toMatch(/"1,234" is ambiguous.*decimal point.*\(1234\) if it is a whole number or with its decimals \(1\.234\)/);
     expect(rejectRows[1].reason).toMatch(/"1,5" is written with a decimal comma, which is not read in this column/);
   });
@@ -157,5 +164,62 @@ describe('footers in inferred mode', () => {
     const { report, validRows } = await runCore('name;n\nTotal;1\nb;2\n');
     expect(report.columns?.map((c) => c.type)).toEqual(['string', 'integer']);
     expect(validRows).toHaveLength(3);
+  });
+});
+
+describe('DECIMAL(precision, scale): a value that does not fit is rejected, never rounded', () => {
+  const failure: CellFailure = { code: '', reason: '' };
+  const clean = (spec: { precision?: number; scale?: number }, value: string) => {
+    failure.code = '';
+    failure.reason = '';
+    const col = compileColumn({ name: 'amount', type: 'decimal', required: false, ...spec }, { neutraliseFormulas: true, delimiter: ',' });
+    return col.clean(value, failure, true);
+  };
+
+  test.each([
+    ['12.34', '12.34'],
+    ['12.340000', '12.34'],
+    ['-0.01', '-0.01'],
+    ['0.5', '0.5'],
+    ['1e2', '100'],
+    ['9999999999999999.99', '9999999999999999.99'],
+    ['-9999999999999999.99', '-9999999999999999.99'],
+    ['0000000000000000000000001.5', '1.5'],
+  ])('decimal(18,2) keeps %j as %j', (value, out) => expect(clean({ precision: 18, scale: 2 }, value)).toBe(out));
+
+  test.each([
+    [
+      '1.005',
+      /^amount: "1\.005" has 3 digits after the point, and the column is decimal\(18,2\), which keeps 2: round it in the source file, or raise "scale" in the config \(values are never rounded\)$/,
+    ],
+    ['1e-3', /"1e-3" has 3 digits after the point/],
+    [
+      '10000000000000000',
+      /^amount: "10000000000000000" has 17 digits before the point, and the column is decimal\(18,2\), which holds 16: raise "precision" in the config$/,
+    ],
+    ['-12345678901234567.5', /has 17 digits before the point/],
+  ])('decimal(18,2) rejects %j with the reason and the fix', (value, reason) => {
+    expect(clean({ precision: 18, scale: 2 }, value)).toBeUndefined();
+    expect(failure).toEqual({ code: 'INVALID_DECIMAL', reason: expect.stringMatching(reason) });
+  });
+
+  test('scale 0 takes whole numbers only, precision = scale only fractions', () => {
+    expect(clean({ precision: 3, scale: 0 }, '999')).toBe('999');
+    expect(clean({ precision: 3, scale: 0 }, '1000')).toBeUndefined();
+    expect(clean({ precision: 3, scale: 0 }, '1.5')).toBeUndefined();
+    expect(clean({ precision: 2, scale: 2 }, '0.25')).toBe('0.25');
+    expect(clean({ precision: 2, scale: 2 }, '1.25')).toBeUndefined();
+    expect(failure.reason).toMatch(/has 1 digits before the point, and the column is decimal\(2,2\), which holds 0/);
+  });
+
+  test('an inferred decimal (no precision: no dataset, no final table) takes any number of digits', () => {
+    expect(clean({}, '1.23456789012345678901234567890123456789012')).toBe('1.23456789012345678901234567890123456789012');
+  });
+
+  test('a config decimal column without precision/scale gets the documented default decimal(18,2) at load', async () => {
+    const { validRows, rejectRows } = await runCore(orders(['19.99', '1.005', '5']), { dataset: 'orders' });
+    expect(amounts(validRows)).toEqual(['19.99', '5']);
+    expect(rejectRows.map((r) => [r.line, r.reason_code, r.column_name])).toEqual([[3, 'INVALID_DECIMAL', 'amount']]);
+    expect(rejectRows[0].reason).toMatch(/"1\.005" has 3 digits after the point, and the column is decimal\(18,2\)/);
   });
 });

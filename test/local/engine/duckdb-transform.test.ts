@@ -63,7 +63,7 @@ describe('cast', () => {
     expect(await parquetColumns(output)).toEqual([
       { name: 'id', type: 'BIGINT' },
       { name: 'label', type: 'VARCHAR' },
-      { name: 'price', type: 'DOUBLE' },
+      { name: 'price', type: 'DECIMAL(18,2)' },
       { name: 'active', type: 'BOOLEAN' },
       { name: 'day', type: 'DATE' },
       { name: 'at', type: 'TIMESTAMP WITH TIME ZONE' },
@@ -366,7 +366,7 @@ describe('errors, raised before anything is written', () => {
     const changed = configWith([plain({ transforms: { cast: { price: 'bigint' } } })]);
     await expect(
       transformWithDuckDb({ config: changed, dataset: changed.datasets[0], inputDir: path.join(dir, 'in'), outputDir: output, ingestedAt: AT }),
-    ).rejects.toThrow(/column "price" is bigint in this run but double in the existing final data/);
+    ).rejects.toThrow(/column "price" is bigint in this run but decimal\(18,2\) in the existing final data/);
     expect(snapshot(output)).toEqual(before);
     expect(fs.readdirSync(dir).sort()).toEqual(['.out.duckdb', 'in', 'out']);
     expect(fs.readdirSync(path.join(dir, '.out.duckdb')).sort()).toEqual(generations); // no new generation, no staging folder left

@@ -12,7 +12,13 @@ export const COLUMNS: readonly { readonly name: string; readonly type: SqlType }
   { name: 'ok', type: 'boolean' },
   { name: 'd', type: 'date' },
   { name: 'at', type: 'timestamp' },
+  { name: 'm', type: 'decimal(18,2)' },
+  { name: 'r', type: 'decimal(9,4)' },
 ];
+
+/** The decimal types of COLUMNS: a money column (the default decimal(18,2)) and a rate with more places. */
+export const DECIMALS = ['decimal(18,2)', 'decimal(9,4)'] as const;
+type DecimalType = (typeof DECIMALS)[number];
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 const dateText = (t: Date) => `${pad(t.getUTCFullYear(), 4)}-${pad(t.getUTCMonth() + 1, 2)}-${pad(t.getUTCDate(), 2)}`;
@@ -43,8 +49,20 @@ const STRINGS = [
 ];
 const DOUBLES = ['0', '-0', '1.005', '2.675', '0.1', '10000000', '1e308', '-1e308', '5e-324', '4503599627370495.5', '9223372036854775807', '-2147483648.9'];
 
-/** Cell values by type, as text (null: NULL). */
-const CELL: Record<SqlType, fc.Arbitrary<string>> = {
+/** A decimal of `digits` digits, `scale` after the point, as plain text (the unscaled value random, or at its extremes). */
+function decimalText(digits: number, scale: number): fc.Arbitrary<string> {
+  const max = 10n ** BigInt(digits) - 1n;
+  return fc.oneof(fc.constantFrom(max, -max, 0n, 1n, -1n, 5n, 10n ** BigInt(scale)), fc.bigInt({ min: -max, max })).map((n) => {
+    const digitsText = (n < 0n ? -n : n).toString().padStart(scale + 1, '0');
+    const point = digitsText.length - scale;
+    return `${n < 0n ? '-' : ''}${digitsText.slice(0, point)}${scale ? `.${digitsText.slice(point)}` : ''}`;
+  });
+}
+
+/** Cell values by type, as text (null: NULL); a decimal's text has more places than its scale at times (the cast rounds it). */
+const CELL: Record<string, fc.Arbitrary<string>> = {
+  'decimal(18,2)': fc.oneof(fc.constantFrom('1.005', '2.675', '0.1', '-0.005', '9999999999999999.99'), decimalText(18, 2)),
+  'decimal(9,4)': fc.oneof(fc.constantFrom('1.005', '0.00005', '-0.00005', '99999.9999'), decimalText(9, 4)),
   int: fc.oneof(fc.constantFrom('0', '1', '-1', '2147483647', '-2147483648'), fc.integer().map(String)),
   bigint: fc.oneof(
     fc.constantFrom('0', '9223372036854775807', '-9223372036854775808', '4294967296'),
@@ -75,8 +93,10 @@ export function tableArbitrary(rows: number): fc.Arbitrary<Table> {
 
 const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
-/** Literals by type, as text. */
-const LITERAL: Record<SqlType, fc.Arbitrary<string>> = {
+/** Literals by type, as text (a decimal: a cast of a string, the language having no decimal literal). */
+const LITERAL: Record<string, fc.Arbitrary<string>> = {
+  'decimal(18,2)': fc.constantFrom('0.01', '1.005', '-2.5', '100', '9999999999999999.99').map((v) => `CAST('${v}' AS decimal(18,2))`),
+  'decimal(9,4)': fc.constantFrom('0.0001', '1.005', '-0.5', '99999.9999').map((v) => `CAST('${v}' AS decimal(9,4))`),
   int: fc.constantFrom('0', '1', '2', '-1', '7', '2147483647'),
   bigint: fc.constantFrom('3000000000', '9223372036854775807', '-9223372036854775807'),
   double: fc.constantFrom('0.5', '1.005', '2.675', '-2.5', '1e7', '1e300', '0.125'),
@@ -93,28 +113,29 @@ function leaf(type: SqlType): fc.Arbitrary<string> {
   return fc.oneof({ weight: 3, arbitrary: fc.constant(column) }, { weight: 2, arbitrary: LITERAL[type] }, { weight: 1, arbitrary: fc.constant('NULL') });
 }
 
-const ANY: readonly SqlType[] = ['int', 'bigint', 'double', 'string', 'boolean', 'date', 'timestamp'];
+const ANY: readonly SqlType[] = ['int', 'bigint', 'double', 'string', 'boolean', 'date', 'timestamp', ...DECIMALS];
 const cast = (g: Gen, to: SqlType, from: readonly SqlType[]) => fc.constantFrom(...from).chain((f) => g(f).map((x) => `CAST(${x} AS ${to})`));
 const digits = fc.integer({ min: 0, max: 4 });
 const caseOf = (g: Gen, t: SqlType) => fc.tuple(g('boolean'), g(t), g(t)).map(([c, a, b]) => `CASE WHEN ${c} THEN ${a} ELSE ${b} END`);
 
 /** Composite expressions of each type, built from smaller ones. */
 function composite(g: Gen, type: SqlType): fc.Arbitrary<string>[] {
-  const num = fc.constantFrom<SqlType>('int', 'bigint', 'double');
+  const num = fc.constantFrom<SqlType>('int', 'bigint', 'double', ...DECIMALS);
+  const dec = fc.constantFrom<SqlType>(...DECIMALS);
   switch (type) {
     case 'int':
       return [
         g('string').map((s) => `length(${s})`),
         g('date').map((d) => `month(${d})`),
         g('timestamp').map((t) => `second(${t})`),
-        cast(g, 'int', ['double', 'bigint', 'string', 'boolean']),
+        cast(g, 'int', ['double', 'bigint', 'string', 'boolean', ...DECIMALS]),
       ];
     case 'bigint':
       return [
         fc.tuple(fc.constantFrom('+', '-', '*'), g('int'), g('bigint')).map(([op, a, b]) => `(${a} ${op} ${b})`),
         g('bigint').map((x) => `abs(${x})`),
         g('int').map((x) => `(- ${x})`),
-        cast(g, 'bigint', ['double', 'string', 'int']),
+        cast(g, 'bigint', ['double', 'string', 'int', ...DECIMALS]),
         caseOf(g, 'bigint'),
       ];
     case 'double':
@@ -122,14 +143,16 @@ function composite(g: Gen, type: SqlType): fc.Arbitrary<string>[] {
         fc.tuple(fc.constantFrom('+', '-', '*', '/'), g('double'), num.chain(g)).map(([op, a, b]) => `(${a} ${op} ${b})`),
         fc.tuple(g('double'), digits).map(([x, n]) => `round(${x}, ${n})`),
         g('double').map((x) => `abs(${x})`),
-        cast(g, 'double', ['int', 'bigint', 'string']),
+        cast(g, 'double', ['int', 'bigint', 'string', ...DECIMALS]),
+        fc.tuple(fc.constantFrom('+', '-', '*', '/'), dec.chain(g), g('double')).map(([op, a, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(dec.chain(g), dec.chain(g)).map(([a, b]) => `(${a} / ${b})`),
       ];
     case 'string':
       return [
         fc.tuple(g('string'), g('string')).map(([a, b]) => `concat(${a}, ${b})`),
         fc.tuple(fc.constantFrom('upper', 'lower', 'trim'), g('string')).map(([f, s]) => `${f}(${s})`),
         fc.tuple(g('string'), fc.integer({ min: -3, max: 5 }), fc.integer({ min: 0, max: 4 })).map(([s, a, n]) => `substr(${s}, ${a}, ${n})`),
-        cast(g, 'string', ['int', 'bigint', 'boolean', 'date', 'timestamp']),
+        cast(g, 'string', ['int', 'bigint', 'boolean', 'date', 'timestamp', ...DECIMALS]),
         fc.tuple(g('string'), g('string')).map(([a, b]) => `coalesce(${a}, ${b})`),
       ];
     case 'boolean':
@@ -141,6 +164,9 @@ function composite(g: Gen, type: SqlType): fc.Arbitrary<string>[] {
         fc.tuple(g('double'), g('int'), g('bigint')).map(([x, a, b]) => `(${x} NOT BETWEEN ${a} AND ${b})`),
         fc.tuple(g('string'), fc.constantFrom("'%a%'", "'_'", "'%'", "'s_r%'", "'%é'", "'2024-__-29%'")).map(([s, p]) => `(${s} LIKE ${p})`),
         fc.tuple(g('int'), g('int'), g('bigint')).map(([x, a, b]) => `(${x} IN (${a}, ${b}, NULL))`),
+        // Exact decimal arithmetic at its own result type, compared with numbers of every kind.
+        fc.tuple(decimalArithmetic(g), fc.constantFrom('=', '<', '>='), num.chain(g)).map(([a, op, b]) => `(${a} ${op} ${b})`),
+        fc.tuple(dec.chain(g), g('int'), dec.chain(g)).map(([x, a, b]) => `(${x} BETWEEN ${a} AND ${b})`),
         cast(g, 'boolean', ['string', 'int']),
       ];
     case 'date':
@@ -153,7 +179,29 @@ function composite(g: Gen, type: SqlType): fc.Arbitrary<string>[] {
         fc.tuple(fc.constantFrom('year', 'month', 'week', 'day', 'hour', 'minute', 'second'), g('timestamp')).map(([u, t]) => `date_trunc('${u}', ${t})`),
         cast(g, 'timestamp', ['date', 'string']),
       ];
+    default:
+      return decimalComposites(g, type as DecimalType);
   }
+}
+
+/** + - * of a decimal and a decimal or an integer, at its exact result type (what the checker gives it). */
+function decimalArithmetic(g: Gen): fc.Arbitrary<string> {
+  const operand = fc.constantFrom<SqlType>('int', 'bigint', ...DECIMALS);
+  return fc.tuple(fc.constantFrom(...DECIMALS).chain(g), fc.constantFrom('+', '-', '*'), operand.chain(g)).map(([a, op, b]) => `(${a} ${op} ${b})`);
+}
+
+/** Expressions of exactly `type` (a decimal): arithmetic, round, abs, minus and casts, cast back to `type` where they widen it. */
+function decimalComposites(g: Gen, type: DecimalType): fc.Arbitrary<string>[] {
+  const back = (x: string) => `CAST(${x} AS ${type})`;
+  return [
+    decimalArithmetic(g).map(back),
+    fc.tuple(fc.constantFrom(...DECIMALS).chain(g), fc.integer({ min: 0, max: 5 })).map(([x, n]) => back(`round(${x}, ${n})`)),
+    g(type).map((x) => `abs(${x})`),
+    g(type).map((x) => `(- ${x})`),
+    cast(g, type, ['int', 'bigint', 'double', 'string', ...DECIMALS]),
+    caseOf(g, type),
+    fc.tuple(g(type), g(type)).map(([a, b]) => `coalesce(${a}, ${b})`),
+  ];
 }
 
 /** Well-typed expression texts of a random type, nested up to `depth` levels. */
@@ -162,5 +210,9 @@ export function expressionArbitrary(depth = 3): fc.Arbitrary<string> {
     return (type) =>
       level <= 0 ? leaf(type) : fc.oneof({ weight: 1, arbitrary: leaf(type) }, { weight: 3, arbitrary: fc.oneof(...composite(make(level - 1), type)) });
   };
-  return fc.constantFrom(...ANY).chain((type) => make(depth)(type));
+  // Decimal arithmetic at its own (wider) result type too, not only cast back to a column's type.
+  return fc.oneof(
+    { weight: 9, arbitrary: fc.constantFrom(...ANY).chain((type) => make(depth)(type)) },
+    { weight: 1, arbitrary: decimalArithmetic(make(depth - 1)) },
+  );
 }

@@ -12,7 +12,7 @@ test('derive with a column named "at" and the issue 11 constructs, end to end on
       columns: [
         { name: 'id', type: 'integer' },
         { name: 'at', type: 'string' },
-        { name: 'amount', type: 'decimal' },
+        { name: 'amount', type: 'decimal', precision: 18, scale: 3 },
         { name: 'name', type: 'string' },
       ],
       transforms: {
@@ -31,7 +31,8 @@ test('derive with a column named "at" and the issue 11 constructs, end to end on
   await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(dir, 'in'), outputDir: path.join(dir, 'out'), ingestedAt: AT });
   const rows = await readFinal(path.join(dir, 'out'), 'id');
   expect(rows.map((r) => [r.id, r.at_upper, r.cents, r.rounded, r.head, r.label])).toEqual([
+    // amount is an exact decimal(18,3): 2.675 * 100 is 267.5 (truncated: 267), round(1.005, 2) is 1.01 (half away from zero).
     [1, 'STRAßE', 267, 2.68, 'st', null],
-    [2, 'HELLO', 100, 1, 'he', 'Ann-hello'],
+    [2, 'HELLO', 100, 1.01, 'he', 'Ann-hello'],
   ]);
 });

@@ -1,7 +1,17 @@
 // Differential test of the expression language: the same typed trees, printed for DuckDB and for Spark, give the same values on both.
 import fc from 'fast-check';
 import { compileExpression, type Expr, toDuckDbSql, toSparkSql } from '../../../config/expression';
-import { DEFINITION_ROWS, evaluateOnDuckDb, ISSUE_ROWS, ISSUE_TABLE, type Outcome, SparkEvaluator, type Table } from '../../config/expression-harness';
+import {
+  DECIMAL_ROWS,
+  DECIMAL_TABLE,
+  DEFINITION_ROWS,
+  evaluateOnDuckDb,
+  ISSUE_ROWS,
+  ISSUE_TABLE,
+  type Outcome,
+  SparkEvaluator,
+  type Table,
+} from '../../config/expression-harness';
 import { COLUMNS, expressionArbitrary, tableArbitrary } from './expression-arbitraries';
 
 jest.setTimeout(600_000);
@@ -32,6 +42,19 @@ describe('function and cast definitions (glue-scripts/TRANSFORMS.md, "Expression
     const expected = DEFINITION_ROWS.map((r) => ({ expr: r.expr, outcome: { values: r.values } }));
     expect(DEFINITION_ROWS.map((r, i) => ({ expr: r.expr, outcome: sparkOutcomes[i] }))).toEqual(expected);
     expect(DEFINITION_ROWS.map((r, i) => ({ expr: r.expr, outcome: duckdb[i] }))).toEqual(expected);
+  });
+});
+
+describe('exact decimals (glue-scripts/TRANSFORMS.md, "Decimals"): both engines give the documented values', () => {
+  test('round(price, 2) of 1.005 is 1.01, sums and products are exact, casts round half away from zero', async () => {
+    const decimalColumns = new Map(DECIMAL_TABLE.columns.map((c) => [c.name, c.type]));
+    const accepted = DECIMAL_ROWS.filter((r) => !r.rejected);
+    const trees = accepted.map((r) => compileExpression(r.expr, decimalColumns));
+    const sparkOutcomes = await spark.evaluate(DECIMAL_TABLE, trees);
+    const duckdb = await evaluateOnDuckDb(DECIMAL_TABLE, trees);
+    const expected = accepted.map((r) => ({ expr: r.expr, outcome: { values: r.values } }));
+    expect(accepted.map((r, i) => ({ expr: r.expr, outcome: sparkOutcomes[i] }))).toEqual(expected);
+    expect(accepted.map((r, i) => ({ expr: r.expr, outcome: duckdb[i] }))).toEqual(expected);
   });
 });
 
