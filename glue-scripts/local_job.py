@@ -1,15 +1,18 @@
-"""Local Spark entry point: run_batch over local folders (LocalStorage), for the CLI's `--engine spark` and the tests."""
+"""Local Spark entry point: run_batch into a local Iceberg table (Hadoop catalog), for the CLI's `--engine spark` and the tests."""
 
 # Usage:
 #   python3 glue-scripts/local_job.py --input DIR --output DIR
-#       (--dataset-spec-file FILE | --dataset-spec JSON) [--ingested-at ISO] [--master local[2]]
+#       (--dataset-spec-file FILE | --dataset-spec JSON) [--reports DIR] [--ingested-at ISO] [--master local[2]]
 #
-# Reads every *.csv in --input (processed files: header, all strings, quoted line breaks), takes each file's
-# modification time from the file system, and hands them to pipeline_batch.run_batch: the transforms of
-# pipeline_transforms (TRANSFORMS.md), the merge with the Parquet already in --output, and the same partitioned
-# layout as final_output/<ds>/ in S3. Logs go to stderr; the last stdout line is a JSON summary (rowsIn,
-# rowsOut, partitions, ...). Exit codes: 0 done, 2 bad spec or input (nothing written), 3 pyspark or Java
-# missing, 1 other failure.
+# --output is the table's folder (final_output/<ds>/): an Iceberg v2 table (data/, metadata/) of a Hadoop
+# catalog whose warehouse is the folder above it (final_output/), as final_output/<ds>/ is the table's location
+# in S3. Reads the *.csv of --input (processed files) the ledger (<output>/ledger.json) does not hold yet, with
+# the raw key from --reports/<name>.json when given (files without a report are left for a later run), and hands
+# them to pipeline_batch.run_batch: the transforms of pipeline_transforms (TRANSFORMS.md) and one MERGE commit.
+# After each run it writes <output>/snapshot-files.json, the current snapshot's data files (local/tables.ts reads
+# them: the DuckDB here has no Iceberg reader). Logs go to stderr; the last stdout line is a JSON summary (rowsIn,
+# rowsOut, partitions, snapshotId, tableRows, ...). Exit codes: 0 done, 2 bad spec or input (nothing written),
+# 3 pyspark or Java missing, 1 other failure.
 
 from __future__ import annotations
 
@@ -45,7 +48,10 @@ class InputError(Exception):
 def parse_args(argv: list[str]) -> argparse.Namespace:
     p = argparse.ArgumentParser(prog="local_job.py", description=__doc__.split("\n\n")[0])
     p.add_argument("--input", required=True, help="folder of processed CSV files (processed/<ds>/)")
-    p.add_argument("--output", required=True, help="final Parquet folder (final_output/<ds>/)")
+    p.add_argument("--output", required=True, help="the Iceberg table's folder (final_output/<ds>/)")
+    p.add_argument(
+        "--reports", help="the Lambda's reports of the processed files (reports/<ds>/): source_file = raw key"
+    )
     spec = p.add_mutually_exclusive_group(required=True)
     spec.add_argument("--dataset-spec-file", help='JSON file {"dataset": <DatasetConfig>, "finalSchema": ...}')
     spec.add_argument("--dataset-spec", help="the same JSON, inline")
@@ -76,27 +82,57 @@ def java_available() -> bool:
         return False
 
 
-def list_input_files(input_dir: str) -> list[Path]:
-    folder = Path(input_dir)
-    if not folder.is_dir():
+# The Iceberg runtime of Glue 5.0 (Spark 3.5, Iceberg 1.7.1), fetched by Spark from Maven Central into ~/.ivy2 once.
+ICEBERG_PACKAGE = "org.apache.iceberg:iceberg-spark-runtime-3.5_2.12:1.7.1"
+ICEBERG_EXTENSIONS = "org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions"
+LEDGER_FILE = "ledger.json"
+
+
+def check_input(input_dir: str) -> None:
+    if not Path(input_dir).is_dir():
         raise InputError(f"--input {input_dir}: no such folder. Point it at the dataset's processed CSV folder.")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.name.endswith(".csv"))
+
+
+def check_output(output_dir: str) -> None:
+    """Refuses a folder of Hive-style Parquet (the DuckDB engine's layout): the two layouts do not mix."""
+    folder = Path(output_dir)
+    if folder.is_dir() and not (folder / "metadata").is_dir() and any(folder.rglob("*.parquet")):
+        raise InputError(
+            f"--output {output_dir} holds Parquet files but no Iceberg metadata/ (written by the DuckDB engine?). "
+            f"Use a new workdir for --engine spark, or delete that folder to rebuild it from processed/."
+        )
 
 
 def start_spark(master: str, driver_memory: str, app_name: str):
+    """The local session both local_job and the tests use: Iceberg's runtime and SQL extensions (MERGE INTO)."""
     from pyspark.sql import SparkSession
 
     return (
         SparkSession.builder.master(master)
         .appName(app_name)
+        .config("spark.jars.packages", ICEBERG_PACKAGE)
+        .config("spark.sql.extensions", ICEBERG_EXTENSIONS)
         .config("spark.ui.enabled", "false")
         .config("spark.driver.memory", driver_memory)
         .config("spark.sql.shuffle.partitions", "8")
         .config("spark.ui.showConsoleProgress", "false")
-        # no .crc checksum files beside the Parquet files
-        .config("spark.hadoop.fs.file.impl", "org.apache.hadoop.fs.RawLocalFileSystem")
         .getOrCreate()
     )
+
+
+def local_table(spark, output_dir: str):
+    """The IcebergTable at `output_dir`: a Hadoop catalog over its parent folder, registered in the session
+    under a name derived from that folder (catalogs are read from the session conf on first use)."""
+    import hashlib
+
+    import pipeline_batch as pb
+
+    folder = Path(output_dir).resolve()
+    catalog = "local_" + hashlib.sha256(str(folder.parent).encode()).hexdigest()[:12]
+    spark.conf.set(f"spark.sql.catalog.{catalog}", "org.apache.iceberg.spark.SparkCatalog")
+    spark.conf.set(f"spark.sql.catalog.{catalog}.type", "hadoop")
+    spark.conf.set(f"spark.sql.catalog.{catalog}.warehouse", str(folder.parent))
+    return pb.IcebergTable(pb.quote(catalog, folder.name))
 
 
 def read_spec_text(args: argparse.Namespace) -> str:
@@ -120,21 +156,17 @@ def run(args: argparse.Namespace, spark=None) -> dict:
     started = time.monotonic()
     spec = pt.load_spec(read_spec_text(args))
     ingested_at = parse_ingested_at(args.ingested_at)
-    files = list_input_files(args.input)
+    check_input(args.input)
+    output = os.path.abspath(args.output)
+    check_output(output)
+    storage = pb.LocalStorage(args.input, Path(output) / LEDGER_FILE, output, args.reports)
     own_session = spark is None
     if own_session:
         spark = start_spark(args.master, args.driver_memory, f"csv-pipeline-transform-{spec.name}")
         spark.sparkContext.setLogLevel("ERROR")
     try:
         spark_ready = time.monotonic()
-        summary = pb.run_batch(
-            spark,
-            [str(p) for p in files],
-            spec,
-            os.path.abspath(args.output),
-            pb.LocalStorage(),
-            ingested_at=ingested_at,
-        )
+        summary = pb.run_batch(spark, spec, local_table(spark, output), storage, ingested_at=ingested_at)
         processing_ms = round((time.monotonic() - spark_ready) * 1000)
     finally:
         if own_session:
@@ -144,8 +176,8 @@ def run(args: argparse.Namespace, spark=None) -> dict:
         "dataset": spec.name,
         **summary,
         "durationMs": round((time.monotonic() - started) * 1000),
-        "processingMs": processing_ms,
-    }  # without starting Spark
+        "processingMs": processing_ms,  # without starting Spark
+    }
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,19 +1,20 @@
-"""One batch of processed files into the final table: the orchestration glue_job.py and local_job.py share."""
+"""One batch of processed files into the dataset's Iceberg table in one commit: what glue_job.py and local_job.py share."""
 
-# What differs between the deployed job and a local run is behind BatchStorage: the files' metadata (S3 or
-# the file system), deleting emptied folders, the catalog (Glue Data Catalog or none) and the bookmark commit.
-# Spark itself reads the processed CSV files and reads and writes the final Parquet by path on both.
+# What differs between the deployed job and a local run is behind BatchStorage: listing processed/<ds>/, each
+# file's metadata and raw key (S3 or the file system), and the ledger of files already merged. The table side is
+# the same on both: an Iceberg v2 table in a Spark catalog (GlueCatalog on AWS, a Hadoop catalog locally),
+# created and evolved to fit the batch, then changed by ONE `MERGE INTO` (one snapshot, all or nothing).
 # Like pipeline_transforms, this module is plain PySpark (no awsglue, no boto3); on AWS it ships in the same
-# --extra-py-files zip (lib/transform.ts pythonModuleArchive).
+# --extra-py-files zip (lib/transform.ts pythonModuleArchive). The rules are in TRANSFORMS.md.
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import json
 import logging
 import os
-import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol, Sequence, Union
 
@@ -22,32 +23,53 @@ import pipeline_transforms as pt
 log = logging.getLogger("pipeline_batch")
 
 PathLike = Union[str, "os.PathLike[str]"]
-Columns = Sequence[tuple[str, str]]  # (name, SQL type) of the written data columns
+MARKER = "__replace_source"  # source rows that stand for "delete the earlier rows of this raw object"
+ACTION = "__action"  # keyed merge source: 'upsert' (a new row) or 'delete' (an earlier row of a re-sent object)
+COPY_ON_WRITE = ("write.delete.mode", "write.update.mode", "write.merge.mode")
+LEDGER_VERSION = 1
+
+
+@dataclass(frozen=True)
+class IcebergTable:
+    """The final table: `name` is the Spark identifier (catalog.database.table, quoted), `location` the
+    LOCATION of CREATE TABLE (None: the catalog decides, as the local Hadoop catalog does)."""
+
+    name: str
+    location: str | None = None
+
+
+def quote(*parts: str) -> str:
+    """A multi-part Spark identifier, each part backquoted."""
+    return ".".join("`" + p.replace("`", "``") + "`" for p in parts)
 
 
 class BatchStorage(Protocol):
-    """Where the batch's files and the final table live, and what keeps track of them."""
+    """Where the processed files are and what keeps track of the ones already merged."""
 
-    def describe(self, paths: Sequence[str]) -> list[pt.ProcessedFile]:
-        """Each new file's path as Spark reads it, base name, modification time (UTC) and header."""
+    def list_processed(self) -> list[pt.ProcessedFile]:
+        """Every processed CSV file of the dataset (path as Spark reads it, name, modification time; no header yet)."""
         ...
 
-    def delete_folder(self, uri: str) -> int:
-        """Deletes the folder of a partition left with no row (a URI as Spark gave it); returns the files deleted."""
+    def describe(self, files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:
+        """The files ready to merge, with header and raw key (a file whose Lambda report is missing is still
+        being written: left out, it is read by a later run)."""
         ...
 
-    def clear_output(self, table: str) -> int:
-        """Deletes the files of an unpartitioned final table left with no row; returns how many."""
+    def read_ledger(self) -> dict:
+        """The ledger written by the last run ({} when there is none)."""
         ...
 
-    def sync_partitions(self, columns: Columns, written: Sequence[tuple], emptied: Sequence[tuple]) -> dict | None:
-        """Brings the table's catalog up to date (new columns and partitions, emptied partitions dropped);
-        returns what changed, or None when there is no catalog."""
+    def write_ledger(self, ledger: dict) -> None:
+        """Stores the ledger (replacing it whole); called only after the commit."""
         ...
 
-    def commit(self) -> None:
-        """Marks the batch's files as handled (Glue job bookmarks); called only once everything is written."""
+    def published(self, snapshot: dict) -> None:
+        """Called after each run with the current snapshot (id and data files): the local job writes the list
+        the DuckDB reader uses; on AWS nothing (Athena reads the catalog)."""
         ...
+
+
+# ---- local files -----------------------------------------------------------------------------------------------
 
 
 def _plain_path(path: PathLike) -> str:
@@ -56,141 +78,408 @@ def _plain_path(path: PathLike) -> str:
     return pt.local_path(text) if text.startswith("file:") else text
 
 
-def describe_local_files(paths: Sequence[PathLike]) -> list[pt.ProcessedFile]:
-    """ProcessedFile entries from the file system (plain paths or file: URIs): modification time and header."""
+def describe_local_files(paths: Sequence[PathLike], reports_dir: PathLike | None = None) -> list[pt.ProcessedFile]:
+    """ProcessedFile entries from the file system: modification time, header and, with `reports_dir`, the raw
+    key from the Lambda's report <reports_dir>/<name>.json (files without a report are left out)."""
     described = []
     for path in paths:
         local = _plain_path(path)
+        name = pt.file_basename(local)
+        source = None
+        if reports_dir is not None:
+            source = read_report_source(Path(reports_dir) / report_name(name))
+            if source is None:
+                log.info("skipping %s: no report yet (the preprocessing has not finished it)", name)
+                continue
         with open(local, "rb") as f:
             head = f.read(pt.HEADER_BYTES)
         mtime = dt.datetime.fromtimestamp(os.stat(local).st_mtime, dt.timezone.utc)
-        described.append(pt.ProcessedFile(os.fspath(path), pt.file_basename(local), mtime, pt.parse_csv_header(head)))
+        described.append(pt.ProcessedFile(os.fspath(path), name, mtime, pt.parse_csv_header(head), source))
     return described
 
 
-class LocalStorage:
-    """BatchStorage over local folders (the CLI's `--engine spark`, the tests): no catalog, no bookmarks."""
+def report_name(processed_name: str) -> str:
+    """reports/<ds>/<name>.json is the report of processed/<ds>/<name>.csv (lambda/core/keys.ts outputKeysFor)."""
+    stem = processed_name[: -len(".csv")] if processed_name.endswith(".csv") else processed_name
+    return stem + ".json"
 
-    def describe(self, paths: Sequence[str]) -> list[pt.ProcessedFile]:
-        return describe_local_files(paths)
 
-    def delete_folder(self, uri: str) -> int:
-        folder = Path(_plain_path(uri))
-        count = sum(1 for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
-        shutil.rmtree(folder, ignore_errors=True)
-        return count
+def report_source(text: str, where: str) -> str:
+    """The raw key (`source`) of a Lambda report's JSON text."""
+    try:
+        source = json.loads(text).get("source")
+    except (ValueError, AttributeError) as err:
+        raise ValueError(f"{where}: not a preprocessing report (JSON object with source): {text[:200]!r}") from err
+    if not isinstance(source, str) or not source:
+        raise ValueError(
+            f'{where}: the report has no "source" (the raw key); got {source!r}. Re-run its preprocessing.'
+        )
+    return source
 
-    def clear_output(self, table: str) -> int:
-        files = list(Path(_plain_path(table)).glob("*.parquet"))
-        for f in files:
-            f.unlink()
-        return len(files)
 
-    def sync_partitions(self, columns: Columns, written: Sequence[tuple], emptied: Sequence[tuple]) -> dict | None:
+def read_report_source(path: Path) -> str | None:
+    try:
+        return report_source(path.read_text(encoding="utf-8"), str(path))
+    except FileNotFoundError:
         return None
 
-    def commit(self) -> None:
-        pass
+
+def write_json_atomically(path: PathLike, value: Any) -> None:
+    """Writes JSON to a temp file beside `path`, then renames it over `path`: readers see the old or the new."""
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(value, f, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temp, target)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+SNAPSHOT_FILES = (
+    "snapshot-files.json"  # in the table folder: local/tables.ts reads it (DuckDB has no Iceberg reader here)
+)
+
+
+class LocalStorage:
+    """BatchStorage over local folders (the CLI's `--engine spark`, the tests)."""
+
+    def __init__(self, input_dir: PathLike, ledger: PathLike, table_dir: PathLike, reports_dir: PathLike | None = None):
+        self.input_dir, self.ledger = Path(input_dir), Path(ledger)
+        self.table_dir, self.reports_dir = Path(table_dir), reports_dir
+
+    def list_processed(self) -> list[pt.ProcessedFile]:
+        if not self.input_dir.is_dir():
+            raise FileNotFoundError(f"{self.input_dir}: no such folder; point --input at processed/<dataset>/.")
+        files = sorted(p for p in self.input_dir.iterdir() if p.is_file() and p.name.endswith(".csv"))
+        return [
+            pt.ProcessedFile(str(p), p.name, dt.datetime.fromtimestamp(p.stat().st_mtime, dt.timezone.utc), None)
+            for p in files
+        ]
+
+    def describe(self, files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:
+        return describe_local_files([f.path for f in files], self.reports_dir)
+
+    def read_ledger(self) -> dict:
+        try:
+            return json.loads(self.ledger.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+
+    def write_ledger(self, ledger: dict) -> None:
+        write_json_atomically(self.ledger, ledger)
+
+    def published(self, snapshot: dict) -> None:
+        """<table>/snapshot-files.json: the current snapshot's data files, relative to the table folder."""
+        table = self.table_dir.resolve()
+        files = [os.path.relpath(_plain_path(f), table) for f in snapshot["files"]]
+        listed = {"snapshotId": snapshot["snapshotId"], "files": sorted(files), "columns": snapshot["columns"]}
+        write_json_atomically(table / SNAPSHOT_FILES, listed)
+
+
+# ---- the batch -------------------------------------------------------------------------------------------------
 
 
 def empty_summary() -> dict:
     """The counts of a run that had no new file: nothing read, nothing written."""
-    return {"files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0, "partitions": [], "deletedPartitions": []}
+    return {"files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0, "partitions": []}
+
+
+def new_files(listed: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.ProcessedFile]:
+    """The listed files the ledger does not hold (by name: processed names are unique per raw object version)."""
+    loaded = ledger.get("files", {})
+    return [f for f in listed if f.name not in loaded]
+
+
+def next_ledger(listed: Sequence[pt.ProcessedFile], ledger: dict, merged: Sequence[pt.ProcessedFile], snapshot) -> dict:
+    """The ledger after a commit: the merged files added, entries of files no longer listed dropped."""
+    names = {f.name for f in listed}
+    files = {n: s for n, s in ledger.get("files", {}).items() if n in names}
+    files.update({f.name: snapshot for f in merged})
+    return {"version": LEDGER_VERSION, "files": dict(sorted(files.items()))}
 
 
 def run_batch(
     spark: Any,
-    files: Sequence[str],
     plan: pt.DatasetSpec,
-    table: str,
+    table: IcebergTable,
     storage: BatchStorage,
     *,
     ingested_at: dt.datetime | None = None,
 ) -> dict:
-    """Reads the batch's new processed `files`, applies the transforms of `plan` (the parsed dataset spec),
-    merges the rows into the final table whose folder is `table` (s3:// or local), deletes what the merge
-    emptied, syncs the catalog, then commits the batch: a run that fails before the end reads the same files
-    again. Returns the run's counts (and "catalog" when the storage has one)."""
+    """Merges the processed files the ledger does not hold into the Iceberg table in one commit, then records
+    them in the ledger. A run that fails leaves the table as it was (no commit) and the ledger unchanged, so
+    the next run reads the same files; a run that fails after the commit but before the ledger write merges
+    them again, which the MERGE makes harmless (TRANSFORMS.md "Loading into the Iceberg table")."""
     ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
     pt.configure_session(spark)
-    log.info("batch: %d new processed files", len(files))
-    if not files:
-        storage.commit()
+    listed, ledger = storage.list_processed(), storage.read_ledger()
+    candidates = new_files(listed, ledger)
+    described = storage.describe(candidates) if candidates else []
+    log.info("batch: %d processed files, %d new, %d ready", len(listed), len(candidates), len(described))
+    if not described:
+        if table_exists(spark, table):
+            storage.published(current_snapshot(spark, table))
         return empty_summary()
-    described = storage.describe(files)
-    raw, new_rows = _read_and_transform(spark, described, plan, ingested_at)
-    try:
-        rows_in, rows_out = _counted(raw, "read", len(described)), _counted(new_rows, "transformed", len(described))
-        merge, rows_written = _merge_and_write(new_rows, described, plan, table, storage)
-        catalog = storage.sync_partitions(
-            written_columns(merge.rows, plan), merge.written_partitions, merge.emptied_partitions
-        )
-    finally:
-        raw.unpersist()
-        new_rows.unpersist()
-    if catalog is not None:
-        log.info("catalog: %s", json.dumps(catalog))
-    storage.commit()
-    summary = {
-        "files": len(described),
-        "rowsIn": rows_in,
-        "rowsOut": rows_out,
-        "rowsWritten": rows_written,
-        "partitions": _partition_names(plan, merge.written_partitions),
-        "deletedPartitions": _partition_names(plan, merge.emptied_partitions),
-    }
-    return summary if catalog is None else {**summary, "catalog": catalog}
+    summary = merge_files(spark, described, plan, table, ingested_at)
+    storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"]))
+    storage.published(current_snapshot(spark, table))
+    return summary
 
 
-def _read_and_transform(
-    spark: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, ingested_at: dt.datetime
-) -> tuple[Any, Any]:
-    """The batch's rows as read and as transformed, both persisted (each is counted, then read again)."""
+def merge_files(
+    spark: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, table: IcebergTable, ingested_at: dt.datetime
+) -> dict:
+    """Reads the files once, transforms them, fits the table to the rows and runs the one MERGE. Returns the counts."""
     from pyspark import StorageLevel
 
-    raw = pt.read_processed_csv(spark, files)
+    raw = pt.read_processed_csv(spark, newest_per_source(files))
     if raw is None:
         log.info("no processed rows: the batch's %d files are all empty", len(files))
         raw = pt.empty_input(spark)
+    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)  # parsed once: counted, then transformed from the cache
     new_rows = pt.transform(raw, plan, ingested_at)  # a bad spec raises SpecError here, before anything is read
-    return raw.persist(StorageLevel.MEMORY_AND_DISK), new_rows.persist(StorageLevel.MEMORY_AND_DISK)
+    data = new_rows.select(*[pt.col(c) for c in new_rows.columns if c not in pt.INTERNAL_COLUMNS])
+    try:
+        rows_in = raw.count()
+        # Materialised (the MERGE reads its source more than once, and refuses the non-deterministic
+        # input_file_name / monotonically_increasing_id in its lineage): the rows the MERGE sees are fixed.
+        data = data.localCheckpoint(eager=True)
+        rows_out = data.count()
+        raw.unpersist()
+        log.info("read %d rows from %d files, %d after the transforms", rows_in, len(files), rows_out)
+        ensure_table(spark, table, data.schema, plan)
+        before = current_snapshot(spark, table)
+        merge_into(spark, table, data, sorted({f.source_file for f in files}), plan)
+        after = current_snapshot(spark, table)
+    finally:
+        raw.unpersist()
+        data.unpersist()
+    changed = after["snapshotId"] != before["snapshotId"]
+    log.info("snapshot %s (%s)", after["snapshotId"], "committed" if changed else "nothing to change")
+    return {
+        "files": len(files),
+        "rowsIn": rows_in,
+        "rowsOut": rows_out,
+        "rowsWritten": after["addedRecords"] if changed else 0,
+        "partitions": touched_partitions(before, after) if changed else [],
+        "snapshotId": after["snapshotId"],
+        "tableRows": after["totalRecords"],
+    }
 
 
-def _counted(df: Any, what: str, files: int) -> int:
-    count = df.count()
-    log.info("%s: %d rows from %d files", what, count, files)
-    return count
+def newest_per_source(files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:
+    """Of each raw object (source_file), only its newest processed file in the batch (modification time, then
+    name): a re-upload merged in the same batch as the version it replaces wins whole, like one merged later."""
+    newest: dict[str, pt.ProcessedFile] = {}
+    for f in files:
+        seen = newest.get(f.source_file)
+        if seen is None or (f.mtime, f.name) > (seen.mtime, seen.name):
+            newest[f.source_file] = f
+    return sorted(newest.values(), key=lambda f: f.name)
 
 
-def _merge_and_write(
-    new_rows: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, table: str, storage: BatchStorage
-) -> tuple[pt.MergePlan, int]:
-    """Merges the new rows with the final rows already written, writes the affected partitions and deletes
-    the emptied ones. Returns the merge (its rows as written) and how many rows were written."""
-    existing = pt.read_existing_output(new_rows.sparkSession, table, plan)
-    log.info("existing final data: %s", "none" if existing is None else "found")
-    merge = pt.merge_with_existing(new_rows, existing, [f.name for f in files], plan)
-    if existing is not None:  # the write replaces files this merge reads: materialise its rows first
-        merge = dataclasses.replace(merge, rows=merge.rows.localCheckpoint(eager=True))
-    rows_written = merge.rows.count() if merge.written_partitions else 0
-    pt.write_plan(merge, table, plan)
-    for folder in merge.emptied_dirs:
-        log.info("deleted %d files of emptied partition %s", storage.delete_folder(folder), folder)
-    if merge.whole_output and merge.emptied_partitions:
-        log.info("deleted %d files: the final table has no row left", storage.clear_output(table))
-    log.info(
-        "wrote %d rows in %d partitions, deleted %d emptied partitions",
-        rows_written,
-        len(merge.written_partitions),
-        len(merge.emptied_partitions),
+# ---- the Iceberg table -----------------------------------------------------------------------------------------
+
+
+def table_exists(spark: Any, table: IcebergTable) -> bool:
+    from pyspark.errors.exceptions.captured import AnalysisException
+
+    try:
+        spark.table(table.name).schema
+        return True
+    except AnalysisException as err:
+        if "TABLE_OR_VIEW_NOT_FOUND" in str(err) or "NoSuchTable" in str(err):
+            return False
+        raise
+
+
+def _ddl_columns(schema: Any) -> str:
+    return ", ".join(f"{quote(f.name)} {f.dataType.simpleString()}" for f in schema.fields)
+
+
+def create_table_sql(table: IcebergTable, schema: Any, plan: pt.DatasetSpec) -> str:
+    """CREATE TABLE IF NOT EXISTS for the batch's columns: Iceberg v2, copy-on-write, partitioned as the spec says."""
+    parts = pt.partition_fields(plan)
+    partitioned = f" PARTITIONED BY ({', '.join(p.sql() for p in parts)})" if parts else ""
+    location = f" LOCATION '{table.location}'" if table.location else ""
+    properties = ", ".join(f"'{k}' = 'copy-on-write'" for k in COPY_ON_WRITE)
+    return (
+        f"CREATE TABLE IF NOT EXISTS {table.name} ({_ddl_columns(schema)}) USING iceberg{partitioned}{location} "
+        f"TBLPROPERTIES ('format-version' = '2', {properties})"
     )
-    return merge, rows_written
 
 
-def written_columns(rows: Any, plan: pt.DatasetSpec) -> list[tuple[str, str]]:
-    """The data columns the Parquet files hold (partition columns are in the folder names), with SQL types."""
-    return [(f.name, f.dataType.simpleString()) for f in rows.schema.fields if f.name not in plan.partition_by]
+def ensure_table(spark: Any, table: IcebergTable, schema: Any, plan: pt.DatasetSpec) -> None:
+    """Makes the table fit the batch before the MERGE: created if missing; else the batch's new columns added
+    (at their place in the column order), missing partition fields added, copy-on-write set. These are metadata
+    commits: they change no row. A column whose type differs from the table's raises TypeConflictError."""
+    if not table_exists(spark, table):
+        log.info("creating table %s", table.name)
+        spark.sql(create_table_sql(table, schema, plan))
+        return
+    existing = {f.name: f.dataType.simpleString() for f in spark.table(table.name).schema.fields}
+    check_type_conflicts(schema, existing, plan)
+    previous = None
+    for f in schema.fields:
+        if f.name not in existing:
+            place = f"AFTER {quote(previous)}" if previous else "FIRST"
+            log.info("adding column %s %s to %s", f.name, f.dataType.simpleString(), table.name)
+            spark.sql(f"ALTER TABLE {table.name} ADD COLUMN {quote(f.name)} {f.dataType.simpleString()} {place}")
+        previous = f.name
+    have = set(table_partition_keys(spark, table))
+    for part in pt.partition_fields(plan):
+        if part.key() not in have:
+            log.info("adding partition field %s to %s", part.sql(), table.name)
+            spark.sql(f"ALTER TABLE {table.name} ADD PARTITION FIELD {part.sql()}")
+    properties = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {table.name}").collect()}
+    if any(properties.get(k) != "copy-on-write" for k in COPY_ON_WRITE):
+        settings = ", ".join(f"'{k}' = 'copy-on-write'" for k in COPY_ON_WRITE)
+        spark.sql(f"ALTER TABLE {table.name} SET TBLPROPERTIES ({settings})")
 
 
-def _partition_names(plan: pt.DatasetSpec, partitions: Sequence[tuple]) -> list[str]:
-    return [pt.partition_path(plan, p).rstrip("/") for p in partitions if p]
+def check_type_conflicts(schema: Any, existing: dict, plan: pt.DatasetSpec) -> None:
+    for f in schema.fields:
+        old, new = existing.get(f.name), f.dataType.simpleString()
+        if old is not None and old != new:
+            raise pt.TypeConflictError(
+                f'dataset {plan.name!r}: type conflict in column "{f.name}": the final table has {old}, this run '
+                f"produces {new}. Cast it back with transforms.cast, or change the table's column type first "
+                f"(ALTER TABLE ... ALTER COLUMN, for the promotions Iceberg allows)."
+            )
+
+
+def table_partition_keys(spark: Any, table: IcebergTable) -> list[str]:
+    """The table's partition fields as PartitionField.key() spells them, from DESCRIBE TABLE: its
+    '# Partitioning' rows (Part N | months(d)), or its '# Partition Information' rows when all are identity."""
+    keys: list[str] = []
+    section = None
+    for row in spark.sql(f"DESCRIBE TABLE {table.name}").collect():
+        name, value = (row[0] or "").strip(), (row[1] or "").strip()
+        if name in ("# Partitioning", "# Partition Information"):
+            section, keys = name, []
+        elif name == "# col_name" or section is None:
+            continue
+        elif not name or name.startswith("#"):
+            if keys:
+                break
+        else:
+            keys.append((value if section == "# Partitioning" else name).replace("`", "").replace(" ", "").lower())
+    return keys
+
+
+def current_snapshot(spark: Any, table: IcebergTable) -> dict:
+    """The table's current snapshot: id, record counts, data files (path and partition values) and columns."""
+    columns = spark.table(table.name).columns
+    refs = spark.sql(f"SELECT snapshot_id FROM {table.name}.refs WHERE name = 'main'").collect()
+    if not refs:
+        return {
+            "snapshotId": None,
+            "addedRecords": 0,
+            "totalRecords": 0,
+            "files": [],
+            "partitions": {},
+            "columns": columns,
+        }
+    snapshot_id = refs[0][0]
+    summary = spark.sql(f"SELECT summary FROM {table.name}.snapshots WHERE snapshot_id = {snapshot_id}").collect()
+    summary = dict(summary[0][0]) if summary else {}
+    files = spark.sql(f"SELECT * FROM {table.name}.files WHERE content = 0")
+    with_partition = "partition" in files.columns
+    rows = files.select("file_path", "partition" if with_partition else "file_path").collect()
+    partitions = {r[0]: (r[1].asDict() if with_partition and r[1] is not None else {}) for r in rows}
+    return {
+        "snapshotId": snapshot_id,
+        "addedRecords": int(summary.get("added-records", 0)),
+        "totalRecords": int(summary.get("total-records", 0)),
+        "files": sorted(partitions),
+        "partitions": partitions,
+        "columns": columns,
+    }
+
+
+_ESCAPED = set("\"#%'*/:=?\\\x7f{[]^") | {chr(i) for i in range(1, 0x20)}
+
+
+def partition_label(values: dict) -> str:
+    """A partition as the Hive folder naming writes it (what the DuckDB engine reports): k=v/k2=v2."""
+
+    def text(v: Any) -> str:
+        if v is None or v == "":
+            return "__HIVE_DEFAULT_PARTITION__"
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, dt.datetime):
+            return pt.format_timestamp(v).rstrip("0").rstrip(".")
+        if isinstance(v, dt.date):
+            return v.isoformat()
+        return "".join(f"%{ord(c):02X}" if c in _ESCAPED else c for c in str(v))
+
+    return "/".join(f"{k}={text(v)}" for k, v in values.items())
+
+
+def touched_partitions(before: dict, after: dict) -> list[str]:
+    """The partitions the commit rewrote or added to that still hold rows (files added or removed)."""
+    old, new = before["partitions"], after["partitions"]
+    changed = [new[p] for p in new if p not in old] + [old[p] for p in old if p not in new]
+    present = {partition_label(v) for v in new.values()}
+    return sorted({partition_label(v) for v in changed if v} & present)
+
+
+def merge_into(spark: Any, table: IcebergTable, data: Any, sources: Sequence[str], plan: pt.DatasetSpec) -> None:
+    """The batch's one MERGE (one snapshot). Keyed: the batch's rows replace the rows with their key, and the
+    earlier rows of the batch's raw objects whose key the batch no longer has are deleted. Keyless: every
+    earlier row of the batch's raw objects is deleted and the batch's rows inserted."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    target = spark.table(table.name)
+    columns = [f.name for f in target.schema.fields]
+    aligned = data.select(
+        *[pt.col(c) if c in data.columns else F.lit(None).cast(target.schema[c].dataType).alias(c) for c in columns]
+    )
+    names = ", ".join(quote(c) for c in columns)
+    values = ", ".join(f"s.{quote(c)}" for c in columns)
+    view = f"merge_source_{os.getpid()}_{abs(hash(table.name))}"
+    markers = spark.createDataFrame([(s,) for s in sources], StructType([StructField(pt.SOURCE_FILE, StringType())]))
+    if plan.key:
+        keys = list(plan.final_key)
+        earlier = target.filter(pt.col(pt.SOURCE_FILE).isin(list(sources))).select(*[pt.col(k) for k in keys])
+        batch_keys = aligned.select(*[pt.col(k).alias(f"__key{i}") for i, k in enumerate(keys)])
+        gone = earlier.join(batch_keys, _null_safe(keys), "left_anti")
+        source = aligned.withColumn(ACTION, F.lit("upsert")).unionByName(
+            gone.withColumn(ACTION, F.lit("delete")), allowMissingColumns=True
+        )
+        on = " AND ".join(f"t.{quote(k)} <=> s.{quote(k)}" for k in keys)
+        updates = ", ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
+        clauses = (
+            f"WHEN MATCHED AND s.{ACTION} = 'delete' THEN DELETE "
+            f"WHEN MATCHED THEN UPDATE SET {updates} "
+            f"WHEN NOT MATCHED AND s.{ACTION} = 'upsert' THEN INSERT ({names}) VALUES ({values})"
+        )
+    else:
+        source = aligned.withColumn(MARKER, F.lit(False)).unionByName(
+            markers.withColumn(MARKER, F.lit(True)), allowMissingColumns=True
+        )
+        on = f"s.{MARKER} AND t.{quote(pt.SOURCE_FILE)} = s.{quote(pt.SOURCE_FILE)}"
+        clauses = (
+            f"WHEN MATCHED THEN DELETE WHEN NOT MATCHED AND NOT s.{MARKER} THEN INSERT ({names}) VALUES ({values})"
+        )
+    source.createOrReplaceTempView(view)
+    try:
+        spark.sql(f"MERGE INTO {table.name} t USING {view} s ON {on} {clauses}")
+    finally:
+        spark.catalog.dropTempView(view)
+
+
+def _null_safe(keys: Sequence[str]) -> Any:
+    """Key columns equal to the __key<i> columns, nulls equal to nulls (as the transform's dedupe groups them)."""
+    from functools import reduce
+
+    from pyspark.sql import functions as F
+
+    return reduce(lambda a, b: a & b, [pt.col(k).eqNullSafe(F.col(f"__key{i}")) for i, k in enumerate(keys)])

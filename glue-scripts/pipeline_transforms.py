@@ -2,8 +2,8 @@
 
 The rules are in TRANSFORMS.md (same folder). This module is plain PySpark (no awsglue) so it runs under
 pip's pyspark in tests and on Glue 5.0 (shipped with --extra-py-files). The first part is pure: spec
-parsing, the transform steps and the merge with existing output, all over DataFrames. The last part
-holds the few Spark reads/writes by path that both entry points share; AWS calls live in glue_job.py.
+parsing, the partition fields and the transform steps, all over DataFrames. The last part reads the
+processed files; the Iceberg table is pipeline_batch.py's, the AWS calls glue_job.py's.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ import io
 import json
 import logging
 import os
+import re
 from dataclasses import dataclass, field
 from functools import reduce
 from typing import Any, Iterable, Mapping, Sequence
@@ -30,7 +31,9 @@ log = logging.getLogger("pipeline_transforms")
 FILE_COLUMN = "__source_file_path"
 MTIME_COLUMN = "__source_file_mtime"
 LINE_COLUMN = "__source_file_line"
-INTERNAL_COLUMNS = (FILE_COLUMN, MTIME_COLUMN, LINE_COLUMN)
+# The raw object's key (from the Lambda's report of the processed file): what source_file holds when known.
+SOURCE_KEY_COLUMN = "__source_raw_key"
+INTERNAL_COLUMNS = (FILE_COLUMN, MTIME_COLUMN, LINE_COLUMN, SOURCE_KEY_COLUMN)
 
 SOURCE_FILE = "source_file"
 INGESTED_AT = "ingested_at"
@@ -49,7 +52,6 @@ SQL_TYPE_OF = {
 }
 CAST_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
 
-HIVE_DEFAULT_PARTITION = "__HIVE_DEFAULT_PARTITION__"
 # How much of a processed file both entry points read for its header (glue_job from S3, local_job from disk).
 HEADER_BYTES = 1 << 20
 
@@ -59,7 +61,7 @@ class SpecError(ValueError):
 
 
 class TypeConflictError(SpecError):
-    """A column has one type in the existing final data and another in this run's data."""
+    """A column has one type in the final table and another in this run's data."""
 
 
 # --------------------------------------------------------------------------------------------------
@@ -217,12 +219,9 @@ def load_spec(text: str) -> DatasetSpec:
 SESSION_SETTINGS = {
     "spark.sql.session.timeZone": "UTC",
     "spark.sql.ansi.enabled": "false",  # a value that does not cast becomes null (TRANSFORMS.md step 1)
-    "spark.sql.sources.partitionOverwriteMode": "dynamic",
-    "spark.sql.sources.partitionColumnTypeInference.enabled": "false",  # partition types come from the spec
     "spark.sql.parquet.outputTimestampType": "TIMESTAMP_MICROS",
     "spark.sql.parquet.compression.codec": "snappy",
     "spark.sql.caseSensitive": "true",
-    "spark.sql.files.maxRecordsPerFile": "5000000",
     "spark.sql.optimizer.canChangeCachedPlanOutputPartitioning": "true",
 }
 
@@ -230,8 +229,56 @@ SESSION_SETTINGS = {
 def configure_session(spark: SparkSession) -> None:
     for k, v in SESSION_SETTINGS.items():
         spark.conf.set(k, v)
-    # No _SUCCESS marker files among the Parquet partitions (Athena and DuckDB read the folder).
-    spark.sparkContext._jsc.hadoopConfiguration().set("mapreduce.fileoutputcommitter.marksuccessfuljobs", "false")
+
+
+# --------------------------------------------------------------------------------------------------
+# partitionBy: identity columns or Iceberg transforms (year(c), month(c), day(c), hour(c), bucket(N, c), truncate(N, c))
+# --------------------------------------------------------------------------------------------------
+
+_TIME_TRANSFORM = re.compile(r"^\s*(year|month|day|hour)\s*\(\s*([^(),\s]+)\s*\)\s*$", re.IGNORECASE)
+_WIDTH_TRANSFORM = re.compile(r"^\s*(bucket|truncate)\s*\(\s*(\d+)\s*,\s*([^(),\s]+)\s*\)\s*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class PartitionField:
+    """One partitionBy entry: the column it reads and the Iceberg transform (None = identity)."""
+
+    column: str
+    transform: str | None = None  # "year" | "month" | "day" | "hour" | "bucket" | "truncate"
+    width: int | None = None  # N of bucket(N, c) / truncate(N, c)
+
+    def sql(self) -> str:
+        """The PARTITIONED BY / ADD PARTITION FIELD term, e.g. `months(d)` or `bucket(16, id)`."""
+        quoted = "`" + self.column.replace("`", "``") + "`"
+        if self.transform is None:
+            return quoted
+        if self.width is not None:
+            return f"{self.transform}({self.width}, {quoted})"
+        return f"{self.transform}s({quoted})"  # Spark's names: years, months, days, hours
+
+    def key(self) -> str:
+        """A canonical form to compare with the table's spec (DESCRIBE's '# Partitioning' rows)."""
+        return self.sql().replace("`", "").replace(" ", "").lower()
+
+
+def partition_field(entry: str) -> PartitionField:
+    """Parses one partitionBy entry (config/ validates them; anything else is an identity column name)."""
+    m = _TIME_TRANSFORM.match(entry)
+    if m:
+        return PartitionField(m.group(2), m.group(1).lower())
+    m = _WIDTH_TRANSFORM.match(entry)
+    if m:
+        return PartitionField(m.group(3), m.group(1).lower(), int(m.group(2)))
+    return PartitionField(entry)
+
+
+def partition_fields(spec: DatasetSpec) -> list[PartitionField]:
+    return [partition_field(p) for p in spec.partition_by]
+
+
+def identity_partitions(spec: DatasetSpec) -> list[str]:
+    """The columns partitioned by value: they go last in the column order, as in the Hive layout."""
+    return [f.column for f in partition_fields(spec) if f.transform is None]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -365,10 +412,10 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
             )
         columns = list(spec.select)
         df = df.select(*[col(c) for c in columns], *_internal(df))
-    for part in spec.partition_by:
-        if part not in columns:
+    for part in partition_fields(spec):
+        if part.column not in columns:
             raise SpecError(
-                f'{where}: transforms.partitionBy names "{part}", which is not a final column '
+                f'{where}: transforms.partitionBy names "{part.column}", which is not a final column '
                 f"(columns: {', '.join(columns)})."
             )
 
@@ -386,11 +433,12 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
         df = df.withColumn("__rank", F.row_number().over(latest_first)).filter(F.col("__rank") == 1).drop("__rank")
 
     # 7. lineage
-    df = df.withColumn(SOURCE_FILE, base_name(col(FILE_COLUMN))).withColumn(
+    source = col(SOURCE_KEY_COLUMN) if SOURCE_KEY_COLUMN in df.columns else base_name(col(FILE_COLUMN))
+    df = df.withColumn(SOURCE_FILE, source).withColumn(
         INGESTED_AT, F.lit(format_timestamp(ingested_at)).cast("timestamp")
     )
-    # Spark writes '' and null alike to the default partition and reads both back as null: make them one value
-    for part in spec.partition_by:
+    # '' and null are one partition value (the DuckDB engine's Hive folders cannot tell them apart)
+    for part in identity_partitions(spec):
         if isinstance(df.schema[part].dataType, StringType):
             df = df.withColumn(part, _nullif_empty(col(part)))
     df = df.select(*[col(c) for c in final_column_order(df.columns, spec)])
@@ -414,7 +462,7 @@ def final_column_order(columns: Iterable[str], spec: DatasetSpec) -> list[str]:
     """finalSchema order, then other columns by name, then lineage, then partition columns (TRANSFORMS.md step 8)."""
     present = [c for c in columns if c not in INTERNAL_COLUMNS]
     declared = [n for n, _ in spec.final_columns if n in present and n not in LINEAGE_COLUMNS]
-    parts = [p for p in spec.partition_by if p in present]
+    parts = [p for p in identity_partitions(spec) if p in present]
     lineage = [c for c in LINEAGE_COLUMNS if c in present]
     fixed = set(declared) | set(parts) | set(lineage)
     extras = sorted(c for c in present if c not in fixed)
@@ -453,146 +501,6 @@ def transform(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> Dat
 
 
 # --------------------------------------------------------------------------------------------------
-# Merge with the existing output (TRANSFORMS.md "Merge with the existing output")
-# --------------------------------------------------------------------------------------------------
-
-PartitionValues = tuple  # one value per partition column, as Python values (None for null)
-
-
-@dataclass
-class MergePlan:
-    """What to write: `rows` holds the full new content of `written_partitions`; `emptied_partitions`
-    lose all their rows and must be deleted (with `emptied_dirs`, their folders as found)."""
-
-    rows: DataFrame
-    written_partitions: list[PartitionValues]
-    emptied_partitions: list[PartitionValues]
-    emptied_dirs: list[str]
-    whole_output: bool  # no partitionBy: `rows` replaces the whole output
-
-
-def check_type_conflicts(new_schema: StructType, existing_schema: StructType, spec: DatasetSpec) -> None:
-    existing = {f.name: f.dataType.simpleString() for f in existing_schema.fields}
-    for f in new_schema.fields:
-        if f.name in INTERNAL_COLUMNS or f.name in spec.partition_by:
-            continue
-        old = existing.get(f.name)
-        new = f.dataType.simpleString()
-        if old is not None and old != new:
-            raise TypeConflictError(
-                f'dataset {spec.name!r}: type conflict in column "{f.name}": the existing final data has {old}, '
-                f"this run produces {new}. Cast it back with transforms.cast, or write to a new output folder "
-                f"(and recreate the final table)."
-            )
-
-
-def _null_safe_match(left: DataFrame, right: DataFrame, pairs: Sequence[tuple[str, str]]) -> Column:
-    return reduce(lambda a, b: a & b, [left[lc].eqNullSafe(right[rc]) for lc, rc in pairs])
-
-
-def _rows_to_tuples(rows: Iterable[Any]) -> list[PartitionValues]:
-    return [tuple(r) for r in rows]
-
-
-def merge_with_existing(
-    new_rows: DataFrame, existing: DataFrame | None, input_files: Sequence[str], spec: DatasetSpec
-) -> MergePlan:
-    """The idempotent merge: stale existing rows (from this run's files, or with a key this run has)
-    are replaced by this run's rows, per partition. `existing` holds the final rows read back (partition
-    columns typed as in the spec) and FILE_COLUMN (the Parquet file's path); `input_files` are the base
-    names of ALL this run's input files."""
-    parts = list(spec.partition_by)
-    new_rows = new_rows.select(*[col(c) for c in new_rows.columns if c not in INTERNAL_COLUMNS])
-    if existing is None:
-        if parts:
-            written = sorted(_rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect()), key=repr)
-        else:
-            written = [()] if new_rows.limit(1).count() > 0 else []
-        return MergePlan(new_rows, written, [], [], whole_output=not parts)
-
-    check_type_conflicts(new_rows.schema, existing.schema, spec)
-    files = sorted(set(input_files))
-    stale = col(SOURCE_FILE).isin(files) if files else F.lit(False)
-    marked = existing
-    if spec.key:
-        keys = new_rows.select(*[col(k).alias(f"__key{i}") for i, k in enumerate(spec.final_key)]).distinct()
-        keys = keys.withColumn("__new_key", F.lit(True))
-        condition = _null_safe_match(existing, keys, [(k, f"__key{i}") for i, k in enumerate(spec.final_key)])
-        marked = existing.join(keys, condition, "left").drop(*[f"__key{i}" for i in range(len(spec.key))])
-        stale = stale | col("__new_key").isNotNull()
-    marked = marked.withColumn("__stale", stale)
-
-    def finish(kept: DataFrame) -> DataFrame:
-        kept = kept.drop("__stale", "__new_key", FILE_COLUMN)
-        rows = kept.unionByName(new_rows, allowMissingColumns=True)
-        return rows.select(*[col(c) for c in final_column_order(rows.columns, spec)])
-
-    if not parts:
-        any_stale = marked.filter(col("__stale")).limit(1).count() > 0
-        any_new = new_rows.limit(1).count() > 0
-        if not any_stale and not any_new:
-            return MergePlan(new_rows.limit(0), [], [], [], whole_output=False)
-        rows = finish(marked.filter(~col("__stale")))
-        emptied = rows.limit(1).count() == 0
-        return MergePlan(rows, [] if emptied else [()], [()] if emptied else [], [], whole_output=True)
-
-    stale_parts = (
-        marked.filter(col("__stale"))
-        .select(*[col(p) for p in parts], F.regexp_extract(col(FILE_COLUMN), r"^(.*)/[^/]*$", 1).alias("__dir"))
-        .distinct()
-        .collect()
-    )
-    new_parts = set(_rows_to_tuples(new_rows.select(*[col(p) for p in parts]).distinct().collect()))
-    stale_dirs: dict[PartitionValues, str] = {}
-    for r in stale_parts:
-        stale_dirs[tuple(r[: len(parts)])] = r["__dir"]
-    affected = new_parts | set(stale_dirs)
-    if not affected:
-        return MergePlan(new_rows.limit(0), [], [], [], whole_output=False)
-    part_schema = StructType([new_rows.schema[p] for p in parts])
-    affected_df = new_rows.sparkSession.createDataFrame(sorted(affected, key=repr), part_schema)
-    affected_df = affected_df.select(*[col(p).alias(f"__part{i}") for i, p in enumerate(parts)])
-    kept = marked.filter(~col("__stale"))
-    kept = kept.join(
-        affected_df, _null_safe_match(kept, affected_df, [(p, f"__part{i}") for i, p in enumerate(parts)]), "left_semi"
-    )
-    kept_parts = set(_rows_to_tuples(kept.select(*[col(p) for p in parts]).distinct().collect()))
-    written = sorted(new_parts | kept_parts, key=repr)
-    emptied = sorted((p for p in affected if p not in new_parts and p not in kept_parts), key=repr)
-    return MergePlan(finish(kept), written, emptied, [stale_dirs[p] for p in emptied], whole_output=False)
-
-
-# --------------------------------------------------------------------------------------------------
-# Hive partition paths and catalog values
-# --------------------------------------------------------------------------------------------------
-
-_HIVE_ESCAPED = set("\"#%'*/:=?\\\x7f{[]^") | {chr(i) for i in range(1, 0x20)}
-
-
-def escape_path_name(value: str) -> str:
-    """Hive/Spark escaping of a partition value in a folder name (ExternalCatalogUtils.escapePathName)."""
-    return "".join(f"%{ord(ch):02X}" if ch in _HIVE_ESCAPED else ch for ch in value)
-
-
-def partition_value_string(value: Any) -> str:
-    """The partition value as Spark writes it in the folder name and as the catalog stores it."""
-    if value is None:
-        return HIVE_DEFAULT_PARTITION
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, dt.datetime):
-        return format_timestamp(value).rstrip("0").rstrip(".")
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return str(value)
-
-
-def partition_path(spec: DatasetSpec, values: PartitionValues) -> str:
-    """e.g. "signup_month=2024-11/" (relative to the final output folder)."""
-    return "".join(f"{p}={escape_path_name(partition_value_string(v))}/" for p, v in zip(spec.partition_by, values))
-
-
-# --------------------------------------------------------------------------------------------------
 # Spark reads/writes by path, shared by the entry points (no AWS here)
 # --------------------------------------------------------------------------------------------------
 
@@ -606,6 +514,11 @@ class ProcessedFile:
     name: str
     mtime: dt.datetime
     header: tuple[str, ...] | None
+    source: str | None = None  # the raw object's key (the Lambda's report), else source_file is `name`
+
+    @property
+    def source_file(self) -> str:
+        return self.source if self.source is not None else self.name
 
 
 def parse_csv_header(data: bytes) -> tuple[str, ...] | None:
@@ -634,8 +547,14 @@ def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> D
     if not by_header:
         return None
     mtimes = spark.createDataFrame(
-        [(f.name, _utc_naive(f.mtime)) for f in files],
-        StructType([StructField("__name", StringType()), StructField(MTIME_COLUMN, TimestampType())]),
+        [(f.name, _utc_naive(f.mtime), f.source_file) for f in files],
+        StructType(
+            [
+                StructField("__name", StringType()),
+                StructField(MTIME_COLUMN, TimestampType()),
+                StructField(SOURCE_KEY_COLUMN, StringType()),
+            ]
+        ),
     )
     frames = []
     for header, paths in by_header.items():
@@ -674,35 +593,6 @@ def empty_input(spark: SparkSession) -> DataFrame:
 
 def _utc_naive(moment: dt.datetime) -> dt.datetime:
     return moment.astimezone(dt.timezone.utc).replace(tzinfo=None) if moment.tzinfo else moment
-
-
-def read_existing_output(spark: SparkSession, path: str, spec: DatasetSpec) -> DataFrame | None:
-    """The final rows already written under `path` (None when there are none), partition columns typed
-    as the spec says, with FILE_COLUMN = the Parquet file's path."""
-    try:
-        df = spark.read.option("mergeSchema", "true").parquet(path)
-    except CapturedException as err:
-        message = str(err)
-        if "PATH_NOT_FOUND" in message or "Path does not exist" in message or "UNABLE_TO_INFER_SCHEMA" in message:
-            return None
-        raise
-    types = spec.partition_types
-    for p in spec.partition_by:
-        if p in df.columns:
-            df = df.withColumn(p, col(p).cast(types.get(p, "string")))
-    return df.withColumn(FILE_COLUMN, F.input_file_name())
-
-
-def write_plan(plan: MergePlan, path: str, spec: DatasetSpec) -> None:
-    """Writes the rows of the affected partitions (dynamic partition overwrite) or the whole output.
-    Emptied partitions (and an emptied unpartitioned output) are the caller's to delete."""
-    if plan.whole_output:
-        if plan.written_partitions:
-            plan.rows.write.mode("overwrite").parquet(path)
-    elif plan.written_partitions:
-        # One task per partition value: one file per partition (split at spark.sql.files.maxRecordsPerFile).
-        rows = plan.rows.repartition(*[col(p) for p in spec.partition_by])
-        rows.write.mode("overwrite").partitionBy(*spec.partition_by).parquet(path)
 
 
 def local_path(uri: str) -> str:

@@ -1,8 +1,10 @@
-"""Benchmark of the Spark transform (npm run bench:glue): 1,000,000 generated processed rows through local_job.py.
+"""Benchmark of the Spark transform (npm run bench:glue): incremental batches into a growing Iceberg table.
 
-Prints rows/s, the input and Parquet sizes, and what the measured rate means for a Glue job (workers,
-cost per GB at $0.44 per DPU-hour, G.1X = 1 DPU = 4 vCPU, billed per second with a 1-minute minimum).
-The data is deterministic (fixed seed), shaped like the signups dataset, spread over 24 monthly partitions.
+Each run adds one processed file (signups-shaped, deterministic) and merges it with local_job.run into the same
+local Iceberg table, in one Spark session (start-up excluded). A batch holds new sign-ups of one new month plus
+~2% updates of the previous batch's users, as time-ordered data does: the MERGE rewrites the files of those
+rows only, so a run's time should not grow with the table. `--json` prints one JSON object:
+{"runs": [{"rows_in", "table_rows", "seconds"}, ...], "cores", "rows_per_second_per_core", ...}.
 """
 
 from __future__ import annotations
@@ -12,125 +14,115 @@ import json
 import os
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 GLUE_SCRIPTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(GLUE_SCRIPTS))
 SPEC = GLUE_SCRIPTS / "tests" / "fixtures" / "specs" / "signups.json"
-DPU_HOUR_USD = 0.44
-GLUE_MIN_WORKERS = 2
-GLUE_STARTUP_SECONDS = 30  # an assumption for Glue 5.0 start-up per run, not measured here
+
+FIRST = ["Ann", "Bob", "Carla", "Dee", "Eve", "Frank", "Grace", "Hiro", "Ivy", "Jon", "Zoë", "Lee, Min-jun"]
+LAST = ["Doe", "Smith", "Gómez", "Tanaka", "Chen", "Park", 'O"Brien', "Kim"]
+STATUSES = ["active", "inactive", "pending"]
 
 
-def generate(folder: Path, rows: int, files: int, seed: int = 42) -> int:
-    """Processed signups CSV files as the Lambda writes them; returns the bytes written."""
-    rng = random.Random(seed)
-    statuses = ["active", "inactive", "pending"]
-    first = ["Ann", "Bob", "Carla", "Dee", "Eve", "Frank", "Grace", "Hiro", "Ivy", "Jon", "Zoë", "Lee, Min-jun"]
-    last = ["Doe", "Smith", "Gómez", "Tanaka", "Chen", "Park", 'O"Brien', "Kim"]
+def batch_lines(run: int, rows: int, rng: random.Random) -> list[str]:
+    """Run `run`'s processed CSV: new ids of month `run`, ~2% of them updates of the previous run's ids."""
+    first_id, month = run * rows + 1, f"{2020 + run // 12}-{1 + run % 12:02d}"
+    lines = ["id,name,email,signup_date,status"]
+    for i in range(rows):
+        user_id = first_id + i
+        if run > 0 and rng.random() < 0.02:
+            user_id = rng.randrange(first_id - rows, first_id)  # a user of the previous batch changes
+        name = f"{rng.choice(FIRST)} {rng.choice(LAST)}"
+        if any(ch in name for ch in ',"'):
+            name = '"' + name.replace('"', '""') + '"'
+        day = f"{month}-{1 + rng.randrange(28):02d}"
+        lines.append(f"{user_id},{name},user{user_id}@example.com,{day},{rng.choice(STATUSES)}")
+    return lines
+
+
+def write_batch(folder: Path, run: int, rows: int, rng: random.Random) -> int:
     folder.mkdir(parents=True, exist_ok=True)
-    per_file = rows // files
-    total = 0
-    next_id = 1
-    for f in range(files):
-        lines = ["id,name,email,signup_date,status"]
-        count = per_file if f < files - 1 else rows - per_file * (files - 1)
-        for _ in range(count):
-            # ~2% of ids repeat an earlier one: the dedupe has work to do
-            user_id = rng.randrange(1, next_id) if next_id > 1 and rng.random() < 0.02 else next_id
-            next_id += user_id == next_id
-            name = f"{rng.choice(first)} {rng.choice(last)}"
-            if any(ch in name for ch in ',"'):
-                name = '"' + name.replace('"', '""') + '"'
-            day = f"20{23 + rng.randrange(2)}-{1 + rng.randrange(12):02d}-{1 + rng.randrange(28):02d}"
-            lines.append(f"{user_id},{name},user{user_id}@example.com,{day},{rng.choice(statuses)}")
-        path = folder / f"signups-{f:03d}.csv"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        os.utime(path, (1_700_000_000 + f, 1_700_000_000 + f))
-        total += path.stat().st_size
-    return total
+    path = folder / f"signups-{run:03d}.csv"
+    path.write_text("\n".join(batch_lines(run, rows, rng)) + "\n", encoding="utf-8")
+    os.utime(path, (1_700_000_000 + run, 1_700_000_000 + run))
+    return path.stat().st_size
 
 
-def folder_bytes(folder: Path, suffix: str) -> int:
-    return sum(p.stat().st_size for p in folder.rglob(f"*{suffix}"))
+def run_batches(spark, work: Path, runs: int, rows: int, log) -> list[dict]:
+    import local_job
+
+    rng = random.Random(42)
+    results = []
+    for run in range(runs):
+        size = write_batch(work / "processed" / "signups", run, rows, rng)
+        args = local_job.parse_args(
+            ["--input", str(work / "processed" / "signups"), "--output", str(work / "final_output" / "signups")]
+            + ["--dataset-spec-file", str(SPEC), "--ingested-at", "2025-01-01T00:00:00Z"]
+        )
+        started = time.monotonic()
+        summary = local_job.run(args, spark=spark)
+        seconds = time.monotonic() - started
+        results.append({"rows_in": summary["rowsIn"], "table_rows": summary["tableRows"], "seconds": round(seconds, 2)})
+        log(
+            f"run {run + 1}: {summary['rowsIn']:,} rows ({size / 1e6:.1f} MB) -> table {summary['tableRows']:,} rows in {seconds:.1f} s"
+        )
+    return results
+
+
+def report(results: list[dict], cores: int, master: str) -> dict:
+    rates = sorted(r["rows_in"] / r["seconds"] for r in results[1:] or results)
+    median = rates[len(rates) // 2]
+    second, last = results[min(1, len(results) - 1)], results[-1]
+    return {
+        "runs": results,
+        "master": master,
+        "cores": cores,
+        "load_average": round(os.getloadavg()[0], 1) if hasattr(os, "getloadavg") else None,
+        "rows_per_second": round(median),  # median over runs 2..n (run 1 also creates the table)
+        "rows_per_second_per_core": round(median / cores),
+        "last_over_second": round(last["seconds"] / second["seconds"], 2),
+        "table_growth": round(last["table_rows"] / second["table_rows"], 1),
+    }
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--rows", type=int, default=1_000_000)
-    p.add_argument("--files", type=int, default=10)
+    p.add_argument("--runs", type=int, default=10)
+    p.add_argument("--rows", type=int, default=200_000, help="rows per batch (default 200,000)")
     p.add_argument("--master", default="local[*]")
-    p.add_argument("--keep", action="store_true", help="keep the generated data and output")
+    p.add_argument("--json", action="store_true", help="print one JSON object (logs go to stderr)")
+    p.add_argument("--keep", action="store_true", help="keep the generated data and the table")
     args = p.parse_args()
+    log = (lambda m: print(m, file=sys.stderr, flush=True)) if args.json else (lambda m: print(m, flush=True))
+
+    import local_job
 
     work = Path(tempfile.mkdtemp(prefix="bench-glue-"))
+    spark = local_job.start_spark(args.master, "2g", "bench-glue")
+    spark.sparkContext.setLogLevel("ERROR")
     try:
-        t0 = time.monotonic()
-        input_bytes = generate(work / "processed" / "signups", args.rows, args.files)
-        print(
-            f"generated {args.rows:,} rows in {args.files} files ({input_bytes / 1e6:.1f} MB) "
-            f"in {time.monotonic() - t0:.1f} s",
-            flush=True,
-        )
-        t1 = time.monotonic()
-        done = subprocess.run(
-            [
-                sys.executable,
-                str(GLUE_SCRIPTS / "local_job.py"),
-                "--input",
-                str(work / "processed" / "signups"),
-                "--output",
-                str(work / "final_output" / "signups"),
-                "--dataset-spec-file",
-                str(SPEC),
-                "--master",
-                args.master,
-            ],
-            capture_output=True,
-            text=True,
-        )
-        wall = time.monotonic() - t1
-        if done.returncode != 0:
-            print(done.stderr, file=sys.stderr)
-            return done.returncode
-        summary = json.loads(done.stdout.strip().splitlines()[-1])
-        job_seconds = summary["processingMs"] / 1000  # Spark start-up excluded (Glue's is in the estimate below)
-        parquet_bytes = folder_bytes(work / "final_output" / "signups", ".parquet")
-        cores = os.cpu_count() or 1
-        gb = input_bytes / 1e9
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-        print(
-            f"spark master {args.master} on {cores} cores (load average {load:.1f} at the end: other processes "
-            f"slow this figure down)"
-        )
-        print(
-            f"rows in {summary['rowsIn']:,}, rows out {summary['rowsOut']:,}, partitions {len(summary['partitions'])}"
-        )
-        print(f"job time {job_seconds:.1f} s without Spark start-up (whole process {wall:.1f} s)")
-        print(
-            f"throughput {summary['rowsIn'] / job_seconds:,.0f} rows/s, {input_bytes / 1e6 / job_seconds:.1f} MB/s "
-            f"of CSV ({input_bytes / 1e6 / job_seconds / cores:.2f} MB/s per core)"
-        )
-        print(f"parquet {parquet_bytes / 1e6:.1f} MB (snappy), {parquet_bytes / input_bytes:.0%} of the CSV size")
-        # Glue: a G.1X worker has 4 vCPU; one runs the driver. Assume per-core speed as measured here.
-        vcpu_seconds_per_gb = job_seconds * cores / gb
-        for workers in (2, 5, 10):
-            executor_vcpus = (workers - 1) * 4
-            run_seconds = vcpu_seconds_per_gb / executor_vcpus + GLUE_STARTUP_SECONDS
-            cost = workers * max(run_seconds, 60) / 3600 * DPU_HOUR_USD
-            print(
-                f"glue estimate, 1 GB of processed CSV on {workers} G.1X workers: ~{run_seconds:.0f} s "
-                f"(incl. ~{GLUE_STARTUP_SECONDS} s assumed start-up), ~${cost:.3f}"
-            )
-        return 0
+        results = run_batches(spark, work, args.runs, args.rows, log)
+        cores = spark.sparkContext.defaultParallelism
     finally:
+        spark.stop()
         if args.keep:
-            print(f"kept {work}")
+            log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
+    summary = report(results, cores, args.master)
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        log(
+            f"{summary['rows_per_second']:,} rows/s ({summary['rows_per_second_per_core']:,} per core, {cores} cores, "
+            f"load {summary['load_average']}); last run {summary['last_over_second']}x the second, "
+            f"table {summary['table_growth']}x larger"
+        )
+    return 0
 
 
 if __name__ == "__main__":

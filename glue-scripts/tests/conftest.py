@@ -1,4 +1,4 @@
-"""Test support for the Glue scripts: one shared local Spark session, processed CSV writers, Parquet readers."""
+"""Test support for the Glue scripts: one shared local Spark session (with Iceberg), processed CSV writers, table readers."""
 
 from __future__ import annotations
 
@@ -84,35 +84,42 @@ def write_processed(folder: Path, name: str, text: str, mtime: float) -> Path:
     return path
 
 
-def run_job(spark, input_dir: Path, output_dir: Path, spec: dict, ingested_at: str = INGESTED_AT) -> dict:
+def run_job(
+    spark, input_dir: Path, output_dir: Path, spec: dict, ingested_at: str = INGESTED_AT, reports: Path | None = None
+) -> dict:
     """The local entry point in this process (same code path as the CLI, with the shared session)."""
-    args = local_job.parse_args(
-        [
-            "--input",
-            str(input_dir),
-            "--output",
-            str(output_dir),
-            "--dataset-spec",
-            json.dumps(spec),
-            "--ingested-at",
-            ingested_at,
-        ]
-    )
-    return local_job.run(args, spark=spark)
+    argv = ["--input", str(input_dir), "--output", str(output_dir), "--dataset-spec", json.dumps(spec)]
+    argv += ["--ingested-at", ingested_at] + (["--reports", str(reports)] if reports else [])
+    return local_job.run(local_job.parse_args(argv), spark=spark)
 
 
-def read_output(spark, output_dir: Path, spec: dict) -> list[dict]:
-    """Every final row (partition columns typed as in the spec), sorted, as dicts."""
-    parsed = pt.parse_spec(spec)
-    df = pt.read_existing_output(spark, str(output_dir), parsed)
+def table_frame(spark, output_dir: Path):
+    """The current snapshot of the local Iceberg table at output_dir (None when there is no table)."""
+    table = local_job.local_table(spark, str(output_dir))
+    return spark.table(table.name) if pb.table_exists(spark, table) else None
+
+
+def read_output(spark, output_dir: Path, spec: dict | None = None) -> list[dict]:
+    """Every row of the table's current snapshot, sorted, as dicts."""
+    df = table_frame(spark, output_dir)
     if df is None:
         return []
-    rows = [r.asDict() for r in df.drop(pt.FILE_COLUMN).collect()]
+    rows = [r.asDict() for r in df.collect()]
     return sorted(rows, key=lambda r: json.dumps(r, default=str, sort_keys=True))
 
 
-def parquet_files(output_dir: Path) -> list[str]:
-    return sorted(str(p.relative_to(output_dir)) for p in output_dir.rglob("*.parquet"))
+def snapshot_ids(spark, output_dir: Path) -> list[int]:
+    """The table's snapshots, oldest first."""
+    table = local_job.local_table(spark, str(output_dir))
+    return [r[0] for r in spark.sql(f"SELECT snapshot_id FROM {table.name}.snapshots ORDER BY committed_at").collect()]
+
+
+def write_report(reports: Path, processed_name: str, raw_key: str) -> Path:
+    """The Lambda's report of a processed file (only `source`, the raw key, matters to the job)."""
+    reports.mkdir(parents=True, exist_ok=True)
+    path = reports / pb.report_name(processed_name)
+    path.write_text(json.dumps({"source": raw_key, "outcome": "processed"}), encoding="utf-8")
+    return path
 
 
 def frame(spark, files: dict[str, tuple[float, str]], tmp_path: Path):

@@ -1,8 +1,7 @@
-"""glue_job.py's wiring: arguments, bookmarks, commit (FAKE awsglue), and its S3 and catalog calls on moto's server."""
+"""glue_job.py's wiring: arguments and awsglue calls (FAKE awsglue), its S3 side on moto's server, one run end to end."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import socket
 import subprocess
@@ -14,7 +13,7 @@ import pytest
 
 import pipeline_batch as pb
 import pipeline_transforms as pt
-from conftest import FIXTURES, read_output, spec_fixture, write_processed
+from conftest import FIXTURES, spec_fixture, write_processed, write_report
 
 sys.path.insert(0, str(FIXTURES.parent / "fake_awsglue"))
 import awsglue  # noqa: E402  (the fake)
@@ -45,7 +44,7 @@ def moto_endpoint():
 
 
 @pytest.fixture
-def aws(moto_endpoint, monkeypatch):
+def s3(moto_endpoint, monkeypatch):
     for k, v in {
         "AWS_ACCESS_KEY_ID": "test",
         "AWS_SECRET_ACCESS_KEY": "test",
@@ -53,236 +52,110 @@ def aws(moto_endpoint, monkeypatch):
         "AWS_ENDPOINT_URL": moto_endpoint,
     }.items():
         monkeypatch.setenv(k, v)
-    return boto3.client("s3"), boto3.client("glue")
+    return boto3.client("s3")
 
 
-def create_final_table(glue, database: str, spec: dict, location: str) -> None:
-    """The final table as the CDK app defines it: Parquet, finalSchema's columns and partition keys."""
-    try:
-        glue.create_database(DatabaseInput={"Name": database})
-    except glue.exceptions.AlreadyExistsException:
-        pass
-    fs = spec["finalSchema"]
-    glue.create_table(
-        DatabaseName=database,
-        TableInput={
-            "Name": spec["dataset"]["name"],
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": "parquet"},
-            "PartitionKeys": [{"Name": c["name"], "Type": c["type"]} for c in fs["partitionColumns"]],
-            "StorageDescriptor": {
-                "Columns": [{"Name": c["name"], "Type": c["type"]} for c in fs["columns"]],
-                "Location": location,
-                "InputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat",
-                "OutputFormat": "org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat",
-                "SerdeInfo": {"SerializationLibrary": "org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe"},
-            },
-        },
-    )
-
-
-def create_processed_table(glue, database: str, location: str) -> None:
-    """The processed table as the crawler makes it once the dataset's first file is there (columns do not matter
-    here: the fake from_catalog reads its folder)."""
-    glue.create_table(
-        DatabaseName=database,
-        TableInput={
-            "Name": "processed_signups",
-            "TableType": "EXTERNAL_TABLE",
-            "Parameters": {"classification": "csv"},
-            "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "string"}], "Location": location},
-        },
-    )
-
-
-def job_argv(spec: dict, final_path: str, database: str) -> list[str]:
+def job_argv(spec: dict, root: str, database: str = "db", catalog: str = "glue_catalog") -> list[str]:
+    """The arguments the CDK app sets (root: s3://bucket or a file: URI of a folder for the local run)."""
     return [
         "glue_job.py",
-        "--JOB_NAME",
-        "csv-pipeline-signups",
-        "--dataset_spec",
-        json.dumps(spec),
-        "--database",
-        database,
-        "--processed_table",
-        "processed_signups",
-        "--final_table",
-        "signups",
-        "--final_path",
-        final_path,
-        "--job-bookmark-option",
-        "job-bookmark-enable",
-        "--TempDir",
-        "s3://temp/glue/",
-        "--enable-glue-datacatalog",
-        "true",
+        *("--JOB_NAME", "csv-pipeline-signups", "--dataset_spec", json.dumps(spec), "--database", database),
+        *("--final_table", "signups", "--final_path", f"{root}/final_output/signups"),
+        *("--processed_path", f"{root}/processed/signups/", "--reports_path", f"{root}/reports/signups/"),
+        *("--ledger_path", f"{root}/job_state/signups/ledger.json", "--iceberg_catalog", catalog),
+        *("--TempDir", "s3://temp/glue/", "--enable-glue-datacatalog", "true"),
     ]
+
+
+def parsed(argv: list[str]) -> glue_job.JobArguments:
+    return glue_job.parse_job_arguments(awsglue.utils.getResolvedOptions(argv, glue_job.JOB_ARGUMENTS))
 
 
 def test_argument_parsing():
     spec = spec_fixture("signups")
-    args = glue_job.parse_job_arguments(
-        awsglue.utils.getResolvedOptions(
-            job_argv(spec, "s3://final/final_output/signups", "db"), glue_job.JOB_ARGUMENTS
-        )
-    )
-    assert (args.job_name, args.database, args.processed_table, args.final_table) == (
+    args = parsed(job_argv(spec, "s3://bucket"))
+    assert (args.job_name, args.database, args.final_table, args.catalog) == (
         "csv-pipeline-signups",
         "db",
-        "processed_signups",
         "signups",
+        "glue_catalog",
     )
-    assert args.final_path == "s3://final/final_output/signups/"
+    assert args.final_path == "s3://bucket/final_output/signups/"
+    assert args.table == pb.IcebergTable("`glue_catalog`.`db`.`signups`", "s3://bucket/final_output/signups/")
     assert args.spec == pt.parse_spec(spec)
-    with pytest.raises(pt.SpecError, match="not an s3:// URI"):
-        glue_job.parse_job_arguments({**args.raw, "final_path": "/tmp/out"})
+    resolved = awsglue.utils.getResolvedOptions(job_argv(spec, "s3://bucket"), glue_job.JOB_ARGUMENTS)
+    with pytest.raises(pt.SpecError, match="--processed_path .* is not an s3:// URI"):
+        glue_job.parse_job_arguments({**resolved, "processed_path": "/tmp/in"})
+    with pytest.raises(pt.SpecError, match="--ledger_path .* URI of an object"):
+        glue_job.parse_job_arguments({**resolved, "ledger_path": "s3://bucket/job_state/signups/"})
 
 
-def test_main_reads_the_bookmarked_table_writes_parquet_and_updates_the_catalog(spark, tmp_path, aws):
-    _, glue = aws
-    spec = spec_fixture("signups")
-    processed = tmp_path / "processed" / "signups"
-    write_processed(processed, "signups-a1.csv", (FIXTURES / "processed" / "signups" / "signups.csv").read_text(), 1e9)
-    final = tmp_path / "final_output" / "signups"
-    final_path = final.as_uri() + "/"
-    create_final_table(glue, "wiring_db", spec, final_path)
-    create_processed_table(glue, "wiring_db", processed.as_uri())
-    awsglue.CALLS.clear()
-    awsglue.CATALOG_FOLDERS[("wiring_db", "processed_signups")] = str(processed)
-
-    assert glue_job.main(job_argv(spec, final_path, "wiring_db")) == 0
-
-    names = [name for name, _ in awsglue.CALLS]
-    assert names == ["getResolvedOptions", "job.init", "from_catalog", "job.commit"]
-    source = dict(awsglue.CALLS)["from_catalog"]
-    assert source == {
-        "database": "wiring_db",
-        "table_name": "processed_signups",
-        "transformation_ctx": glue_job.SOURCE_CONTEXT,
-        "additional_options": {"attachFilename": glue_job.FILE_NAME_ATTRIBUTE},
-    }
-    rows = read_output(spark, final, spec)
-    assert len(rows) == 13 and {r["source_file"] for r in rows} == {"signups-a1.csv"}
-    partitions = glue.get_partitions(DatabaseName="wiring_db", TableName="signups")["Partitions"]
-    assert [(p["Values"], p["StorageDescriptor"]["Location"]) for p in partitions] == [
-        (["2024-11"], final_path + "signup_month=2024-11/")
-    ]
-
-
-def test_main_with_no_processed_table_yet_does_nothing_and_succeeds(tmp_path, aws):
-    """Every crawler success starts every dataset's job: a dataset with no file yet must not fail (issue 8, 4)."""
-    _, glue = aws
-    spec = spec_fixture("signups")
-    final_path = (tmp_path / "final_output" / "signups").as_uri() + "/"
-    create_final_table(glue, "empty_db", spec, final_path)
-    awsglue.CALLS.clear()
-
-    assert glue_job.main(job_argv(spec, final_path, "empty_db")) == 0
-
-    assert [name for name, _ in awsglue.CALLS] == ["getResolvedOptions"]  # no bookmark touched, nothing read
-    assert not (tmp_path / "final_output").exists()
-
-
-def test_table_input_keeps_only_table_input_members():
-    """get_table returns read-only members (and newer botocore adds more); update_table takes TableInput only."""
-    table = {
-        "Name": "signups",
-        "DatabaseName": "db",
-        "CreateTime": "t",
-        "UpdateTime": "t",
-        "VersionId": "3",
-        "IsMultiDialectView": False,
-        "IsRegisteredWithLakeFormation": False,
-        "CatalogId": "123456789012",
-        "CreatedBy": "arn",
-        "SomeMemberAddedNextYear": {"x": 1},
-        "TableType": "EXTERNAL_TABLE",
-        "Parameters": {"classification": "parquet"},
-        "PartitionKeys": [],
-        "StorageDescriptor": {"Columns": [{"Name": "id", "Type": "bigint"}], "Location": "s3://b/k/"},
-    }
-    members = glue_job.table_input_members(boto3.client("glue", region_name=REGION))
-    assert {"Name", "StorageDescriptor", "PartitionKeys", "TableType", "Parameters"} <= members
-    assert "VersionId" not in members and "CreateTime" not in members
-    table_input = glue_job.table_input_with_columns(table, [("id", "bigint"), ("email", "string")], members)
-    assert set(table_input) == {"Name", "TableType", "Parameters", "PartitionKeys", "StorageDescriptor"}
-    assert [c["Name"] for c in table_input["StorageDescriptor"]["Columns"]] == ["id", "email"]
-    assert glue_job.TABLE_INPUT_MEMBERS <= members  # the fallback list names no member botocore lacks
-
-
-def test_describe_s3_files_reads_last_modified_and_the_header(aws):
-    s3, _ = aws
+def test_s3_storage_lists_processed_files_reads_headers_raw_keys_and_the_ledger(s3):
     s3.create_bucket(Bucket="processed")
-    s3.put_object(Bucket="processed", Key="processed/signups/a.csv", Body='id,"full, name"\n1,x\n'.encode())
-    s3.put_object(Bucket="processed", Key="processed/signups/empty.csv", Body=b"")
-    files = glue_job.describe_s3_files(
-        s3, ["s3://processed/processed/signups/a.csv", "s3://processed/processed/signups/empty.csv"]
-    )
-    assert [(f.path, f.name, f.header) for f in files] == [
-        ("s3://processed/processed/signups/a.csv", "a.csv", ("id", "full, name")),
-        ("s3://processed/processed/signups/empty.csv", "empty.csv", None),
+    s3.create_bucket(Bucket="final")
+    put = s3.put_object
+    put(Bucket="processed", Key="processed/signups/a-1.csv", Body='id,"full, name"\n1,x\n'.encode())
+    put(Bucket="processed", Key="processed/signups/empty-1.csv", Body=b"")
+    put(Bucket="processed", Key="processed/signups/late-1.csv", Body=b"id\n1\n")  # no report yet
+    put(Bucket="processed", Key="processed/signups/nested/x.csv", Body=b"id\n")  # not in the dataset's folder
+    for name, raw in (("a-1", "raw/signups/a.csv"), ("empty-1", "raw/signups/empty.csv")):
+        put(Bucket="processed", Key=f"reports/signups/{name}.json", Body=json.dumps({"source": raw}).encode())
+    args = parsed(job_argv(spec_fixture("signups"), "s3://processed"))
+    args = glue_job.JobArguments(**{**args.__dict__, "ledger_path": "s3://final/job_state/signups/ledger.json"})
+    storage = glue_job.S3Storage(s3, args)
+
+    listed = storage.list_processed()
+    assert [f.name for f in listed] == ["a-1.csv", "empty-1.csv", "late-1.csv"]
+    head = s3.head_object(Bucket="processed", Key="processed/signups/a-1.csv")
+    assert listed[0].mtime == head["LastModified"] and listed[0].mtime.tzinfo is not None
+    described = storage.describe(listed)
+    assert [(f.name, f.header, f.source_file) for f in described] == [
+        ("a-1.csv", ("id", "full, name"), "raw/signups/a.csv"),
+        ("empty-1.csv", None, "raw/signups/empty.csv"),
     ]
-    head = s3.head_object(Bucket="processed", Key="processed/signups/a.csv")
-    assert files[0].mtime == head["LastModified"] and files[0].mtime.tzinfo is not None
+    assert storage.read_ledger() == {}
+    storage.write_ledger({"version": 1, "files": {"a-1.csv": 5}})
+    assert storage.read_ledger() == {"version": 1, "files": {"a-1.csv": 5}}
 
 
-def test_both_entry_points_read_a_header_over_64_kib(aws, tmp_path):
-    """glue_job read 64 KiB of a file for its header and local_job 1 MiB: one size (pt.HEADER_BYTES) now."""
-    s3, _ = aws
+def test_both_entry_points_read_a_header_over_64_kib(s3, tmp_path):
+    """One header size (pt.HEADER_BYTES) for both entry points."""
     names = [f"column_{i:05d}_with_a_long_name" for i in range(3000)]  # about 90 KB of header
     body = (",".join(names) + "\n" + ",".join("x" for _ in names) + "\n").encode()
     assert 1 << 16 < len(body) < pt.HEADER_BYTES
     s3.create_bucket(Bucket="wide")
-    s3.put_object(Bucket="wide", Key="processed/wide/a.csv", Body=body)
+    s3.put_object(Bucket="wide", Key="processed/signups/a.csv", Body=body)
+    s3.put_object(Bucket="wide", Key="reports/signups/a.json", Body=b'{"source": "raw/signups/a.csv"}')
     local = tmp_path / "a.csv"
     local.write_bytes(body)
-    [remote_file] = glue_job.describe_s3_files(s3, ["s3://wide/processed/wide/a.csv"])
+    storage = glue_job.S3Storage(s3, parsed(job_argv(spec_fixture("signups"), "s3://wide")))
+    [remote_file] = storage.describe(storage.list_processed())
     [local_file] = pb.describe_local_files([local])
     assert list(remote_file.header) == names == list(local_file.header)
 
 
-def test_delete_s3_prefix_removes_only_that_partition(aws):
-    s3, _ = aws
-    s3.create_bucket(Bucket="final")
-    for key in ("final_output/t/p=1/a.parquet", "final_output/t/p=1/b.parquet", "final_output/t/p=10/c.parquet"):
-        s3.put_object(Bucket="final", Key=key, Body=b"x")
-    assert glue_job.delete_s3_prefix(s3, "s3://final/final_output/t/p=1") == 2
-    left = [o["Key"] for o in s3.list_objects_v2(Bucket="final")["Contents"]]
-    assert left == ["final_output/t/p=10/c.parquet"]
+def test_main_merges_the_new_files_into_the_catalogs_iceberg_table(spark, tmp_path):
+    """main() over local folders (file: URIs) and an Iceberg catalog that honours LOCATION, as GlueCatalog does."""
+    catalog = "wiring_catalog"
+    spark.conf.set(f"spark.sql.catalog.{catalog}", "org.apache.iceberg.spark.SparkCatalog")
+    spark.conf.set(f"spark.sql.catalog.{catalog}.catalog-impl", "org.apache.iceberg.inmemory.InMemoryCatalog")
+    spark.conf.set(f"spark.sql.catalog.{catalog}.io-impl", "org.apache.iceberg.hadoop.HadoopFileIO")
+    spark.conf.set(f"spark.sql.catalog.{catalog}.warehouse", (tmp_path / "warehouse").as_uri())
+    spark.sql(f"CREATE NAMESPACE IF NOT EXISTS {catalog}.wiring_db")
+    spec = spec_fixture("signups")
+    sample = (FIXTURES / "processed" / "signups" / "signups.csv").read_text()
+    write_processed(tmp_path / "processed" / "signups", "signups-a1.csv", sample, 1e9)
+    write_report(tmp_path / "reports" / "signups", "signups-a1.csv", "raw/signups/signups.csv")
+    awsglue.CALLS.clear()
 
+    assert glue_job.main(job_argv(spec, tmp_path.as_uri(), "wiring_db", catalog)) == 0
 
-def test_sync_catalog_adds_new_columns_creates_updates_and_deletes_partitions(aws):
-    _, glue = aws
-    spec_json = spec_fixture("signups")
-    create_final_table(glue, "sync_db", spec_json, "s3://final/final_output/signups/")
-    args = glue_job.JobArguments(
-        "j", pt.parse_spec(spec_json), "sync_db", "processed_signups", "signups", "s3://final/final_output/signups/", {}
-    )
-    columns = [(c["name"], c["type"]) for c in spec_json["finalSchema"]["columns"]]
-    first = glue_job.sync_catalog(glue, args, columns, [("2024-10",), ("2024-11",)], [])
-    assert first == {"columnsAdded": [], "partitionsCreated": 2, "partitionsUpdated": 0, "partitionsDeleted": 0}
-
-    evolved = columns[:5] + [("referrer", "string")] + columns[5:]
-    second = glue_job.sync_catalog(glue, args, evolved, [("2024-11",), (None,)], [("2024-10",)])
-    assert second == {
-        "columnsAdded": ["referrer"],
-        "partitionsCreated": 1,
-        "partitionsUpdated": 1,
-        "partitionsDeleted": 1,
-    }
-    table = glue.get_table(DatabaseName="sync_db", Name="signups")["Table"]
-    assert [c["Name"] for c in table["StorageDescriptor"]["Columns"]][-3:] == ["source_file", "ingested_at", "referrer"]
-    partitions = {
-        tuple(p["Values"]): p for p in glue.get_partitions(DatabaseName="sync_db", TableName="signups")["Partitions"]
-    }
-    assert sorted(partitions) == [("2024-11",), ("__HIVE_DEFAULT_PARTITION__",)]
-    assert partitions[("__HIVE_DEFAULT_PARTITION__",)]["StorageDescriptor"]["Location"] == (
-        "s3://final/final_output/signups/signup_month=__HIVE_DEFAULT_PARTITION__/"
-    )
-    assert "referrer" in [c["Name"] for c in partitions[("2024-11",)]["StorageDescriptor"]["Columns"]]
-
-
-def test_partition_values_as_the_catalog_stores_them():
-    assert pt.partition_value_string(dt.date(2024, 11, 5)) == "2024-11-05"
-    assert pt.partition_value_string(None) == "__HIVE_DEFAULT_PARTITION__"
-    assert pt.partition_value_string(True) == "true" and pt.partition_value_string(7) == "7"
+    assert [name for name, _ in awsglue.CALLS] == ["getResolvedOptions", "GlueContext"]
+    rows = spark.table(f"{catalog}.wiring_db.signups").collect()
+    assert len(rows) == 13 and {r["source_file"] for r in rows} == {"raw/signups/signups.csv"}
+    location = spark.sql(f"DESCRIBE TABLE EXTENDED {catalog}.wiring_db.signups").collect()
+    assert any(r[0] == "Location" and r[1].rstrip("/").endswith("final_output/signups") for r in location)
+    ledger = json.loads((tmp_path / "job_state" / "signups" / "ledger.json").read_text())
+    assert list(ledger["files"]) == ["signups-a1.csv"]
+    assert glue_job.main(job_argv(spec, tmp_path.as_uri(), "wiring_db", catalog)) == 0  # nothing new
+    assert spark.table(f"{catalog}.wiring_db.signups").count() == 13

@@ -1,4 +1,4 @@
-"""The whole local job: processed CSV files in, partitioned Parquet out; re-runs, increments, schema evolution."""
+"""The whole local job: processed CSV files in, a partitioned Iceberg table out; re-runs, increments, schema evolution."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from conftest import (
     GLUE_SCRIPTS,
     INGESTED_AT_VALUE,
     make_spec,
-    parquet_files,
     read_output,
+    table_frame,
     run_job,
     signups_spec,
     spec_fixture,
@@ -70,34 +70,35 @@ def sample_input(tmp_path):
     return folder
 
 
-def test_sample_signups_to_partitioned_parquet(spark, tmp_path, sample_input):
+def data_files(out) -> list[str]:
+    """The current snapshot's data files, relative to the table folder (the list local_job publishes)."""
+    return json.loads((out / "snapshot-files.json").read_text())["files"]
+
+
+def test_sample_signups_to_a_partitioned_iceberg_table(spark, tmp_path, sample_input):
     out = tmp_path / "final_output" / "signups"
     summary = run_job(spark, sample_input, out, spec_fixture("signups"))
     assert summary["rowsIn"] == 13 and summary["rowsOut"] == 13 and summary["partitions"] == ["signup_month=2024-11"]
-    assert by_id(read_output(spark, out, spec_fixture("signups"))) == SAMPLE_EXPECTED
-    files = parquet_files(out)
-    assert (
-        len(files) == 1 and files[0].startswith("signup_month=2024-11/part-") and files[0].endswith(".snappy.parquet")
-    )
-    # data columns in finalSchema order, typed as finalSchema says, partition column only in the folder name
-    schema = spark.read.parquet(str(out / files[0])).schema
-    assert [(f.name, f.dataType.simpleString()) for f in schema.fields] == [
-        (c["name"], c["type"]) for c in spec_fixture("signups")["finalSchema"]["columns"]
+    assert summary["tableRows"] == 13 and summary["rowsWritten"] == 13
+    assert by_id(read_output(spark, out)) == SAMPLE_EXPECTED
+    files = data_files(out)
+    assert len(files) == 1 and files[0].startswith("data/signup_month=2024-11/") and files[0].endswith(".parquet")
+    assert (out / "metadata").is_dir()
+    # the table's columns: finalSchema's data columns in order, then the partition column, typed as finalSchema says
+    final = spec_fixture("signups")["finalSchema"]
+    assert [(f.name, f.dataType.simpleString()) for f in table_frame(spark, out).schema.fields] == [
+        (c["name"], c["type"]) for c in final["columns"] + final["partitionColumns"]
     ]
 
 
-def test_rerun_gives_the_same_rows_and_no_duplicates(spark, tmp_path, sample_input):
+def test_rerun_with_no_new_file_changes_nothing(spark, tmp_path, sample_input):
     out = tmp_path / "out"
     spec = spec_fixture("signups")
     run_job(spark, sample_input, out, spec)
-    first = read_output(spark, out, spec)
+    first, files = read_output(spark, out), data_files(out)
     summary = run_job(spark, sample_input, out, spec, ingested_at="2024-12-02T00:00:00Z")
-    second = read_output(spark, out, spec)
-    assert summary["rowsWritten"] == 13
-    assert len(parquet_files(out)) == 1
-    strip = [{k: v for k, v in r.items() if k != "ingested_at"} for r in first]
-    assert [{k: v for k, v in r.items() if k != "ingested_at"} for r in second] == strip
-    assert {r["ingested_at"] for r in second} == {dt.datetime(2024, 12, 2)}
+    assert summary["files"] == 0 and summary["rowsWritten"] == 0
+    assert read_output(spark, out) == first and data_files(out) == files
 
 
 def test_incremental_run_updates_by_key_moves_partitions_and_leaves_others_alone(spark, tmp_path):
@@ -111,12 +112,9 @@ def test_incremental_run_updates_by_key_moves_partitions_and_leaves_others_alone
         1e9,
     )
     run_job(spark, inp, out, spec)
-    october_file = parquet_files(out)[0]
-    assert october_file.startswith("signup_month=2024-10/")
-    october_mtime = os.stat(out / october_file).st_mtime_ns
+    october_file = [f for f in data_files(out) if "signup_month=2024-10/" in f]
 
-    # Bookmarks hand the job only the new file: Bob moves to December, Cy changes status, Dee is new.
-    shutil.rmtree(inp)
+    # The ledger holds batch1.csv: only batch2.csv is read. Bob moves to December, Cy changes status, Dee is new.
     write_processed(
         inp,
         "batch2.csv",
@@ -126,41 +124,23 @@ def test_incremental_run_updates_by_key_moves_partitions_and_leaves_others_alone
     )
     summary = run_job(spark, inp, out, spec, ingested_at="2024-12-31T00:00:00Z")
     later = dt.datetime(2024, 12, 31)
-    assert by_id(read_output(spark, out, spec)) == [
+    assert summary["files"] == 1
+    assert by_id(read_output(spark, out)) == [
         signup(1, "Ann", "ann@x.io", "2024-10-01", "active", "batch1.csv"),
         signup(2, "Bob", "bob@x.io", "2024-12-24", "inactive", "batch2.csv", later),
         signup(3, "Cy", "cy@x.io", "2024-11-02", "active", "batch2.csv", later),
         signup(4, "Dee", "dee@x.io", "2024-12-25", "active", "batch2.csv", later),
     ]
     assert summary["partitions"] == ["signup_month=2024-11", "signup_month=2024-12"]
-    # the October partition was not affected: the same file, untouched
-    assert os.stat(out / october_file).st_mtime_ns == october_mtime
+    # the October partition was not affected: the same data file is still the current one
+    assert [f for f in data_files(out) if "signup_month=2024-10/" in f] == october_file
 
-    # Ann moves to December too: October is left empty and its folder is deleted.
-    shutil.rmtree(inp)
+    # Ann moves to December too: October has no file left in the current snapshot.
     write_processed(inp, "batch3.csv", SIGNUPS_HEADER + "1,Ann,ann@x.io,2024-12-01,active\n", 3e9)
     summary = run_job(spark, inp, out, spec)
-    assert summary["deletedPartitions"] == ["signup_month=2024-10"]
-    assert not (out / "signup_month=2024-10").exists()
-    assert sorted(r["user_id"] for r in read_output(spark, out, spec)) == [1, 2, 3, 4]
-
-
-def test_a_file_sent_again_replaces_its_own_rows(spark, tmp_path):
-    spec = make_spec({"name": "events", "columns": [{"name": "v", "type": "string"}]})  # no key, no partitions
-    inp, out = tmp_path / "in", tmp_path / "out"
-    write_processed(inp, "a.csv", "v\none\ntwo\nthree\n", 1e9)
-    write_processed(inp, "b.csv", "v\nother\n", 1e9)
-    run_job(spark, inp, out, spec)
-    (inp / "b.csv").unlink()
-    write_processed(inp, "a.csv", "v\none\n", 2e9)  # corrected file, same name
-    run_job(spark, inp, out, spec)
-    assert sorted((r["v"], r["source_file"]) for r in read_output(spark, out, spec)) == [
-        ("one", "a.csv"),
-        ("other", "b.csv"),
-    ]
-    # a re-run of an unpartitioned output replaces it whole: no duplicates, no leftover files
-    run_job(spark, inp, out, spec)
-    assert len(read_output(spark, out, spec)) == 2 and len(parquet_files(out)) >= 1
+    assert summary["partitions"] == ["signup_month=2024-12"]
+    assert not [f for f in data_files(out) if "signup_month=2024-10/" in f]
+    assert sorted(r["user_id"] for r in read_output(spark, out)) == [1, 2, 3, 4]
 
 
 def test_schema_evolution_new_optional_columns_are_null_for_older_rows(spark, tmp_path):
@@ -177,71 +157,46 @@ def test_schema_evolution_new_optional_columns_are_null_for_older_rows(spark, tm
 
     # Later: the config declares an optional "plan" column, and files carry an undeclared "referrer" too.
     dataset["columns"].append({"name": "plan", "type": "string"})
-    shutil.rmtree(inp)
     write_processed(inp, "b.csv", "id,day,plan,referrer\n3,2024-11-02,pro,news\n", 2e9)
     spec = make_spec(dataset)
     run_job(spark, inp, out, spec)
-    rows = {r["id"]: r for r in read_output(spark, out, spec)}
+    rows = {r["id"]: r for r in read_output(spark, out)}
     assert {i: (r["day"].isoformat(), r["plan"], r["referrer"]) for i, r in rows.items()} == {
         1: ("2024-11-01", None, None),
         2: ("2024-11-02", None, None),
         3: ("2024-11-02", "pro", "news"),
     }
-    rewritten = [f for f in parquet_files(out) if f.startswith("day=2024-11-02/")]
-    assert [f.name for f in spark.read.parquet(str(out / rewritten[0])).schema.fields] == [
-        "id",
-        "plan",
-        "referrer",
-        "source_file",
-        "ingested_at",
-    ]
+    # new columns take their place in the transform's order (before lineage and partition columns)
+    assert table_frame(spark, out).columns == ["id", "plan", "referrer", "source_file", "ingested_at", "day"]
 
 
-def test_type_conflict_with_existing_data_names_the_column_and_both_types(spark, tmp_path, sample_input):
+def test_type_conflict_with_the_table_names_the_column_and_both_types(spark, tmp_path, sample_input):
     out = tmp_path / "out"
     run_job(spark, sample_input, out, spec_fixture("signups"))
-    before = {f: os.stat(out / f).st_mtime_ns for f in parquet_files(out)}
+    before = (read_output(spark, out), data_files(out))
+    write_processed(sample_input, "more.csv", SIGNUPS_HEADER + "99,Zed,zed@x.io,2024-11-09,active\n", 2e9)
     with pytest.raises(pt.TypeConflictError) as caught:
         run_job(spark, sample_input, out, signups_spec(cast={"id": "string"}))
     message = str(caught.value)
-    assert 'column "user_id"' in message and "existing final data has bigint" in message
+    assert 'column "user_id"' in message and "the final table has bigint" in message
     assert "this run produces string" in message
-    assert {f: os.stat(out / f).st_mtime_ns for f in parquet_files(out)} == before
+    assert (read_output(spark, out), data_files(out)) == before
 
 
-def test_null_partition_values_go_to_the_hive_default_partition(spark, tmp_path):
+def test_null_and_empty_partition_values_are_one_null_partition(spark, tmp_path):
     dataset = {
         "name": "t",
         "columns": [{"name": "id", "type": "integer"}, {"name": "region", "type": "string"}],
-        "transforms": {"partitionBy": ["region"]},
-    }
-    inp, out = tmp_path / "in", tmp_path / "out"
-    write_processed(inp, "a.csv", "id,region\n1,\n2,eu/west: 1\n", 1e9)
-    summary = run_job(spark, inp, out, make_spec(dataset))
-    # a derived '' lands in the same default partition as null, and a later run keeps both rows
-    dataset_with_derived = {
-        **dataset,
         "transforms": {
             "partitionBy": ["zone"],
             "derive": [{"name": "zone", "expr": "CASE WHEN id = 3 THEN '' ELSE region END"}],
         },
     }
-    write_processed(tmp_path / "in2", "b.csv", "id,region\n1,\n", 1e9)
-    run_job(spark, tmp_path / "in2", tmp_path / "out2", make_spec(dataset_with_derived))
-    write_processed(tmp_path / "in2", "b.csv", "id,region\n3,x\n", 2e9)
-    (tmp_path / "in2" / "b.csv").rename(tmp_path / "in2" / "c.csv")
-    run_job(spark, tmp_path / "in2", tmp_path / "out2", make_spec(dataset_with_derived))
-    assert sorted(
-        (r["id"], r["zone"]) for r in read_output(spark, tmp_path / "out2", make_spec(dataset_with_derived))
-    ) == [(1, None), (3, None)]
-    folders = sorted({f.split("/")[0] for f in parquet_files(out)})
-    # the folder names Spark wrote are the ones partition_path computes (used for catalog locations)
-    assert folders == sorted(p.rstrip("/") for p in summary["partitions"])
-    assert folders == ["region=__HIVE_DEFAULT_PARTITION__", "region=eu%2Fwest%3A 1"]
-    assert sorted((r["id"], r["region"]) for r in read_output(spark, out, make_spec(dataset))) == [
-        (1, None),
-        (2, "eu/west: 1"),
-    ]
+    inp, out = tmp_path / "in", tmp_path / "out"
+    write_processed(inp, "a.csv", "id,region\n1,\n2,eu/west: 1\n3,x\n", 1e9)
+    summary = run_job(spark, inp, out, make_spec(dataset))
+    assert sorted((r["id"], r["zone"]) for r in read_output(spark, out)) == [(1, None), (2, "eu/west: 1"), (3, None)]
+    assert summary["partitions"] == ["zone=__HIVE_DEFAULT_PARTITION__", "zone=eu%2Fwest%3A 1"]
 
 
 # ---- the command line, as the CLI (csv-pipeline transform --engine spark) runs it -----------------------------
@@ -277,11 +232,9 @@ def test_command_line_prints_a_json_summary_and_fails_with_exit_2_on_a_bad_spec(
     summary = json.loads(done.stdout.strip().splitlines()[-1])
     assert summary["rowsOut"] == 13 and summary["partitions"] == ["signup_month=2024-11"]
 
-    bad = json.loads(spec_file.read_text())
-    bad["dataset"]["transforms"]["select"].append("nickname")
-    failed = cli(["--input", str(sample_input), "--output", str(tmp_path / "out2"), "--dataset-spec", json.dumps(bad)])
+    failed = cli(["--input", str(sample_input), "--output", str(tmp_path / "out2"), "--dataset-spec", "[]"])
     assert failed.returncode == 2
-    assert "transforms.select names nickname" in failed.stderr
+    assert "error: dataset spec" in failed.stderr
     assert not (tmp_path / "out2").exists()
 
 

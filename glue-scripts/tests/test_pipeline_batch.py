@@ -1,137 +1,89 @@
-"""run_batch called directly, as both entry points call it: counts, final rows, deletes, catalog sync and commit."""
+"""pipeline_batch's pure parts: the ledger, which files a batch reads, partition fields and names, the table DDL."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
 
 import pytest
 
 import pipeline_batch as pb
 import pipeline_transforms as pt
-from conftest import read_output, signups_spec, spec_fixture, write_processed
-
-HEADER = "id,name,email,signup_date,status\n"
-FIRST_RUN = dt.datetime(2024, 12, 1, tzinfo=dt.timezone.utc)
-SECOND_RUN = dt.datetime(2024, 12, 31, tzinfo=dt.timezone.utc)
 
 
-class RecordingStorage(pb.LocalStorage):
-    """LocalStorage that records what run_batch asks of it, with a catalog that reports what it was given."""
-
-    def __init__(self):
-        self.deleted: list[str] = []
-        self.syncs: list[tuple] = []
-        self.commits = 0
-
-    def delete_folder(self, uri: str) -> int:
-        self.deleted.append(uri)
-        return super().delete_folder(uri)
-
-    def sync_partitions(self, columns, written, emptied):
-        self.syncs.append((list(columns), list(written), list(emptied)))
-        return {"partitionsWritten": len(written), "partitionsDeleted": len(emptied)}
-
-    def commit(self) -> None:
-        self.commits += 1
+def processed(name: str, second: int, source: str | None = None) -> pt.ProcessedFile:
+    return pt.ProcessedFile(f"s3://b/processed/ds/{name}", name, dt.datetime(2024, 1, 1, 0, 0, second), None, source)
 
 
-def row(user_id, name, day, source, at):
-    return {
-        "user_id": user_id,
-        "full_name": name,
-        "email": f"{name.lower()}@x.io",
-        "signup_date": dt.date.fromisoformat(day),
-        "status": "active",
-        "source_file": source,
-        "ingested_at": at.replace(tzinfo=None),
-        "signup_month": day[:7],
-    }
+def test_new_files_are_the_listed_ones_the_ledger_does_not_hold():
+    listed = [processed("a.csv", 1), processed("b.csv", 2)]
+    assert [f.name for f in pb.new_files(listed, {})] == ["a.csv", "b.csv"]
+    assert [f.name for f in pb.new_files(listed, {"files": {"a.csv": 1}})] == ["b.csv"]
 
 
-def test_run_batch_merges_two_batches_and_reports_counts_deletes_catalog_and_commit(spark, tmp_path):
-    spec_json = spec_fixture("signups")
-    spec = pt.parse_spec(spec_json)
-    inp, out = tmp_path / "in", tmp_path / "final"
-    storage = RecordingStorage()
-    # Batch 1: Bob appears twice in a.csv (the later line wins), and empty.csv has no header at all.
-    a = write_processed(
-        inp,
-        "a.csv",
-        HEADER + "1,Ann,ann@x.io,2024-10-01,active\n2,Bob,bob@x.io,2024-11-01,active\n"
-        "3,Cy,cy@x.io,2024-11-02,active\n2,Bobby,bobby@x.io,2024-11-01,active\n",
-        1e9,
-    )
-    empty = write_processed(inp, "empty.csv", "", 1e9)
+def test_the_next_ledger_adds_the_merged_files_and_drops_files_no_longer_listed():
+    listed = [processed("b.csv", 2), processed("c.csv", 3)]
+    ledger = pb.next_ledger(listed, {"files": {"a.csv": 1, "b.csv": 1}}, [processed("c.csv", 3)], 7)
+    assert ledger == {"version": pb.LEDGER_VERSION, "files": {"b.csv": 1, "c.csv": 7}}
 
-    first = pb.run_batch(spark, [str(a), str(empty)], spec, str(out), storage, ingested_at=FIRST_RUN)
 
-    assert first == {
-        "files": 2,
-        "rowsIn": 4,
-        "rowsOut": 3,
-        "rowsWritten": 3,
-        "partitions": ["signup_month=2024-10", "signup_month=2024-11"],
-        "deletedPartitions": [],
-        "catalog": {"partitionsWritten": 2, "partitionsDeleted": 0},
-    }
-    columns = [(c["name"], c["type"]) for c in spec_json["finalSchema"]["columns"]]
-    assert storage.syncs == [(columns, [("2024-10",), ("2024-11",)], [])]
-    assert storage.commits == 1 and storage.deleted == []
-
-    # Batch 2: Ann moves from October to December, which leaves October empty.
-    b = write_processed(inp, "b.csv", HEADER + "1,Ann,ann@x.io,2024-12-01,active\n", 2e9)
-    second = pb.run_batch(spark, [str(b)], spec, str(out), storage, ingested_at=SECOND_RUN)
-
-    assert second == {
-        "files": 1,
-        "rowsIn": 1,
-        "rowsOut": 1,
-        "rowsWritten": 1,
-        "partitions": ["signup_month=2024-12"],
-        "deletedPartitions": ["signup_month=2024-10"],
-        "catalog": {"partitionsWritten": 1, "partitionsDeleted": 1},
-    }
-    assert storage.syncs[1] == (columns, [("2024-12",)], [("2024-10",)])
-    assert [uri.rsplit("/", 1)[-1] for uri in storage.deleted] == ["signup_month=2024-10"]
-    assert not (out / "signup_month=2024-10").exists() and storage.commits == 2
-    assert sorted(read_output(spark, out, spec_json), key=lambda r: r["user_id"]) == [
-        row(1, "Ann", "2024-12-01", "b.csv", SECOND_RUN),
-        row(2, "Bobby", "2024-11-01", "a.csv", FIRST_RUN),
-        row(3, "Cy", "2024-11-02", "a.csv", FIRST_RUN),
+def test_of_two_versions_of_one_raw_object_in_a_batch_only_the_newest_is_read():
+    files = [
+        processed("x-v1.csv", 1, "raw/ds/x.csv"),
+        processed("x-v2.csv", 5, "raw/ds/x.csv"),
+        processed("x-v0.csv", 5, "raw/ds/x.csv"),  # same time as v2: the name decides
+        processed("y-v1.csv", 1, "raw/ds/y.csv"),
+        processed("z.csv", 9),  # no report: its own name is its source
     ]
+    assert [f.name for f in pb.newest_per_source(files)] == ["x-v2.csv", "y-v1.csv", "z.csv"]
 
 
-def test_a_batch_with_no_file_writes_nothing_and_still_commits(spark, tmp_path):
-    storage = RecordingStorage()
-    summary = pb.run_batch(spark, [], pt.parse_spec(spec_fixture("signups")), str(tmp_path / "final"), storage)
-    assert summary == pb.empty_summary() and summary["files"] == 0
-    assert storage.commits == 1 and storage.syncs == [] and not (tmp_path / "final").exists()
+def test_the_report_of_a_processed_file_gives_its_raw_key(tmp_path):
+    assert pb.report_name("orders__2024-abc123def456.csv") == "orders__2024-abc123def456.json"
+    (tmp_path / "a-1.json").write_text(json.dumps({"source": "raw/orders/a.csv", "outcome": "processed"}))
+    assert pb.read_report_source(tmp_path / "a-1.json") == "raw/orders/a.csv"
+    assert pb.read_report_source(tmp_path / "missing.json") is None
+    with pytest.raises(ValueError, match='has no "source"'):
+        pb.report_source("{}", "reports/ds/a.json")
 
 
-def test_a_failed_batch_is_not_committed_and_leaves_the_final_table_as_it_was(spark, tmp_path):
-    """A type conflict with the final data fails the merge: no write, no catalog sync, no bookmark commit."""
-    inp, out = tmp_path / "in", tmp_path / "final"
-    a = write_processed(inp, "a.csv", HEADER + "1,Ann,ann@x.io,2024-10-01,active\n", 1e9)
-    pb.run_batch(spark, [str(a)], pt.parse_spec(spec_fixture("signups")), str(out), pb.LocalStorage())
-    before = sorted(p.name for p in out.rglob("*.parquet"))
-    storage = RecordingStorage()
-    with pytest.raises(pt.TypeConflictError, match='column "user_id"'):
-        pb.run_batch(spark, [str(a)], pt.parse_spec(signups_spec(cast={"id": "string"})), str(out), storage)
-    assert storage.commits == 0 and storage.syncs == []
-    assert sorted(p.name for p in out.rglob("*.parquet")) == before
+@pytest.mark.parametrize(
+    "entry,sql,key",
+    [
+        ("region", "`region`", "region"),
+        ("month(signup_date)", "months(`signup_date`)", "months(signup_date)"),
+        ("year( d )", "years(`d`)", "years(d)"),
+        ("bucket(16, user_id)", "bucket(16, `user_id`)", "bucket(16,user_id)"),
+        ("truncate(4,name)", "truncate(4, `name`)", "truncate(4,name)"),
+    ],
+)
+def test_partition_by_entries_are_identity_columns_or_iceberg_transforms(entry, sql, key):
+    field = pt.partition_field(entry)
+    assert (field.sql(), field.key()) == (sql, key)
 
 
-def test_local_storage_has_no_catalog_so_the_summary_has_no_catalog_entry(spark, tmp_path):
-    a = write_processed(tmp_path / "in", "a.csv", HEADER + "7,Gus,gus@x.io,2024-11-03,active\n", 1e9)
-    summary = pb.run_batch(
-        spark,
-        [str(a)],
-        pt.parse_spec(spec_fixture("signups")),
-        str(tmp_path / "final"),
-        pb.LocalStorage(),
-        ingested_at=FIRST_RUN,
+def test_partition_names_follow_the_hive_folder_naming_the_duckdb_engine_reports():
+    assert (
+        pb.partition_label({"region": "eu/west: 1", "d": dt.date(2024, 1, 2)}) == "region=eu%2Fwest%3A 1/d=2024-01-02"
     )
-    assert "catalog" not in summary and summary["rowsWritten"] == 1
-    assert read_output(spark, tmp_path / "final", spec_fixture("signups")) == [
-        row(7, "Gus", "2024-11-03", "a.csv", FIRST_RUN)
-    ]
+    assert pb.partition_label({"region": None}) == "region=__HIVE_DEFAULT_PARTITION__"
+    before = {"partitions": {"f1": {"m": 1}, "f2": {"m": 2}}}
+    after = {"partitions": {"f1": {"m": 1}, "f3": {"m": 3}}}  # f2's partition emptied, m=3 added
+    assert pb.touched_partitions(before, after) == ["m=3"]
+
+
+def test_the_table_is_created_as_an_iceberg_v2_copy_on_write_table_at_its_location():
+    from pyspark.sql.types import DateType, LongType, StructField, StructType
+
+    schema = StructType([StructField("id", LongType()), StructField("day", DateType())])
+    spec = pt.DatasetSpec(
+        name="ds", columns=(), key=(), rename={}, cast={}, derive=(), filter=None, select=None,
+        partition_by=("month(day)",), final_columns=(),
+    )  # fmt: skip
+    table = pb.IcebergTable(pb.quote("glue_catalog", "db", "ds"), "s3://final/final_output/ds/")
+    assert pb.create_table_sql(table, schema, spec) == (
+        "CREATE TABLE IF NOT EXISTS `glue_catalog`.`db`.`ds` (`id` bigint, `day` date) USING iceberg "
+        "PARTITIONED BY (months(`day`)) LOCATION 's3://final/final_output/ds/' TBLPROPERTIES ('format-version' = '2', "
+        "'write.delete.mode' = 'copy-on-write', 'write.update.mode' = 'copy-on-write', "
+        "'write.merge.mode' = 'copy-on-write')"
+    )

@@ -1,0 +1,226 @@
+"""The Iceberg write path on local Spark: one MERGE per batch (upsert, keyless replace, re-uploads), failures, evolution."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+import local_job
+import pipeline_batch as pb
+from conftest import make_spec, read_output, run_job, snapshot_ids, write_processed, write_report
+
+KEYED = {
+    "name": "people",
+    "key": ["id"],
+    "columns": [
+        {"name": "id", "type": "integer"},
+        {"name": "name", "type": "string"},
+        {"name": "day", "type": "date"},
+    ],
+    "transforms": {"partitionBy": ["month(day)"]},
+}
+KEYLESS = {
+    "name": "events",
+    "columns": [{"name": "what", "type": "string"}, {"name": "n", "type": "integer"}],
+    "transforms": {"partitionBy": ["what"]},
+}
+EVOLVING = {
+    "name": "evolving",
+    "key": ["id"],
+    "extraColumns": "keep",
+    "columns": [{"name": "id", "type": "integer"}, {"name": "name", "type": "string"}],
+}
+
+
+class Workdir:
+    """processed/<ds>/, reports/<ds>/ and the table folder final_output/<ds>/ of one test."""
+
+    def __init__(self, root: Path, dataset: dict):
+        self.spec = make_spec(dataset)
+        name = dataset["name"]
+        self.processed, self.reports, self.table = (
+            root / "processed" / name,
+            root / "reports" / name,
+            root / "out" / name,
+        )
+        self.name = name
+        self.clock = 1_700_000_000
+
+    def upload(self, raw_name: str, version: str, text: str) -> str:
+        """One raw object version as the Lambda leaves it: processed/<ds>/<stem>-<version>.csv and its report."""
+        processed = f"{Path(raw_name).stem}-{version}.csv"
+        self.clock += 10
+        write_processed(self.processed, processed, text, self.clock)
+        write_report(self.reports, processed, f"raw/{self.name}/{raw_name}")
+        return processed
+
+    def run(self, spark) -> dict:
+        return run_job(spark, self.processed, self.table, self.spec, reports=self.reports)
+
+    def rows(self, spark, *columns: str) -> list[tuple]:
+        return sorted(tuple(r[c] for c in columns) for r in read_output(spark, self.table))
+
+
+def test_keyed_upsert_latest_row_wins_with_one_snapshot_per_batch(spark, tmp_path):
+    w = Workdir(tmp_path, KEYED)
+    w.upload("a.csv", "v1", "id,name,day\n1,Ann,2024-01-05\n2,Bob,2024-01-06\n")
+    first = w.run(spark)
+    assert (first["rowsIn"], first["rowsOut"], first["tableRows"]) == (2, 2, 2)
+    # a later batch: key 2 updated into another month, key 3 added twice (the later line of the file wins)
+    w.upload("b.csv", "v1", "id,name,day\n2,Bobby,2024-02-01\n3,Cy,2024-02-02\n3,Cyd,2024-02-03\n")
+    second = w.run(spark)
+    assert second["tableRows"] == 3
+    assert w.rows(spark, "id", "name", "source_file") == [
+        (1, "Ann", "raw/people/a.csv"),
+        (2, "Bobby", "raw/people/b.csv"),
+        (3, "Cyd", "raw/people/b.csv"),
+    ]
+    assert len(snapshot_ids(spark, w.table)) == 2  # one commit per batch
+    # Jan 2024 (648 months since 1970) rewritten without Bob, Feb 2024 written
+    assert second["partitions"] == ["day_month=648", "day_month=649"]
+    assert pb.table_partition_keys(spark, local_job.local_table(spark, str(w.table))) == ["months(day)"]
+    # nothing new: no commit, same rows
+    assert w.run(spark)["files"] == 0
+    assert len(snapshot_ids(spark, w.table)) == 2
+
+
+def test_ties_in_one_batch_break_on_modification_time_then_file_name_then_line(spark, tmp_path):
+    w = Workdir(tmp_path, KEYED)
+    for name in ("m.csv", "z.csv", "a.csv"):  # same modification time for all three
+        processed = f"{Path(name).stem}-v1.csv"
+        write_processed(w.processed, processed, f"id,name,day\n7,{name},2024-01-01\n7,{name}-2,2024-01-01\n", 1e9)
+        write_report(w.reports, processed, f"raw/people/{name}")
+    w.run(spark)
+    assert w.rows(spark, "id", "name") == [(7, "z.csv-2")]
+
+
+def test_keyless_reupload_replaces_the_objects_earlier_rows_including_rows_it_no_longer_holds(spark, tmp_path):
+    w = Workdir(tmp_path, KEYLESS)
+    w.upload("x.csv", "v1", "what,n\nclick,1\nclick,2\nview,3\n")
+    w.upload("y.csv", "v1", "what,n\nview,10\n")
+    w.run(spark)
+    assert w.rows(spark, "what", "n") == [("click", 1), ("click", 2), ("view", 3), ("view", 10)]
+    w.upload("x.csv", "v2", "what,n\nclick,1\n")  # re-upload of raw/events/x.csv without two of its rows
+    summary = w.run(spark)
+    assert w.rows(spark, "what", "n", "source_file") == [
+        ("click", 1, "raw/events/x.csv"),
+        ("view", 10, "raw/events/y.csv"),
+    ]
+    assert summary["partitions"] == ["what=click", "what=view"]
+    # an emptied re-upload removes the object's rows; two versions in one batch: the newer one wins whole
+    w.upload("x.csv", "v3", "what,n\n")
+    w.upload("y.csv", "v2", "what,n\nview,11\nview,12\n")
+    w.upload("y.csv", "v3", "what,n\nview,13\n")
+    w.run(spark)
+    assert w.rows(spark, "what", "n") == [("view", 13)]
+
+
+def test_keyed_reupload_deletes_the_keys_it_no_longer_holds(spark, tmp_path):
+    w = Workdir(tmp_path, KEYED)
+    w.upload("x.csv", "v1", "id,name,day\n1,A,2024-01-01\n2,B,2024-01-01\n3,C,2024-03-01\n")
+    w.upload("y.csv", "v1", "id,name,day\n4,D,2024-01-01\n")
+    w.run(spark)
+    w.upload("x.csv", "v2", "id,name,day\n1,A2,2024-01-01\n2,B,2024-01-01\n")
+    w.run(spark)
+    assert w.rows(spark, "id", "name") == [(1, "A2"), (2, "B"), (4, "D")]
+
+
+def test_schema_evolution_adds_the_new_column_and_keeps_old_rows(spark, tmp_path):
+    w = Workdir(tmp_path, EVOLVING)
+    w.upload("a.csv", "v1", "id,name\n1,Ann\n")
+    w.run(spark)
+    w.upload("b.csv", "v1", "id,name,score\n2,Bob,7\n")
+    w.run(spark)
+    rows = read_output(spark, w.table)
+    assert [(r["id"], r["name"], r["score"]) for r in rows] == [(1, "Ann", None), (2, "Bob", "7")]
+    columns = [f.name for f in spark.table(local_job.local_table(spark, str(w.table)).name).schema.fields]
+    assert columns == ["id", "name", "score", "source_file", "ingested_at"]  # added at its place, before lineage
+
+
+def test_a_table_made_elsewhere_without_partitioning_gets_the_partition_field(spark, tmp_path):
+    w = Workdir(tmp_path, KEYED)
+    table = local_job.local_table(spark, str(w.table))
+    w.table.parent.mkdir(parents=True)
+    spark.sql(
+        f"CREATE TABLE {table.name} (id bigint, name string, day date, source_file string, ingested_at timestamp) "
+        f"USING iceberg"
+    )
+    w.upload("a.csv", "v1", "id,name,day\n1,Ann,2024-01-05\n")
+    w.run(spark)
+    assert pb.table_partition_keys(spark, table) == ["months(day)"]
+    properties = {r[0]: r[1] for r in spark.sql(f"SHOW TBLPROPERTIES {table.name}").collect()}
+    assert all(properties[k] == "copy-on-write" for k in pb.COPY_ON_WRITE)
+    assert w.rows(spark, "id", "name") == [(1, "Ann")]
+
+
+def _state(spark, w: Workdir) -> tuple:
+    ledger = json.loads((w.table / local_job.LEDGER_FILE).read_text())
+    listed = json.loads((w.table / pb.SNAPSHOT_FILES).read_text())
+    return snapshot_ids(spark, w.table), read_output(spark, w.table), ledger, listed
+
+
+def _raise_in_the_write(spark):
+    """merge_into with a source whose rows fail while the MERGE's write tasks compute them (a task failure)."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType
+
+    real = pb.merge_into
+
+    def failing(spark_, table, data, sources, plan):
+        boom = F.udf(lambda v: (_ for _ in ()).throw(RuntimeError("injected failure in a write task")), StringType())
+        return real(spark_, table, data.withColumn("name", boom(data["name"])), sources, plan)
+
+    return failing
+
+
+@pytest.mark.parametrize("where", ["after the transform", "inside the write", "after the commit"])
+def test_a_failure_midway_leaves_the_table_as_it_was_and_the_next_run_completes(spark, tmp_path, monkeypatch, where):
+    w = Workdir(tmp_path, KEYED)
+    w.upload("a.csv", "v1", "id,name,day\n1,Ann,2024-01-05\n2,Bob,2024-02-06\n")
+    w.run(spark)
+    before = _state(spark, w)
+    w.upload("b.csv", "v1", "id,name,day\n2,Bobby,2024-02-07\n3,Cy,2024-03-01\n")
+    with monkeypatch.context() as m:
+        if where == "after the transform":
+            m.setattr(pb, "ensure_table", lambda *a: (_ for _ in ()).throw(RuntimeError("injected after transform")))
+        elif where == "inside the write":
+            m.setattr(pb, "merge_into", _raise_in_the_write(spark))
+        else:
+            m.setattr(pb.LocalStorage, "write_ledger", lambda *a: (_ for _ in ()).throw(RuntimeError("injected")))
+        with pytest.raises(Exception, match="injected"):
+            w.run(spark)
+    if where == "after the commit":  # committed but not recorded: the next run merges the same file again
+        assert len(snapshot_ids(spark, w.table)) == 2 and _state(spark, w)[2] == before[2]
+    else:
+        assert _state(spark, w) == before  # same snapshots, rows, ledger and published file list
+    summary = w.run(spark)
+    assert summary["files"] == 1
+    assert w.rows(spark, "id", "name") == [(1, "Ann"), (2, "Bobby"), (3, "Cy")]
+    assert w.run(spark)["files"] == 0
+
+
+def test_a_processed_file_without_its_report_waits_for_a_later_run(spark, tmp_path):
+    w = Workdir(tmp_path, KEYLESS)
+    write_processed(w.processed, "late-v1.csv", "what,n\nclick,1\n", 1_700_000_000)
+    assert w.run(spark)["files"] == 0
+    write_report(w.reports, "late-v1.csv", "raw/events/late.csv")
+    assert w.run(spark)["files"] == 1
+    assert w.rows(spark, "what", "source_file") == [("click", "raw/events/late.csv")]
+
+
+def test_the_published_file_list_is_the_current_snapshots_data_files(spark, tmp_path):
+    w = Workdir(tmp_path, KEYLESS)
+    w.upload("x.csv", "v1", "what,n\nclick,1\n")
+    w.run(spark)
+    w.upload("x.csv", "v2", "what,n\nview,2\n")
+    w.run(spark)
+    listed = json.loads((w.table / pb.SNAPSHOT_FILES).read_text())
+    table = local_job.local_table(spark, str(w.table))
+    current = [
+        Path(r[0]).relative_to(w.table.resolve()).as_posix()
+        for r in spark.sql(f"SELECT file_path FROM {table.name}.files").collect()
+    ]
+    assert listed["files"] == sorted(current) and listed["snapshotId"] == snapshot_ids(spark, w.table)[-1]
+    assert all(f.startswith("data/what=view/") for f in listed["files"])
