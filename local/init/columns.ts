@@ -1,4 +1,5 @@
 // Infers one column's config (type, formats, required, maxLength, enum values, aliases) from its sample values, using the core's own cell rules.
+import { DECIMAL_DEFAULT, DECIMAL_MAX_PRECISION } from '../../config/decimal';
 import type { ColumnType } from '../../config/schema';
 import { decideDecimal, type DecimalDecision } from '../../lambda/core/decimals';
 import { compileDateFormat, DEFAULT_TIMESTAMP_FORMATS, type DateParts } from '../../lambda/core/dates';
@@ -159,6 +160,7 @@ function tryNumber(type: 'integer' | 'decimal', name: string, values: readonly s
   const decision = type === 'decimal' ? decideDecimal(values, context.delimiter) : undefined;
   const r = cleanAll({ name, type, required: false }, values, context, decision ? { [name]: decision } : undefined);
   const detail = decision ? `${decision.evidence} (the core's per-column rule, lambda/core/decimals.ts)` : undefined;
+  if (r.cleaned && type === 'decimal') return decimalFit(name, r.cleaned, r.accepted, detail);
   return r.cleaned
     ? { type, cleaned: r.cleaned, accepted: r.accepted, detail }
     : {
@@ -166,6 +168,35 @@ function tryNumber(type: 'integer' | 'decimal', name: string, values: readonly s
         problem: `${show(r.refused!)} is not ${type === 'integer' ? 'an integer' : `a decimal${decision ? ` with a decimal ${decision.convention}` : ''}`}`,
         accepted: r.accepted,
       };
+}
+
+/**
+ * A decimal column that holds every cleaned value: the default DECIMAL (config/decimal.ts) when they fit it, else the
+ * precision and scale they need (the core rejects a value beyond them, never rounds it); past 38 digits, no decimal.
+ */
+function decimalFit(name: string, cleaned: string[], accepted: number, detail: string | undefined): TypeTry {
+  let scale = 0;
+  let whole = 0;
+  for (const v of cleaned) {
+    const digits = v.replace(/^-/, '');
+    const point = digits.indexOf('.');
+    scale = Math.max(scale, point < 0 ? 0 : digits.length - point - 1);
+    const before = point < 0 ? digits : digits.slice(0, point);
+    whole = Math.max(whole, before === '0' ? 0 : before.length);
+  }
+  if (whole + scale > DECIMAL_MAX_PRECISION) {
+    return {
+      type: 'decimal',
+      problem: `${name} needs ${whole + scale} digits (${whole} before the point, ${scale} after), more than a DECIMAL's ${DECIMAL_MAX_PRECISION}`,
+      accepted,
+    };
+  }
+  if (scale <= DECIMAL_DEFAULT.scale && whole <= DECIMAL_DEFAULT.precision - DECIMAL_DEFAULT.scale) return { type: 'decimal', cleaned, accepted, detail };
+  // At least the default's places (cents) when the digits allow, and room for every whole part seen.
+  const places = whole + Math.max(scale, DECIMAL_DEFAULT.scale) <= DECIMAL_MAX_PRECISION ? Math.max(scale, DECIMAL_DEFAULT.scale) : scale;
+  const precision = Math.min(Math.max(whole + places, DECIMAL_DEFAULT.precision), DECIMAL_MAX_PRECISION);
+  const why = `decimal(${precision},${places}): the sample has up to ${scale} digits after the point and ${whole} before (default decimal(${DECIMAL_DEFAULT.precision},${DECIMAL_DEFAULT.scale}))`;
+  return { type: 'decimal', spec: { precision, scale: places }, cleaned, accepted, detail: detail ? `${detail}; ${why}` : why };
 }
 
 function tryDates(type: 'date' | 'timestamp', name: string, values: readonly string[], context: ColumnContext): TypeTry {
@@ -245,6 +276,7 @@ export function inferColumn(name: string, header: string, rowValues: readonly st
   let column: ColumnInput = { name, type: chosen.type, required: rowValues.length > 0 && empty === 0 };
   reasons.push(empty === 0 ? (rowValues.length ? 'required: no empty cell' : 'optional: no rows') : `optional: ${plural(empty, 'empty cell')}`);
   if (chosen.spec?.formats) column = { ...column, formats: chosen.spec.formats };
+  if (chosen.spec?.precision !== undefined) column = { ...column, precision: chosen.spec.precision, scale: chosen.spec.scale };
   if (chosen.detail) reasons.push(chosen.detail);
   let cleaned = chosen.cleaned ?? [];
   if (chosen.type === 'string' && values.length) {

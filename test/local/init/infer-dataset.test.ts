@@ -193,6 +193,18 @@ describe('rules the sample does not allow are not generated', () => {
     expect(rejects).toEqual([]);
   });
 
+  it('decimals with more places than the default decimal(18,2) get the precision and scale the sample needs, and the core takes every row', async () => {
+    const file = write('rates.csv', 'id,rate,amount,big\n1,0.0825,19.99,12345678901234567.5\n2,1.5,5,1\n3,-0.125,-3.50,0\n');
+    const r = await infer(file);
+    expect(column(r, 'rate')).toMatchObject({ type: 'decimal', precision: 18, scale: 4 });
+    expect(column(r, 'amount').type).toBe('decimal');
+    expect(column(r, 'amount')).not.toHaveProperty('precision');
+    expect(column(r, 'big')).toMatchObject({ type: 'decimal', precision: 19, scale: 2 });
+    expect(r.summary.join('\n')).toMatch(/decimal\(18,4\): the sample has up to 4 digits after the point and 1 before \(default decimal\(18,2\)\)/);
+    expect(r.check.relaxed).toEqual([]);
+    expect((await preprocessWith(file, r.entry)).rejects).toEqual([]);
+  });
+
   it('no key when no column is unique and never empty', async () => {
     const r = await infer(write('nokey.csv', 'a,b\nx,1\nx,\ny,2\n'));
     expect(r.entry.key).toEqual([]);
