@@ -1,9 +1,11 @@
-// The Glue transform on local Spark: runs the real glue-scripts/local_job.py (PySpark) over local folders.
+// The Glue transform on local Spark: runs the real glue-scripts/local_job.py (PySpark), which merges the new processed files into a local Iceberg table (final_output/<ds>/).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { datasetJobSpec } from '../config/job-spec';
+import { datasetLayout } from '../config/layout';
+import type { DatasetConfig } from '../config/schema';
 import type { TransformRunOptions, TransformRunResult } from './duckdb-transform';
 
 /** The local Spark entry point, relative to the repository root. */
@@ -53,9 +55,24 @@ export function explainFailure(code: number | null, stderr: string, datasetName:
 }
 
 /**
- * Runs the transform of one dataset on local Spark: writes the spec `{ dataset, finalSchema }` to a
- * temporary file and runs `python3 glue-scripts/local_job.py --input --output --dataset-spec-file
- * [--ingested-at]`, streaming its log; the counts come from the JSON line it prints last.
+ * The preprocessing reports of the processed files in `inputDir` when it is a workdir's processed/<ds>/: the
+ * job takes each file's raw key (source_file) from reports/<ds>/<name>.json, and leaves a file without a report
+ * for a later run. Null for a bare folder of processed files (tests): source_file is then the file's name.
+ */
+export function reportsDirOf(inputDir: string, dataset: DatasetConfig): string | null {
+  const layout = datasetLayout(dataset);
+  const input = path.resolve(inputDir);
+  const suffix = path.join(...layout.processedPrefix.split('/').filter(Boolean));
+  if (!input.endsWith(path.sep + suffix)) return null;
+  const reports = path.join(input.slice(0, -suffix.length), ...layout.reportsPrefix.split('/').filter(Boolean));
+  return fs.existsSync(reports) ? reports : null;
+}
+
+/**
+ * Runs the transform of one dataset on local Spark: writes the spec (datasetJobSpec) to a temporary file and
+ * runs `python3 glue-scripts/local_job.py --input --output --dataset-spec-file [--reports] [--ingested-at]`,
+ * streaming its log; the counts come from the JSON line it prints last. The output folder is an Iceberg table
+ * whose current snapshot local/tables.ts reads.
  */
 export async function transformWithSpark(options: TransformRunOptions, io: SparkRunIo = {}): Promise<TransformRunResult> {
   const started = Date.now();
@@ -73,6 +90,8 @@ export async function transformWithSpark(options: TransformRunOptions, io: Spark
     '--dataset-spec-file',
     specFile,
   ];
+  const reports = reportsDirOf(options.inputDir, dataset);
+  if (reports) args.push('--reports', reports);
   if (options.ingestedAt) args.push('--ingested-at', options.ingestedAt.toISOString());
   const python = io.python ?? process.env.PYTHON ?? 'python3';
   const onLog = io.onLog ?? ((line: string) => process.stderr.write(`${line}\n`));

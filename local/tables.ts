@@ -1,4 +1,4 @@
-// The local Athena: DuckDB views over the local final Parquet (<ds>) and the rejected rows (<ds>_rejects) of every dataset.
+// The local Athena: DuckDB views over the local final tables (<ds>: the DuckDB engine's Parquet, or the current snapshot of the Spark engine's Iceberg table) and the rejected rows (<ds>_rejects) of every dataset.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../config/layout';
@@ -18,6 +18,37 @@ function emptySelect(columns: readonly { name: string; type: string }[]): string
   return `SELECT ${columns.map((c) => `CAST(NULL AS ${c.type}) AS ${ident(c.name)}`).join(', ')} WHERE false`;
 }
 
+/** The list the Spark engine (glue-scripts/local_job.py) writes in its table folder after each commit. */
+export const ICEBERG_SNAPSHOT_FILES = 'snapshot-files.json';
+
+export interface IcebergSnapshotFiles {
+  readonly snapshotId: number | null;
+  /** Absolute paths of the current snapshot's data files (copy-on-write: no delete files). */
+  readonly files: string[];
+  /** The table's columns in order (the schema of the current snapshot). */
+  readonly columns: string[];
+}
+
+/**
+ * The current snapshot of the Spark engine's Iceberg table in `tableDir` (null when the folder holds no such
+ * table). DuckDB has no Iceberg reader here (no extension download), so local_job publishes the snapshot's
+ * data files, replacing the list atomically after each commit: readers see the old snapshot or the new one.
+ */
+export function icebergSnapshotFiles(tableDir: string): IcebergSnapshotFiles | null {
+  const listFile = path.join(tableDir, ICEBERG_SNAPSHOT_FILES);
+  if (!fs.existsSync(listFile)) return null;
+  const listed = JSON.parse(fs.readFileSync(listFile, 'utf8')) as Partial<IcebergSnapshotFiles>;
+  if (!Array.isArray(listed.files) || !Array.isArray(listed.columns)) {
+    throw new Error(`${listFile}: expected {"snapshotId", "files": [...], "columns": [...]}; run "csv-pipeline run --engine spark" again to rewrite it`);
+  }
+  return { snapshotId: listed.snapshotId ?? null, files: listed.files.map((f) => path.join(tableDir, f)), columns: listed.columns };
+}
+
+/** The rows of an Iceberg snapshot's data files, columns in the table's order (files older than a new column lack it). */
+function icebergSql(snapshot: IcebergSnapshotFiles): string {
+  return `SELECT ${snapshot.columns.map(ident).join(', ')} FROM read_parquet([${snapshot.files.map(pathLiteral).join(', ')}], union_by_name = true)`;
+}
+
 /**
  * Views: <ds> over <workdir>/final_output/<ds>/**\/*.parquet (hive partitioning) and <ds>_rejects over
  * <workdir>/quarantine/<ds>/rows/*.jsonl (JSON Lines, one object per row, read with REJECT_COLUMNS' names
@@ -33,11 +64,12 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       const layout = datasetLayout(dataset);
       const plan = planTransform(dataset, []);
       const finalDir = path.join(root, layout.finalPrefix);
-      const parquet = currentDuckDbFiles(finalDir).files; // the current generation only, resolved once (local/engine/generations.ts)
+      const iceberg = icebergSnapshotFiles(finalDir); // the Spark engine's table: its current snapshot's files
+      const parquet = iceberg?.files ?? currentDuckDbFiles(finalDir).files; // the current generation only, resolved once (local/engine/generations.ts)
       const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: duckdbType(c.type) }));
       let finalSql = emptySelect(planned);
       if (parquet.length) {
-        finalSql = finalParquetSql(plan, parquet);
+        finalSql = iceberg ? icebergSql(iceberg) : finalParquetSql(plan, parquet);
         // Spark may write timestamps as UTC-adjusted (TIMESTAMP WITH TIME ZONE); show every timestamp as plain UTC (the session zone).
         const described = await db.all(`DESCRIBE ${finalSql}`);
         const tz = described.rows.filter((r) => String(r[1]) === 'TIMESTAMP WITH TIME ZONE').map((r) => String(r[0]));
