@@ -1,16 +1,11 @@
-// The transform spec the Spark job receives (a Glue job argument on AWS, a file locally): built in one place, so that
-// both carry the same dataset, final schema and the Spark SQL generated from the checked expression trees.
-import { type ExpressionsSql, expressionsSql } from './expression';
-import { type FinalSchema, finalSchema } from './layout';
+// The transform spec the Spark job receives (the Glue job argument --dataset_spec on AWS, a file locally): the
+// dataset's TransformPlan (config/transform-plan.ts), built in one place so that both carry the same plan.
 import type { DatasetConfig } from './schema';
+import { type TransformPlan, transformPlan } from './transform-plan';
 
-export interface DatasetJobSpec {
-  readonly dataset: DatasetConfig;
-  readonly finalSchema: FinalSchema;
-  /** `transforms.derive` (each cast to its type) and `transforms.filter` as Spark SQL; the job runs these, never the config's text. */
-  readonly sparkSql: ExpressionsSql;
-}
+export type DatasetJobSpec = TransformPlan;
 
+/** The dataset's TransformPlan as the job argument / spec file holds it (JSON.stringify it). */
 export function datasetJobSpec(dataset: DatasetConfig): DatasetJobSpec {
-  return { dataset, finalSchema: finalSchema(dataset), sparkSql: expressionsSql(dataset, 'spark') };
+  return transformPlan(dataset);
 }

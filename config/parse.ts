@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { type PipelineConfig, PipelineConfigSchema, type DatasetConfig } from './schema';
 import { compileDatasetExpressions } from './expression';
+import { LINEAGE_NAMES, normaliseHeaderName, reservedColumnNames } from './column-names';
 import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDER_PATTERN, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
 
 /** Where the config is read from when no path is given (`-c config=...` overrides it). */
@@ -139,17 +140,82 @@ function crossCheck(config: PipelineConfig): ConfigProblem[] {
   return problems;
 }
 
-function checkDataset(dataset: DatasetConfig, at: string, add: (path: string, message: string, value?: unknown) => void): void {
+/**
+ * The problems of one dataset, as the loader reports them (config/transform-plan.ts refuses to plan a dataset that
+ * has any): the one place a transform spec is checked.
+ */
+export function datasetProblems(dataset: DatasetConfig, at = `datasets[name=${dataset.name}]`): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  checkDataset(dataset, at, (path, message, value) => problems.push({ path, message, value }));
+  return problems;
+}
+
+type AddProblem = (path: string, message: string, value?: unknown) => void;
+
+/** Declared names and aliases (glue-scripts/TRANSFORMS.md, "Column names"): a header must map to one column, never to a reserved name. */
+function checkColumnNames(dataset: DatasetConfig, at: string, add: AddProblem): void {
+  const owner = new Map<string, string>();
+  dataset.columns.forEach((c, i) => {
+    [c.name, ...c.aliases].forEach((n, k) => {
+      const key = normaliseHeaderName(n);
+      const other = owner.get(key);
+      const p = k === 0 ? `${at}.columns[${i}].name` : `${at}.columns[${i}].aliases[${k - 1}]`;
+      if (other !== undefined && other !== c.name)
+        add(
+          p,
+          `a header ${JSON.stringify(n)} would match both column "${other}" and column "${c.name}" (headers compare case-, space- and underscore-insensitively); keep it on one column`,
+          n,
+        );
+      if (other === undefined) owner.set(key, c.name);
+    });
+    if (LINEAGE_NAMES.includes(c.name))
+      add(
+        `${at}.columns[${i}].name`,
+        `"${c.name}" is reserved for lineage (the transform adds it to every row); name the column otherwise, e.g. "${c.name}_in_file" with "aliases": ["${c.name}"]`,
+        c.name,
+      );
+  });
+  const reserved = reservedColumnNames(undefined);
+  for (const [from, to] of Object.entries(dataset.transforms.rename)) {
+    if (reserved.has(to)) add(`${at}.transforms.rename.${from}`, `renames "${from}" to "${to}", which is ${reserved.get(to)}; pick another new name`, to);
+  }
+}
+
+/** The key must stay among the final columns: with transforms.select, its renamed names must be selected. */
+function checkKeyInSelect(dataset: DatasetConfig, at: string, add: AddProblem): void {
+  const t = dataset.transforms;
+  const columnNames = dataset.columns.map((c) => c.name);
+  dataset.key.forEach((k, i) => {
+    const renamedKey = t.rename[k] ?? k;
+    if (t.select && columnNames.includes(k) && !t.select.includes(renamedKey))
+      add(`${at}.key[${i}]`, `is "${k}" ("${renamedKey}" after rename), which transforms.select leaves out; add "${renamedKey}" to transforms.select`, k);
+  });
+}
+
+/** Named queries: known placeholders only, unique names. */
+function checkQueries(dataset: DatasetConfig, at: string, add: AddProblem): void {
+  dataset.queries.forEach((q, i) => {
+    for (const m of q.sql.matchAll(QUERY_PLACEHOLDER_PATTERN)) {
+      if (!(QUERY_PLACEHOLDERS as readonly string[]).includes(m[1])) {
+        add(`${at}.queries[${i}].sql`, `unknown placeholder {{${m[1]}}}; use ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`, m[0]);
+      }
+    }
+  });
+  for (const name of duplicates(dataset.queries.map((q) => q.name))) add(`${at}.queries`, `query name "${name}" is used twice`);
+}
+
+function checkDataset(dataset: DatasetConfig, at: string, add: AddProblem): void {
   const columnNames = dataset.columns.map((c) => c.name);
   const known = (list: readonly string[]) => `known columns: ${list.join(', ')}`;
   for (const name of duplicates(columnNames)) add(`${at}.columns`, `column "${name}" is declared twice`);
+  checkColumnNames(dataset, at, add);
+  checkKeyInSelect(dataset, at, add);
 
   dataset.columns.forEach((c, i) => {
     const p = `${at}.columns[${i}]`;
     if (c.type === 'enum' && !c.values) add(`${p}.values`, `is required for enum column "${c.name}": list the allowed values`);
     if (c.type !== 'enum' && c.values && c.type !== 'string') add(`${p}.values`, `only applies to enum and string columns; "${c.name}" is ${c.type}`);
     if (c.formats && c.type !== 'date' && c.type !== 'timestamp') add(`${p}.formats`, `only applies to date and timestamp columns; "${c.name}" is ${c.type}`);
-    if (LINEAGE_COLUMNS.some((l) => l.name === c.name)) add(`${p}.name`, `"${c.name}" is reserved for lineage; rename the column`, c.name);
   });
   dataset.key.forEach((k, i) => {
     if (!columnNames.includes(k)) add(`${at}.key[${i}]`, `is not a column of the dataset; ${known(columnNames)}`, k);
@@ -167,7 +233,8 @@ function checkDataset(dataset: DatasetConfig, at: string, add: (path: string, me
   const available = renamed.concat(t.derive.map((x) => x.name));
   t.derive.forEach((x, i) => {
     if (renamed.includes(x.name)) add(`${at}.transforms.derive[${i}].name`, `"${x.name}" is already a column; pick another name`, x.name);
-    if (LINEAGE_COLUMNS.some((l) => l.name === x.name)) add(`${at}.transforms.derive[${i}].name`, `"${x.name}" is reserved for lineage`, x.name);
+    if (LINEAGE_NAMES.includes(x.name))
+      add(`${at}.transforms.derive[${i}].name`, `"${x.name}" is reserved for lineage (the transform adds it to every row); pick another name`, x.name);
   });
   // The one check of the expressions: they parse, name existing columns and functions, and type-check.
   for (const p of compileDatasetExpressions(dataset).problems) add(`${at}.transforms.${p.key}`, p.message, p.text);
@@ -183,14 +250,7 @@ function checkDataset(dataset: DatasetConfig, at: string, add: (path: string, me
     add(`${at}.transforms.partitionBy`, 'leaves no data column outside the partitions; partition by fewer columns');
   }
 
-  dataset.queries.forEach((q, i) => {
-    for (const m of q.sql.matchAll(QUERY_PLACEHOLDER_PATTERN)) {
-      if (!(QUERY_PLACEHOLDERS as readonly string[]).includes(m[1])) {
-        add(`${at}.queries[${i}].sql`, `unknown placeholder {{${m[1]}}}; use ${QUERY_PLACEHOLDERS.map((p) => `{{${p}}}`).join(', ')}`, m[0]);
-      }
-    }
-  });
-  for (const name of duplicates(dataset.queries.map((q) => q.name))) add(`${at}.queries`, `query name "${name}" is used twice`);
+  checkQueries(dataset, at, add);
 
   const dash = dataset.dashboard;
   if (!dash) return;

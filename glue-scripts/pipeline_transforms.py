@@ -23,34 +23,75 @@ from urllib.parse import unquote, urlparse
 from pyspark.errors.exceptions.captured import CapturedException
 from pyspark.sql import Column, DataFrame, SparkSession, Window
 from pyspark.sql import functions as F
-from pyspark.sql.types import BooleanType, LongType, StringType, StructField, StructType, TimestampType
+from pyspark.sql.types import LongType, StringType, StructField, StructType, TimestampType
 
 log = logging.getLogger("pipeline_transforms")
 
-# Internal per-row columns the entry points add before the transform; never written.
-FILE_COLUMN = "__source_file_path"
-MTIME_COLUMN = "__source_file_mtime"
-LINE_COLUMN = "__source_file_line"
-# The raw object's key (from the Lambda's report of the processed file): what source_file holds when known.
-SOURCE_KEY_COLUMN = "__source_raw_key"
-INTERNAL_COLUMNS = (FILE_COLUMN, MTIME_COLUMN, LINE_COLUMN, SOURCE_KEY_COLUMN)
-
-SOURCE_FILE = "source_file"
-INGESTED_AT = "ingested_at"
-LINEAGE_COLUMNS = (SOURCE_FILE, INGESTED_AT)
-
-# config/layout.ts SQL_TYPE_OF and config/schema.ts CAST_TYPES, mirrored (checked by a test).
-SQL_TYPE_OF = {
+# The constants the TypeScript side defines (config/transform-plan.ts pipelineConstants): the plan kind and
+# version this module executes, lineage and internal column names, type tables. Generated, never edited:
+# `npm run gen:constants` rewrites the block; test/config/pipeline-constants.test.ts fails when it is stale.
+# BEGIN GENERATED pipeline constants
+_CONSTANTS = json.loads(r"""
+{
+  "planKind": "datasetJobSpec",
+  "planVersion": 2,
+  "lineage": {
+    "sourceFile": "source_file",
+    "ingestedAt": "ingested_at"
+  },
+  "internal": {
+    "path": "__source_file_path",
+    "mtime": "__source_file_mtime",
+    "row": "__source_file_line",
+    "file": "__source_file_name",
+    "stale": "__stale"
+  },
+  "undeclaredType": "string",
+  "lineageColumns": [
+    "source_file",
+    "ingested_at"
+  ],
+  "sqlTypeOf": {
     "string": "string",
     "integer": "bigint",
-    "decimal": "double",
+    "decimal": "decimal(18,2)",
     "boolean": "boolean",
     "date": "date",
     "timestamp": "timestamp",
     "email": "string",
-    "enum": "string",
+    "enum": "string"
+  },
+  "castTypes": [
+    "string",
+    "int",
+    "bigint",
+    "double",
+    "boolean",
+    "date",
+    "timestamp"
+  ]
 }
-CAST_TYPES = ("string", "int", "bigint", "double", "boolean", "date", "timestamp")
+""")
+# END GENERATED pipeline constants
+
+PLAN_KIND = _CONSTANTS["planKind"]
+PLAN_VERSION = _CONSTANTS["planVersion"]
+
+# Internal per-row columns the entry points add before the transform; never written.
+FILE_COLUMN = _CONSTANTS["internal"]["path"]
+MTIME_COLUMN = _CONSTANTS["internal"]["mtime"]
+LINE_COLUMN = _CONSTANTS["internal"]["row"]
+# The raw object's key (from the Lambda's report of the processed file): what source_file holds when known.
+SOURCE_KEY_COLUMN = "__source_raw_key"
+INTERNAL_COLUMNS = (FILE_COLUMN, MTIME_COLUMN, LINE_COLUMN, SOURCE_KEY_COLUMN)
+
+SOURCE_FILE = _CONSTANTS["lineage"]["sourceFile"]
+INGESTED_AT = _CONSTANTS["lineage"]["ingestedAt"]
+LINEAGE_COLUMNS = tuple(_CONSTANTS["lineageColumns"])
+
+# config/layout.ts SQL_TYPE_OF and config/schema.ts CAST_TYPES (the plan carries each column's type already).
+SQL_TYPE_OF = _CONSTANTS["sqlTypeOf"]
+CAST_TYPES = tuple(_CONSTANTS["castTypes"])
 
 # How much of a processed file both entry points read for its header (glue_job from S3, local_job from disk).
 HEADER_BYTES = 1 << 20
@@ -72,15 +113,17 @@ class TypeConflictError(SpecError):
 @dataclass(frozen=True)
 class DerivedColumn:
     name: str
-    expr: str
+    expr: str  # the config's text, for messages
     type: str
     # The Spark SQL generated from the checked tree (config/expression), cast to `type`: what the job runs.
-    sql: str | None = None
+    sql: str
 
 
 @dataclass(frozen=True)
 class DatasetSpec:
-    """The dataset config (after defaults) plus its finalSchema, as the CDK app and the CLI pass it."""
+    """The dataset's TransformPlan (config/transform-plan.ts, built by datasetJobSpec), as this module runs it.
+
+    The config loader checked it; nothing here checks it again."""
 
     name: str
     columns: tuple[tuple[str, str], ...]  # (name, config type) in config order
@@ -93,115 +136,60 @@ class DatasetSpec:
     partition_by: tuple[str, ...]
     final_columns: tuple[tuple[str, str], ...]  # finalSchema.columns (name, sql type)
     partition_columns: tuple[tuple[str, str], ...] = field(default=())  # finalSchema.partitionColumns
-    filter_sql: str | None = None  # sparkSql.filter: the filter generated from its checked tree
+    filter_sql: str | None = None  # filter.sql.spark: the filter generated from its checked tree
+    column_types: Mapping[str, str] = field(default_factory=dict)  # declared column -> the SQL type it is cast to
+    final_key: tuple[str, ...] = ()  # the key with the renamed names (what the engines dedupe on)
+    undeclared_type: str = "string"  # the type of a column the dataset does not declare (extraColumns "keep")
 
     @property
     def partition_types(self) -> dict[str, str]:
         return dict(self.partition_columns)
 
-    @property
-    def final_key(self) -> tuple[str, ...]:
-        """The key with the renamed names (`key` holds config column names, as the Lambda uses them)."""
-        return tuple(self.rename.get(k, k) for k in self.key)
 
-
-def _require(obj: Mapping[str, Any], key: str, kind: type, where: str) -> Any:
-    if key not in obj:
-        raise SpecError(
-            f'{where}: "{key}" is missing. Pass the spec datasetJobSpec(dataset) builds '
-            f'({{"dataset", "finalSchema", "sparkSql"}}, config/job-spec.ts).'
-        )
-    value = obj[key]
-    if not isinstance(value, kind):
-        raise SpecError(f"{where}.{key}: expected {kind.__name__}, got {json.dumps(value)[:200]}.")
-    return value
-
-
-def parse_spec(obj: Any) -> DatasetSpec:
-    """Checks the shape of the spec JSON and fills the config's defaults (config/schema.ts)."""
-    if not isinstance(obj, dict):
-        raise SpecError(f"dataset spec: expected a JSON object, got {json.dumps(obj)[:200]}.")
-    ds = _require(obj, "dataset", dict, "dataset spec")
-    fs = _require(obj, "finalSchema", dict, "dataset spec")
-    name = _require(ds, "name", str, "dataset")
-    where = f"dataset {name!r}"
-    columns = []
-    for i, c in enumerate(_require(ds, "columns", list, where)):
-        if not isinstance(c, dict) or not isinstance(c.get("name"), str) or c.get("type") not in SQL_TYPE_OF:
-            raise SpecError(
-                f"{where}.columns[{i}]: expected {{name, type}} with type one of "
-                f"{', '.join(SQL_TYPE_OF)}, got {json.dumps(c)[:200]}."
-            )
-        columns.append((c["name"], c["type"]))
-    t = ds.get("transforms") or {}
-    if not isinstance(t, dict):
-        raise SpecError(f"{where}.transforms: expected an object, got {json.dumps(t)[:200]}.")
-    cast = dict(t.get("cast") or {})
-    for col, typ in cast.items():
-        if typ not in CAST_TYPES:
-            raise SpecError(
-                f'{where}.transforms.cast["{col}"]: "{typ}" is not a cast type; use one of {", ".join(CAST_TYPES)}.'
-            )
-    derive = []
-    for i, d in enumerate(t.get("derive") or []):
-        if not isinstance(d, dict) or not isinstance(d.get("name"), str) or not isinstance(d.get("expr"), str):
-            raise SpecError(
-                f"{where}.transforms.derive[{i}]: expected {{name, expr, type}}, got {json.dumps(d)[:200]}."
-            )
-        typ = d.get("type", "string")
-        if typ not in CAST_TYPES:
-            raise SpecError(
-                f'{where}.transforms.derive[{i}].type: "{typ}" is not a cast type; use one of {", ".join(CAST_TYPES)}.'
-            )
-        derive.append(DerivedColumn(d["name"], d["expr"], typ))
-
-    def pairs(items: Any, label: str) -> tuple[tuple[str, str], ...]:
-        if not isinstance(items, list):
-            raise SpecError(f"finalSchema.{label}: expected a list of {{name, type}}, got {json.dumps(items)[:200]}.")
-        return tuple((c["name"], c["type"]) for c in items)
-
-    derive, filter_sql = _with_spark_sql(obj.get("sparkSql"), derive, t.get("filter"), where)
-    select = t.get("select")
-    return DatasetSpec(
-        name=name,
-        columns=tuple(columns),
-        key=tuple(ds.get("key") or ()),
-        rename=dict(t.get("rename") or {}),
-        cast=cast,
-        derive=tuple(derive),
-        filter=t.get("filter"),
-        select=tuple(select) if select else None,
-        partition_by=tuple(t.get("partitionBy") or ()),
-        final_columns=pairs(fs.get("columns", []), "columns"),
-        partition_columns=pairs(fs.get("partitionColumns", []), "partitionColumns"),
-        filter_sql=filter_sql,
+def _spec_refused(obj: Any, why: str) -> SpecError:
+    got = {k: obj.get(k) for k in ("kind", "version")} if isinstance(obj, dict) else type(obj).__name__
+    return SpecError(
+        f"dataset spec: {why} (got {json.dumps(got, default=str)[:200]}). This module runs the TransformPlan "
+        f'{{"kind": "{PLAN_KIND}", "version": {PLAN_VERSION}}} that datasetJobSpec(dataset) (config/job-spec.ts) '
+        f"builds from the validated config: rebuild the spec with the config/ of this checkout."
     )
 
 
-def _with_spark_sql(
-    generated: Any, derive: list[DerivedColumn], filter_text: str | None, where: str
-) -> tuple[list[DerivedColumn], str | None]:
-    """Attaches the spec's `sparkSql` (config/job-spec.ts) to the derive columns and the filter; specs without it run the text."""
-    if generated is None:
-        return derive, None
-    fix = "Rebuild the spec with datasetJobSpec(dataset) (config/job-spec.ts)."
-    if not isinstance(generated, dict) or not isinstance(generated.get("derive"), list):
-        raise SpecError(
-            f"{where}.sparkSql: expected {{derive: [...], filter?}}, got {json.dumps(generated)[:200]}. {fix}"
-        )
-    names = [g.get("name") if isinstance(g, dict) else None for g in generated["derive"]]
-    if names != [d.name for d in derive] or not all(isinstance(g.get("sql"), str) for g in generated["derive"]):
-        raise SpecError(
-            f"{where}.sparkSql.derive: names {names} with their sql do not match transforms.derive "
-            f"{[d.name for d in derive]}. {fix}"
-        )
-    filter_sql = generated.get("filter")
-    if (filter_text is None) != (filter_sql is None) or not isinstance(filter_sql, (str, type(None))):
-        raise SpecError(
-            f"{where}.sparkSql.filter: {json.dumps(filter_sql)[:200]} does not match transforms.filter. {fix}"
-        )
-    with_sql = [DerivedColumn(d.name, d.expr, d.type, g["sql"]) for d, g in zip(derive, generated["derive"])]
-    return with_sql, filter_sql
+def parse_spec(obj: Any) -> DatasetSpec:
+    """The plan JSON as a DatasetSpec. A spec of another kind, version or shape, or with other shared names, is
+    refused with one message naming datasetJobSpec; its content is not checked rule by rule."""
+    if not isinstance(obj, dict) or obj.get("kind") != PLAN_KIND or obj.get("version") != PLAN_VERSION:
+        raise _spec_refused(obj, "not a TransformPlan this module runs")
+    names = obj.get("names") or {}
+    if names.get("lineage") != _CONSTANTS["lineage"] or names.get("internal") != _CONSTANTS["internal"]:
+        raise _spec_refused(obj, "its lineage or internal column names differ from this module's")
+    try:
+        return _spec_from_plan(obj)
+    except (KeyError, TypeError, AttributeError, ValueError) as err:
+        raise _spec_refused(obj, f"its shape is not the TransformPlan's ({type(err).__name__}: {err})") from err
+
+
+def _spec_from_plan(plan: dict) -> DatasetSpec:
+    final = plan["finalSchema"]
+    filt = plan.get("filter")
+    select = plan.get("select")
+    return DatasetSpec(
+        name=plan["dataset"],
+        columns=tuple((c["name"], c["configType"]) for c in plan["columns"]),
+        key=tuple(plan["key"]),
+        rename=dict(plan["rename"]),
+        cast=dict(plan["cast"]),
+        derive=tuple(DerivedColumn(d["name"], d["text"], d["type"], d["sql"]["spark"]) for d in plan["derive"]),
+        filter=filt["text"] if filt else None,
+        select=tuple(select) if select else None,
+        partition_by=tuple(plan["partitionBy"]),
+        final_columns=tuple((c["name"], c["type"]) for c in final["columns"]),
+        partition_columns=tuple((c["name"], c["type"]) for c in final["partitionColumns"]),
+        filter_sql=filt["sql"]["spark"] if filt else None,
+        column_types={c["name"]: c["type"] for c in plan["columns"]},
+        final_key=tuple(plan["finalKey"]),
+        undeclared_type=plan["names"]["undeclaredType"],
+    )
 
 
 def load_spec(text: str) -> DatasetSpec:
@@ -312,70 +300,32 @@ def _internal(df: DataFrame) -> list[Column]:
 def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> DataFrame:
     """Steps 1-7 of TRANSFORMS.md over a frame of string columns plus FILE/MTIME/LINE columns.
 
-    Spark analyses each step as it is added, so a bad spec raises SpecError here, before any data is
-    read or written.
-    """
+    The plan is executed as it is: the config loader checked every name and expression in it."""
     where = f"dataset {spec.name!r}"
     input_columns = _data_columns(df)
-    for lineage in LINEAGE_COLUMNS:
-        if lineage in input_columns:
-            raise SpecError(
-                f'{where}: the processed files have a column "{lineage}", which is a lineage '
-                f"column the transform adds. Rename it in the raw files or with a column alias."
-            )
     config_names = [n for n, _ in spec.columns]
     undeclared = sorted(c for c in input_columns if c not in config_names)
     available = config_names + undeclared
 
     # 1. cast
-    for name in spec.cast:
-        if name not in available:
-            raise SpecError(
-                f'{where}: transforms.cast names column "{name}", which is neither a config '
-                f"column nor in the processed files (columns: {', '.join(available)})."
-            )
     casts = []
     for name, ctype in spec.columns:
-        target = spec.cast.get(name, SQL_TYPE_OF[ctype])
+        target = spec.column_types[name]
         source = _nullif_empty(col(name)) if name in input_columns else F.lit(None).cast(StringType())
         casts.append(source.cast(target).alias(name))
     for name in undeclared:
-        casts.append(_nullif_empty(col(name)).cast(spec.cast.get(name, "string")).alias(name))
+        casts.append(_nullif_empty(col(name)).cast(spec.undeclared_type).alias(name))
     df = df.select(*casts, *_internal(df))
 
     # 2. rename
-    for old, new in spec.rename.items():
-        if old not in available:
-            raise SpecError(
-                f'{where}: transforms.rename renames "{old}", which is neither a config column '
-                f"nor in the processed files (columns: {', '.join(available)})."
-            )
     renamed = [spec.rename.get(c, c) for c in available]
-    seen: dict[str, str] = {}
-    for old, new in zip(available, renamed):
-        if new in LINEAGE_COLUMNS:
-            raise SpecError(
-                f'{where}: transforms.rename renames "{old}" to "{new}", which is a lineage column '
-                f"the transform adds. Pick another name."
-            )
-        if new in seen:
-            raise SpecError(
-                f'{where}: transforms.rename gives two columns the name "{new}" '
-                f'("{seen[new]}" and "{old}"). Pick a name no other column has.'
-            )
-        seen[new] = old
     df = df.select(*[col(old).alias(new) for old, new in zip(available, renamed)], *_internal(df))
 
     # 3. derive
     columns = list(renamed)
     for i, d in enumerate(spec.derive):
-        if d.name in columns or d.name in LINEAGE_COLUMNS:
-            raise SpecError(
-                f'{where}: transforms.derive[{i}] names its column "{d.name}", which already '
-                f"exists. Pick a new name (existing: {', '.join([*columns, *LINEAGE_COLUMNS])})."
-            )
         try:
-            df = df.withColumn(d.name, F.expr(d.sql if d.sql else f"CAST(({d.expr}) AS {d.type})"))
+            df = df.withColumn(d.name, F.expr(d.sql))
         except CapturedException as err:
             raise SpecError(
                 f'{where}: transforms.derive[{i}].expr "{d.expr}" (as {d.type}) is not a valid '
@@ -384,49 +334,23 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
         columns.append(d.name)
 
     # 4. filter
-    if spec.filter:
+    if spec.filter_sql:
         try:
-            # The generated SQL when the spec has it; the text is parenthesised: a trailing word is no alias.
-            condition = F.expr(spec.filter_sql if spec.filter_sql else f"({spec.filter})")
-            result_type = df.select(condition.alias("filter")).schema["filter"].dataType
+            condition = F.expr(spec.filter_sql)
+            df = df.filter(condition)
         except CapturedException as err:
             raise SpecError(
                 f'{where}: transforms.filter "{spec.filter}" is not a valid SQL expression over '
                 f"the columns {', '.join(columns)}: {_spark_message(err)}"
             ) from err
-        if not isinstance(result_type, BooleanType):
-            raise SpecError(
-                f'{where}: transforms.filter "{spec.filter}" gives {result_type.simpleString()}, '
-                f'not boolean. Write a condition, e.g. "amount > 0".'
-            )
-        df = df.filter(condition)
 
     # 5. select
     if spec.select:
-        missing = [c for c in spec.select if c not in columns]
-        if missing:
-            raise SpecError(
-                f"{where}: transforms.select names {', '.join(missing)}, which "
-                f"{'does' if len(missing) == 1 else 'do'} not exist after rename and derive "
-                f"(columns: {', '.join(columns)})."
-            )
         columns = list(spec.select)
         df = df.select(*[col(c) for c in columns], *_internal(df))
-    for part in partition_fields(spec):
-        if part.column not in columns:
-            raise SpecError(
-                f'{where}: transforms.partitionBy names "{part.column}", which is not a final column '
-                f"(columns: {', '.join(columns)})."
-            )
 
     # 6. dedupe
     if spec.key:
-        missing = [f"{k} (renamed {r})" if k != r else k for k, r in zip(spec.key, spec.final_key) if r not in columns]
-        if missing:
-            raise SpecError(
-                f"{where}: key names {', '.join(missing)}, not among the final columns "
-                f"({', '.join(columns)}). Keep the key columns in transforms.select."
-            )
         latest_first = Window.partitionBy(*[col(k) for k in spec.final_key]).orderBy(
             col(MTIME_COLUMN).desc(), base_name(col(FILE_COLUMN)).desc(), col(LINE_COLUMN).desc()
         )
@@ -441,9 +365,7 @@ def apply_steps(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> D
     for part in identity_partitions(spec):
         if isinstance(df.schema[part].dataType, StringType):
             df = df.withColumn(part, _nullif_empty(col(part)))
-    df = df.select(*[col(c) for c in final_column_order(df.columns, spec)])
-    check_final_schema(df, spec)
-    return df
+    return df.select(*[col(c) for c in final_column_order(df.columns, spec)])
 
 
 def base_name(path: Column) -> Column:
@@ -469,21 +391,8 @@ def final_column_order(columns: Iterable[str], spec: DatasetSpec) -> list[str]:
     return declared + extras + lineage + parts
 
 
-def check_final_schema(df: DataFrame, spec: DatasetSpec) -> None:
-    """The frame must give finalSchema's columns and types; a difference means the spec is stale."""
-    types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
-    for name, expected in spec.final_columns + spec.partition_columns:
-        actual = types.get(name)
-        if actual != expected:
-            raise SpecError(
-                f'dataset {spec.name!r}: finalSchema says column "{name}" is {expected}, but the '
-                f"transforms produce {actual or 'no such column'}. The spec's finalSchema is out of "
-                f"date with its dataset config: regenerate it with finalSchema(dataset)."
-            )
-
-
-def validate_spec(spark: SparkSession, input_columns: Sequence[str], spec: DatasetSpec) -> StructType:
-    """Runs every step on an empty frame with the input's columns; returns the output schema or raises SpecError."""
+def output_schema(spark: SparkSession, input_columns: Sequence[str], spec: DatasetSpec) -> StructType:
+    """The transform's output schema for these input columns: the steps run on an empty frame."""
     fields = [StructField(c, StringType()) for c in input_columns if c not in INTERNAL_COLUMNS]
     fields += [
         StructField(FILE_COLUMN, StringType()),
@@ -495,8 +404,7 @@ def validate_spec(spark: SparkSession, input_columns: Sequence[str], spec: Datas
 
 
 def transform(df: DataFrame, spec: DatasetSpec, ingested_at: dt.datetime) -> DataFrame:
-    """Validates the spec against the input's columns, then applies steps 1-7."""
-    validate_spec(df.sparkSession, _data_columns(df), spec)
+    """Applies steps 1-7 of the plan (the config loader checked it; Spark analyses each step as it is added)."""
     return apply_steps(df, spec, ingested_at)
 
 

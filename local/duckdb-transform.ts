@@ -3,19 +3,12 @@
 // point leaves the complete old or the complete new table (local/engine/generations.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { toDuckDbSql } from '../config/expression';
 import { LINEAGE_COLUMNS } from '../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../config/schema';
+import { transformPlan } from '../config/transform-plan';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
 import { listInputFiles, partitionFolder, partitionOf, renameToSparkFolders } from './engine/files';
-import {
-  abandonGeneration,
-  beginGeneration,
-  currentDuckDbFiles,
-  publishGeneration,
-  removeStaleGenerations,
-  type StepHook,
-} from './engine/generations';
+import { abandonGeneration, beginGeneration, currentDuckDbFiles, publishGeneration, removeStaleGenerations, type StepHook } from './engine/generations';
 import { isProcessAlive } from './lock';
 import {
   filesValuesSql,
@@ -29,7 +22,6 @@ import {
   readCsvSql,
   sqlTypeOfDuckDb,
   transformSql,
-  typedAndDerivedCtes,
   TransformSpecError,
   type TransformPlan,
 } from './engine/sql';
@@ -87,14 +79,14 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     const fileColumns = (await db.all('SELECT * FROM raw_rows LIMIT 0')).columns.filter((c) => c !== INTERNAL.path);
     const rowsIn = Number((await db.all('SELECT count(*) FROM raw_rows')).rows[0][0]);
 
-    const plan = planTransform(dataset, fileColumns);
-    await validateExpressions(db, dataset, plan, fileColumns);
+    // The dataset's TransformPlan, fitted to the files' columns; the config loader checked it, nothing here checks it again.
+    const plan = planTransform(transformPlan(dataset), fileColumns);
 
     const current = currentDuckDbFiles(outputDir);
     const existingFiles = current.files;
     if (existingFiles.length) await checkExistingSchema(db, dataset, plan, outputDir, existingFiles);
 
-    const query = transformSql(dataset, plan, 'source_rows', fileColumns, ingestedAtLiteral(ingestedAt));
+    const query = transformSql(plan, 'source_rows', fileColumns, ingestedAtLiteral(ingestedAt));
     await db.run(`CREATE TEMP TABLE new_rows AS ${query}`);
     const rowsOut = Number((await db.all('SELECT count(*) FROM new_rows')).rows[0][0]);
 
@@ -199,42 +191,6 @@ async function writeParquet(db: Database, select: string, plan: TransformPlan, d
   } else {
     fs.mkdirSync(dir, { recursive: true });
     await db.run(`COPY (SELECT ${columns} FROM (${select})) TO ${literal(path.join(dir, 'data_0.parquet'))} (FORMAT parquet, COMPRESSION snappy)`);
-  }
-}
-
-/** Binds each derived expression and the filter on zero rows, so a bad one fails before anything is written. */
-async function validateExpressions(db: Database, dataset: DatasetConfig, plan: TransformPlan, fileColumns: readonly string[]): Promise<void> {
-  const { ctes } = typedAndDerivedCtes(dataset, plan, 'source_rows', fileColumns);
-  const at = `dataset "${dataset.name}"`;
-  const available = (upTo: number) =>
-    plan.columns
-      .filter((c) => c.origin !== 'derived')
-      .map((c) => c.name)
-      .concat(dataset.transforms.derive.slice(0, upTo).map((d) => d.name));
-  for (let i = 0; i < dataset.transforms.derive.length; i++) {
-    const d = dataset.transforms.derive[i];
-    try {
-      await db.all(`WITH ${ctes.slice(0, i + 2).join(',\n')} SELECT * FROM derived_${i} LIMIT 0`);
-    } catch (err) {
-      throw new TransformSpecError(
-        `${at}: transforms.derive[${i}].expr ${JSON.stringify(d.expr)} (column "${d.name}") is not a valid SQL expression here: ${duckDbMessage(err)}. ` +
-          `It may use these columns: ${available(i).join(', ')}; keep to the SQL Spark and DuckDB share (see local/engine/sql.ts)`,
-      );
-    }
-  }
-  const filter = dataset.transforms.filter;
-  if (!filter) return;
-  const last = dataset.transforms.derive.length ? `derived_${dataset.transforms.derive.length - 1}` : 'typed';
-  let type: string;
-  try {
-    type = (await db.all(`WITH ${ctes.join(',\n')} SELECT (${plan.filter ? toDuckDbSql(plan.filter) : filter}) AS keep FROM ${last} LIMIT 0`)).types[0];
-  } catch (err) {
-    throw new TransformSpecError(
-      `${at}: transforms.filter ${JSON.stringify(filter)} is not a valid SQL expression here: ${duckDbMessage(err)}. It may use these columns: ${available(dataset.transforms.derive.length).join(', ')}`,
-    );
-  }
-  if (type !== 'BOOLEAN') {
-    throw new TransformSpecError(`${at}: transforms.filter ${JSON.stringify(filter)} gives ${type}, not a boolean; write a condition such as "amount > 0"`);
   }
 }
 

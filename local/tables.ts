@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { datasetLayout, REJECT_COLUMNS, REJECTS_FILE_EXTENSION } from '../config/layout';
 import type { PipelineConfig } from '../config/schema';
+import { transformPlan } from '../config/transform-plan';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
 import { currentDuckDbFiles } from './engine/generations';
@@ -62,7 +63,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
   try {
     for (const dataset of config.datasets) {
       const layout = datasetLayout(dataset);
-      const plan = planTransform(dataset, []);
+      const plan = planTransform(transformPlan(dataset), []);
       const finalDir = path.join(root, layout.finalPrefix);
       const iceberg = icebergSnapshotFiles(finalDir); // the Spark engine's table: its current snapshot's files
       const parquet = iceberg?.files ?? currentDuckDbFiles(finalDir).files; // the current generation only, resolved once (local/engine/generations.ts)

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
+import hashlib
 import json
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -39,39 +41,48 @@ def spec_fixture(name: str) -> dict:
     return json.loads((FIXTURES / "specs" / f"{name}.json").read_text(encoding="utf-8"))
 
 
-# config/layout.ts finalSchema, re-implemented for specs the tests build (checked against the TS output).
-def final_schema(dataset: dict) -> dict:
-    t = dataset.get("transforms", {})
-    rename, cast = t.get("rename", {}), t.get("cast", {})
-    columns = [
-        {"name": rename.get(c["name"], c["name"]), "type": cast.get(c["name"], pt.SQL_TYPE_OF[c["type"]])}
-        for c in dataset["columns"]
-    ]
-    columns += [{"name": d["name"], "type": d.get("type", "string")} for d in t.get("derive", [])]
-    if t.get("select"):
-        by_name = {c["name"]: c for c in columns}
-        columns = [by_name[n] for n in t["select"] if n in by_name]
-    columns += [{"name": "source_file", "type": "string"}, {"name": "ingested_at", "type": "timestamp"}]
-    parts = t.get("partitionBy", [])
-    return {
-        "columns": [c for c in columns if c["name"] not in parts],
-        "partitionColumns": [c for p in parts for c in columns if c["name"] == p],
-    }
+BUILT_SPECS = FIXTURES / "specs" / "built"
+
+
+class SpecBuildError(Exception):
+    """The TypeScript builder refused a test's dataset (the config loader's message)."""
 
 
 def make_spec(dataset: dict) -> dict:
-    dataset = copy.deepcopy(dataset)
-    dataset.setdefault("key", [])
-    t = dataset.setdefault("transforms", {})
-    for k, default in (("rename", {}), ("cast", {}), ("derive", []), ("partitionBy", [])):
-        t.setdefault(k, default)
-    return {"dataset": dataset, "finalSchema": final_schema(dataset)}
+    """The spec datasetJobSpec (config/job-spec.ts) builds for a test's dataset (config JSON, defaults not filled).
+
+    Specs are built by the TypeScript builder only (fixtures/make_specs.ts), never by hand: a built spec is kept in
+    fixtures/specs/built/<hash>.json (commit it); a missing one is built once (a few seconds of ts-node)."""
+    text = json.dumps(dataset, sort_keys=True, separators=(",", ":"))
+    path = BUILT_SPECS / f"{hashlib.sha256(text.encode()).hexdigest()[:16]}.json"
+    if not path.exists():
+        result = subprocess.run(
+            ["npx", "ts-node", "--transpile-only", str(FIXTURES / "make_specs.ts"), "--stdin", str(path)],
+            input=text,
+            capture_output=True,
+            text=True,
+            cwd=REPO,
+        )
+        if result.returncode != 0:
+            raise SpecBuildError(result.stderr.strip() or f"make_specs.ts exited {result.returncode}")
+    return json.loads(path.read_text(encoding="utf-8"))["spec"]
+
+
+def configured_dataset(name: str) -> dict:
+    """A dataset of pipeline.config.json, as written there."""
+    config = json.loads((REPO / "pipeline.config.json").read_text(encoding="utf-8"))
+    return copy.deepcopy(next(d for d in config["datasets"] if d["name"] == name))
 
 
 def signups_spec(**transforms_changes) -> dict:
-    """The signups spec from pipeline.config.json, with some transforms replaced."""
-    dataset = copy.deepcopy(spec_fixture("signups")["dataset"])
-    dataset["transforms"].update(transforms_changes)
+    """The signups spec from pipeline.config.json, with some transforms replaced (None removes one)."""
+    dataset = configured_dataset("signups")
+    transforms = dataset.setdefault("transforms", {})
+    for key, value in transforms_changes.items():
+        if value is None:
+            transforms.pop(key, None)
+        else:
+            transforms[key] = value
     return make_spec(dataset)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import pipeline_transforms as pt
 from conftest import INGESTED_AT_VALUE, frame, make_spec, read_files, write_processed
@@ -29,7 +30,7 @@ def test_cast_to_config_types_with_failures_as_null(spark, tmp_path):
             {"name": "b", "type": "boolean"},
             {"name": "day", "type": "date"},
             {"name": "at", "type": "timestamp"},
-            {"name": "s", "type": "enum"},
+            {"name": "s", "type": "enum", "values": ["x"]},
         ],
     }
     text = (
@@ -42,7 +43,7 @@ def test_cast_to_config_types_with_failures_as_null(spark, tmp_path):
     types = {f.name: f.dataType.simpleString() for f in df.schema.fields}
     assert types == {
         "n": "bigint",
-        "d": "double",
+        "d": "decimal(18,2)",  # the plan's type: decimal columns are exact (default precision and scale)
         "b": "boolean",
         "day": "date",
         "at": "timestamp",
@@ -53,7 +54,7 @@ def test_cast_to_config_types_with_failures_as_null(spark, tmp_path):
     rows = by(rows, "n")
     assert rows[0] == {
         "n": -12,
-        "d": 12.5,
+        "d": Decimal("12.50"),
         "b": True,
         "day": dt.date(2024, 11, 5),
         "at": dt.datetime(2024, 11, 5, 10, 11, 12, 345000),
@@ -222,7 +223,7 @@ def test_final_column_order_puts_extras_between_declared_and_lineage():
 
 
 def test_the_job_runs_the_generated_spark_sql_not_the_config_text(spark, tmp_path):
-    """With `sparkSql` in the spec (config/job-spec.ts), derive and filter run the generated SQL: here upper() is
+    """Derive and filter run the plan's generated Spark SQL (config/transform-plan.ts), never the text: here upper() is
     ASCII-only as both engines define it (TRANSFORMS.md), where Spark's own upper('straße') would give 'STRASSE'."""
     dataset = {
         "name": "t",
@@ -230,34 +231,11 @@ def test_the_job_runs_the_generated_spark_sql_not_the_config_text(spark, tmp_pat
         "transforms": {"derive": [{"name": "shout", "expr": "upper(name)", "type": "string"}], "filter": "n > 1"},
     }
     spec = make_spec(dataset)
-    spec["sparkSql"] = {
-        "derive": [
-            {
-                "name": "shout",
-                "type": "string",
-                "sql": "CAST(regexp_replace(regexp_replace(`name`, 'ß', 'ß'), '[a-z]', '') AS string)",
-            }
-        ],
-        "filter": "(`n` > 2)",
-    }
+    # Replace the generated SQL (only a hand-edited plan differs from its text) to show which one runs.
+    spec["derive"][0]["sql"]["spark"] = "CAST(regexp_replace(regexp_replace(`name`, 'ß', 'ß'), '[a-z]', '') AS string)"
+    spec["filter"]["sql"]["spark"] = "(`n` > 2)"
     parsed = pt.parse_spec(spec)
     df = pt.transform(frame(spark, {"a.csv": (T0, "name,n\nstraße,2\nzoë,3\n")}, tmp_path), parsed, INGESTED_AT_VALUE)
     rows = [r.asDict() for r in df.collect()]
     # The generated filter (n > 2), not the text's (n > 1), decided; the generated derive, not upper(), computed.
     assert [(r["name"], r["shout"]) for r in rows] == [("zoë", "ë")]
-
-
-def test_a_spark_sql_section_that_does_not_match_the_transforms_is_refused(spark):
-    dataset = {
-        "name": "t",
-        "columns": [{"name": "name", "type": "string"}],
-        "transforms": {"derive": [{"name": "shout", "expr": "upper(name)", "type": "string"}]},
-    }
-    spec = make_spec(dataset)
-    spec["sparkSql"] = {"derive": [{"name": "other", "type": "string", "sql": "1"}]}
-    try:
-        pt.parse_spec(spec)
-    except pt.SpecError as err:
-        assert "sparkSql.derive" in str(err) and "datasetJobSpec" in str(err)
-    else:
-        raise AssertionError("a mismatched sparkSql section was accepted")

@@ -1,20 +1,12 @@
 // Pure builders of the DuckDB SQL that implements the transform spec (glue-scripts/TRANSFORMS.md): no I/O here.
 //
-// `transforms.derive[].expr` and `transforms.filter` are never pasted: config/expression parses and types them
-// (the config loader rejects bad ones), and the SQL here is printed from their trees by toDuckDbSql, with
+// The SQL executes the dataset's TransformPlan (config/transform-plan.ts): `transforms.derive[].expr` and
+// `transforms.filter` are never pasted, the plan carries the DuckDB SQL generated from their checked trees, with
 // every identifier quoted and each function defined as in glue-scripts/TRANSFORMS.md, "Expressions".
-import type { DatasetConfig } from '../../config/schema';
-import { columnSqlType, decimalSqlType, LINEAGE_COLUMNS, type FinalColumn, type SqlType } from '../../config/layout';
-import {
-  type CompiledDerive,
-  compileDatasetExpressions,
-  duckdbType,
-  compileExpression,
-  type Expr,
-  renamedColumnTypes,
-  typeOf,
-  toDuckDbSql,
-} from '../../config/expression';
+import { INTERNAL_COLUMNS, INTERNAL_PREFIX } from '../../config/column-names';
+import { duckdbType } from '../../config/expression';
+import { decimalSqlType, type FinalColumn, LINEAGE_COLUMNS, type SqlType } from '../../config/layout';
+import type { TransformPlan as DatasetPlan } from '../../config/transform-plan';
 
 /** DuckDB's name for each transform SQL type (defined with the DuckDB SQL generator). */
 export { duckdbType };
@@ -34,14 +26,8 @@ export function sqlTypeOfDuckDb(duckdbType: string): SqlType | undefined {
   return undefined;
 }
 
-/** Internal column names; a leading "__" keeps them apart from dataset columns (identifiers start with a letter). */
-export const INTERNAL = {
-  path: '__source_path',
-  row: '__row',
-  mtime: '__mtime',
-  file: '__file',
-  stale: '__stale',
-} as const;
+/** Internal column names (config/column-names.ts): their "__" prefix is unreachable for data columns. */
+export const INTERNAL = INTERNAL_COLUMNS;
 
 export function ident(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
@@ -103,8 +89,13 @@ export interface PlannedColumn {
   readonly origin: 'config' | 'undeclared' | 'derived';
 }
 
-export interface TransformPlan {
-  /** Every column after cast, rename and derive (before select), with its origin. */
+/** The config's TransformPlan (config/transform-plan.ts) fitted to this run's files: what the DuckDB SQL executes. */
+export interface DuckDbPlan {
+  /** The TransformPlan the config loader's checks stand behind; nothing here checks it again. */
+  readonly spec: DatasetPlan;
+  /** The input columns in order: the declared columns, then the files' undeclared columns in header order. */
+  readonly inputNames: readonly string[];
+  /** Every column after cast, rename and derive (before select), with its origin; starts with one entry per input column. */
   readonly columns: readonly PlannedColumn[];
   /** The data columns written, in order (partition columns excluded): finalSchema's non-lineage columns,
    *  undeclared columns sorted by name (only when there is no select), then source_file, ingested_at. */
@@ -112,13 +103,12 @@ export interface TransformPlan {
   readonly partitionColumns: readonly FinalColumn[];
   /** Key columns, renamed. */
   readonly key: readonly string[];
-  /** The derived columns' typed trees (each already cast to its column's type), in order. */
-  readonly derive: readonly CompiledDerive[];
-  /** The filter's typed tree. */
-  readonly filter?: Expr;
 }
 
-/** A problem in the spec found before any data is read or written. */
+/** @deprecated the name before the config's TransformPlan existed; use DuckDbPlan. */
+export type TransformPlan = DuckDbPlan;
+
+/** A problem found before any data is read or written (a type conflict with the existing final data). */
 export class TransformSpecError extends Error {
   constructor(message: string) {
     super(message);
@@ -126,136 +116,41 @@ export class TransformSpecError extends Error {
   }
 }
 
-const LINEAGE_NAMES = LINEAGE_COLUMNS.map((c) => c.name);
+const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
 
 /**
- * The typed trees of the derive expressions and the filter. The config loader has checked them already; a
- * DatasetConfig that did not come through it fails here, with the key, the expression and a caret.
+ * Fits the dataset's TransformPlan to the files' header union (`fileColumns`): the undeclared columns (extraColumns
+ * "keep") join as strings. No name is checked here: the config loader checked the plan, and the Lambda
+ * quarantines a file whose columns would collide with a reserved name (config/column-names.ts).
  */
-function compileExpressions(dataset: DatasetConfig, at: string): Pick<TransformPlan, 'derive' | 'filter'> {
-  const { expressions, problems } = compileDatasetExpressions(dataset);
-  const [first] = problems;
-  if (!first) return expressions;
-  const filter = dataset.transforms.filter;
-  if (first.key === 'filter' && filter !== undefined) {
-    // A filter that parses and types but is no condition: say what it gives, in DuckDB's words.
-    const columns = renamedColumnTypes(dataset);
-    for (const d of dataset.transforms.derive) columns.set(d.name, d.type);
-    const type = tryType(filter, columns);
-    if (type)
-      throw new TransformSpecError(`${at}: transforms.filter ${JSON.stringify(filter)} gives ${type}, not a boolean; write a condition such as "amount > 0"`);
-  }
-  const i = /^derive\[(\d+)\]/.exec(first.key)?.[1];
-  const column = i === undefined ? '' : ` (column "${dataset.transforms.derive[Number(i)].name}")`;
-  throw new TransformSpecError(`${at}: transforms.${first.key} ${JSON.stringify(first.text)}${column} is not a valid SQL expression here: ${first.message}`);
-}
-
-/** The DuckDB type of an expression that compiles, or undefined. */
-function tryType(text: string, columns: ReadonlyMap<string, SqlType>): string | undefined {
-  try {
-    const type = typeOf(compileExpression(text, columns));
-    return type === 'null' ? undefined : duckdbType(type);
-  } catch {
-    return undefined;
-  }
-}
-
-/** The columns before any step: the config columns, then the files' other columns in header order. */
-function inputColumnNames(dataset: DatasetConfig, fileColumns: readonly string[]): string[] {
-  const declared = new Set(dataset.columns.map((c) => c.name));
-  return [...declared, ...fileColumns.filter((c) => !declared.has(c) && c !== INTERNAL.path)];
-}
-
-/**
- * Works out the columns of each step from the config and the files' header union, and checks every
- * name the spec uses (glue-scripts/TRANSFORMS.md, "Errors"). `fileColumns`: the processed files' columns.
- */
-export function planTransform(dataset: DatasetConfig, fileColumns: readonly string[]): TransformPlan {
-  const t = dataset.transforms;
-  const declared = new Set(dataset.columns.map((c) => c.name));
-  const at = `dataset "${dataset.name}"`;
-  const inputNames = inputColumnNames(dataset, fileColumns);
-  for (const [key, what] of [
-    ['rename', t.rename],
-    ['cast', t.cast],
-  ] as const) {
-    for (const name of Object.keys(what)) {
-      if (!inputNames.includes(name)) {
-        throw new TransformSpecError(
-          `${at}: transforms.${key} names column "${name}", which is neither a config column nor a column of the processed files; known columns: ${inputNames.join(', ')}`,
-        );
-      }
-    }
-  }
-  const typed: PlannedColumn[] = inputNames.map((name) => ({
-    name: t.rename[name] ?? name,
-    type: t.cast[name] ?? (declared.has(name) ? columnSqlType(dataset.columns.find((c) => c.name === name)!) : 'string'),
-    origin: declared.has(name) ? 'config' : 'undeclared',
-  }));
-  const seen = new Set<string>();
-  for (const c of typed) {
-    if (seen.has(c.name)) throw new TransformSpecError(`${at}: transforms.rename makes two columns called "${c.name}"; pick another new name`);
-    if (LINEAGE_NAMES.includes(c.name)) throw new TransformSpecError(`${at}: column "${c.name}" is reserved for lineage; rename it with transforms.rename`);
-    seen.add(c.name);
-  }
-  const derived: PlannedColumn[] = t.derive.map((d, i) => {
-    if (seen.has(d.name) || LINEAGE_NAMES.includes(d.name)) {
-      throw new TransformSpecError(`${at}: transforms.derive[${i}].name is "${d.name}", which is already a column; pick another name`);
-    }
-    seen.add(d.name);
-    return { name: d.name, type: d.type, origin: 'derived' };
-  });
-  const all = [...typed, ...derived];
-  const byName = new Map(all.map((c) => [c.name, c]));
-  const names = all.map((c) => c.name);
-  (t.select ?? []).forEach((s, i) => {
-    if (!byName.has(s))
-      throw new TransformSpecError(`${at}: transforms.select[${i}] is "${s}", which is not a column after rename and derive; available: ${names.join(', ')}`);
-  });
+export function planTransform(spec: DatasetPlan, fileColumns: readonly string[]): DuckDbPlan {
+  const declared = new Set(spec.columns.map((c) => c.name));
+  const undeclared = fileColumns.filter((c) => !declared.has(c) && !c.startsWith(INTERNAL_PREFIX));
+  const typed: PlannedColumn[] = [
+    ...spec.columns.map((c): PlannedColumn => ({ name: c.finalName, type: c.type, origin: 'config' })),
+    ...undeclared.map((name): PlannedColumn => ({ name, type: spec.names.undeclaredType, origin: 'undeclared' })),
+  ];
+  const all = [...typed, ...spec.derive.map((d): PlannedColumn => ({ name: d.name, type: d.type, origin: 'derived' }))];
+  const columnOf = new Map(all.map((c) => [c.name, c]));
   // finalSchema order: config columns renamed, derived; then undeclared columns by name (no select only).
-  const selected = t.select
-    ? t.select.map((s) => byName.get(s)!)
-    : [
-        ...all.filter((c) => c.origin !== 'undeclared'),
-        ...all.filter((c) => c.origin === 'undeclared').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)),
-      ];
-  const selectedNames = selected.map((c) => c.name);
-  const key = dataset.key.map((k) => t.rename[k] ?? k);
-  key.forEach((k, i) => {
-    if (!selectedNames.includes(k))
-      throw new TransformSpecError(
-        `${at}: key[${i}] is "${dataset.key[i]}" ("${k}" after rename), which is not among the selected columns; selected: ${selectedNames.join(', ')}`,
-      );
-  });
-  t.partitionBy.forEach((p, i) => {
-    if (!selectedNames.includes(p))
-      throw new TransformSpecError(
-        `${at}: transforms.partitionBy[${i}] is "${p}", which is not among the selected columns; selected: ${selectedNames.join(', ')}`,
-      );
-  });
-  if (t.partitionBy.length && t.partitionBy.length >= new Set(selectedNames).size) {
-    throw new TransformSpecError(`${at}: transforms.partitionBy ${JSON.stringify(t.partitionBy)} takes every selected column; leave at least one data column`);
-  }
+  const selected = spec.select
+    ? spec.select.map((s) => columnOf.get(s)!)
+    : [...all.filter((c) => c.origin !== 'undeclared'), ...all.filter((c) => c.origin === 'undeclared').sort(byName)];
   const final = [...selected.map((c) => ({ name: c.name, type: c.type })), ...LINEAGE_COLUMNS];
   return {
+    spec,
+    inputNames: [...spec.columns.map((c) => c.name), ...undeclared],
     columns: all,
-    dataColumns: final.filter((c) => !t.partitionBy.includes(c.name)),
-    partitionColumns: t.partitionBy.map((p) => final.find((c) => c.name === p)!),
-    key,
-    ...compileExpressions(dataset, at),
+    dataColumns: final.filter((c) => !spec.partitionBy.includes(c.name)),
+    partitionColumns: spec.partitionBy.map((p) => final.find((c) => c.name === p)!),
+    key: spec.finalKey,
   };
 }
 
 /** CTEs from the raw table `source` (all strings + path + row) to the typed, renamed, derived relation `derived_<n>`. */
-export function typedAndDerivedCtes(
-  dataset: DatasetConfig,
-  plan: TransformPlan,
-  sourceTable: string,
-  fileColumns: readonly string[],
-): { ctes: string[]; last: string } {
+export function typedAndDerivedCtes(plan: DuckDbPlan, sourceTable: string, fileColumns: readonly string[]): { ctes: string[]; last: string } {
   const present = new Set(fileColumns);
-  // plan.columns starts with one entry per input column, in this order.
-  const typedSelect = inputColumnNames(dataset, fileColumns).map((name, i) => {
+  const typedSelect = plan.inputNames.map((name, i) => {
     const planned = plan.columns[i];
     const type = duckdbType(planned.type);
     const value = !present.has(name) ? `CAST(NULL AS ${type})` : planned.type === 'string' ? `s.${ident(name)}` : `TRY_CAST(s.${ident(name)} AS ${type})`;
@@ -264,9 +159,9 @@ export function typedAndDerivedCtes(
   typedSelect.push(`s.${INTERNAL.row}`, `f.${INTERNAL.mtime}`, `f.${INTERNAL.file}`);
   const ctes = [`typed AS (SELECT ${typedSelect.join(', ')} FROM ${sourceTable} s JOIN input_files f ON s.${INTERNAL.path} = f.${INTERNAL.path})`];
   let last = 'typed';
-  plan.derive.forEach((d, i) => {
+  plan.spec.derive.forEach((d, i) => {
     const name = `derived_${i}`;
-    ctes.push(`${name} AS (SELECT *, ${toDuckDbSql(d.tree)} AS ${ident(d.name)} FROM ${last})`);
+    ctes.push(`${name} AS (SELECT *, ${d.sql.duckdb} AS ${ident(d.name)} FROM ${last})`);
     last = name;
   });
   return { ctes, last };
@@ -276,16 +171,17 @@ export function typedAndDerivedCtes(
  * The full transform of this run's rows: cast, rename, derive, filter, dedupe (latest file wins,
  * then the last row in it), select, lineage. Output columns: data columns then partition columns.
  */
-export function transformSql(dataset: DatasetConfig, plan: TransformPlan, sourceTable: string, fileColumns: readonly string[], ingestedAtIso: string): string {
-  const { ctes, last } = typedAndDerivedCtes(dataset, plan, sourceTable, fileColumns);
-  const filter = plan.filter ? `WHERE ${toDuckDbSql(plan.filter)}` : '';
+export function transformSql(plan: DuckDbPlan, sourceTable: string, fileColumns: readonly string[], ingestedAtIso: string): string {
+  const { ctes, last } = typedAndDerivedCtes(plan, sourceTable, fileColumns);
+  const filter = plan.spec.filter ? `WHERE ${plan.spec.filter.sql.duckdb}` : '';
   const dedupe = plan.key.length
     ? `QUALIFY row_number() OVER (PARTITION BY ${plan.key.map(ident).join(', ')} ORDER BY ${INTERNAL.mtime} DESC, ${INTERNAL.file} DESC, ${INTERNAL.row} DESC) = 1`
     : '';
   ctes.push(`filtered AS (SELECT * FROM ${last} ${filter} ${dedupe})`);
+  const { sourceFile, ingestedAt } = plan.spec.names.lineage;
   const lineage: Record<string, string> = {
-    source_file: `${INTERNAL.file}`,
-    ingested_at: `CAST(${literal(ingestedAtIso)} AS TIMESTAMP)`,
+    [sourceFile]: `${INTERNAL.file}`,
+    [ingestedAt]: `CAST(${literal(ingestedAtIso)} AS TIMESTAMP)`,
   };
   const out = [...plan.dataColumns, ...plan.partitionColumns].map((c) => `${lineage[c.name] ?? ident(c.name)} AS ${ident(c.name)}`);
   return `WITH ${ctes.join(',\n')}\nSELECT ${out.join(', ')} FROM filtered`;

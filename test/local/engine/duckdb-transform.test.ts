@@ -1,7 +1,8 @@
 // The DuckDB transform, step by step (glue-scripts/TRANSFORMS.md), on small hand-made processed folders and real DuckDB.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { transformWithDuckDb, TransformSpecError } from '../../../local/duckdb-transform';
+import { ConfigError } from '../../../config/parse';
+import { transformWithDuckDb } from '../../../local/duckdb-transform';
 import { openDatabase } from '../../../local/engine/duckdb';
 import type { DatasetConfig } from '../../../config/schema';
 import { configWith, partitionFolders, readFinal, SIGNUPS, tempDir, writeProcessed } from './helpers';
@@ -315,44 +316,47 @@ describe('errors, raised before anything is written', () => {
     return (fs.readdirSync(dir, { recursive: true, encoding: 'utf8' }) as string[]).map((f) => `${f}:${fs.statSync(path.join(dir, f)).mtimeMs}`).sort();
   }
 
-  async function expectSpecError(dataset: DatasetConfig, files: Record<string, string>, pattern: RegExp): Promise<void> {
-    const dir = tempDir();
-    const config = configWith([SIGNUPS]);
-    writeProcessed(path.join(dir, 'in'), files);
-    const output = path.join(dir, 'out');
-    const run = transformWithDuckDb({ config, dataset, inputDir: path.join(dir, 'in'), outputDir: output, ingestedAt: AT });
-    await expect(run).rejects.toThrow(TransformSpecError);
-    await expect(transformWithDuckDb({ config, dataset, inputDir: path.join(dir, 'in'), outputDir: output, ingestedAt: AT })).rejects.toThrow(pattern);
-    expect(fs.existsSync(output)).toBe(false);
-    expect(fs.readdirSync(dir)).toEqual(['in']);
-  }
-
   const signups = (): DatasetConfig => structuredClone(configWith([SIGNUPS]).datasets[0]);
   const file = { 'a.csv': `${HEADER}1,John,j@x.com,2024-11-01,active\n` };
 
-  test('a spec naming a missing column names the key and the value', async () => {
+  // The engine executes the dataset's TransformPlan; the plan is built only from a dataset that passes the config
+  // loader's checks, so a dataset changed after loading fails with the loader's messages (one place checks a spec).
+  async function expectConfigError(dataset: DatasetConfig, pattern: RegExp): Promise<void> {
+    const dir = tempDir();
+    writeProcessed(path.join(dir, 'in'), file);
+    const run = transformWithDuckDb({
+      config: configWith([SIGNUPS]),
+      dataset,
+      inputDir: path.join(dir, 'in'),
+      outputDir: path.join(dir, 'out'),
+      ingestedAt: AT,
+    });
+    await expect(run).rejects.toThrow(ConfigError);
+    await expect(
+      transformWithDuckDb({ config: configWith([SIGNUPS]), dataset, inputDir: path.join(dir, 'in'), outputDir: path.join(dir, 'out'), ingestedAt: AT }),
+    ).rejects.toThrow(pattern);
+    expect(fs.readdirSync(dir)).toEqual(['in']);
+  }
+
+  test("a spec naming a missing column is refused with the config loader's message (key, value, known columns)", async () => {
     const d = signups();
     d.transforms.select = [...d.transforms.select!, 'country'];
-    await expectSpecError(d, file, /transforms\.select\[6\] is "country", which is not a column/);
+    await expectConfigError(d, /transforms\.select\[6\]: is not a column after rename and derive; known columns: user_id/);
     const k = signups();
     k.transforms.select = ['full_name', 'email', 'signup_month'];
-    await expectSpecError(k, file, /key\[0\] is "id" \("user_id" after rename\), which is not among the selected columns/);
+    await expectConfigError(k, /key\[0\]: is "id" \("user_id" after rename\), which transforms\.select leaves out/);
   });
 
-  test('an invalid expression names the key, the expression and the columns it may use', async () => {
+  test("an invalid expression is refused with the config loader's message: the key, the expression and a caret", async () => {
     const d = signups();
     d.transforms.derive = [{ name: 'signup_month', expr: 'substr(cast(signup_day as string), 1, 7)', type: 'string' }];
-    await expectSpecError(
-      d,
-      file,
-      /transforms\.derive\[0\]\.expr "substr\(cast\(signup_day as string\), 1, 7\)".*signup_day.*may use these columns: user_id, full_name/,
-    );
+    await expectConfigError(d, /transforms\.derive\[0\]\.expr: .*signup_day/);
     const syntax = signups();
     syntax.transforms.filter = 'signup_date >=';
-    await expectSpecError(syntax, file, /transforms\.filter "signup_date >=" is not a valid SQL expression/);
+    await expectConfigError(syntax, /transforms\.filter: /);
     const notBoolean = signups();
     notBoolean.transforms.filter = 'full_name';
-    await expectSpecError(notBoolean, file, /transforms\.filter "full_name" gives VARCHAR, not a boolean/);
+    await expectConfigError(notBoolean, /transforms\.filter: a filter must be a condition \(boolean\)/);
   });
 
   test('a type conflict with the existing final data names the column and both types, and leaves the output as it was', async () => {
