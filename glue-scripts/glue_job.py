@@ -99,9 +99,15 @@ def split_s3_uri(uri: str) -> tuple[str, str]:
 # ---- S3 ------------------------------------------------------------------------------------------------------
 
 
-def _missing(err: Exception) -> bool:
-    code = getattr(err, "response", {}).get("Error", {}).get("Code")
-    return code in ("NoSuchKey", "404", "NotFound")
+def list_keys(s3: Any, bucket: str, prefix: str) -> dict[str, Any]:
+    """Every object under a prefix: key -> its listing entry. Existence is asked this way, never by a GET of a
+    missing key: without an unconditional s3:ListBucket (the job's is limited by s3:prefix), S3 answers such
+    a GET 403 AccessDenied, not 404."""
+    found = {}
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+        for o in page.get("Contents", []):
+            found[o["Key"]] = o
+    return found
 
 
 class S3Storage:
@@ -124,11 +130,10 @@ class S3Storage:
             return self.local.list_processed()
         bucket, prefix = split_s3_uri(self.args.processed_path)
         files = []
-        for page in self.s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
-            for o in page.get("Contents", []):
-                name = o["Key"][len(prefix) :]
-                if name.endswith(".csv") and "/" not in name:
-                    files.append(pt.ProcessedFile(f"s3://{bucket}/{o['Key']}", name, o["LastModified"], None))
+        for key, o in sorted(list_keys(self.s3, bucket, prefix).items()):
+            name = key[len(prefix) :]
+            if name.endswith(".csv") and "/" not in name:
+                files.append(pt.ProcessedFile(f"s3://{bucket}/{key}", name, o["LastModified"], None))
         return files
 
     def describe(self, files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:
@@ -137,15 +142,13 @@ class S3Storage:
             return self.local.describe(files)
         described = []
         reports_bucket, reports_prefix = split_s3_uri(self.args.reports_path)
+        reports = list_keys(self.s3, reports_bucket, reports_prefix) if files else {}
         for f in files:
             report_key = reports_prefix + pb.report_name(f.name)
-            try:
-                text = self.s3.get_object(Bucket=reports_bucket, Key=report_key)["Body"].read().decode("utf-8")
-            except Exception as err:  # noqa: BLE001 - botocore's ClientError, without importing botocore here
-                if _missing(err):
-                    log.info("skipping %s: no report yet (the preprocessing has not finished it)", f.name)
-                    continue
-                raise
+            if report_key not in reports:
+                log.info("skipping %s: no report yet (the preprocessing has not finished it)", f.name)
+                continue
+            text = self.s3.get_object(Bucket=reports_bucket, Key=report_key)["Body"].read().decode("utf-8")
             source = pb.report_source(text, f"s3://{reports_bucket}/{report_key}")
             bucket, key = split_s3_uri(f.path)
             header = None
@@ -162,12 +165,9 @@ class S3Storage:
         if self.local:
             return self.local.read_ledger()
         bucket, key = split_s3_uri(self.args.ledger_path)
-        try:
-            return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-        except Exception as err:  # noqa: BLE001
-            if _missing(err):
-                return {}
-            raise
+        if key not in list_keys(self.s3, bucket, key):
+            return {}  # the first run
+        return json.loads(self.s3.get_object(Bucket=bucket, Key=key)["Body"].read())
 
     def write_ledger(self, ledger: dict) -> None:
         if self.local:
