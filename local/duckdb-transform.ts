@@ -1,6 +1,6 @@
 // The Glue transform (glue-scripts/TRANSFORMS.md) on in-process DuckDB: processed CSV -> partitioned Parquet, merged idempotently.
-// Each run writes a new generation of the final folder and publishes it with one rename, so a kill -9 at any
-// point leaves the complete old or the complete new table (local/engine/generations.ts).
+// Each run adds new files and publishes the folder's manifest with one rename, so a kill -9 at any point leaves the
+// complete old or the complete new table (local/engine/manifest.ts).
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { LINEAGE_COLUMNS } from '../config/layout';
@@ -8,7 +8,7 @@ import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { transformPlan } from '../config/transform-plan';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
 import { listInputFiles, partitionFolder, partitionOf, renameToSparkFolders } from './engine/files';
-import { abandonGeneration, beginGeneration, currentDuckDbFiles, publishGeneration, removeStaleGenerations, type StepHook } from './engine/generations';
+import { beginRun, currentDuckDbFiles, endRun, publishRun, recoverStaleRuns, type StepHook } from './engine/manifest';
 import { isProcessAlive } from './lock';
 import {
   filesValuesSql,
@@ -62,9 +62,9 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     return { engine: 'duckdb', rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
   }
 
-  removeStaleGenerations(outputDir, (pid) => isProcessAlive(pid)); // what a killed run of this folder left
-  const generation = beginGeneration(outputDir);
-  const db = await openDatabase({ tempDirectory: generation.staging });
+  recoverStaleRuns(outputDir, (pid) => isProcessAlive(pid)); // what a killed run of this folder left
+  const run = beginRun(outputDir);
+  const db = await openDatabase({ tempDirectory: run.staging });
   try {
     // Read every input file once, keeping file order (rowid) and the file each row came from.
     try {
@@ -91,11 +91,11 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     const rowsOut = Number((await db.all('SELECT count(*) FROM new_rows')).rows[0][0]);
 
     // The partitions this run's rows go to, named as the writer names their folders.
-    const finalDir = generation.dir;
+    const finalDir = run.dataDir;
     const written = rowsOut > 0 ? await partitionFoldersOf(db, plan, 'new_rows') : [];
 
     const { affected, kept } = existingFiles.length
-      ? await markStaleRows(db, plan, files, existingFiles, current.dir!, written)
+      ? await markStaleRows(db, plan, files, existingFiles, current.dir, written)
       : { affected: written, kept: [] as string[] };
 
     if (!kept.length) {
@@ -112,12 +112,12 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
       await writeParquet(db, 'SELECT * FROM merged', plan, mergedCount > 0 ? finalDir : undefined, mergedColumns);
     }
 
-    publishGeneration(generation, current.dir, affected, options.onStep);
     const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(finalDir, ...p.split('/'))));
+    publishRun(run, affected, options.onStep);
     return { engine: 'duckdb', rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
   } finally {
     db.close();
-    abandonGeneration(generation);
+    endRun(run);
   }
 }
 

@@ -3,7 +3,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { isGenerationHomeName, outputDirOfHome, removeStaleGenerations } from './engine/generations';
+import { foldersWithStaging, recoverStaleRuns } from './engine/manifest';
 
 /** The workdir when --workdir is not given. */
 export const DEFAULT_WORKDIR = '.pipeline';
@@ -18,7 +18,7 @@ export const UNROUTED_RAW_PREFIX = 'raw/_unrouted/';
 const TEMP_FOLDER = '.tmp';
 /** A temp file's name (see tempPath): <name>.<pid>.<8 hex>.tmp; group 1 is the pid of the writer. */
 const TEMP_NAME = /\.(\d+)\.[0-9a-f]{8}\.tmp$/;
-/** The staging folder an older DuckDB transform made next to final_output/<ds>/: .<ds>.staging-<pid>-<ms>. */
+/** The staging folder an older DuckDB transform made next to final_output/<ds>/: .<ds>.staging-<pid>-<ms> (today's: local/engine/manifest.ts). */
 const STAGING_NAME = /^\..+\.staging-(\d+)-\d+$/;
 const PREFIXES_FINAL = 'final_output';
 
@@ -109,12 +109,12 @@ export class LocalObjectStore {
   }
 
   /**
-   * Removes what a killed process (kill -9, power loss) left behind: temp files under .tmp/, and under
-   * final_output/ the DuckDB transform's staging folders and generations no longer in use (local/engine/generations.ts)
-   * whose process is not running (`isAlive(pid)` false). Call it while holding the workdir lock. Returns the removed paths.
+   * Removes what a killed process (kill -9, power loss) left behind: temp files under .tmp/, and under final_output/
+   * the DuckDB transform's staging folders with the files they moved in unpublished (local/engine/manifest.ts), when
+   * their process is not running (`isAlive(pid)` false). Call it while holding the workdir lock. Returns the removed paths.
    */
   removeStaleTemp(isAlive: (pid: number) => boolean): string[] {
-    const removed = this.removeStaleGenerations(isAlive);
+    const removed = foldersWithStaging(path.join(this.root, PREFIXES_FINAL)).flatMap((folder) => recoverStaleRuns(folder, isAlive));
     for (const [folder, pattern] of [
       [TEMP_FOLDER, TEMP_NAME],
       [PREFIXES_FINAL, STAGING_NAME],
@@ -134,18 +134,6 @@ export class LocalObjectStore {
       }
     }
     return removed;
-  }
-
-  /** The DuckDB generations of every final folder (configured or not) that no reader or writer needs any more. */
-  private removeStaleGenerations(isAlive: (pid: number) => boolean): string[] {
-    const final = path.join(this.root, PREFIXES_FINAL);
-    let names: string[];
-    try {
-      names = fs.readdirSync(final);
-    } catch {
-      return [];
-    }
-    return names.filter(isGenerationHomeName).flatMap((name) => removeStaleGenerations(outputDirOfHome(path.join(final, name)), isAlive));
   }
 
   /** Removes a temp file that will not be committed; missing files are fine. */

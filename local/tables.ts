@@ -6,7 +6,7 @@ import type { PipelineConfig } from '../config/schema';
 import { transformPlan } from '../config/transform-plan';
 import { openDatabase, duckDbMessage } from './engine/duckdb';
 import { listFiles } from './engine/files';
-import { currentDuckDbFiles } from './engine/generations';
+import { currentDuckDbFiles } from './engine/manifest';
 import { duckdbType, finalParquetSql, ident, literal, pathLiteral, planTransform } from './engine/sql';
 
 export interface LocalTables {
@@ -66,7 +66,7 @@ export async function openLocalTables(workdir: string, config: PipelineConfig): 
       const plan = planTransform(transformPlan(dataset), []);
       const finalDir = path.join(root, layout.finalPrefix);
       const iceberg = icebergSnapshotFiles(finalDir); // the Spark engine's table: its current snapshot's files
-      const parquet = iceberg?.files ?? currentDuckDbFiles(finalDir).files; // the current generation only, resolved once (local/engine/generations.ts)
+      const parquet = iceberg?.files ?? currentDuckDbFiles(finalDir).files; // the files the manifest names, resolved once (local/engine/manifest.ts)
       const planned = [...plan.dataColumns, ...plan.partitionColumns].map((c) => ({ name: c.name, type: duckdbType(c.type) }));
       let finalSql = emptySelect(planned);
       if (parquet.length) {

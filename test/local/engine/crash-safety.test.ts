@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { buildSync } from 'esbuild';
 import { transformWithDuckDb } from '../../../local/duckdb-transform';
+import { MANIFEST_FILE, readManifest } from '../../../local/engine/manifest';
 import { isProcessAlive } from '../../../local/lock';
 import { LocalObjectStore } from '../../../local/store';
 import { openLocalTables } from '../../../local/tables';
@@ -15,8 +16,10 @@ jest.setTimeout(240_000);
 const AT = '2025-01-02T03:04:05.000Z';
 const LATER = '2025-02-03T04:05:06.000Z';
 const HEADER = 'id,name,email,signup_date,status\n';
+/** Kills at random times per layout (each costs a child process, about a second on 2 cores). */
+const RANDOM_KILLS = 5;
 const config = configWith([SIGNUPS]);
-/** Run 1: a.csv over three months; b.csv over six months that run 2 does not touch (their files are hard-linked into each new generation). */
+/** Run 1: a.csv over three months; b.csv over six months that run 2 does not touch. */
 const FIRST = {
   'a.csv': `${HEADER}1,Ann,a@x.com,2024-10-01,active\n2,Bob,b@x.com,2024-11-02,active\n3,Cid,c@x.com,2024-11-03,pending\n4,Dee,d@x.com,2024-12-04,active\n`,
   'b.csv': `${HEADER}${[1, 2, 3, 4, 5, 6].map((m) => `${10 + m},B${m},b${m}@x.com,2023-0${m}-15,inactive`).join('\n')}\n`,
@@ -42,25 +45,22 @@ beforeAll(() => {
   });
 });
 
+type Layout = 'manifest' | 'plain';
+
 interface Fixture {
   readonly work: string;
   readonly output: string;
   readonly second: string;
 }
 
-/** A workdir holding run 1's table (as generations, or as a plain folder written before generations existed) and run 2's input. */
-async function oldState(layout: 'generations' | 'plain'): Promise<Fixture> {
+/** A workdir holding run 1's table (with its manifest, or as a plain folder written before manifests existed) and run 2's input. */
+async function oldState(layout: Layout): Promise<Fixture> {
   const work = tempDir('crash-');
   const output = path.join(work, 'final_output', 'signups');
   writeProcessed(path.join(work, 'in1'), FIRST);
   writeProcessed(path.join(work, 'in2'), SECOND, 1_800_000_000);
   await transformWithDuckDb({ config, dataset: config.datasets[0], inputDir: path.join(work, 'in1'), outputDir: output, ingestedAt: new Date(AT) });
-  if (layout === 'plain') {
-    const real = fs.realpathSync(output);
-    fs.rmSync(output);
-    fs.cpSync(real, output, { recursive: true });
-    fs.rmSync(path.join(work, 'final_output', '.signups.duckdb'), { recursive: true });
-  }
+  if (layout === 'plain') fs.rmSync(path.join(output, MANIFEST_FILE));
   return { work, output, second: path.join(work, 'in2') };
 }
 
@@ -80,7 +80,12 @@ const childEnv = { ...process.env, NODE_PATH: path.join(REPO_ROOT, 'node_modules
 function runChild(f: Fixture, killAt: number): { steps: string[]; signal: NodeJS.Signals | null } {
   const r = spawnSync(process.execPath, childArgs(f, killAt), { encoding: 'utf8', env: childEnv, timeout: 60_000 });
   if (r.status !== null && r.status !== 0) throw new Error(`crash child failed (${r.status}): ${r.stderr}`);
-  return { steps: r.stdout.split('\n').filter((l) => l.startsWith('step ')), signal: r.signal };
+  // Steps name the files a run adds, whose names carry the run's pid and time: masked, so runs compare.
+  const steps = r.stdout
+    .split('\n')
+    .filter((l) => l.startsWith('step '))
+    .map((l) => l.replace(/part-\d+-\d+-\d+-/, 'part-<stamp>-'));
+  return { steps, signal: r.signal };
 }
 
 /** Every row of the signups table as `csv-pipeline query` and the dashboard read it, one JSON text per row, sorted. */
@@ -94,18 +99,15 @@ async function tableRows(work: string): Promise<string[]> {
   }
 }
 
-/** Only the current generation, the previous one and the link to it are left: no staging folder, no half-deleted or unpublished generation. */
+/** No staging folder is left, and the final folder holds the manifest and exactly the files it names: none unpublished, none replaced. */
 function expectNoLeftovers(f: Fixture): void {
-  const final = path.dirname(f.output);
-  const home = path.join(final, '.signups.duckdb');
-  expect(fs.readdirSync(final).sort()).toEqual(['.signups.duckdb', 'signups']);
-  const current = path.relative(home, fs.realpathSync(f.output));
-  const previous = fs.existsSync(path.join(home, 'previous')) ? [path.relative(home, fs.realpathSync(path.join(home, 'previous'))), 'previous'] : [];
-  expect(fs.readdirSync(home).sort()).toEqual([...new Set([current, ...previous])].sort());
+  expect(fs.readdirSync(path.dirname(f.output))).toEqual(['signups']);
+  const onDisk = (fs.readdirSync(f.output, { recursive: true, encoding: 'utf8' }) as string[]).filter((p) => p.endsWith('.parquet') || p === MANIFEST_FILE);
+  expect(onDisk.sort()).toEqual([...readManifest(f.output)!.files, MANIFEST_FILE].sort());
 }
 
 /** The rows of the table before run 2 and after an uninterrupted run 2. */
-async function referenceStates(layout: 'generations' | 'plain'): Promise<{ fixture: Fixture; before: string[]; after: string[]; steps: string[] }> {
+async function referenceStates(layout: Layout): Promise<{ fixture: Fixture; before: string[]; after: string[]; steps: string[] }> {
   const fixture = await oldState(layout);
   const before = await tableRows(fixture.work);
   const reference = copyOf(fixture);
@@ -130,12 +132,13 @@ async function expectRecovers(f: Fixture, expected: string[], after: string[], s
   expectNoLeftovers(f);
 }
 
-describe.each(['generations', 'plain'] as const)('a kill -9 of the DuckDB transform over a %s final folder', (layout) => {
+describe.each(['manifest', 'plain'] as const)('a kill -9 of the DuckDB transform over a %s final folder', (layout) => {
   test('at each step of the publish: the reader sees the whole old table before the publishing rename and the whole new one after it; the next run completes and cleans up', async () => {
     const { fixture, before, after, steps } = await referenceStates(layout);
-    const publish = steps.findIndex((s) => s.endsWith(': publish the new generation')) + 1;
-    expect(publish).toBeGreaterThan(6); // the six untouched months are linked first
-    if (layout === 'plain') expect(steps.some((s) => s.endsWith('move the plain final folder aside'))).toBe(true);
+    const publish = steps.findIndex((s) => s.endsWith(': publish the new manifest')) + 1;
+    expect(steps.filter((s) => s.includes(': move in ')).length).toBe(3); // the three months run 2 writes (2024-11 is left empty)
+    expect(steps.filter((s) => s.includes(': delete ')).length).toBe(3); // the three months it replaces
+    expect(steps.some((s) => s.endsWith('publish a manifest of the files already there'))).toBe(layout === 'plain');
     for (let killAt = 1; killAt <= steps.length; killAt++) {
       const f = copyOf(fixture);
       const { steps: taken, signal } = runChild(f, killAt);
@@ -152,7 +155,7 @@ describe.each(['generations', 'plain'] as const)('a kill -9 of the DuckDB transf
     runChild(copyOf(fixture), 0);
     const duration = Date.now() - started;
     const seen = { before: 0, after: 0 };
-    for (let i = 0; i < 12; i++) {
+    for (let i = 0; i < RANDOM_KILLS; i++) {
       const f = copyOf(fixture);
       const child = spawn(process.execPath, childArgs(f, 0), { stdio: 'ignore', env: childEnv });
       const delay = Math.floor(duration * (0.5 + Math.random() * 0.6)); // mostly while it reads, writes and publishes
@@ -164,6 +167,6 @@ describe.each(['generations', 'plain'] as const)('a kill -9 of the DuckDB transf
       seen[JSON.stringify(rows) === JSON.stringify(before) ? 'before' : 'after']++;
       await expectRecovers(f, rows, after, i % 2 === 0);
     }
-    expect(seen.before + seen.after).toBe(12); // how many of each depends on the timing; both are whole
+    expect(seen.before + seen.after).toBe(RANDOM_KILLS); // how many of each depends on the timing; both are whole
   });
 });

@@ -85,7 +85,11 @@ describe('csv-pipeline watch', () => {
     expect(cycle.files.map((f) => f.rawKey)).toEqual(['raw/signups/more.csv']);
     const rows = await finalRows(workdir, 'signups', 'CAST(user_id AS INTEGER) AS user_id', 'user_id');
     expect(rows.map((r) => r.user_id)).toEqual([...expectedSignups().final.map((r) => r.user_id), 101, 102]);
-    expect(fs.readdirSync(path.join(workdir, 'final_output', 'signups')).sort()).toEqual(['signup_month=2024-11', 'signup_month=2024-12']);
+    expect(fs.readdirSync(path.join(workdir, 'final_output', 'signups')).sort()).toEqual([
+      '_duckdb_manifest.json',
+      'signup_month=2024-11',
+      'signup_month=2024-12',
+    ]);
   });
 });
 
