@@ -1,4 +1,5 @@
 // Maps a file's header onto the dataset's columns (names, aliases, missing, unknown and duplicate columns), or infers columns.
+import { normaliseHeaderName, reservedColumnMessage, reservedColumnNames, reservedColumnReason } from '../../config/column-names';
 import type { DatasetConfig } from '../../config/schema';
 import type { ColumnReport } from './report';
 import type { ColumnSpec } from './validate';
@@ -14,14 +15,27 @@ export interface OutputColumn {
 
 export type HeaderPlan =
   | { readonly ok: true; readonly columns: readonly OutputColumn[]; readonly notes: readonly string[] }
-  | { readonly ok: false; readonly code: 'HEADER_MISMATCH' | 'DUPLICATE_HEADER'; readonly reason: string };
+  | { readonly ok: false; readonly code: 'HEADER_MISMATCH' | 'DUPLICATE_HEADER' | 'RESERVED_COLUMN'; readonly reason: string };
 
-/** Header names compare case-, space- and underscore-insensitively: "Signup Date" = "signup_date" = "SIGNUPDATE". */
-export function normaliseHeaderName(name: string): string {
-  return name
-    .trim()
-    .toLowerCase()
-    .replace(/[\s_]+/g, '');
+/** Header names compare case-, space- and underscore-insensitively (defined with the column-name rule in config/). */
+export { normaliseHeaderName };
+
+/**
+ * The column-name rule (config/column-names.ts): a file whose own columns would take a reserved name (a lineage
+ * column, a rename or derive target, an internal "__" name) is quarantined RESERVED_COLUMN, so the dataset's
+ * transform never meets the collision. `own` lists the file's columns that are not declared ones: [header index, column name].
+ */
+function reservedColumnQuarantine(
+  own: readonly (readonly [number, string])[],
+  header: readonly string[],
+  dataset: DatasetConfig | undefined,
+): HeaderPlan | undefined {
+  const reserved = reservedColumnNames(dataset);
+  for (const [j, name] of own) {
+    const why = reservedColumnReason(name, reserved);
+    if (why) return { ok: false, code: 'RESERVED_COLUMN', reason: reservedColumnMessage(header[j], j, name, why, dataset) };
+  }
+  return undefined;
 }
 
 /** A Glue/Athena-safe column name from a header cell: lower case, [a-z0-9_], starting with a letter. */
@@ -104,6 +118,12 @@ export function planForDataset(dataset: DatasetConfig, header: readonly string[]
   if (unknown.length && dataset.extraColumns === 'keep') {
     const taken = dataset.columns.map((c) => c.name);
     const names = uniqueNames([...taken, ...unknown.map((j) => identifierFrom(header[j], j))]).slice(taken.length);
+    const quarantine = reservedColumnQuarantine(
+      unknown.map((j, k) => [j, names[k]] as const),
+      header,
+      dataset,
+    );
+    if (quarantine) return quarantine;
     unknown.forEach((j, k) => {
       columns.push({
         spec: { name: names[k], type: 'string', required: false },
@@ -126,6 +146,12 @@ const INFER_BOOLEANS = new Set(['true', 'false', 'yes', 'no']);
  */
 export function planInferred(header: readonly string[], rows: readonly (readonly string[])[], delimiter: string): HeaderPlan {
   const names = uniqueNames(header.map((h, j) => identifierFrom(h, j)));
+  const quarantine = reservedColumnQuarantine(
+    names.map((n, j) => [j, n] as const),
+    header,
+    undefined,
+  );
+  if (quarantine) return quarantine;
   const notes: string[] = [`no dataset config: ${header.length} columns and their types inferred from the header and the first ${rows.length} data rows`];
   const columns: OutputColumn[] = header.map((h, j) => {
     const values = rows.map((r) => (r[j] ?? '').trim()).filter((v) => v !== '');
