@@ -133,4 +133,24 @@ describe('the workdir lock', () => {
     ]);
     expect(await countSignups(workdir)).toBe(1);
   });
+
+  it('rolls back a killed DuckDB transform: its staging folder and the files it had moved in but not published go, the table keeps its rows', async () => {
+    await runLocalPipeline({ config, workdir, files: [more], skipDashboard: true });
+    const dead = deadPid();
+    const final = path.join(workdir, 'final_output');
+    const staging = path.join(final, `.signups.staging-${dead}-1700000000000-0`);
+    const unpublished = path.join(final, 'signups', 'signup_month=2024-11', `part-${dead}-1700000000000-0-data_0.parquet`);
+    fs.mkdirSync(staging, { recursive: true });
+    fs.writeFileSync(path.join(staging, 'moved.json'), JSON.stringify([`signup_month=2024-11/${path.basename(unpublished)}`]));
+    fs.copyFileSync(fs.readdirSync(path.dirname(unpublished)).map((f) => path.join(path.dirname(unpublished), f))[0], unpublished); // a duplicate of the rows
+    expect(await countSignups(workdir)).toBe(1); // readers go by the manifest, which does not name it
+    const notices: string[] = [];
+
+    await runLocalPipeline({ config, workdir, skipDashboard: true, notice: (m) => notices.push(m) });
+
+    expect(fs.existsSync(staging)).toBe(false);
+    expect(fs.existsSync(unpublished)).toBe(false);
+    expect(notices).toEqual([expect.stringContaining(`final_output/.signups.staging-${dead}-1700000000000-0`)]);
+    expect(await countSignups(workdir)).toBe(1);
+  });
 });
