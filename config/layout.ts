@@ -1,4 +1,5 @@
 // Where each stage reads and writes, and what the tables are called: one place for every key layout and name.
+import { type PartitionField, partitionFields } from './partition';
 import { DECIMAL_DEFAULT, type DecimalSqlType, decimalSqlType } from './decimal';
 import type { CAST_TYPES, ColumnConfig, ColumnType, DatasetConfig } from './schema';
 
@@ -14,7 +15,12 @@ export const PREFIXES = {
   /** Files under no configured dataset prefix, written normalised with inferred columns. */
   inferred: 'inferred/',
   final: 'final_output/',
+  /** Per-dataset state of the Glue job (its ledger of merged processed files), in the final bucket beside final_output/. */
+  jobState: 'job_state/',
 } as const;
+
+/** The Glue job's ledger object under a dataset's jobStatePrefix: outside the table location, so no table maintenance deletes it. */
+export const LEDGER_FILE = 'ledger.json';
 
 /** Lineage columns the transform adds to every final row; dataset columns may not use these names. */
 export const LINEAGE_COLUMNS: readonly FinalColumn[] = [
@@ -54,8 +60,10 @@ export interface DatasetLayout {
   readonly quarantinedFilesPrefix: string;
   /** One JSON report per raw file, in the processed bucket. */
   readonly reportsPrefix: string;
-  /** Partitioned Parquet, in the final bucket. */
+  /** The final Iceberg table's location (data/ and metadata/), in the final bucket. */
   readonly finalPrefix: string;
+  /** The Glue job's state (LEDGER_FILE), in the final bucket. */
+  readonly jobStatePrefix: string;
   /** Catalog table the crawler makes over processed data (crawler table prefix + dataset name). */
   readonly processedTable: string;
   /** Catalog table over the final Parquet data. */
@@ -76,6 +84,7 @@ export function datasetLayout(dataset: Pick<DatasetConfig, 'name' | 'rawPrefix'>
     quarantinedFilesPrefix: `${PREFIXES.quarantine}${name}/files/`,
     reportsPrefix: `${PREFIXES.reports}${name}/`,
     finalPrefix: `${PREFIXES.final}${name}/`,
+    jobStatePrefix: `${PREFIXES.jobState}${name}/`,
     processedTable: `${PROCESSED_TABLE_PREFIX}${name}`,
     finalTable: name,
     rejectsTable: `${name}_rejects`,
@@ -101,10 +110,12 @@ export function columnSqlType(column: Pick<ColumnConfig, 'type' | 'precision' | 
 }
 
 export interface FinalSchema {
-  /** Data columns of the final table, in order (partition columns excluded). */
+  /** Data columns of the final table, in order (identity partition columns excluded). */
   readonly columns: readonly FinalColumn[];
-  /** Partition columns, in order. */
+  /** Identity partition columns, in order: the Hive-style folders of a layout that has them (`columns` keeps the sources of transforms). */
   readonly partitionColumns: readonly FinalColumn[];
+  /** The Iceberg partition spec: every `partitionBy` entry parsed (config/partition.ts), identity and transforms, in order. */
+  readonly partitionSpec: readonly PartitionField[];
 }
 
 /**
@@ -124,10 +135,12 @@ export function finalSchema(dataset: DatasetConfig): FinalSchema {
     columns = t.select.flatMap((name) => (byName.has(name) ? [byName.get(name)!] : []));
   }
   columns = columns.concat(LINEAGE_COLUMNS);
-  const partitionNames = new Set(t.partitionBy);
+  const partitionSpec = partitionFields(t.partitionBy);
+  const identity = partitionSpec.filter((f) => f.transform === 'identity').map((f) => f.source);
   return {
-    columns: columns.filter((c) => !partitionNames.has(c.name)),
-    partitionColumns: t.partitionBy.flatMap((p) => columns.filter((c) => c.name === p)),
+    columns: columns.filter((c) => !identity.includes(c.name)),
+    partitionColumns: identity.flatMap((p) => columns.filter((c) => c.name === p)),
+    partitionSpec,
   };
 }
 

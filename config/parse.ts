@@ -3,6 +3,7 @@
 import type { z } from 'zod';
 import { type PipelineConfig, PipelineConfigSchema, type DatasetConfig } from './schema';
 import { compileDatasetExpressions } from './expression';
+import { partitionProblems } from './partition';
 import { LINEAGE_NAMES, normaliseHeaderName, reservedColumnNames } from './column-names';
 import { datasetLayout, finalSchema, LINEAGE_COLUMNS, QUERY_PLACEHOLDER_PATTERN, QUERY_PLACEHOLDERS, REJECT_COLUMNS } from './layout';
 
@@ -242,11 +243,11 @@ function checkDataset(dataset: DatasetConfig, at: string, add: AddProblem): void
     if (!available.includes(s)) add(`${at}.transforms.select[${i}]`, `is not a column after rename and derive; ${known(available)}`, s);
   });
   const schema = finalSchema(dataset);
-  const finalNames = schema.columns.concat(schema.partitionColumns).map((c) => c.name);
-  t.partitionBy.forEach((p, i) => {
-    if (!finalNames.includes(p)) add(`${at}.transforms.partitionBy[${i}]`, `is not a final column; ${known(finalNames)}`, p);
-  });
-  if (t.partitionBy.length && schema.columns.length === LINEAGE_COLUMNS.length) {
+  const finalColumns = schema.columns.concat(schema.partitionColumns);
+  const finalNames = finalColumns.map((c) => c.name);
+  const partitionTypes = new Map<string, string>(finalColumns.map((c) => [c.name, c.type]));
+  for (const p of partitionProblems(t.partitionBy, partitionTypes)) add(`${at}.transforms.partitionBy[${p.index}]`, p.message, t.partitionBy[p.index]);
+  if (schema.partitionColumns.length && schema.columns.length === LINEAGE_COLUMNS.length) {
     add(`${at}.transforms.partitionBy`, 'leaves no data column outside the partitions; partition by fewer columns');
   }
 

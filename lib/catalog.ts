@@ -1,13 +1,14 @@
-// The Glue Data Catalog side: database, header-aware CSV classifier, one crawler over processed data, final and rejects tables.
+// The Glue Data Catalog side: database, processed (CSV), final (Iceberg) and rejects tables from the config, and a scheduled crawler for schema drift.
 import { Aws } from 'aws-cdk-lib';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { datasetLayout, finalSchema, PROCESSED_TABLE_PREFIX, REJECT_COLUMNS } from '../config/layout';
-import type { DatasetConfig } from '../config/schema';
+import type { CatalogConfig, DatasetConfig } from '../config/schema';
 import type { PipelineEncryption } from './encryption';
 import { allowGlueRunLogs } from './glue-access';
+import { ICEBERG_FORMAT_VERSION, icebergColumns, icebergTableInput } from './iceberg-table';
 import { allowCrawlerToMaintainProcessedTables, allowCrawlerToReadProcessed } from './iam/crawler-access';
 
 /**
@@ -33,23 +34,30 @@ interface TableFormat {
   readonly serde: string;
 }
 
-/** An external table the stack defines (the final and rejects tables; the crawler makes the processed ones). */
+/** A Hive external table the stack defines (the processed and rejects tables). */
 interface ExternalTableSpec {
   readonly name: string;
   readonly description: string;
   readonly parameters: Record<string, string>;
   readonly columns: readonly TableColumn[];
-  readonly partitionColumns?: readonly TableColumn[];
   /** s3:// URL of the folder holding the table's files. */
   readonly location: string;
   readonly format: TableFormat;
+  /** SerDe parameters besides serialization.format. */
+  readonly serdeParameters?: Record<string, string>;
 }
 
-const PARQUET: TableFormat = {
-  inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
-  outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
-  serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+/**
+ * The processed files: RFC 4180 CSV with a header row, as the crawler catalogs them with the CSV classifier below
+ * (OpenCSVSerde, every column a string; the header line skipped).
+ */
+const CSV_WITH_HEADER: TableFormat = {
+  inputFormat: 'org.apache.hadoop.mapred.TextInputFormat',
+  outputFormat: 'org.apache.hadoop.hive.ql.io.HiveIgnoreKeyTextOutputFormat',
+  serde: 'org.apache.hadoop.hive.serde2.OpenCSVSerde',
 };
+/** SerDe parameters of CSV_WITH_HEADER: the classifier's delimiter and quote. */
+const CSV_SERDE_PARAMETERS = { separatorChar: ',', quoteChar: '"' };
 /**
  * The rejected-rows files: JSON Lines (one object per line, lambda/core/rejects-jsonl.ts), stored as text.
  * The Hive JSON SerDe, not OpenCSVSerde (which supports no line break inside a field and whose escape
@@ -63,13 +71,15 @@ const JSON_LINES: TableFormat = {
 };
 
 export interface CatalogProps {
-  /** Datasets from the validated config: one crawler target, one final table and one rejects table each. */
+  /** Datasets from the validated config: one processed, final and rejects table and one crawler target each. */
   readonly datasets: readonly DatasetConfig[];
+  /** The crawler's schedule (`config.catalog`). */
+  readonly catalog: CatalogConfig;
   /** Name of the Glue database to create (lower case, unique per account and region). */
   readonly databaseName: string;
-  /** Holds processed/<dataset>/ (crawled) and quarantine/<dataset>/rows/ (rejects tables). */
+  /** Holds processed/<dataset>/ (processed tables) and quarantine/<dataset>/rows/ (rejects tables). */
   readonly processedBucket: s3.IBucket;
-  /** Holds final_output/<dataset>/ (final tables). */
+  /** Holds final_output/<dataset>/ (final Iceberg tables: data/ and metadata/). */
   readonly finalBucket: s3.IBucket;
   /** Security configuration and key for the crawler's encrypted logs. */
   readonly encryption: PipelineEncryption;
@@ -82,19 +92,21 @@ export class Catalog extends Construct {
   readonly crawler: glue.CfnCrawler;
   readonly crawlerName: string;
   readonly crawlerRole: iam.Role;
-  /** Final Parquet tables, keyed by dataset name. */
+  /** Processed CSV tables (processed_<dataset>), keyed by dataset name. */
+  readonly processedTables: Record<string, glue.CfnTable> = {};
+  /** Final Iceberg tables, keyed by dataset name. */
   readonly finalTables: Record<string, glue.CfnTable> = {};
   /** Rejected-rows tables, keyed by dataset name. */
   readonly rejectsTables: Record<string, glue.CfnTable> = {};
 
   constructor(scope: Construct, id: string, props: CatalogProps) {
     super(scope, id);
-    const { datasets, databaseName, processedBucket, finalBucket, encryption } = props;
+    const { datasets, catalog, databaseName, processedBucket, finalBucket, encryption } = props;
     this.databaseName = databaseName;
 
     this.database = new glue.CfnDatabase(this, 'Database', {
       catalogId: Aws.ACCOUNT_ID,
-      databaseInput: { name: databaseName, description: 'CSV pipeline: processed (crawled), final (Parquet) and rejected rows' },
+      databaseInput: { name: databaseName, description: 'CSV pipeline: processed (CSV), final (Iceberg) and rejected rows' },
     });
 
     // Every processed column is text, so Glue's built-in classifier would not see the header: declare it.
@@ -111,7 +123,7 @@ export class Catalog extends Construct {
 
     this.crawlerRole = new iam.Role(this, 'CrawlerRole', {
       assumedBy: new iam.ServicePrincipal('glue.amazonaws.com'),
-      description: 'Glue crawler over processed/<dataset>/ of the processed bucket',
+      description: 'Glue crawler over processed/<dataset>/ of the processed bucket (scheduled: schema drift)',
     });
     allowCrawlerToReadProcessed(this.crawlerRole, processedBucket, datasets);
     allowCrawlerToMaintainProcessedTables(this.crawlerRole, databaseName, datasets);
@@ -120,7 +132,8 @@ export class Catalog extends Construct {
 
     this.crawler = new glue.CfnCrawler(this, 'Crawler', {
       role: this.crawlerRole.roleArn,
-      description: 'Catalogs processed/<dataset>/ as processed_<dataset> (all-string columns, header from the custom classifier)',
+      description:
+        'Records schema drift of processed/<dataset>/ in processed_<dataset> (all-string columns, header from the custom classifier); not in the batch path',
       databaseName,
       tablePrefix: PROCESSED_TABLE_PREFIX,
       classifiers: [this.classifier.ref],
@@ -130,22 +143,24 @@ export class Catalog extends Construct {
       // UPDATE_IN_DATABASE needs CRAWL_EVERYTHING (CRAWL_NEW_FOLDERS_ONLY requires LOG/LOG), and new columns must reach the table.
       recrawlPolicy: { recrawlBehavior: 'CRAWL_EVERYTHING' },
       crawlerSecurityConfiguration: encryption.glueSecurityConfiguration.securityConfigurationName,
+      // Out of the per-batch path: the stack defines the tables and the jobs read processed files by path.
+      schedule: { scheduleExpression: catalog.crawlerSchedule },
     });
     this.crawler.addResourceDependency(this.database);
     this.crawlerName = this.crawler.ref;
 
     for (const dataset of datasets) {
       const layout = datasetLayout(dataset);
-      const schema = finalSchema(dataset);
-      this.finalTables[dataset.name] = this.externalTable(`FinalTable-${dataset.name}`, {
-        name: layout.finalTable,
-        description: `${dataset.name}: final Parquet data written by the Glue job`,
-        parameters: { classification: 'parquet', EXTERNAL: 'TRUE', 'parquet.compression': 'SNAPPY' },
-        partitionColumns: schema.partitionColumns,
-        columns: schema.columns,
-        location: finalBucket.s3UrlForObject(layout.finalPrefix),
-        format: PARQUET,
+      this.processedTables[dataset.name] = this.externalTable(`ProcessedTable-${dataset.name}`, {
+        name: layout.processedTable,
+        description: `${dataset.name}: valid rows the preprocessing Lambda wrote (CSV, every column text); the crawler adds drifted columns`,
+        parameters: { classification: 'csv', EXTERNAL: 'TRUE', 'skip.header.line.count': '1', delimiter: ',' },
+        columns: dataset.columns.map((c) => ({ name: c.name, type: 'string' })),
+        location: processedBucket.s3UrlForObject(layout.processedPrefix),
+        format: CSV_WITH_HEADER,
+        serdeParameters: CSV_SERDE_PARAMETERS,
       });
+      this.finalTables[dataset.name] = this.icebergTable(dataset, finalBucket.s3UrlForObject(layout.finalPrefix));
       this.rejectsTables[dataset.name] = this.externalTable(`RejectsTable-${dataset.name}`, {
         name: layout.rejectsTable,
         description: `${dataset.name}: rows the preprocessing Lambda rejected, with the reason`,
@@ -157,7 +172,35 @@ export class Catalog extends Construct {
     }
   }
 
-  /** An EXTERNAL_TABLE of the pipeline database over the files at `spec.location`, created after the database. */
+  /**
+   * The dataset's final table as an Iceberg v2 table that CloudFormation creates (Glue writes its first metadata file
+   * under `location`), so Athena, the named queries and QuickSight work before the first batch. CloudFormation takes
+   * the Iceberg schema and partition spec (IcebergTableInput: Schema, PartitionSpec), so the table is partitioned as
+   * `partitionBy` says from the start; the job still adds a partition field the table lacks (a table made before a
+   * partitionBy change), and new columns, before its commit. The Hive StorageDescriptor repeats the columns for
+   * tools that read only it.
+   */
+  private icebergTable(dataset: DatasetConfig, location: string): glue.CfnTable {
+    const layout = datasetLayout(dataset);
+    const schema = finalSchema(dataset);
+    const table = new glue.CfnTable(this, `FinalTable-${dataset.name}`, {
+      catalogId: Aws.ACCOUNT_ID,
+      databaseName: this.databaseName,
+      tableInput: {
+        name: layout.finalTable,
+        description: `${dataset.name}: final data (Iceberg v2) merged by the Glue job`,
+        tableType: 'EXTERNAL_TABLE',
+        storageDescriptor: { columns: icebergColumns(schema).map((c) => ({ name: c.name, type: c.type })), location },
+      },
+      openTableFormatInput: {
+        icebergInput: { metadataOperation: 'CREATE', version: ICEBERG_FORMAT_VERSION, icebergTableInput: icebergTableInput(schema, location) },
+      },
+    });
+    table.addResourceDependency(this.database);
+    return table;
+  }
+
+  /** A Hive EXTERNAL_TABLE of the pipeline database over the files at `spec.location`, created after the database. */
   private externalTable(id: string, spec: ExternalTableSpec): glue.CfnTable {
     const nameAndType = (c: TableColumn) => ({ name: c.name, type: c.type });
     const table = new glue.CfnTable(this, id, {
@@ -168,13 +211,12 @@ export class Catalog extends Construct {
         description: spec.description,
         tableType: 'EXTERNAL_TABLE',
         parameters: spec.parameters,
-        partitionKeys: spec.partitionColumns?.map(nameAndType),
         storageDescriptor: {
           columns: spec.columns.map(nameAndType),
           location: spec.location,
           inputFormat: spec.format.inputFormat,
           outputFormat: spec.format.outputFormat,
-          serdeInfo: { serializationLibrary: spec.format.serde, parameters: { 'serialization.format': '1' } },
+          serdeInfo: { serializationLibrary: spec.format.serde, parameters: { 'serialization.format': '1', ...spec.serdeParameters } },
         },
       },
     });

@@ -13,7 +13,7 @@ export const DATABASE_READ_ACTIONS = ['glue:GetDatabase'];
 export const TABLE_READ_ACTIONS = ['glue:GetTable', 'glue:GetTables'];
 /** Reading partitions of a table. */
 export const PARTITION_READ_ACTIONS = ['glue:GetPartition', 'glue:GetPartitions', 'glue:BatchGetPartition'];
-/** Adding and updating partitions of an existing table, which the crawler and the jobs both do. */
+/** Adding and updating partitions of an existing (Hive) table, which the crawler does. */
 export const PARTITION_WRITE_ACTIONS = ['glue:CreatePartition', 'glue:BatchCreatePartition', 'glue:UpdatePartition'];
 
 /** Catalog actions the crawler needs to create and update the processed tables and their partitions. */
@@ -27,16 +27,12 @@ export const CRAWLER_CATALOG_ACTIONS = [
   'glue:BatchUpdatePartition',
 ];
 
-/** Catalog actions a job needs to read the processed table and write (and drop) partitions of the final table. */
-export const JOB_CATALOG_ACTIONS = [
-  ...DATABASE_READ_ACTIONS,
-  ...TABLE_READ_ACTIONS,
-  ...PARTITION_READ_ACTIONS,
-  ...PARTITION_WRITE_ACTIONS,
-  'glue:UpdateTable',
-  'glue:DeletePartition',
-  'glue:BatchDeletePartition',
-];
+/**
+ * Catalog actions a job needs for its Iceberg table through Iceberg's GlueCatalog: load it (GetTable), create it when
+ * missing (CreateTable) and commit (UpdateTable swaps the metadata location, checked against the version it read).
+ * No partition actions: an Iceberg table keeps its partitions in its own metadata, not in the catalog.
+ */
+export const JOB_CATALOG_ACTIONS = [...DATABASE_READ_ACTIONS, ...TABLE_READ_ACTIONS, 'glue:CreateTable', 'glue:UpdateTable'];
 
 /** ARN of the account's Data Catalog in this region. */
 export function catalogArn(): string {

@@ -10,10 +10,12 @@ import type { DatasetConfig } from '../config/schema';
 /** Context key of a custom bootstrap qualifier (cdk bootstrap --qualifier). */
 const BOOTSTRAP_QUALIFIER_CONTEXT = '@aws-cdk/core:bootstrapQualifier';
 
-/** What a job does to its final table: read it for the merge, write partitions, alter the table, drop old partitions. */
+/** What a job does to its final Iceberg table: read it for the MERGE, write and delete data files, alter it (commit, schema and partition evolution). */
 export const JOB_FINAL_TABLE_PERMISSIONS = ['SELECT', 'INSERT', 'ALTER', 'DELETE', 'DESCRIBE'];
 /** What a reader (QuickSight, an Athena user) needs on a table. */
 export const READER_TABLE_PERMISSIONS = ['SELECT', 'DESCRIBE'];
+/** What the table optimizers do to a final table (Glue's table optimization prerequisites for Lake Formation tables). */
+export const OPTIMIZER_TABLE_PERMISSIONS = ['ALTER', 'DESCRIBE', 'INSERT', 'DELETE'];
 
 export interface LakeFormationGrantsProps {
   /** Datasets from the validated config: their final and rejects tables are granted by name. */
@@ -22,12 +24,16 @@ export interface LakeFormationGrantsProps {
   readonly database: glue.CfnDatabase;
   /** Its name. */
   readonly databaseName: string;
+  /** The stack-defined processed tables, keyed by dataset name (the crawler's grants depend on them). */
+  readonly processedTables: Readonly<Record<string, glue.CfnTable>>;
   /** The stack-defined final tables, keyed by dataset name (grants on them depend on them). */
   readonly finalTables: Readonly<Record<string, glue.CfnTable>>;
   /** The stack-defined rejects tables, keyed by dataset name. */
   readonly rejectsTables: Readonly<Record<string, glue.CfnTable>>;
-  /** Creates processed_<dataset> tables and updates them. */
+  /** Updates processed_<dataset> tables (schema drift), may create tables for files that do not fit them. */
   readonly crawlerRole: iam.IRole;
+  /** Runs the final tables' optimizers. */
+  readonly optimizerRole: iam.IRole;
   /** Each dataset job's role, keyed by dataset name. */
   readonly jobRoles: Readonly<Record<string, iam.IRole>>;
   /**
@@ -51,8 +57,8 @@ export interface LakeFormationGrantsProps {
 /**
  * One AWS::LakeFormation::PrincipalPermissions per principal and resource. No S3 location is registered with Lake
  * Formation, so data access stays with the IAM policies; these grants cover the catalog side, which Lake Formation
- * checks in addition to IAM. Tables the crawler makes (processed_<dataset>) do not exist at deploy time, so the jobs
- * read them through a table wildcard on the database: their IAM policies still name their own tables only.
+ * checks in addition to IAM. Every table is defined by the stack, so grants name their tables; the jobs read processed
+ * files by path (no grant on processed_<dataset>) and may create their final table if it was dropped (CREATE_TABLE).
  */
 export class LakeFormationGrants extends Construct {
   /** Every grant, keyed by construct id. */
@@ -72,7 +78,7 @@ export class LakeFormationGrants extends Construct {
     this.grant('DeployRole-Database', this.deployRoleArn, db, ['ALL'], [props.database]);
     this.grant('DeployRole-Tables', this.deployRoleArn, allTables, ['ALL'], [props.database]);
     this.grant('Crawler-Database', props.crawlerRole.roleArn, db, ['CREATE_TABLE', 'DESCRIBE'], [props.database]);
-    this.grant('Crawler-Tables', props.crawlerRole.roleArn, allTables, ['ALTER', 'DESCRIBE'], [props.database]);
+    this.grant('Optimizers-Database', props.optimizerRole.roleArn, db, ['DESCRIBE'], [props.database]);
 
     for (const dataset of props.datasets) {
       const layout = datasetLayout(dataset);
@@ -81,9 +87,17 @@ export class LakeFormationGrants extends Construct {
         throw new Error(
           `LakeFormationGrants: no job role for dataset "${dataset.name}"; pass jobRoles with one role per configured dataset (got ${Object.keys(props.jobRoles).join(', ') || 'none'})`,
         );
-      this.grant(`Job-${dataset.name}-Database`, role.roleArn, db, ['DESCRIBE'], [props.database]);
-      this.grant(`Job-${dataset.name}-ReadTables`, role.roleArn, allTables, READER_TABLE_PERMISSIONS, [props.database]);
-      this.grant(`Job-${dataset.name}-FinalTable`, role.roleArn, table(layout.finalTable), JOB_FINAL_TABLE_PERMISSIONS, [props.finalTables[dataset.name]]);
+      const finalTable = props.finalTables[dataset.name];
+      this.grant(
+        `Crawler-${dataset.name}-Processed`,
+        props.crawlerRole.roleArn,
+        table(layout.processedTable),
+        ['ALTER', 'DESCRIBE'],
+        [props.processedTables[dataset.name]],
+      );
+      this.grant(`Job-${dataset.name}-Database`, role.roleArn, db, ['CREATE_TABLE', 'DESCRIBE'], [props.database]);
+      this.grant(`Job-${dataset.name}-FinalTable`, role.roleArn, table(layout.finalTable), JOB_FINAL_TABLE_PERMISSIONS, [finalTable]);
+      this.grant(`Optimizers-${dataset.name}-Final`, props.optimizerRole.roleArn, table(layout.finalTable), OPTIMIZER_TABLE_PERMISSIONS, [finalTable]);
     }
 
     const readers: [string, string][] = (props.athenaPrincipalArns ?? []).map((arn, i) => [`Athena${i}`, arn]);

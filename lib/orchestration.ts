@@ -1,4 +1,4 @@
-// From new processed files to fresh final tables with no polling: EventBridge -> Glue workflow (batched) -> crawler -> jobs.
+// From new processed files to fresh final tables with no polling: EventBridge -> Glue workflow (batched) -> dataset jobs (no crawler in between).
 import * as events from 'aws-cdk-lib/aws-events';
 import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -14,9 +14,7 @@ export interface OrchestrationProps {
   readonly transform: TransformJobConfig;
   /** Bucket whose `Object Created` events (EventBridge enabled) under processed/ start the workflow. */
   readonly processedBucket: s3.IBucket;
-  /** The crawler over processed/<dataset>/ (its name). */
-  readonly crawlerName: string;
-  /** The dataset jobs, run after the crawler succeeds. */
+  /** The dataset jobs, started together by each batch of events (they read processed files by path: no crawler first). */
   readonly jobNames: readonly string[];
 }
 
@@ -24,7 +22,7 @@ export class Orchestration extends Construct {
   readonly workflow: glue.CfnWorkflow;
   readonly workflowName: string;
   readonly workflowArn: string;
-  /** Starts the crawler once `batchSize` events arrived or `batchWindowSeconds` passed since the first. */
+  /** Starts every dataset job once `batchSize` events arrived or `batchWindowSeconds` passed since the first. */
   readonly eventTrigger: glue.CfnTrigger;
   /**
    * Sends the workflow an event on `backstopSchedule`: Glue does not guarantee that EventBridge events reach the
@@ -32,17 +30,15 @@ export class Orchestration extends Construct {
    * changes nothing). An EventBridge schedule, not a SCHEDULED trigger: a workflow has one start trigger.
    */
   readonly backstopRule: events.Rule;
-  /** Starts every dataset job when the crawler succeeded. */
-  readonly jobsTrigger: glue.CfnTrigger;
   /** Forwards processed/ Object Created events to the workflow. */
   readonly rule: events.Rule;
 
   constructor(scope: Construct, id: string, props: OrchestrationProps) {
     super(scope, id);
-    const { transform, processedBucket, crawlerName, jobNames } = props;
+    const { transform, processedBucket, jobNames } = props;
 
     this.workflow = new glue.CfnWorkflow(this, 'Workflow', {
-      description: 'CSV pipeline: crawl processed data, then run every dataset job',
+      description: 'CSV pipeline: run every dataset job on a batch of new processed files',
       maxConcurrentRuns: 1,
     });
     this.workflowName = this.workflow.ref;
@@ -51,16 +47,8 @@ export class Orchestration extends Construct {
     this.eventTrigger = new glue.CfnTrigger(this, 'OnProcessedFiles', {
       type: 'EVENT',
       workflowName: this.workflowName,
-      description: `Crawl after ${transform.batchSize} new processed files or ${transform.batchWindowSeconds} s after the first`,
+      description: `Run the dataset jobs after ${transform.batchSize} new processed files or ${transform.batchWindowSeconds} s after the first`,
       eventBatchingCondition: { batchSize: transform.batchSize, batchWindow: transform.batchWindowSeconds },
-      actions: [{ crawlerName }],
-    });
-    this.jobsTrigger = new glue.CfnTrigger(this, 'OnCrawlerSucceeded', {
-      type: 'CONDITIONAL',
-      workflowName: this.workflowName,
-      description: 'Run every dataset job once the crawler succeeded',
-      startOnCreation: true,
-      predicate: { logical: 'ANY', conditions: [{ crawlerName, crawlState: 'SUCCEEDED', logicalOperator: 'EQUALS' }] },
       actions: jobNames.map((jobName) => ({ jobName })),
     });
 

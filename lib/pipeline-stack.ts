@@ -1,4 +1,4 @@
-// The pipeline stack: wires storage, ingest, catalog, transform, orchestration, analytics and monitoring, and lists the outputs.
+// The pipeline stack: wires storage, ingest, catalog, table maintenance, transform, orchestration, analytics and monitoring, and lists the outputs.
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import { datasetLayout } from '../config/layout';
@@ -11,6 +11,7 @@ import { LakeFormationGrants } from './lake-formation';
 import { Monitoring } from './monitoring';
 import { Orchestration } from './orchestration';
 import { PipelineStorage, SCRATCH_PREFIXES } from './storage';
+import { TableMaintenance } from './table-maintenance';
 import { Transform } from './transform';
 
 export interface PipelineStackProps extends StackProps {
@@ -46,6 +47,7 @@ export class PipelineStack extends Stack {
   readonly encryption: PipelineEncryption;
   readonly ingest: Ingest;
   readonly catalog: Catalog;
+  readonly tableMaintenance: TableMaintenance;
   readonly transform: Transform;
   readonly orchestration: Orchestration;
   readonly analytics: Analytics;
@@ -65,10 +67,18 @@ export class PipelineStack extends Stack {
     this.ingest = new Ingest(this, 'Ingest', { config, rawBucket, processedBucket, entry: props.handlerEntry });
     this.catalog = new Catalog(this, 'Catalog', {
       datasets: config.datasets,
+      catalog: config.catalog,
       databaseName: databaseNameFor(this.stackName),
       processedBucket,
       finalBucket,
       encryption: this.encryption,
+    });
+    this.tableMaintenance = new TableMaintenance(this, 'TableMaintenance', {
+      datasets: config.datasets,
+      catalog: config.catalog,
+      databaseName: this.catalog.databaseName,
+      finalTables: this.catalog.finalTables,
+      finalBucket,
     });
     this.transform = new Transform(this, 'Transform', {
       datasets: config.datasets,
@@ -87,7 +97,6 @@ export class PipelineStack extends Stack {
     this.orchestration = new Orchestration(this, 'Orchestration', {
       transform: config.transform,
       processedBucket,
-      crawlerName: this.catalog.crawlerName,
       jobNames: Object.values(jobNames),
     });
     this.analytics = new Analytics(this, 'Analytics', {
@@ -121,7 +130,7 @@ export class PipelineStack extends Stack {
     const output = (id: string, value: string, description: string) => new CfnOutput(this, id, { value, description });
     output('RawBucketName', rawBucket.bucketName, 'Upload CSV files here, under a dataset upload prefix');
     output('ProcessedBucketName', processedBucket.bucketName, 'processed/, quarantine/, reports/ and inferred/ written by the preprocessing Lambda');
-    output('FinalBucketName', finalBucket.bucketName, 'final_output/<dataset>/ Parquet written by the Glue jobs');
+    output('FinalBucketName', finalBucket.bucketName, 'final_output/<dataset>/: the Iceberg tables the Glue jobs commit to');
     output('ScratchBucketName', scratchBucket.bucketName, 'Athena results and Glue temporary files');
     for (const dataset of config.datasets) {
       output(
@@ -132,7 +141,7 @@ export class PipelineStack extends Stack {
     }
     output('GlueDatabaseName', this.catalog.databaseName, 'Glue database with processed_<dataset>, <dataset> and <dataset>_rejects tables');
     output('AthenaWorkGroupName', this.analytics.workGroupName, 'Athena workgroup with the named queries of every dataset');
-    output('GlueWorkflowName', this.orchestration.workflowName, 'Glue workflow: crawler, then the dataset jobs');
+    output('GlueWorkflowName', this.orchestration.workflowName, 'Glue workflow: the dataset jobs, on each batch of new processed files');
     output('AlarmTopicArn', this.monitoring.alarmTopic.topicArn, 'SNS topic of the pipeline alarms');
     output('CloudWatchDashboardName', this.monitoring.dashboard.dashboardName, 'CloudWatch dashboard of the pipeline');
     if (this.analytics.quickSightDashboardIds.length) {
@@ -149,14 +158,16 @@ export class PipelineStack extends Stack {
     );
   }
 
-  /** Lake Formation grants for the deploying role, the crawler, the jobs, QuickSight and the configured Athena users. */
+  /** Lake Formation grants for the deploying role, the crawler, the jobs, the table optimizers, QuickSight and the configured Athena users. */
   private grantLakeFormation(config: PipelineConfig): LakeFormationGrants {
     return new LakeFormationGrants(this, 'LakeFormation', {
       datasets: config.datasets,
       database: this.catalog.database,
       databaseName: this.catalog.databaseName,
+      processedTables: this.catalog.processedTables,
       finalTables: this.catalog.finalTables,
       rejectsTables: this.catalog.rejectsTables,
+      optimizerRole: this.tableMaintenance.role,
       crawlerRole: this.catalog.crawlerRole,
       jobRoles: Object.fromEntries(Object.entries(this.transform.jobs).map(([dataset, job]) => [dataset, job.role])),
       quickSightRole: this.analytics.quickSight?.role,

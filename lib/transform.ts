@@ -9,12 +9,13 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3assets from 'aws-cdk-lib/aws-s3-assets';
 import { Construct } from 'constructs';
 import { datasetJobSpec } from '../config/job-spec';
-import { datasetLayout } from '../config/layout';
+import { datasetLayout, LEDGER_FILE, PREFIXES } from '../config/layout';
 import type { DatasetConfig, TransformJobConfig } from '../config/schema';
 import type { PipelineEncryption } from './encryption';
 import { perDeploymentName } from './deployment-id';
 import { allowGlueJobMetrics, allowGlueRunLogs } from './glue-access';
 import { allowJobCatalogOfDataset, allowJobToReadProcessed, allowJobToUseTempDir, allowJobToWriteFinal } from './iam/job-access';
+import { glueConfArgument, ICEBERG_CATALOG, icebergSparkConf } from './iceberg-table';
 import { acknowledge } from './nag';
 
 /** The job's entry point and the plain-PySpark transforms it imports (shipped as --extra-py-files). */
@@ -35,9 +36,9 @@ export interface TransformProps {
   readonly logRetentionDays: number;
   /** The Glue database holding processed_<dataset>, <dataset> and <dataset>_rejects. */
   readonly databaseName: string;
-  /** Read: processed/<dataset>/. */
+  /** Read: processed/<dataset>/ and reports/<dataset>/. */
   readonly processedBucket: s3.IBucket;
-  /** Read, write, delete: final_output/<dataset>/ (the job overwrites partitions). */
+  /** Read, write, delete: final_output/<dataset>/ (the job commits to the dataset's Iceberg table there); read, write: job_state/<dataset>/. */
   readonly finalBucket: s3.IBucket;
   /** Where the jobs' --TempDir lives. */
   readonly tempBucket: s3.IBucket;
@@ -71,6 +72,7 @@ export class Transform extends Construct {
     const logGroupPrefix = `/aws-glue/jobs/${perDeploymentName(this)}`;
     const script = glue.Code.fromAsset(props.scripts?.entry ?? GLUE_SCRIPT);
     const transformsPath = props.scripts?.transformsModule ?? GLUE_TRANSFORMS_MODULE;
+    const sparkConf = glueConfArgument(icebergSparkConf(finalBucket.s3UrlForObject(PREFIXES.final)));
     const transformsModule = pythonModuleArchive(this, 'TransformsModule', [transformsPath, path.join(path.dirname(transformsPath), GLUE_BATCH_MODULE)]);
 
     for (const dataset of datasets) {
@@ -94,7 +96,7 @@ export class Transform extends Construct {
       this.jobLogGroups[dataset.name] = logGroups;
 
       const job = new glue.PySparkEtlJob(this, `Job-${dataset.name}`, {
-        description: `CSV pipeline: ${layout.processedTable} to ${layout.finalTable} (Parquet, partitioned by ${schemaPartitions(dataset)})`,
+        description: `CSV pipeline: processed/${dataset.name}/ to ${layout.finalTable} (Iceberg, partitioned by ${schemaPartitions(dataset)})`,
         role,
         script,
         extraPythonFiles: [transformsModule],
@@ -114,15 +116,24 @@ export class Transform extends Construct {
         defaultArguments: {
           '--dataset_spec': JSON.stringify(datasetJobSpec(dataset)),
           '--database': databaseName,
-          '--processed_table': layout.processedTable,
+          // The job lists the processed files by path (no crawler run before it), takes each file's raw key from its
+          // report, and records the files it merged in its ledger (no job bookmarks).
+          '--processed_path': processedBucket.s3UrlForObject(layout.processedPrefix),
+          '--reports_path': processedBucket.s3UrlForObject(layout.reportsPrefix),
+          '--ledger_path': finalBucket.s3UrlForObject(`${layout.jobStatePrefix}${LEDGER_FILE}`),
           '--final_table': layout.finalTable,
           '--final_path': finalPath,
-          '--job-bookmark-option': 'job-bookmark-enable',
+          '--iceberg_catalog': ICEBERG_CATALOG,
+          '--datalake-formats': 'iceberg',
+          '--conf': sparkConf,
+          '--job-bookmark-option': 'job-bookmark-disable',
           '--enable-glue-datacatalog': 'true',
           '--TempDir': tempBucket.s3UrlForObject(tempDir),
           '--custom-logGroup-prefix': logGroups.prefix,
         },
       });
+      // PySparkEtlJob has no execution class property (PySparkFlexEtlJob is FLEX only): set it on the CfnJob.
+      (job.node.defaultChild as glue.CfnJob).executionClass = transform.executionClass;
       this.jobs[dataset.name] = job;
     }
   }

@@ -1,4 +1,4 @@
-// Lake Formation (lakeFormation.enabled): grants for the deploying role, the crawler, each job, QuickSight and Athena users; none when off.
+// Lake Formation (lakeFormation.enabled): grants for the deploying role, the crawler, each job, the table optimizers, QuickSight and Athena users; none when off.
 import { datasetLayout } from '../../config/layout';
 import { type BuiltPipeline, flat, logicalId, QUICKSIGHT_ON, resourcesOfType, synthPipeline } from './pipeline-fixture';
 
@@ -37,23 +37,32 @@ describe('Lake Formation grants', () => {
     ]);
   });
 
-  test('the crawler may create tables in the database and alter them', () => {
+  test('the crawler may create tables in the database and alter the processed tables it keeps up to date', () => {
     const crawler = of(roleArn(built.stack.catalog.crawlerRole));
     expect(crawler.map((g) => [g.resource, g.permissions])).toEqual([
       [database, ['CREATE_TABLE', 'DESCRIBE']],
-      [allTables, ['ALTER', 'DESCRIBE']],
+      ...built.config.datasets.map((d) => [table(datasetLayout(d).processedTable), ['ALTER', 'DESCRIBE']]),
     ]);
   });
 
-  test.each(['signups', 'orders'])('the %s job reads the crawled tables and reads, writes, alters and deletes its final table', (name) => {
+  test.each(['signups', 'orders'])('the %s job may create its final table and reads, writes, alters and deletes it; no other table', (name) => {
     const job = of(roleArn(built.stack.transform.jobs[name].role));
     const finalTable = built.stack.catalog.finalTables[name];
     expect(job.map((g) => [g.resource, g.permissions])).toEqual([
-      [database, ['DESCRIBE']],
-      [allTables, ['SELECT', 'DESCRIBE']],
+      [database, ['CREATE_TABLE', 'DESCRIBE']],
       [table(datasetLayout({ name }).finalTable), ['SELECT', 'INSERT', 'ALTER', 'DELETE', 'DESCRIBE']],
     ]);
-    expect(job[2].dependsOn).toContain(logicalId(built, finalTable));
+    expect(job[1].dependsOn).toContain(logicalId(built, finalTable));
+  });
+
+  test('the optimizer role may alter, insert into and delete from each final table, after it', () => {
+    const optimizers = of(roleArn(built.stack.tableMaintenance.role));
+    expect(optimizers.map((g) => [g.resource, g.permissions])).toEqual([
+      [database, ['DESCRIBE']],
+      ...built.config.datasets.map((d) => [table(datasetLayout(d).finalTable), ['ALTER', 'DESCRIBE', 'INSERT', 'DELETE']]),
+    ]);
+    for (const [i, d] of built.config.datasets.entries())
+      expect(optimizers[i + 1].dependsOn).toContain(logicalId(built, built.stack.catalog.finalTables[d.name]));
   });
 
   test.each([

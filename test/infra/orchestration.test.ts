@@ -1,4 +1,4 @@
-// Orchestration: processed/ events -> Glue workflow EVENT trigger (batched) -> crawler -> conditional trigger -> all jobs.
+// Orchestration: processed/ events -> Glue workflow EVENT trigger (batched) -> all dataset jobs (no crawler in between).
 import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
 describe('Orchestration', () => {
@@ -7,24 +7,25 @@ describe('Orchestration', () => {
     built = synthPipeline({ 'cfg.transform.batchSize': '7', 'cfg.transform.batchWindowSeconds': '120' });
   });
 
-  test('an EVENT trigger batches processed-file events from config and starts the crawler', () => {
+  test('an EVENT trigger batches processed-file events from config and starts every dataset job: no crawler in the batch path', () => {
     const workflow = logicalId(built, built.stack.orchestration.workflow);
     built.template.hasResourceProperties('AWS::Glue::Trigger', {
       Type: 'EVENT',
       WorkflowName: { Ref: workflow },
       EventBatchingCondition: { BatchSize: 7, BatchWindow: 120 },
-      Actions: [{ CrawlerName: { Ref: logicalId(built, built.stack.catalog.crawler) } }],
+      Actions: built.config.datasets.map((d) => ({ JobName: { Ref: logicalId(built, built.stack.transform.jobs[d.name]) } })),
     });
   });
 
-  test('a CONDITIONAL trigger (EQUALS SUCCEEDED on the crawler) starts every dataset job, active from creation', () => {
-    const crawler = logicalId(built, built.stack.catalog.crawler);
-    const triggers = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Type === 'CONDITIONAL');
-    expect(triggers).toHaveLength(1);
-    const t = triggers[0].Properties;
-    expect(t.StartOnCreation).toBe(true);
-    expect(t.Predicate.Conditions).toEqual([{ CrawlerName: { Ref: crawler }, CrawlState: 'SUCCEEDED', LogicalOperator: 'EQUALS' }]);
-    expect(t.Actions).toEqual(built.config.datasets.map((d) => ({ JobName: { Ref: logicalId(built, built.stack.transform.jobs[d.name]) } })));
+  test('the workflow is event -> jobs: its only trigger is the EVENT trigger, and no trigger names the crawler', () => {
+    const triggers = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger'));
+    expect(triggers.map((t) => t.Properties.Type)).toEqual(['EVENT']);
+    expect(JSON.stringify(triggers)).not.toMatch(/Crawler/);
+    // The jobs read processed files by path instead of the crawled table.
+    for (const d of built.config.datasets) {
+      const job = resourcesOfType(built.template, 'AWS::Glue::Job')[logicalId(built, built.stack.transform.jobs[d.name])].Properties;
+      expect(flat(job.DefaultArguments['--processed_path'])).toBe(`s3://<${logicalId(built, built.stack.storage.processedBucket)}>/processed/${d.name}/`);
+    }
   });
 
   test('an EventBridge rule on Object Created under processed/ notifies the workflow with a role limited to glue:notifyEvent', () => {
@@ -58,11 +59,10 @@ describe('Orchestration', () => {
     custom.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 */6 * * ? *)' });
   });
 
-  test('nothing else polls: the backstop is the only schedule in the pipeline', () => {
+  test('nothing else polls the batch path: the backstop is the only EventBridge schedule and no trigger is scheduled (the crawler has its own, catalog.crawlerSchedule)', () => {
     const schedules = Object.values(resourcesOfType(built.template, 'AWS::Glue::Trigger')).filter((t) => t.Properties.Schedule);
     expect(schedules).toEqual([]);
     const scheduledRules = Object.values(resourcesOfType(built.template, 'AWS::Events::Rule')).filter((r) => r.Properties.ScheduleExpression);
     expect(scheduledRules.map((r) => r.Properties.Description)).toEqual([expect.stringMatching(/^Backstop/)]);
-    expect(resourcesOfType(built.template, 'AWS::Glue::Crawler')).not.toHaveProperty('Schedule');
   });
 });

@@ -1,6 +1,6 @@
 // Transform: one Glue 5 job per dataset with the config's workers, bookmarks, security configuration and a dataset-scoped role.
-import { expressionsSql } from '../../config/expression';
-import { datasetLayout, finalSchema } from '../../config/layout';
+import { datasetJobSpec } from '../../config/job-spec';
+import { datasetLayout } from '../../config/layout';
 import { JOB_CATALOG_ACTIONS } from '../../lib/glue-access';
 import { asArray, type BuiltPipeline, flat, logicalId, resourcesOfType, statementsOfRole, synthPipeline } from './pipeline-fixture';
 
@@ -10,17 +10,17 @@ const STACK_UUID = '{"Fn::Select":[2,{"Fn::Split":["/",{"Ref":"AWS::StackId"}]}]
 describe('Transform', () => {
   let built: BuiltPipeline;
   beforeAll(() => {
-    built = synthPipeline({ 'cfg.transform.workers': '3', 'cfg.transform.timeoutMinutes': '45' });
+    built = synthPipeline({ 'cfg.transform.workers': '3', 'cfg.transform.timeoutMinutes': '45', 'cfg.transform.workerType': 'G.2X' });
   });
 
   const jobOf = (dataset: string) => resourcesOfType(built.template, 'AWS::Glue::Job')[logicalId(built, built.stack.transform.jobs[dataset])].Properties;
 
-  test('one job per dataset, Glue 5.0, configured workers (not the construct default of 10), timeout, security configuration', () => {
+  test('one job per dataset, Glue 5.0, configured workers and worker type (not the construct default of 10), timeout, security configuration', () => {
     built.template.resourceCountIs('AWS::Glue::Job', built.config.datasets.length);
     for (const d of built.config.datasets) {
       const job = jobOf(d.name);
       expect(job.GlueVersion).toBe('5.0');
-      expect(job.WorkerType).toBe('G.1X');
+      expect(job.WorkerType).toBe('G.2X');
       expect(job.NumberOfWorkers).toBe(3);
       expect(job.Timeout).toBe(45);
       expect(job.Command.Name).toBe('glueetl');
@@ -31,19 +31,31 @@ describe('Transform', () => {
   test('default arguments carry the dataset spec, names and paths the Glue script reads', () => {
     const finalBucket = logicalId(built, built.stack.storage.finalBucket);
     const scratch = logicalId(built, built.stack.storage.scratchBucket);
+    const processed = logicalId(built, built.stack.storage.processedBucket);
     for (const d of built.config.datasets) {
       const args = jobOf(d.name).DefaultArguments;
-      expect(JSON.parse(args['--dataset_spec'])).toEqual({
-        dataset: JSON.parse(JSON.stringify(d)),
-        finalSchema: JSON.parse(JSON.stringify(finalSchema(d))),
-        // The Spark SQL generated from the checked expression trees: what the job runs instead of the config's text.
-        sparkSql: JSON.parse(JSON.stringify(expressionsSql(d, 'spark'))),
-      });
+      // The one spec builder's output (config/job-spec.ts), the same the local job and the fixtures get.
+      expect(JSON.parse(args['--dataset_spec'])).toEqual(JSON.parse(JSON.stringify(datasetJobSpec(d))));
       expect(args['--database']).toBe('csvpipeline_db');
-      expect(args['--processed_table']).toBe(`processed_${d.name}`);
       expect(args['--final_table']).toBe(d.name);
       expect(flat(args['--final_path'])).toBe(`s3://<${finalBucket}>/final_output/${d.name}/`);
-      expect(args['--job-bookmark-option']).toBe('job-bookmark-enable');
+      expect(args['--processed_table']).toBeUndefined();
+      expect(flat(args['--processed_path'])).toBe(`s3://<${processed}>/processed/${d.name}/`);
+      expect(flat(args['--reports_path'])).toBe(`s3://<${processed}>/reports/${d.name}/`);
+      // The ledger lives outside the table location, where the orphan-file optimizer would delete it.
+      expect(flat(args['--ledger_path'])).toBe(`s3://<${finalBucket}>/job_state/${d.name}/ledger.json`);
+      expect(args['--iceberg_catalog']).toBe('glue_catalog');
+      expect(args['--datalake-formats']).toBe('iceberg');
+      // Several Spark settings in Glue's one --conf value, chained with " --conf ".
+      expect(flat(args['--conf']).split(' --conf ')).toEqual([
+        'spark.sql.extensions=org.apache.iceberg.spark.extensions.IcebergSparkSessionExtensions',
+        'spark.sql.catalog.glue_catalog=org.apache.iceberg.spark.SparkCatalog',
+        'spark.sql.catalog.glue_catalog.catalog-impl=org.apache.iceberg.aws.glue.GlueCatalog',
+        'spark.sql.catalog.glue_catalog.io-impl=org.apache.iceberg.aws.s3.S3FileIO',
+        `spark.sql.catalog.glue_catalog.warehouse=s3://<${finalBucket}>/final_output/`,
+      ]);
+      // The job's ledger, not bookmarks, says which processed files are merged.
+      expect(args['--job-bookmark-option']).toBe('job-bookmark-disable');
       expect(args['--enable-glue-datacatalog']).toBe('true');
       expect(flat(args['--TempDir'])).toBe(`s3://<${scratch}>/glue-temp/${d.name}/`);
       // Glue 5 logging: --custom-logGroup-prefix, not Glue 4.0's continuous-logging arguments.
@@ -54,6 +66,13 @@ describe('Transform', () => {
       // A zip holding pipeline_transforms.py: Glue puts it on the path as it is, so the module keeps its name.
       expect(flat(args['--extra-py-files'])).toMatch(/^s3:\/\/.*\/[0-9a-f]{64}\.zip$/);
     }
+  });
+
+  test("transform.executionClass sets the jobs' execution class: FLEX by default, STANDARD when configured", () => {
+    for (const d of built.config.datasets) expect(jobOf(d.name).ExecutionClass).toBe('FLEX');
+    const standard = synthPipeline({ 'cfg.transform.executionClass': 'STANDARD' });
+    for (const job of Object.values(resourcesOfType(standard.template, 'AWS::Glue::Job'))) expect(job.Properties.ExecutionClass).toBe('STANDARD');
+    expect(() => synthPipeline({ 'cfg.transform.executionClass': 'CHEAP' })).toThrow(/transform\.executionClass/);
   });
 
   test('the security configuration encrypts CloudWatch logs and bookmarks with the pipeline key', () => {
@@ -131,22 +150,42 @@ describe('Transform', () => {
     expect(asArray(bySid('ReadProcessed').Resource).map(flat).sort()).toEqual([
       `<${processed}.Arn>/processed/${name}`,
       `<${processed}.Arn>/processed/${name}/*`,
+      `<${processed}.Arn>/reports/${name}/*`,
     ]);
+    expect(bySid('ListProcessed').Condition).toEqual({
+      StringLike: {
+        's3:prefix': [`processed/${name}`, `processed/${name}/`, `processed/${name}/*`, `reports/${name}`, `reports/${name}/`, `reports/${name}/*`],
+      },
+    });
+    expect(asArray(bySid('JobState').Resource).map(flat)).toEqual([`<${final}.Arn>/job_state/${name}/*`]);
+    expect(asArray(bySid('JobState').Action).sort()).toEqual(['s3:GetObject', 's3:PutObject']);
     expect(asArray(bySid('WriteFinal').Resource).map(flat).sort()).toEqual([
       `<${final}.Arn>/final_output/${name}`,
       `<${final}.Arn>/final_output/${name}/*`,
       `<${final}.Arn>/final_output/${name}_$folder$`,
     ]);
     expect(asArray(bySid('WriteFinal').Action).sort()).toEqual(['s3:AbortMultipartUpload', 's3:DeleteObject', 's3:GetObject', 's3:PutObject']);
-    expect(bySid('ListFinal').Condition).toEqual({ StringLike: { 's3:prefix': [`final_output/${name}`, `final_output/${name}/`, `final_output/${name}/*`] } });
+    expect(bySid('ListFinal').Condition).toEqual({
+      StringLike: {
+        's3:prefix': [
+          `final_output/${name}`,
+          `final_output/${name}/`,
+          `final_output/${name}/*`,
+          `job_state/${name}`,
+          `job_state/${name}/`,
+          `job_state/${name}/*`,
+        ],
+      },
+    });
     const catalog = bySid('CatalogOfThisDataset');
     expect(asArray(catalog.Action).sort()).toEqual([...JOB_CATALOG_ACTIONS].sort());
     const tables = asArray(catalog.Resource)
       .map(flat)
       .filter((r) => r.includes(':table/'))
       .map((r) => r.split(':table/')[1]);
-    const layout = datasetLayout({ name });
-    expect(tables.sort()).toEqual([`csvpipeline_db/${layout.finalTable}`, `csvpipeline_db/${layout.processedTable}`].sort());
+    // Its own final table only (Iceberg's GlueCatalog loads, creates and commits it); processed files are read by path.
+    expect(tables).toEqual([`csvpipeline_db/${datasetLayout({ name }).finalTable}`]);
+    expect(asArray(catalog.Action).filter((a) => /Partition/.test(a))).toEqual([]);
     expect(JSON.stringify(statements)).not.toContain(`/${other}/`);
   });
 });
