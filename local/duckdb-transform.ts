@@ -39,6 +39,8 @@ export interface TransformRunOptions {
 
 export interface TransformRunResult {
   readonly engine: 'duckdb' | 'spark';
+  /** The run's input files, empty ones (0 bytes or a header only) included: both engines count them alike. */
+  readonly files: number;
   readonly rowsIn: number;
   readonly rowsOut: number;
   readonly partitions: readonly string[]; // e.g. ['signup_month=2024-11']
@@ -59,7 +61,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
         `transform (duckdb) of dataset "${dataset.name}": input folder ${inputDir} does not exist; pass the processed/<dataset>/ folder with --input`,
       );
     }
-    return { engine: 'duckdb', rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
+    return { engine: 'duckdb', files: 0, rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
   }
 
   recoverStaleRuns(outputDir, (pid) => isProcessAlive(pid)); // what a killed run of this folder left
@@ -68,7 +70,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
   try {
     // Read every input file once, keeping file order (rowid) and the file each row came from.
     try {
-      await db.run(`CREATE TEMP TABLE raw_rows AS SELECT * FROM ${readCsvSql(files.map((f) => f.path))}`);
+      await db.run(`CREATE TEMP TABLE raw_rows AS SELECT * FROM ${readCsvSql(files.filter((f) => !f.empty).map((f) => f.path))}`);
     } catch (err) {
       throw new Error(
         `transform (duckdb) of dataset "${dataset.name}": cannot read the processed CSV files in ${inputDir}: ${duckDbMessage(err)}; they must be RFC 4180 CSV with a header, as the preprocessing stage writes them`,
@@ -114,7 +116,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
 
     const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(finalDir, ...p.split('/'))));
     publishRun(run, affected, options.onStep);
-    return { engine: 'duckdb', rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
+    return { engine: 'duckdb', files: files.length, rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
   } finally {
     db.close();
     endRun(run);

@@ -194,9 +194,8 @@ export async function preprocessRawObject(
       `${JSON.stringify({ source: rawKey, dataset: keys.dataset, ...report.fileError, quarantinedAt: new Date().toISOString() }, null, 2)}\n`,
     );
   } else {
-    // Files with no rows are not written, as an empty S3 object would only give the crawler and the transform nothing to read.
-    if (report.rowsValid > 0) store.commit(validTemp, keys.processedKey);
-    else store.discard(validTemp);
+    // Written also with no valid row (a header only), as the Lambda writes it: both engines count it as an input file.
+    store.commit(validTemp, keys.processedKey);
     if (report.rowsRejected > 0) store.commit(rejectsTemp, keys.rejectsKey);
     else store.discard(rejectsTemp);
   }
@@ -286,7 +285,10 @@ export async function runDownstream(o: DownstreamOptions): Promise<Pick<LocalRun
     'transform',
     () =>
       transforms
-        .map((t) => `${t.dataset}: ${t.rowsIn.toLocaleString('en-US')} -> ${t.rowsOut.toLocaleString('en-US')} rows, ${t.partitions.length} partition(s)`)
+        .map(
+          (t) =>
+            `${t.dataset}: ${t.files.toLocaleString('en-US')} file(s), ${t.rowsIn.toLocaleString('en-US')} -> ${t.rowsOut.toLocaleString('en-US')} rows, ${t.partitions.length} partition(s)`,
+        )
         .join('; ') || 'no processed data',
     async () => {
       for (const dataset of config.datasets) {

@@ -37,6 +37,7 @@ export function repositoryRoot(start = __dirname): string {
 
 /** The summary the script prints as its last stdout line. */
 interface LocalJobSummary {
+  readonly files: number;
   readonly rowsIn: number;
   readonly rowsOut: number;
   readonly partitions: string[];
@@ -126,7 +127,14 @@ export async function transformWithSpark(options: TransformRunOptions, io: Spark
         `transform (spark) of dataset "${dataset.name}": ${LOCAL_JOB} ended without its JSON summary line; got ${JSON.stringify(last.slice(0, 200))}`,
       );
     }
-    return { engine: 'spark', rowsIn: summary.rowsIn, rowsOut: summary.rowsOut, partitions: [...summary.partitions].sort(), durationMs: Date.now() - started };
+    return {
+      engine: 'spark',
+      files: summary.files,
+      rowsIn: summary.rowsIn,
+      rowsOut: summary.rowsOut,
+      partitions: [...summary.partitions].sort(),
+      durationMs: Date.now() - started,
+    };
   } finally {
     fs.rmSync(specDir, { recursive: true, force: true });
   }

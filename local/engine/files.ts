@@ -30,12 +30,14 @@ export function listFiles(dir: string, extension: string): string[] {
   return out.sort();
 }
 
-/** The processed CSV files of a dataset folder with their modification times; empty files are skipped (they hold no header). */
+/**
+ * The processed CSV files of a dataset folder with their modification times. Empty files (0 bytes, or a header
+ * only) are input files like any other, as in the Glue job: counted in `files`, no rows; a 0-byte one is not read.
+ */
 export function listInputFiles(inputDir: string): InputFile[] {
-  return listFiles(path.resolve(inputDir), '.csv').flatMap((p) => {
+  return listFiles(path.resolve(inputDir), '.csv').map((p) => {
     const stat = fs.statSync(p, { bigint: true });
-    if (stat.size === 0n) return [];
-    return [{ path: p, baseName: path.basename(p), mtimeMicros: stat.mtimeNs / 1000n }];
+    return { path: p, baseName: path.basename(p), mtimeMicros: stat.mtimeNs / 1000n, empty: stat.size === 0n };
   });
 }
 

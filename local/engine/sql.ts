@@ -53,6 +53,8 @@ export interface InputFile {
   readonly baseName: string;
   /** Modification time in microseconds since the epoch (file system time). */
   readonly mtimeMicros: bigint;
+  /** 0 bytes: an input file like any other (counted, its source's rows replaced), with no header to read. */
+  readonly empty: boolean;
 }
 
 /** A VALUES table of the input files with their modification time and base name. */
@@ -75,6 +77,8 @@ export function finalParquetSql(plan: TransformPlan, files: readonly string[], f
 
 /** Reads processed CSV files as they are written: RFC 4180, header first, every value a string, empty = null. */
 export function readCsvSql(paths: readonly string[]): string {
+  // No file with a header (every input file is 0 bytes): no rows and no columns, as Spark reads them.
+  if (!paths.length) return `(SELECT CAST(NULL AS VARCHAR) AS ${INTERNAL.path} WHERE false)`;
   return (
     `read_csv([${paths.map(pathLiteral).join(', ')}], all_varchar = true, header = true, union_by_name = true, ` +
     `filename = ${literal(INTERNAL.path)}, delim = ',', quote = '"', escape = '"', strict_mode = true, ` +
