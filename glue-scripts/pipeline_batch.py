@@ -189,17 +189,23 @@ def empty_summary() -> dict:
     return {"files": 0, "rowsIn": 0, "rowsOut": 0, "rowsWritten": 0, "partitions": []}
 
 
+def _stamp(f: pt.ProcessedFile) -> str:
+    return f.mtime.astimezone(dt.timezone.utc).isoformat() if f.mtime.tzinfo else f.mtime.isoformat()
+
+
 def new_files(listed: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.ProcessedFile]:
-    """The listed files the ledger does not hold (by name: processed names are unique per raw object version)."""
+    """The listed files the ledger does not hold: by name (processed names are unique per raw object version)
+    and modification time (a file written again under its name is read again)."""
     loaded = ledger.get("files", {})
-    return [f for f in listed if f.name not in loaded]
+    return [f for f in listed if (loaded.get(f.name) or {}).get("mtime") != _stamp(f)]
 
 
 def next_ledger(listed: Sequence[pt.ProcessedFile], ledger: dict, merged: Sequence[pt.ProcessedFile], snapshot) -> dict:
-    """The ledger after a commit: the merged files added, entries of files no longer listed dropped."""
+    """The ledger after a commit: the merged files added (with the snapshot that merged them), entries of files
+    no longer listed dropped."""
     names = {f.name for f in listed}
-    files = {n: s for n, s in ledger.get("files", {}).items() if n in names}
-    files.update({f.name: snapshot for f in merged})
+    files = {n: e for n, e in ledger.get("files", {}).items() if n in names}
+    files.update({f.name: {"mtime": _stamp(f), "snapshot": snapshot} for f in merged})
     return {"version": LEDGER_VERSION, "files": dict(sorted(files.items()))}
 
 
@@ -225,16 +231,17 @@ def run_batch(
         if table_exists(spark, table):
             storage.published(current_snapshot(spark, table))
         return empty_summary()
-    summary = merge_files(spark, described, plan, table, ingested_at)
+    summary, snapshot = merge_files(spark, described, plan, table, ingested_at)
     storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"]))
-    storage.published(current_snapshot(spark, table))
+    storage.published(snapshot)
     return summary
 
 
 def merge_files(
     spark: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, table: IcebergTable, ingested_at: dt.datetime
-) -> dict:
-    """Reads the files once, transforms them, fits the table to the rows and runs the one MERGE. Returns the counts."""
+) -> tuple[dict, dict]:
+    """Reads the files once, transforms them, fits the table to the rows and runs the one MERGE. Returns the
+    counts and the table's snapshot after it."""
     from pyspark import StorageLevel
 
     raw = pt.read_processed_csv(spark, newest_per_source(files))
@@ -261,7 +268,7 @@ def merge_files(
         data.unpersist()
     changed = after["snapshotId"] != before["snapshotId"]
     log.info("snapshot %s (%s)", after["snapshotId"], "committed" if changed else "nothing to change")
-    return {
+    summary = {
         "files": len(files),
         "rowsIn": rows_in,
         "rowsOut": rows_out,
@@ -270,6 +277,7 @@ def merge_files(
         "snapshotId": after["snapshotId"],
         "tableRows": after["totalRecords"],
     }
+    return summary, after
 
 
 def newest_per_source(files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:

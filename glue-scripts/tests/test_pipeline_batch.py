@@ -15,16 +15,23 @@ def processed(name: str, second: int, source: str | None = None) -> pt.Processed
     return pt.ProcessedFile(f"s3://b/processed/ds/{name}", name, dt.datetime(2024, 1, 1, 0, 0, second), None, source)
 
 
-def test_new_files_are_the_listed_ones_the_ledger_does_not_hold():
+def test_new_files_are_the_listed_ones_the_ledger_does_not_hold_by_name_and_modification_time():
     listed = [processed("a.csv", 1), processed("b.csv", 2)]
     assert [f.name for f in pb.new_files(listed, {})] == ["a.csv", "b.csv"]
-    assert [f.name for f in pb.new_files(listed, {"files": {"a.csv": 1}})] == ["b.csv"]
+    ledger = pb.next_ledger(listed, {}, [processed("a.csv", 1)], 5)
+    assert [f.name for f in pb.new_files(listed, ledger)] == ["b.csv"]
+    rewritten = [processed("a.csv", 9), processed("b.csv", 2)]  # a.csv written again under its name
+    assert [f.name for f in pb.new_files(rewritten, ledger)] == ["a.csv", "b.csv"]
 
 
 def test_the_next_ledger_adds_the_merged_files_and_drops_files_no_longer_listed():
     listed = [processed("b.csv", 2), processed("c.csv", 3)]
-    ledger = pb.next_ledger(listed, {"files": {"a.csv": 1, "b.csv": 1}}, [processed("c.csv", 3)], 7)
-    assert ledger == {"version": pb.LEDGER_VERSION, "files": {"b.csv": 1, "c.csv": 7}}
+    old = {"files": {"a.csv": {"mtime": "x", "snapshot": 1}, "b.csv": {"mtime": "y", "snapshot": 1}}}
+    ledger = pb.next_ledger(listed, old, [processed("c.csv", 3)], 7)
+    assert ledger == {
+        "version": pb.LEDGER_VERSION,
+        "files": {"b.csv": {"mtime": "y", "snapshot": 1}, "c.csv": {"mtime": "2024-01-01T00:00:03", "snapshot": 7}},
+    }
 
 
 def test_of_two_versions_of_one_raw_object_in_a_batch_only_the_newest_is_read():
