@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+from decimal import Decimal
 import subprocess
 
 import pytest
@@ -62,7 +63,7 @@ def test_orders_sample_through_preprocessing_and_the_spark_job(spark, tmp_path):
             "order_id": order_id,
             "customer_email": None,
             "ordered_at": moment,
-            "amount": amount,
+            "amount": Decimal(amount),  # decimal(18,2) in the plan: exact
             "currency": currency,
             "paid": paid,
             "order_date": moment.date(),
@@ -77,10 +78,10 @@ def test_orders_sample_through_preprocessing_and_the_spark_job(spark, tmp_path):
     # Order 1005 (amount -3.5) fails the filter "amount > 0". Order 1008 (amount "1,5", a decimal comma in a
     # column the sample decides is decimal point) is rejected INVALID_DECIMAL by the preprocessing.
     expected = [
-        order(1001, "2024-11-01T09:15:00", 19.99, "EUR", True),
-        order(1002, "2024-11-01T10:02:11", 5.0, "USD", True),
-        order(1003, "2024-11-02T14:30:00", 120.5, "EUR", False),
-        order(1009, "2024-11-04T09:30:00", 64.1, "GBP", None),
+        order(1001, "2024-11-01T09:15:00", "19.99", "EUR", True),
+        order(1002, "2024-11-01T10:02:11", "5.00", "USD", True),
+        order(1003, "2024-11-02T14:30:00", "120.50", "EUR", False),
+        order(1009, "2024-11-04T09:30:00", "64.10", "GBP", None),
     ]
     for e in expected:
         e.pop("customer_email")
