@@ -4,7 +4,7 @@ import * as glue from 'aws-cdk-lib/aws-glue';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { datasetLayout, finalSchema, PROCESSED_TABLE_PREFIX, REJECT_COLUMNS } from '../config/layout';
+import { datasetLayout, finalSchema, PREFIXES, PROCESSED_TABLE_PREFIX, REJECT_COLUMNS } from '../config/layout';
 import type { CatalogConfig, DatasetConfig } from '../config/schema';
 import type { PipelineEncryption } from './encryption';
 import { allowGlueRunLogs } from './glue-access';
@@ -70,6 +70,9 @@ const JSON_LINES: TableFormat = {
   serde: 'org.apache.hive.hcatalog.data.JsonSerDe',
 };
 
+/** What the crawler skips under inferred/: the rejected rows of inferred files (JSON Lines under inferred/rejects/). */
+export const INFERRED_REJECTS_EXCLUSION = 'rejects/**';
+
 export interface CatalogProps {
   /** Datasets from the validated config: one processed, final and rejects table and one crawler target each. */
   readonly datasets: readonly DatasetConfig[];
@@ -126,18 +129,24 @@ export class Catalog extends Construct {
       description: 'Glue crawler over processed/<dataset>/ of the processed bucket (scheduled: schema drift)',
     });
     allowCrawlerToReadProcessed(this.crawlerRole, processedBucket, datasets);
-    allowCrawlerToMaintainProcessedTables(this.crawlerRole, databaseName, datasets);
+    allowCrawlerToMaintainProcessedTables(this.crawlerRole, databaseName);
     allowGlueRunLogs(this.crawlerRole, 'crawlers');
     encryption.grantGlueRole(this.crawlerRole);
 
     this.crawler = new glue.CfnCrawler(this, 'Crawler', {
       role: this.crawlerRole.roleArn,
       description:
-        'Records schema drift of processed/<dataset>/ in processed_<dataset> (all-string columns, header from the custom classifier); not in the batch path',
+        'Records schema drift of processed/<dataset>/ in processed_<dataset> and catalogs inferred/ (files of no dataset) as processed_* tables (all-string columns, header from the custom classifier); not in the batch path',
       databaseName,
       tablePrefix: PROCESSED_TABLE_PREFIX,
       classifiers: [this.classifier.ref],
-      targets: { s3Targets: datasets.map((d) => ({ path: processedBucket.s3UrlForObject(datasetLayout(d).processedPrefix) })) },
+      targets: {
+        s3Targets: [
+          ...datasets.map((d) => ({ path: processedBucket.s3UrlForObject(datasetLayout(d).processedPrefix) })),
+          // Files of no dataset, normalised by the Lambda with inferred columns (their rejected rows are JSON, not CSV).
+          { path: processedBucket.s3UrlForObject(PREFIXES.inferred), exclusions: [INFERRED_REJECTS_EXCLUSION] },
+        ],
+      },
       configuration: JSON.stringify(CRAWLER_CONFIGURATION),
       schemaChangePolicy: { updateBehavior: 'UPDATE_IN_DATABASE', deleteBehavior: 'LOG' },
       // UPDATE_IN_DATABASE needs CRAWL_EVERYTHING (CRAWL_NEW_FOLDERS_ONLY requires LOG/LOG), and new columns must reach the table.

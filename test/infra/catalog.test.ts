@@ -23,13 +23,16 @@ describe('Catalog', () => {
     });
   });
 
-  test('one crawler, one S3 target per dataset, grouping and partition inheritance, encrypted logs', () => {
+  test('one crawler, one S3 target per dataset and one on inferred/ (its rejects excluded), grouping and partition inheritance, encrypted logs', () => {
     const crawlers = Object.values(resourcesOfType(built.template, 'AWS::Glue::Crawler'));
     expect(crawlers).toHaveLength(1);
     const c = crawlers[0].Properties;
-    expect(c.Targets.S3Targets.map((t: { Path: unknown }) => flat(t.Path))).toEqual(
-      built.config.datasets.map((d) => `s3://<${processedBucket}>/processed/${d.name}/`),
-    );
+    expect(c.Targets.S3Targets.map((t: { Path: unknown }) => flat(t.Path))).toEqual([
+      ...built.config.datasets.map((d) => `s3://<${processedBucket}>/processed/${d.name}/`),
+      `s3://<${processedBucket}>/inferred/`,
+    ]);
+    // Files of no dataset: their rejected rows (JSON Lines) would make a non-CSV table.
+    expect(c.Targets.S3Targets.at(-1).Exclusions).toEqual(['rejects/**']);
     expect(c.TablePrefix).toBe('processed_');
     expect(c.Classifiers).toEqual([{ Ref: logicalId(built, built.stack.catalog.classifier) }]);
     expect(JSON.parse(c.Configuration)).toEqual({
@@ -142,16 +145,19 @@ describe('Catalog', () => {
     }
   });
 
-  test('crawler role: reads processed/<ds>/ only, manages only processed_<ds> tables, no wildcard action', () => {
+  test('crawler role: reads processed/<ds>/ and inferred/ only, manages only processed_* tables of its database, no wildcard action', () => {
     const statements = statementsOfRole(built, logicalId(built, built.stack.catalog.crawlerRole));
     for (const s of statements) for (const a of asArray(s.Action)) expect(a).not.toMatch(/\*/);
     const read = statements.find((s) => s.Sid === 'ReadProcessedData')!;
-    expect(asArray(read.Resource).map(flat).sort()).toEqual(built.config.datasets.map((d) => `<${processedBucket}.Arn>/processed/${d.name}/*`).sort());
+    expect(asArray(read.Resource).map(flat).sort()).toEqual(
+      [...built.config.datasets.map((d) => `<${processedBucket}.Arn>/processed/${d.name}/*`), `<${processedBucket}.Arn>/inferred/*`].sort(),
+    );
     const catalog = statements.find((s) => s.Sid === 'MaintainProcessedTables')!;
     const tableArns = asArray(catalog.Resource)
       .map(flat)
       .filter((r) => r.includes(':table/'));
-    expect(tableArns.map((r) => r.split(':table/')[1]).sort()).toEqual(built.config.datasets.map((d) => `csvpipeline_db/processed_${d.name}`).sort());
+    // The crawler names inferred/ tables after the files: processed_* of this database, nothing else.
+    expect(tableArns.map((r) => r.split(':table/')[1])).toEqual(['csvpipeline_db/processed_*']);
     expect(JSON.stringify(statements)).not.toContain(finalBucket);
   });
 });
