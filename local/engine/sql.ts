@@ -141,12 +141,14 @@ export function planTransform(spec: DatasetPlan, fileColumns: readonly string[])
     ? spec.select.map((s) => columnOf.get(s)!)
     : [...all.filter((c) => c.origin !== 'undeclared'), ...all.filter((c) => c.origin === 'undeclared').sort(byName)];
   const final = [...selected.map((c) => ({ name: c.name, type: c.type })), ...LINEAGE_COLUMNS];
+  // Hive folders for the identity partition fields only; Iceberg transforms (month(c), bucket(N, c)) are the Spark table's.
+  const identity = spec.finalSchema.partitionColumns.map((c) => c.name);
   return {
     spec,
     inputNames: [...spec.columns.map((c) => c.name), ...undeclared],
     columns: all,
-    dataColumns: final.filter((c) => !spec.partitionBy.includes(c.name)),
-    partitionColumns: spec.partitionBy.map((p) => final.find((c) => c.name === p)!),
+    dataColumns: final.filter((c) => !identity.includes(c.name)),
+    partitionColumns: identity.map((p) => final.find((c) => c.name === p)!),
     key: spec.finalKey,
   };
 }

@@ -192,6 +192,16 @@ describe('lineage and partitions', () => {
     // Partition columns live in the folder names, not in the files.
     expect((await parquetColumns(output)).map((c) => c.name)).not.toContain('label');
   });
+  test('Iceberg transforms in partitionBy (month(c), bucket(N, c)) leave their columns in the files; only identity fields make Hive folders', async () => {
+    const dataset = plain({ transforms: { partitionBy: ['month(day)', 'label', 'bucket(4, id)'] } });
+    const { output } = await runOn(dataset, { 'a.csv': 'id,label,day\n1,a,2024-11-05\n2,b,2024-12-01\n' });
+    expect(partitionFolders(output)).toEqual(['label=a', 'label=b']);
+    expect((await parquetColumns(output)).map((c) => c.name)).toEqual(expect.arrayContaining(['id', 'day']));
+    expect((await readFinal(output, 'id')).map((r) => [r.id, r.label, r.day])).toEqual([
+      [1, 'a', '2024-11-05'],
+      [2, 'b', '2024-12-01'],
+    ]);
+  });
   test('an empty string partition value goes to __HIVE_DEFAULT_PARTITION__ too, as Spark writes it', async () => {
     const dataset = plain({
       transforms: { derive: [{ name: 'bucket', expr: "CASE WHEN id = 1 THEN '' ELSE 'x' END", type: 'string' }], partitionBy: ['bucket'] },
