@@ -7,7 +7,7 @@
 import { type BinaryOp, type Expr, ExpressionError, type Literal } from './ast';
 import { FUNCTIONS, functionList } from './functions';
 import { type Token, tokenize } from './tokenize';
-import { readDecimalType } from '../decimal';
+import { DECIMAL_MAX_PRECISION, decimalSqlType, readDecimalType } from '../decimal';
 import { CAST_TYPES } from '../schema';
 import type { SqlType } from '../layout';
 
@@ -26,7 +26,7 @@ const FORBIDDEN = new Map<string, string>([
   ]),
 ]);
 
-const VALUE_HINT = `expected a value: a column, a literal ('text', 12, 1.5, TRUE, FALSE, NULL, DATE 'YYYY-MM-DD', TIMESTAMP 'YYYY-MM-DD HH:MM:SS'), ( ... ), CASE, CAST or a function (${functionList()})`;
+const VALUE_HINT = `expected a value: a column, a literal ('text', 12, 1.5, TRUE, FALSE, NULL, DATE 'YYYY-MM-DD', TIMESTAMP 'YYYY-MM-DD HH:MM:SS', DECIMAL '12.50'), ( ... ), CASE, CAST or a function (${functionList()})`;
 
 const COMPARISONS = new Set(['=', '<>', '<', '<=', '>', '>=']);
 
@@ -50,6 +50,17 @@ export function temporalLiteralProblem(kind: 'date' | 'timestamp', text: string)
   const [y, mo, d, h = 0, mi = 0, s = 0] = m.slice(1, 7).map(Number);
   if (!isValidDate(y, mo, d) || h > 23 || mi > 59 || s > 59) return `${kind.toUpperCase()} '${text}' is not a valid ${kind} (years 0001-9999), e.g. ${example}`;
   return undefined;
+}
+
+/** DECIMAL '-12.50': an exact decimal(p,s) of the digits written (p the digits, s those after the point). */
+function decimalLiteral(s: Token, offset: number): Literal {
+  const m = /^([+-]?)(\d+)(?:\.(\d+))?$/.exec(s.text);
+  if (!m) throw new ExpressionError(`DECIMAL '${s.text}' is not written as digits with an optional sign and point, e.g. DECIMAL '-12.50'`, s.offset);
+  const whole = m[2].replace(/^0+/, '');
+  const scale = (m[3] ?? '').length;
+  const precision = Math.max(whole.length + scale, 1);
+  if (precision > DECIMAL_MAX_PRECISION) throw new ExpressionError(`DECIMAL '${s.text}' has ${precision} digits, more than ${DECIMAL_MAX_PRECISION}`, s.offset);
+  return { kind: 'literal', literalType: decimalSqlType(precision, scale), value: s.text, offset };
 }
 
 function numberLiteral(token: Token, negative: boolean, offset: number): Literal {
@@ -232,6 +243,7 @@ class Parser {
       if (problem) throw new ExpressionError(problem, s.offset);
       return { kind: 'literal', literalType: kind, value: s.text.replace('T', ' '), offset: t.offset };
     }
+    if (t.text === 'DECIMAL' && this.peek().kind === 'string') return decimalLiteral(this.next(), t.offset);
     if (this.isSymbol('(')) return this.call(t);
     if (KEYWORDS.has(t.text)) {
       throw new ExpressionError(

@@ -152,9 +152,16 @@ const DOUBLE_EXACT_INTEGERS = 2 ** 53;
 function decimalCastSql(d: Dialect, from: ExprType, to: SqlType, x: string): string {
   const target = decimalParts(to);
   if (target && from === 'double') {
-    // round(x, scale) on the double (half away from zero), then the exact integer read with the scale as an exponent.
+    // round(x, scale) on the double (half away from zero): an exact whole number k, then k * 10^-scale, exact. Spark
+    // reads "kE-s"; DuckDB parses that string at the target scale before the exponent (and overflows), so it multiplies.
     const k = roundedDouble(x, target.scale);
-    return `CASE WHEN abs(${k}) < ${doubleLiteral(DOUBLE_EXACT_INTEGERS)} THEN ${d.tryCast(`concat(CAST(CAST(${k} AS BIGINT) AS ${d.type('string')}), 'E-${target.scale}')`, to)} END`;
+    const whole = `CAST(${k} AS BIGINT)`;
+    const place = target.scale === 0 ? '1' : `0.${'0'.repeat(target.scale - 1)}1`;
+    const exact =
+      d.engine === 'duckdb'
+        ? `(CAST(${whole} AS DECIMAL(38,0)) * CAST('${place}' AS DECIMAL(38,${target.scale})))`
+        : `concat(CAST(${whole} AS STRING), 'E-${target.scale}')`;
+    return `CASE WHEN abs(${k}) < ${doubleLiteral(DOUBLE_EXACT_INTEGERS)} THEN ${d.tryCast(exact, to)} END`;
   }
   // From int, bigint or another decimal: exact, or rounded half away from zero to a smaller scale (both engines do).
   if (target) return d.tryCast(x, to);
@@ -247,6 +254,8 @@ class Printer {
       case 'null':
         return 'NULL';
       default:
+        // DECIMAL '12.50': its digits, exact in both engines.
+        if (isDecimal(e.literalType)) return `CAST('${e.value}' AS ${this.d.type(e.literalType as SqlType)})`;
         throw new Error(`no literal of type ${e.literalType}`);
     }
   }

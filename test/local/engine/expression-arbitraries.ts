@@ -95,7 +95,10 @@ const quote = (s: string) => `'${s.replace(/'/g, "''")}'`;
 
 /** Literals by type, as text (a decimal: a cast of a string, the language having no decimal literal). */
 const LITERAL: Record<string, fc.Arbitrary<string>> = {
-  'decimal(18,2)': fc.constantFrom('0.01', '1.005', '-2.5', '100', '9999999999999999.99').map((v) => `CAST('${v}' AS decimal(18,2))`),
+  'decimal(18,2)': fc.oneof(
+    fc.constantFrom('0.01', '1.005', '-2.5', '100', '9999999999999999.99').map((v) => `CAST('${v}' AS decimal(18,2))`),
+    fc.constantFrom('0.01', '-0.005', '12.345').map((v) => `CAST(DECIMAL '${v}' AS decimal(18,2))`),
+  ),
   'decimal(9,4)': fc.constantFrom('0.0001', '1.005', '-0.5', '99999.9999').map((v) => `CAST('${v}' AS decimal(9,4))`),
   int: fc.constantFrom('0', '1', '2', '-1', '7', '2147483647'),
   bigint: fc.constantFrom('3000000000', '9223372036854775807', '-9223372036854775807'),
@@ -187,7 +190,10 @@ function composite(g: Gen, type: SqlType): fc.Arbitrary<string>[] {
 /** + - * of a decimal and a decimal or an integer, at its exact result type (what the checker gives it). */
 function decimalArithmetic(g: Gen): fc.Arbitrary<string> {
   const operand = fc.constantFrom<SqlType>('int', 'bigint', ...DECIMALS);
-  return fc.tuple(fc.constantFrom(...DECIMALS).chain(g), fc.constantFrom('+', '-', '*'), operand.chain(g)).map(([a, op, b]) => `(${a} ${op} ${b})`);
+  // DECIMAL literals carry their own exact types (DECIMAL '0.1' is decimal(1,1)).
+  const literal = fc.constantFrom("DECIMAL '0.1'", "DECIMAL '-2.675'", "DECIMAL '12345678901234567.5'", "DECIMAL '0'");
+  const right = fc.oneof({ weight: 4, arbitrary: operand.chain(g) }, { weight: 1, arbitrary: literal });
+  return fc.tuple(fc.constantFrom(...DECIMALS).chain(g), fc.constantFrom('+', '-', '*'), right).map(([a, op, b]) => `(${a} ${op} ${b})`);
 }
 
 /** Expressions of exactly `type` (a decimal): arithmetic, round, abs, minus and casts, cast back to `type` where they widen it. */

@@ -58,6 +58,9 @@ describe('exact decimals (glue-scripts/TRANSFORMS.md, "Decimals"): both engines 
   });
 });
 
+/** The checker's refusal of exact decimal arithmetic whose result needs more than 38 digits (config/expression/check.ts). */
+const DECIMAL_TOO_WIDE = /(is exact only as a decimal of more than 38 digits|together need more than 38 digits as one decimal)/;
+
 /** Where two outcomes differ (the first row), or undefined when they are the same; -0 and 0 count as different. */
 function difference(table: Table, tree: Expr, duckdb: Outcome, spark: Outcome): string | undefined {
   const show = () => `\n  DuckDB SQL: ${toDuckDbSql(tree)}\n  Spark SQL: ${toSparkSql(tree)}`;
@@ -79,6 +82,7 @@ describe('property: random expressions from the grammar over random rows give th
     const [table] = fc.sample(tableArbitrary(30), { seed, numRuns: 1 });
     const arbitrary = expressionArbitrary(3);
     const verdicts = new Map<string, string | undefined>();
+    const tooWide = new Set<string>();
     const judge = async (candidates: readonly string[]): Promise<void> => {
       const texts: string[] = [];
       const trees: Expr[] = [];
@@ -87,7 +91,12 @@ describe('property: random expressions from the grammar over random rows give th
           trees.push(compileExpression(text, columns));
           texts.push(text);
         } catch (err) {
-          verdicts.set(text, `the generator made an expression the checker rejects: ${(err as Error).message}`);
+          // Exact decimal arithmetic past 38 digits is refused at load by design (TRANSFORMS.md, "Decimals"); the generator,
+          // which does not track decimal result types, makes some: they are counted, not evaluated.
+          if (DECIMAL_TOO_WIDE.test((err as Error).message)) {
+            tooWide.add(text);
+            verdicts.set(text, undefined);
+          } else verdicts.set(text, `the generator made an expression the checker rejects: ${(err as Error).message}`);
         }
       }
       const duckdb = await evaluateOnDuckDb(table, trees);
@@ -106,5 +115,7 @@ describe('property: random expressions from the grammar over random rows give th
       }),
       { seed, numRuns },
     );
+    // Nearly every case is evaluated on both engines.
+    expect(tooWide.size).toBeLessThan(numRuns / 10);
   });
 });
