@@ -17,7 +17,7 @@ export interface AnalyticsProps {
   readonly resultsBucket: s3.IBucket;
   /** Key prefix of query results in `resultsBucket`, ending in "/" (e.g. "athena-results/"). */
   readonly resultsPrefix: string;
-  /** Holds final_output/<dataset>/, the final tables' Parquet data (read by QuickSight's role). */
+  /** Holds final_output/<dataset>/, the final Iceberg tables' data and metadata files (read by QuickSight's role). */
   readonly finalBucket: s3.IBucket;
   /** Holds quarantine/<dataset>/rows/, the rejects tables' data (read by QuickSight's role). */
   readonly processedBucket: s3.IBucket;

@@ -153,7 +153,7 @@ export class Monitoring extends Construct {
 
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `# CSV pipeline\nUploads -> Lambda (datasets: ${Object.keys(jobNames).join(', ')}) -> processed -> crawler -> Glue jobs -> final Parquet. Alarms go to the SNS topic.`,
+        markdown: `# CSV pipeline\nUploads -> Lambda (datasets: ${Object.keys(jobNames).join(', ')}) -> processed -> Glue jobs (one batch of files each run) -> final Iceberg tables; the crawler runs on its own schedule. Alarms go to the SNS topic.`,
         width: 24,
         height: 2,
       }),
