@@ -45,9 +45,10 @@ export function icebergSnapshotFiles(tableDir: string): IcebergSnapshotFiles | n
   return { snapshotId: listed.snapshotId ?? null, files: listed.files.map((f) => path.join(tableDir, f)), columns: listed.columns };
 }
 
-/** The rows of an Iceberg snapshot's data files, columns in the table's order (files older than a new column lack it). */
+/** The rows of an Iceberg snapshot's data files, columns in the table's order (files older than a new column lack it).
+ *  Values come from the files only: Iceberg's folder names (region=S%C3%A3o+Paulo) are not Hive's, so no hive_partitioning. */
 function icebergSql(snapshot: IcebergSnapshotFiles): string {
-  return `SELECT ${snapshot.columns.map(ident).join(', ')} FROM read_parquet([${snapshot.files.map(pathLiteral).join(', ')}], union_by_name = true)`;
+  return `SELECT ${snapshot.columns.map(ident).join(', ')} FROM read_parquet([${snapshot.files.map(pathLiteral).join(', ')}], hive_partitioning = false, union_by_name = true)`;
 }
 
 /**
