@@ -36,7 +36,7 @@ export function describeResult(dataset: string, result: TransformRunResult): str
   const partitions = result.partitions.length
     ? `${result.partitions.length} partition${result.partitions.length === 1 ? '' : 's'} written (${result.partitions.join(', ')})`
     : 'no partitions';
-  return `transform ${dataset} (${result.engine}): ${result.rowsIn} rows in, ${result.rowsOut} rows out, ${partitions}, ${(result.durationMs / 1000).toFixed(2)} s`;
+  return `transform ${dataset} (${result.engine}): ${result.files} file${result.files === 1 ? '' : 's'}, ${result.rowsIn} rows in, ${result.rowsOut} rows out, ${partitions}, ${(result.durationMs / 1000).toFixed(2)} s`;
 }
 
 export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {

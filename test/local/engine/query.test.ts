@@ -67,7 +67,7 @@ async function workdirWithData(): Promise<{ workdir: string; configFile: string 
   );
   expect(code).toBe(0);
   expect(out.join('')).toMatch(
-    /^transform signups \(duckdb\): 3 rows in, 3 rows out, 2 partitions written \(signup_month=2024-11, signup_month=2024-12\), \d+\.\d\d s\n$/,
+    /^transform signups \(duckdb\): 1 file, 3 rows in, 3 rows out, 2 partitions written \(signup_month=2024-11, signup_month=2024-12\), \d+\.\d\d s\n$/,
   );
   return { workdir, configFile };
 }
