@@ -52,7 +52,8 @@ export function identifierFrom(name: string, position: number): string {
   return id.slice(0, 128);
 }
 
-function uniqueNames(names: string[]): string[] {
+/** Names made unique by a suffix _2, _3... on the later ones. */
+export function uniqueNames(names: string[]): string[] {
   const seen = new Set<string>();
   return names.map((n) => {
     let name = n;

@@ -1,4 +1,6 @@
 // Reads a sample file's cells as the core reads them (encoding, dialect, header, preamble and footer by lambda/core), for `init` to infer from.
+import { reservedColumnNames, reservedColumnReason } from '../../config/column-names';
+import { identifierFrom, uniqueNames } from '../../lambda/core/header';
 import type { ReadChoices } from '../../lambda/core/report';
 import { MAX_FOOTER_RECORDS } from '../../lambda/core/preprocess';
 import { withoutFooter } from '../../lambda/core/footer';
@@ -33,6 +35,16 @@ export interface SampleTable {
 /** The placeholder dataset of the inferred-mode pass (the core needs a config; it reads no dataset in that mode). */
 const PLACEHOLDER = { name: 'init_sample', columns: [{ name: 'value', type: 'string' as const }] };
 
+/** Column names from the header as the core makes them, a reserved one (config/column-names.ts) given the suffix "_in_file". */
+function columnsAvoidingReserved(read: ReadChoices): { name: string; header: string }[] {
+  const reserved = reservedColumnNames(undefined);
+  const names = read.header.map((h, j) => {
+    const name = identifierFrom(h, j);
+    return reservedColumnReason(name, reserved) ? `${name}_in_file` : name;
+  });
+  return uniqueNames(names).map((name, j) => ({ name, header: read.header[j] }));
+}
+
 /**
  * Reads `bytes` twice with the core: in inferred mode for the header, the dialect and safe column names; then with
  * every column a plain optional string (formulas not neutralised), which writes each cell trimmed and rejects only
@@ -42,12 +54,15 @@ export async function readSample(bytes: Uint8Array, source: string, ingest: Inge
   if (bytes.length === 0) throw new InitError(`${source} is empty (0 bytes); give a CSV file with a header row and some data rows`);
   const inferred = await runCore(bytes, configWith(PLACEHOLDER, ingest), source, true);
   const report = inferred.report;
-  if (report.outcome === 'quarantined' || !report.read || !report.columns) {
+  // A header the core would name like a reserved column (RESERVED_COLUMN): the dataset init writes declares it
+  // under another name with the header as an alias, the fix the quarantine reason gives.
+  const renamed = report.fileError?.code === 'RESERVED_COLUMN' && report.read ? columnsAvoidingReserved(report.read) : undefined;
+  if (!renamed && (report.outcome === 'quarantined' || !report.read || !report.columns)) {
     const error = report.fileError ?? { code: 'UNREADABLE', reason: 'the core could not read it' };
     throw new InitError(`${source} cannot be read as CSV: ${error.code}: ${error.reason}`);
   }
-  const read = report.read;
-  const columns = report.columns.map((c) => ({ name: c.name, header: read.headerKind === 'absent' ? '' : c.sourceName }));
+  const read = report.read!;
+  const columns = renamed ?? report.columns!.map((c) => ({ name: c.name, header: read.headerKind === 'absent' ? '' : c.sourceName }));
   const strings = {
     name: PLACEHOLDER.name,
     header: read.headerKind === 'absent' ? ('absent' as const) : ('auto' as const),
