@@ -1,7 +1,9 @@
 """Glue in the emulated account: job runs as Glue starts them (script and --extra-py-files downloaded under
 their object keys' file names into one folder on the Python path, .zip/.whl archives on the path themselves,
 DefaultArguments plus --JOB_NAME, the job role's credentials, Spark reading and
-writing the emulated S3 through hadoop-aws S3A), a crawler STAND-IN, and the workflow's triggers as synthesized."""
+writing the emulated S3 through hadoop-aws S3A, the job's `--conf` settings and `--datalake-formats iceberg` jars
+applied to its SparkSession as Glue 5.0 applies them, plus the only emulator-specific settings: each Iceberg
+GlueCatalog's endpoints pointed at moto), a crawler STAND-IN, and the workflow's triggers as synthesized."""
 
 from __future__ import annotations
 
