@@ -1,7 +1,8 @@
 """A dataset without a key, deployed and run in the emulated account: the rows of a raw object replace that object's
 earlier rows, so a re-upload of the same raw key that no longer holds a row takes it out of the final table (the
 Iceberg MERGE the job commits), while another raw object's rows stay. The app is synthesized from the repository's
-config with the key of `signups` removed (the only change), passed as `-c config=...`."""
+config with the key of `signups` removed and its partitionBy an Iceberg transform, month(signup_date), passed as
+`-c config=...`."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from conftest import REPO, _deployed, synth
 from test_deployed_pipeline import SAMPLES, assert_job_succeeded, comparable, local_final_rows
 
-from emulator.pipeline import read_final_table, run_pipeline_workflow, upload
+from emulator.pipeline import iceberg_metadata, read_final_table, run_pipeline_workflow, upload
 
 
 @pytest.fixture(scope="module")
@@ -21,6 +22,7 @@ def keyless(tmp_path_factory):
     config.pop("$schema", None)
     config["datasets"] = [d for d in config["datasets"] if d["name"] == "signups"]
     del config["datasets"][0]["key"]
+    config["datasets"][0]["transforms"]["partitionBy"] = ["month(signup_date)"]
     path = tmp_path_factory.mktemp("keyless-config") / "pipeline.config.json"
     path.write_text(json.dumps(config, indent=1))
     assembly = synth(tmp_path_factory.mktemp("assembly-keyless"), "-c", f"config={path}")
@@ -54,3 +56,7 @@ def test_a_re_upload_replaces_the_raw_objects_rows_and_leaves_other_objects_rows
     )
     assert dropped not in {r["user_id"] for r in after}
     assert len(after) == len(first) - 1
+    metadata = iceberg_metadata(account, deployment, "signups")
+    fields = {f["id"]: f["name"] for f in metadata["schemas"][-1]["fields"]}
+    spec = next(p for p in metadata["partition-specs"] if p["spec-id"] == metadata["default-spec-id"])["fields"]
+    assert [(fields[f["source-id"]], f["transform"]) for f in spec] == [("signup_date", "month")]
