@@ -60,3 +60,44 @@ def test_a_re_upload_replaces_the_raw_objects_rows_and_leaves_other_objects_rows
     fields = {f["id"]: f["name"] for f in metadata["schemas"][-1]["fields"]}
     spec = next(p for p in metadata["partition-specs"] if p["spec-id"] == metadata["default-spec-id"])["fields"]
     assert [(fields[f["source-id"]], f["transform"]) for f in spec] == [("signup_date", "month")]
+
+
+def test_a_commit_refused_midway_leaves_the_table_as_it_was_and_the_next_run_completes(keyless):
+    """Failure injected through IAM: the job role may not glue:UpdateTable, so the run writes its data files and
+    then cannot commit. The table keeps its snapshot (readers see nothing of the run), the failure matches the
+    alarm rule, and once the role may commit again the next run loads the file."""
+    account, deployment = keyless.account, keyless.deployment
+    glue, iam = account.client("glue"), account.client("iam")
+    database = deployment.output("GlueDatabaseName")
+
+    def metadata_location() -> str:
+        return glue.get_table(DatabaseName=database, Name="signups")["Table"]["Parameters"]["metadata_location"]
+
+    before, rows_before = metadata_location(), read_final_table(account, deployment, "signups")
+    upload(
+        account,
+        deployment,
+        "raw/signups/c.csv",
+        b"id,name,email,signup_date,status\n301,Ada L,ada@example.com,2024-12-01,active\n",
+    )
+    (job_lid,) = deployment.resources("AWS::Glue::Job")
+    role = glue.get_job(JobName=deployment.physical[job_lid].ref)["Job"]["Role"].rsplit("/", 1)[-1]
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Deny", "Action": "glue:UpdateTable", "Resource": "*"}],
+    }
+    iam.put_role_policy(RoleName=role, PolicyName="InjectedCommitFailure", PolicyDocument=json.dumps(deny))
+    try:
+        failed = run_pipeline_workflow(keyless).job("signups")
+    finally:
+        iam.delete_role_policy(RoleName=role, PolicyName="InjectedCommitFailure")
+    assert failed.state == "FAILED", failed.logs[-3000:]
+    assert "glue:UpdateTable" in failed.logs, failed.logs[-3000:]  # refused at the commit, after the writes
+    assert failed.alarm_rules and all("GlueJobFailed" in r for r in failed.alarm_rules)
+    assert metadata_location() == before
+    assert read_final_table(account, deployment, "signups") == rows_before
+
+    assert_job_succeeded(run_pipeline_workflow(keyless), "signups")
+    after = read_final_table(account, deployment, "signups")
+    assert [r["full_name"] for r in after if r["user_id"] == 301] == ["Ada L"]
+    assert len(after) == len(rows_before) + 1

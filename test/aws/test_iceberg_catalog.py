@@ -178,7 +178,7 @@ def test_glue_catalog_creates_merges_and_commits_through_the_emulated_catalog(la
     script, out = Path(work, "merge.py"), Path(work, "out.json")
     script.write_text(MERGE_SCRIPT)
     creds = account.assume(role_arn, "glue.amazonaws.com")
-    assert "glue_catalog.glue.endpoint" in spark_submit_args(account, creds, JOB_ARGS)
+    assert "glue_catalog.glue.endpoint" in spark_submit_args(account, JOB_ARGS)
     result = run_glue_process(account, creds, script, [str(out)], JOB_ARGS, [], work / "state")
     assert result.state == "SUCCEEDED", f"{result.error_message}\n{result.logs[-5000:]}"
     seen = json.loads(out.read_text())

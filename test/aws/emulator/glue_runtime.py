@@ -95,9 +95,10 @@ def emulator_endpoint_overrides(conf: dict[str, str], account: EmulatedAccount) 
     return overrides
 
 
-def spark_submit_args(account: EmulatedAccount, creds: Credentials, args: dict[str, str] | None = None) -> str:
+def spark_submit_args(account: EmulatedAccount, args: dict[str, str] | None = None) -> str:
     """spark-submit arguments of the job's Spark: the job's own `--conf` settings and `--datalake-formats` jars
-    (as Glue applies them), then the emulation's: S3A on the emulated S3 with the role's session, the Iceberg
+    (as Glue applies them), then the emulation's: S3A on the emulated S3 with the role's session (from the
+    environment), the Iceberg
     catalogs' endpoint overrides, and small local resources."""
     args = args or {}
     job_conf = job_spark_conf(args)
@@ -108,10 +109,11 @@ def spark_submit_args(account: EmulatedAccount, creds: Credentials, args: dict[s
         "spark.hadoop.fs.s3a.endpoint.region": REGION,
         "spark.hadoop.fs.s3a.path.style.access": "true",
         "spark.hadoop.fs.s3a.connection.ssl.enabled": "false",
-        "spark.hadoop.fs.s3a.aws.credentials.provider": "org.apache.hadoop.fs.s3a.TemporaryAWSCredentialsProvider",
-        "spark.hadoop.fs.s3a.access.key": creds.access_key,
-        "spark.hadoop.fs.s3a.secret.key": creds.secret_key,
-        "spark.hadoop.fs.s3a.session.token": creds.session_token or "",
+        # The role's session from the environment (AWS_ACCESS_KEY_ID, ..., AWS_SESSION_TOKEN, set by
+        # run_glue_process), as Glue's SDK chain finds its role. Not Hadoop 3.3.4's TemporaryAWSCredentialsProvider:
+        # its lazy init marks itself done before the credentials are set, so a second thread can read none
+        # ("has no credentials"; seen when two tasks open a new S3A file system at once).
+        "spark.hadoop.fs.s3a.aws.credentials.provider": "com.amazonaws.auth.EnvironmentVariableCredentialsProvider",
         "spark.hadoop.fs.s3a.attempts.maximum": "1",
         "spark.hadoop.fs.s3a.retry.limit": "1",
         **emulator_endpoint_overrides(job_conf, account),
@@ -152,7 +154,7 @@ def run_glue_process(
             "AWS_ENDPOINT_URL": account.endpoint,
             "PYTHONPATH": os.pathsep.join([*python_path, str(STANDIN)]),
             "GLUE_EMULATOR_STATE_DIR": str(state_dir),
-            "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, creds, args),
+            "PYSPARK_SUBMIT_ARGS": spark_submit_args(account, args),
         }
     )
     with tempfile.TemporaryDirectory(prefix="emulated-glue-run-") as tmp:
