@@ -7,7 +7,7 @@ import { LINEAGE_COLUMNS } from '../config/layout';
 import type { DatasetConfig, PipelineConfig } from '../config/schema';
 import { transformPlan } from '../config/transform-plan';
 import { openDatabase, duckDbMessage, type Database } from './engine/duckdb';
-import { listInputFiles, partitionFolder, partitionOf, renameToSparkFolders } from './engine/files';
+import { describeInputFiles, newestPerSource, partitionFolder, partitionOf, renameToSparkFolders, reportsDirOf } from './engine/files';
 import { beginRun, currentDuckDbFiles, endRun, publishRun, recoverStaleRuns, type StepHook } from './engine/manifest';
 import { isProcessAlive } from './lock';
 import {
@@ -23,6 +23,7 @@ import {
   sqlTypeOfDuckDb,
   transformSql,
   TransformSpecError,
+  type InputFile,
   type TransformPlan,
 } from './engine/sql';
 
@@ -54,8 +55,11 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
   const inputDir = path.resolve(options.inputDir);
   const outputDir = path.resolve(options.outputDir);
   const ingestedAt = options.ingestedAt ?? new Date();
-  const files = listInputFiles(inputDir);
-  if (files.length === 0) {
+  // The Glue job's rules (pipeline_batch.py): source_file is the raw key from the file's report, and only the
+  // newest processed file of each raw object is read; every raw object of the run has its earlier rows replaced.
+  const described = describeInputFiles(inputDir, reportsDirOf(inputDir, dataset));
+  const files = newestPerSource(described);
+  if (described.length === 0) {
     if (!fs.existsSync(inputDir)) {
       throw new Error(
         `transform (duckdb) of dataset "${dataset.name}": input folder ${inputDir} does not exist; pass the processed/<dataset>/ folder with --input`,
@@ -68,7 +72,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
   const run = beginRun(outputDir);
   const db = await openDatabase({ tempDirectory: run.staging });
   try {
-    // Read every input file once, keeping file order (rowid) and the file each row came from.
+    // Read each raw object's newest file once, keeping file order (rowid) and the file each row came from.
     try {
       await db.run(`CREATE TEMP TABLE raw_rows AS SELECT * FROM ${readCsvSql(files.filter((f) => !f.empty).map((f) => f.path))}`);
     } catch (err) {
@@ -97,7 +101,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
     const written = rowsOut > 0 ? await partitionFoldersOf(db, plan, 'new_rows') : [];
 
     const { affected, kept } = existingFiles.length
-      ? await markStaleRows(db, plan, files, existingFiles, current.dir, written)
+      ? await markStaleRows(db, plan, described, existingFiles, current.dir, written)
       : { affected: written, kept: [] as string[] };
 
     if (!kept.length) {
@@ -116,7 +120,7 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
 
     const partitions = affected.filter((p) => p !== '' && fs.existsSync(path.join(finalDir, ...p.split('/'))));
     publishRun(run, affected, options.onStep);
-    return { engine: 'duckdb', files: files.length, rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
+    return { engine: 'duckdb', files: described.length, rowsIn, rowsOut, partitions, durationMs: Date.now() - started };
   } finally {
     db.close();
     endRun(run);
@@ -124,21 +128,24 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
 }
 
 /**
- * Marks the stale existing rows (table existing_marked): from a file of this run, or with the key of one of this
- * run's rows (null-safe). Returns the partitions to rewrite (this run's and the stale rows') and the existing files in them.
+ * Marks the stale existing rows (table existing_marked), as pipeline_batch.py merge_into replaces them: the earlier
+ * rows of this run's raw objects, and (keyed) the rows with the key of one of this run's rows (null-safe).
+ * Returns the partitions to rewrite (this run's and the stale rows') and the existing files in them.
  */
 async function markStaleRows(
   db: Database,
   plan: TransformPlan,
-  files: readonly { readonly baseName: string }[],
+  files: readonly InputFile[],
   existingFiles: readonly string[],
   currentDir: string,
   written: readonly string[],
 ): Promise<{ affected: string[]; kept: string[] }> {
-  const inputNames = files.map((f) => literal(f.baseName)).join(', ');
+  // The processed names too: rows written before source_file held the raw key carry their file's name.
+  const sources = [...new Set(files.flatMap((f) => [f.sourceFile, f.baseName]))].map(literal).join(', ');
   await db.run(`CREATE TEMP VIEW existing_rows AS ${finalParquetSql(plan, existingFiles, INTERNAL.path)}`);
   const sameKey = plan.key.map((k) => `e.${ident(k)} IS NOT DISTINCT FROM n.${ident(k)}`).join(' AND ');
-  const stale = `e.source_file IN (${inputNames})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
+  const sourceFile = ident(plan.spec.names.lineage.sourceFile);
+  const stale = `e.${sourceFile} IN (${sources})${plan.key.length ? ` OR EXISTS (SELECT 1 FROM new_rows n WHERE ${sameKey})` : ''}`;
   await db.run(`CREATE TEMP TABLE existing_marked AS SELECT e.*, (${stale}) AS ${INTERNAL.stale} FROM existing_rows e`);
   const staleFiles = await db.all(`SELECT DISTINCT ${INTERNAL.path} FROM existing_marked WHERE ${INTERNAL.stale}`);
   const affected = [...new Set([...written, ...staleFiles.rows.map((r) => partitionOf(currentDir, String(r[0])))])].sort();

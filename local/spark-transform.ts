@@ -4,9 +4,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { datasetJobSpec } from '../config/job-spec';
-import { datasetLayout } from '../config/layout';
-import type { DatasetConfig } from '../config/schema';
 import type { TransformRunOptions, TransformRunResult } from './duckdb-transform';
+import { reportsDirOf } from './engine/files';
 
 /** The local Spark entry point, relative to the repository root. */
 export const LOCAL_JOB = path.join('glue-scripts', 'local_job.py');
@@ -55,19 +54,8 @@ export function explainFailure(code: number | null, stderr: string, datasetName:
   return `transform (spark) of dataset "${datasetName}": ${LOCAL_JOB} failed (exit ${code}); its last output:\n${tail}`;
 }
 
-/**
- * The preprocessing reports of the processed files in `inputDir` when it is a workdir's processed/<ds>/: the
- * job takes each file's raw key (source_file) from reports/<ds>/<name>.json, and leaves a file without a report
- * for a later run. Null for a bare folder of processed files (tests): source_file is then the file's name.
- */
-export function reportsDirOf(inputDir: string, dataset: DatasetConfig): string | null {
-  const layout = datasetLayout(dataset);
-  const input = path.resolve(inputDir);
-  const suffix = path.join(...layout.processedPrefix.split('/').filter(Boolean));
-  if (!input.endsWith(path.sep + suffix)) return null;
-  const reports = path.join(input.slice(0, -suffix.length), ...layout.reportsPrefix.split('/').filter(Boolean));
-  return fs.existsSync(reports) ? reports : null;
-}
+/** Where the job reads each file's raw key (source_file): shared with the DuckDB engine (local/engine/files.ts). */
+export { reportsDirOf };
 
 /**
  * Runs the transform of one dataset on local Spark: writes the spec (datasetJobSpec) to a temporary file and

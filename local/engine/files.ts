@@ -1,6 +1,8 @@
-// File-system helpers of the local engines: input listing with modification times, Parquet listing, Spark's partition folder names.
+// File-system helpers of the local engines: input listing with modification times and raw keys, Parquet listing, Spark's partition folder names.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { datasetLayout } from '../../config/layout';
+import type { DatasetConfig } from '../../config/schema';
 import type { InputFile } from './sql';
 
 /** Names Spark, Hive and Glue skip when they read a folder: hidden and underscore-prefixed entries. */
@@ -37,8 +39,76 @@ export function listFiles(dir: string, extension: string): string[] {
 export function listInputFiles(inputDir: string): InputFile[] {
   return listFiles(path.resolve(inputDir), '.csv').map((p) => {
     const stat = fs.statSync(p, { bigint: true });
-    return { path: p, baseName: path.basename(p), mtimeMicros: stat.mtimeNs / 1000n, empty: stat.size === 0n };
+    const baseName = path.basename(p);
+    return { path: p, baseName, sourceFile: baseName, mtimeMicros: stat.mtimeNs / 1000n, empty: stat.size === 0n };
   });
+}
+
+/**
+ * The preprocessing reports of the processed files in `inputDir` when it is a workdir's processed/<ds>/
+ * (reports/<ds>/<name>.json holds the raw key of processed/<ds>/<name>.csv); null for a bare folder of processed
+ * files (tests), or when the workdir has no reports folder yet. Both engines take source_file from there.
+ */
+export function reportsDirOf(inputDir: string, dataset: DatasetConfig): string | null {
+  const layout = datasetLayout(dataset);
+  const input = path.resolve(inputDir);
+  const suffix = path.join(...layout.processedPrefix.split('/').filter(Boolean));
+  if (!input.endsWith(path.sep + suffix)) return null;
+  const reports = path.join(input.slice(0, -suffix.length), ...layout.reportsPrefix.split('/').filter(Boolean));
+  return fs.existsSync(reports) ? reports : null;
+}
+
+/** reports/<ds>/<name>.json is the report of processed/<ds>/<name>.csv (lambda/core/keys.ts outputKeysFor). */
+export function reportName(processedName: string): string {
+  return `${processedName.endsWith('.csv') ? processedName.slice(0, -'.csv'.length) : processedName}.json`;
+}
+
+/** The raw key (`source`) of a preprocessing report's JSON text (pipeline_batch.py report_source). */
+export function reportSource(text: string, where: string): string {
+  let source: unknown;
+  try {
+    source = (JSON.parse(text) as { source?: unknown } | null)?.source;
+  } catch {
+    throw new Error(`${where}: not a preprocessing report (JSON object with source): ${JSON.stringify(text.slice(0, 200))}`);
+  }
+  if (typeof source !== 'string' || source === '') {
+    throw new Error(`${where}: the report has no "source" (the raw key); got ${JSON.stringify(source ?? null)}. Re-run its preprocessing.`);
+  }
+  return source;
+}
+
+/**
+ * The processed files of a run with their raw keys, as the Glue job describes them (pipeline_batch.py
+ * describe_local_files): with a reports folder, source_file is the report's raw key and a file without a report
+ * is left out (its preprocessing has not finished it; a later run reads it); without one, the file's name.
+ */
+export function describeInputFiles(inputDir: string, reportsDir: string | null): InputFile[] {
+  const files = listInputFiles(inputDir);
+  if (reportsDir === null) return files;
+  return files.flatMap((f) => {
+    const report = path.join(reportsDir, reportName(f.baseName));
+    let text: string;
+    try {
+      text = fs.readFileSync(report, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      throw err;
+    }
+    return [{ ...f, sourceFile: reportSource(text, report) }];
+  });
+}
+
+/**
+ * Of each raw object (sourceFile), only its newest file (modification time, then name), sorted by name
+ * (pipeline_batch.py newest_per_source): a re-upload replaces what the object sent before, whole.
+ */
+export function newestPerSource<F extends InputFile>(files: readonly F[]): F[] {
+  const newest = new Map<string, F>();
+  for (const f of files) {
+    const seen = newest.get(f.sourceFile);
+    if (!seen || f.mtimeMicros > seen.mtimeMicros || (f.mtimeMicros === seen.mtimeMicros && f.baseName > seen.baseName)) newest.set(f.sourceFile, f);
+  }
+  return [...newest.values()].sort((a, b) => (a.baseName < b.baseName ? -1 : a.baseName > b.baseName ? 1 : 0));
 }
 
 /** The partition folder (relative to the output root, '' for unpartitioned data) holding a Parquet file. */

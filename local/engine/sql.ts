@@ -47,20 +47,25 @@ export function pathLiteral(file: string): string {
   return literal(file.replace(/[*?[]/g, (c) => `[${c}]`));
 }
 
+/** The input files' column with each row's raw object key (what source_file holds), as pipeline_transforms.py's SOURCE_KEY_COLUMN. */
+export const SOURCE_KEY_COLUMN = `${INTERNAL_PREFIX}source_raw_key`;
+
 /** One input file of a run, as the SQL sees it. */
 export interface InputFile {
   readonly path: string;
   readonly baseName: string;
+  /** The raw object's key from the file's preprocessing report, else the file's base name (source_file). */
+  readonly sourceFile: string;
   /** Modification time in microseconds since the epoch (file system time). */
   readonly mtimeMicros: bigint;
   /** 0 bytes: an input file like any other (counted, its source's rows replaced), with no header to read. */
   readonly empty: boolean;
 }
 
-/** A VALUES table of the input files with their modification time and base name. */
+/** A VALUES table of the input files with their modification time, base name and raw key. */
 export function filesValuesSql(files: readonly InputFile[]): string {
-  const rows = files.map((f) => `(${literal(f.path)}, ${f.mtimeMicros.toString()}::BIGINT, ${literal(f.baseName)})`);
-  return `SELECT * FROM (VALUES ${rows.join(', ')}) AS t(${INTERNAL.path}, ${INTERNAL.mtime}, ${INTERNAL.file})`;
+  const rows = files.map((f) => `(${literal(f.path)}, ${f.mtimeMicros.toString()}::BIGINT, ${literal(f.baseName)}, ${literal(f.sourceFile)})`);
+  return `SELECT * FROM (VALUES ${rows.join(', ')}) AS t(${INTERNAL.path}, ${INTERNAL.mtime}, ${INTERNAL.file}, ${SOURCE_KEY_COLUMN})`;
 }
 
 /**
@@ -162,7 +167,7 @@ export function typedAndDerivedCtes(plan: DuckDbPlan, sourceTable: string, fileC
     const value = !present.has(name) ? `CAST(NULL AS ${type})` : planned.type === 'string' ? `s.${ident(name)}` : `TRY_CAST(s.${ident(name)} AS ${type})`;
     return `${value} AS ${ident(planned.name)}`;
   });
-  typedSelect.push(`s.${INTERNAL.row}`, `f.${INTERNAL.mtime}`, `f.${INTERNAL.file}`);
+  typedSelect.push(`s.${INTERNAL.row}`, `f.${INTERNAL.mtime}`, `f.${INTERNAL.file}`, `f.${SOURCE_KEY_COLUMN}`);
   const ctes = [`typed AS (SELECT ${typedSelect.join(', ')} FROM ${sourceTable} s JOIN input_files f ON s.${INTERNAL.path} = f.${INTERNAL.path})`];
   let last = 'typed';
   plan.spec.derive.forEach((d, i) => {
@@ -175,7 +180,7 @@ export function typedAndDerivedCtes(plan: DuckDbPlan, sourceTable: string, fileC
 
 /**
  * The full transform of this run's rows: cast, rename, derive, filter, dedupe (latest file wins,
- * then the last row in it), select, lineage. Output columns: data columns then partition columns.
+ * then the last row in it), select, lineage (source_file: the file's raw key). Output columns: data columns then partition columns.
  */
 export function transformSql(plan: DuckDbPlan, sourceTable: string, fileColumns: readonly string[], ingestedAtIso: string): string {
   const { ctes, last } = typedAndDerivedCtes(plan, sourceTable, fileColumns);
@@ -186,7 +191,7 @@ export function transformSql(plan: DuckDbPlan, sourceTable: string, fileColumns:
   ctes.push(`filtered AS (SELECT * FROM ${last} ${filter} ${dedupe})`);
   const { sourceFile, ingestedAt } = plan.spec.names.lineage;
   const lineage: Record<string, string> = {
-    [sourceFile]: `${INTERNAL.file}`,
+    [sourceFile]: SOURCE_KEY_COLUMN,
     [ingestedAt]: `CAST(${literal(ingestedAtIso)} AS TIMESTAMP)`,
   };
   const out = [...plan.dataColumns, ...plan.partitionColumns].map((c) => `${lineage[c.name] ?? ident(c.name)} AS ${ident(c.name)}`);
