@@ -1,4 +1,5 @@
 // Differential test: the DuckDB engine and the real Glue script on local PySpark must write the same final data.
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { transformWithDuckDb, type TransformRunResult } from '../../../local/duckdb-transform';
 import { openDatabase } from '../../../local/engine/duckdb';
@@ -79,6 +80,44 @@ async function bothEngines(config: PipelineConfig, datasetName: string, runs: re
       const input = path.join(dir, `run-${i}`, datasetName);
       writeProcessed(input, run.files, run.mtime);
       const options = { config, dataset, inputDir: input, outputDir: output, ingestedAt: AT };
+      results.push(engine === 'spark' ? await transformWithSpark(options, { onLog: () => undefined }) : await transformWithDuckDb(options));
+    }
+    outcomes[engine] = await readOutcome(output, results);
+  }
+  return outcomes as { duckdb: EngineOutcome; spark: EngineOutcome };
+}
+
+/** A raw object's processed file as the preprocessing leaves it in a workdir: processed/<ds>/<name>.csv and its report. */
+interface Upload {
+  readonly name: string;
+  readonly rawKey: string;
+  readonly content: string;
+}
+
+/**
+ * Runs both engines on workdirs (one per engine) where the runs' processed files accumulate, each with the report
+ * that names its raw key, as `csv-pipeline run` leaves them: the engines take source_file from the reports, and a
+ * re-upload's newer processed file stands beside the one it replaces.
+ */
+async function bothEnginesInWorkdir(
+  config: PipelineConfig,
+  datasetName: string,
+  runs: readonly Upload[][],
+): Promise<{ duckdb: EngineOutcome; spark: EngineOutcome }> {
+  const dir = tempDir('differential-workdir-');
+  const dataset = config.datasets.find((d) => d.name === datasetName)!;
+  const outcomes: Partial<Record<'duckdb' | 'spark', EngineOutcome>> = {};
+  for (const engine of ['duckdb', 'spark'] as const) {
+    const processed = path.join(dir, engine, 'processed', datasetName);
+    const reports = path.join(dir, engine, 'reports', datasetName);
+    const output = path.join(dir, engine, 'final_output', datasetName);
+    fs.mkdirSync(reports, { recursive: true });
+    const results: TransformRunResult[] = [];
+    for (const [i, uploads] of runs.entries()) {
+      writeProcessed(processed, Object.fromEntries(uploads.map((u) => [u.name, u.content])), 1_730_000_000 + i * 10_000);
+      for (const u of uploads)
+        fs.writeFileSync(path.join(reports, u.name.replace(/\.csv$/, '.json')), JSON.stringify({ source: u.rawKey, outcome: 'processed' }));
+      const options = { config, dataset, inputDir: processed, outputDir: output, ingestedAt: AT };
       results.push(engine === 'spark' ? await transformWithSpark(options, { onLog: () => undefined }) : await transformWithDuckDb(options));
     }
     outcomes[engine] = await readOutcome(output, results);
@@ -192,6 +231,45 @@ describe('DuckDB engine = Spark engine (real pyspark through transformWithSpark)
     expectSame(outcome);
     expect(outcome.duckdb.schema).toContain('note VARCHAR');
     expect(outcome.duckdb.folders).toContain('region=__HIVE_DEFAULT_PARTITION__');
+  });
+
+  describe.each([
+    ['keyed (by id)', true],
+    ['keyless', false],
+  ])('signups re-uploaded without its last row, in a workdir with reports: %s', (_kind, keyed) => {
+    test('both engines take row 18 out, keep the other raw object, and write the raw key as source_file', async () => {
+      const signups = (
+        JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', '..', 'pipeline.config.json'), 'utf8')) as { datasets: { name: string; key?: string[] }[] }
+      ).datasets.find((d) => d.name === 'signups')!;
+      const reuploadConfig = parsePipelineConfig({ datasets: [keyed ? signups : { ...signups, key: undefined }] }, 'signups re-upload config');
+      const withoutLast = `${SIGNUPS_PROCESSED.trimEnd().split('\n').slice(0, -1).join('\n')}\n`;
+      const other = 'id,name,email,signup_date,status\n30,Other Person,other@example.com,2024-12-01,active\n';
+      const outcome = await bothEnginesInWorkdir(reuploadConfig, 'signups', [
+        [
+          { name: 'signups-9d0954b5f4d4.csv', rawKey: 'raw/signups/signups.csv', content: SIGNUPS_PROCESSED },
+          { name: 'more-0a1b2c3d4e5f.csv', rawKey: 'raw/signups/2024/more.csv', content: other },
+        ],
+        [{ name: 'signups-d922efbad757.csv', rawKey: 'raw/signups/signups.csv', content: withoutLast }],
+      ]);
+      // Spark's ledger reads only the new file in run 2; the DuckDB engine lists all three and reads the newest of each raw object.
+      expect(outcome.spark.results.map((r) => [r.files, r.rowsIn])).toEqual([
+        [2, 14],
+        [1, 12],
+      ]);
+      expect(outcome.duckdb.results.map((r) => [r.files, r.rowsIn])).toEqual([
+        [2, 14],
+        [3, 13],
+      ]);
+      for (const engine of [outcome.duckdb, outcome.spark]) {
+        const value = (row: unknown[], name: string) => (row as [string, unknown][]).find(([c]) => c === name)?.[1];
+        expect(engine.rows.map((r) => Number(value(r, 'user_id')))).not.toContain(18);
+        expect(engine.rows).toHaveLength(13);
+        expect([...new Set(engine.rows.map((r) => value(r, 'source_file')))].sort()).toEqual(['raw/signups/2024/more.csv', 'raw/signups/signups.csv']);
+      }
+      expect(outcome.duckdb.folders).toEqual(outcome.spark.folders);
+      expect(outcome.duckdb.schema).toEqual(outcome.spark.schema);
+      expect(outcome.duckdb.rows).toEqual(outcome.spark.rows); // source_file included; ingested_at is the same AT on both
+    });
   });
 
   test('unpartitioned and keyless, with a cast override and select: a fresh run, then the same input again (idempotent)', async () => {
