@@ -132,6 +132,15 @@ function crossCheck(config: PipelineConfig): ConfigProblem[] {
 
   for (const [d, dataset] of config.datasets.entries()) checkDataset(dataset, `datasets[${d}]`, add);
 
+  // Files a running job has written but not yet committed look orphaned: the orphan-file optimizer must not reach them.
+  const orphanMinutes = config.catalog.orphanFileRetentionDays * 24 * 60;
+  if (orphanMinutes <= config.transform.timeoutMinutes) {
+    add(
+      'catalog.orphanFileRetentionDays',
+      `keeps unreferenced files ${config.catalog.orphanFileRetentionDays} day(s), not longer than a job may run (transform.timeoutMinutes ${config.transform.timeoutMinutes}): the orphan-file optimizer could delete the files of a run before it commits them; raise orphanFileRetentionDays above ${Math.ceil(config.transform.timeoutMinutes / 1440)} or lower transform.timeoutMinutes`,
+      config.catalog.orphanFileRetentionDays,
+    );
+  }
   if (config.quicksight.enabled && !config.quicksight.principalArn) {
     add(
       'quicksight.principalArn',

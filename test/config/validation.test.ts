@@ -57,6 +57,14 @@ describe('config validation messages', () => {
       [/transform\.backstopSchedule: must be a cron expression /, /\(got "cron\(0 3 \* \* \*\)"\)/],
     ],
     [
+      'orphan-file retention no longer than a job may run',
+      { 'catalog.orphanFileRetentionDays': 1, 'transform.timeoutMinutes': 1440 },
+      [
+        /catalog\.orphanFileRetentionDays: keeps unreferenced files 1 day\(s\), not longer than a job may run \(transform\.timeoutMinutes 1440\).*raise orphanFileRetentionDays above 1 or lower transform\.timeoutMinutes/,
+        /\(got 1\)/,
+      ],
+    ],
+    [
       'QuickSight on without a principal',
       { 'quicksight.enabled': true },
       [/quicksight\.principalArn: is required when quicksight\.enabled is true/, /-c quicksight\.principalArn=/],
