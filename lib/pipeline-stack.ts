@@ -160,7 +160,7 @@ export class PipelineStack extends Stack {
 
   /** Lake Formation grants for the deploying role, the crawler, the jobs, the table optimizers, QuickSight and the configured Athena users. */
   private grantLakeFormation(config: PipelineConfig): LakeFormationGrants {
-    return new LakeFormationGrants(this, 'LakeFormation', {
+    const lakeFormation = new LakeFormationGrants(this, 'LakeFormation', {
       datasets: config.datasets,
       database: this.catalog.database,
       databaseName: this.catalog.databaseName,
@@ -173,6 +173,12 @@ export class PipelineStack extends Stack {
       quickSightRole: this.analytics.quickSight?.role,
       athenaPrincipalArns: config.lakeFormation.athenaPrincipalArns,
     });
+    // Glue checks an optimizer's role when the optimizer is created, so its Lake Formation grants must exist first.
+    for (const [dataset, optimizers] of Object.entries(this.tableMaintenance.optimizers)) {
+      const grants = [lakeFormation.grants['Optimizers-Database'], lakeFormation.grants[`Optimizers-${dataset}-Final`]];
+      for (const optimizer of Object.values(optimizers)) optimizer.node.addDependency(...grants);
+    }
+    return lakeFormation;
   }
 }
 

@@ -65,6 +65,17 @@ describe('Lake Formation grants', () => {
       expect(optimizers[i + 1].dependsOn).toContain(logicalId(built, built.stack.catalog.finalTables[d.name]));
   });
 
+  test('each table optimizer is created after the grants of its role (Glue checks the role when it creates the optimizer)', () => {
+    const lakeFormation = built.stack.lakeFormation!;
+    const optimizers = resourcesOfType(built.template, 'AWS::Glue::TableOptimizer');
+    for (const d of built.config.datasets) {
+      const expected = [lakeFormation.grants['Optimizers-Database'], lakeFormation.grants[`Optimizers-${d.name}-Final`]].map((g) => logicalId(built, g));
+      const ofTable = Object.values(optimizers).filter((o) => o.Properties.TableName === datasetLayout(d).finalTable);
+      expect(ofTable).toHaveLength(3);
+      for (const optimizer of ofTable) expect(optimizer.DependsOn).toEqual(expect.arrayContaining(expected));
+    }
+  });
+
   test.each([
     ['QuickSight role', () => roleArn(built.stack.analytics.quickSight!.role)],
     ['Athena user', () => ANALYST],
