@@ -201,12 +201,29 @@ def new_files(listed: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.Proce
 
 
 def next_ledger(listed: Sequence[pt.ProcessedFile], ledger: dict, merged: Sequence[pt.ProcessedFile], snapshot) -> dict:
-    """The ledger after a commit: the merged files added (with the snapshot that merged them), entries of files
-    no longer listed dropped."""
+    """The ledger after a commit: the merged files added (with their raw object and the snapshot that merged
+    them), entries of files no longer listed dropped."""
     names = {f.name for f in listed}
     files = {n: e for n, e in ledger.get("files", {}).items() if n in names}
-    files.update({f.name: {"mtime": _stamp(f), "snapshot": snapshot} for f in merged})
+    files.update({f.name: {"mtime": _stamp(f), "source": f.source_file, "snapshot": snapshot} for f in merged})
     return {"version": LEDGER_VERSION, "files": dict(sorted(files.items()))}
+
+
+def _utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+
+
+def superseded(files: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.ProcessedFile]:
+    """The files of which a newer version of the same raw object (modification time, then name, as
+    newest_per_source orders them) is already merged: an older version whose report came late must not
+    replace the newer rows. They are recorded in the ledger, never merged."""
+    newest: dict[str, tuple[dt.datetime, str]] = {}
+    for name, entry in ledger.get("files", {}).items():
+        if entry.get("source") is None:
+            continue  # an entry of an older ledger: its raw object is not known
+        moment = (_utc(dt.datetime.fromisoformat(entry["mtime"])), name)
+        newest[entry["source"]] = max(newest.get(entry["source"], moment), moment)
+    return [f for f in files if f.source_file in newest and (_utc(f.mtime), f.name) < newest[f.source_file]]
 
 
 def run_batch(
@@ -226,12 +243,22 @@ def run_batch(
     listed, ledger = storage.list_processed(), storage.read_ledger()
     candidates = new_files(listed, ledger)
     described = storage.describe(candidates) if candidates else []
-    log.info("batch: %d processed files, %d new, %d ready", len(listed), len(candidates), len(described))
-    if not described:
+    stale = superseded(described, ledger)
+    fresh = [f for f in described if f not in stale]
+    log.info(
+        "batch: %d processed files, %d new, %d ready, %d superseded",
+        len(listed),
+        len(candidates),
+        len(fresh),
+        len(stale),
+    )
+    if not fresh:
+        if stale:
+            storage.write_ledger(next_ledger(listed, ledger, stale, None))
         if table_exists(spark, table):
             storage.published(current_snapshot(spark, table))
         return empty_summary()
-    summary, snapshot = merge_files(spark, described, plan, table, ingested_at)
+    summary, snapshot = merge_files(spark, fresh, plan, table, ingested_at)
     storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"]))
     storage.published(snapshot)
     return summary

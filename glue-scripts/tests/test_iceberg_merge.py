@@ -201,6 +201,20 @@ def test_a_failure_midway_leaves_the_table_as_it_was_and_the_next_run_completes(
     assert w.run(spark)["files"] == 0
 
 
+def test_an_older_version_whose_report_comes_late_does_not_replace_the_newer_rows(spark, tmp_path):
+    w = Workdir(tmp_path, KEYLESS)
+    write_processed(w.processed, "x-v1.csv", "what,n\nclick,1\nclick,2\n", w.clock + 1)  # its report is late
+    w.clock += 10
+    w.upload("x.csv", "v2", "what,n\nview,3\n")
+    assert w.run(spark)["files"] == 1
+    write_report(w.reports, "x-v1.csv", "raw/events/x.csv")
+    assert w.run(spark)["files"] == 0  # superseded by v2, merged already: recorded, not merged
+    assert w.rows(spark, "what", "n", "source_file") == [("view", 3, "raw/events/x.csv")]
+    ledger = json.loads((w.table / "ledger.json").read_text())
+    assert ledger["files"]["x-v1.csv"]["source"] == "raw/events/x.csv"
+    assert w.run(spark)["files"] == 0
+
+
 def test_a_processed_file_without_its_report_waits_for_a_later_run(spark, tmp_path):
     w = Workdir(tmp_path, KEYLESS)
     write_processed(w.processed, "late-v1.csv", "what,n\nclick,1\n", 1_700_000_000)

@@ -30,7 +30,10 @@ def test_the_next_ledger_adds_the_merged_files_and_drops_files_no_longer_listed(
     ledger = pb.next_ledger(listed, old, [processed("c.csv", 3)], 7)
     assert ledger == {
         "version": pb.LEDGER_VERSION,
-        "files": {"b.csv": {"mtime": "y", "snapshot": 1}, "c.csv": {"mtime": "2024-01-01T00:00:03", "snapshot": 7}},
+        "files": {
+            "b.csv": {"mtime": "y", "snapshot": 1},
+            "c.csv": {"mtime": "2024-01-01T00:00:03", "source": "c.csv", "snapshot": 7},
+        },
     }
 
 
