@@ -1,6 +1,6 @@
 // How a dataset's final table is declared to CloudFormation as an Iceberg v2 table: schema, partition spec and properties from the config.
 import type * as glue from 'aws-cdk-lib/aws-glue';
-import type { FinalColumn, FinalSchema } from '../config/layout';
+import { decimalParts, type FinalColumn, type FinalSchema } from '../config/layout';
 
 /** Iceberg format version of the final tables (v2: row-level deletes, needed by MERGE). */
 export const ICEBERG_FORMAT_VERSION = '2';
@@ -34,8 +34,8 @@ export function icebergType(sqlType: string): string {
     timestamp: 'timestamptz',
   };
   if (simple[sqlType]) return simple[sqlType];
-  const decimal = /^decimal\(\s*(\d+)\s*,\s*(\d+)\s*\)$/.exec(sqlType);
-  if (decimal) return `decimal(${decimal[1]},${decimal[2]})`;
+  const decimal = decimalParts(sqlType);
+  if (decimal) return `decimal(${decimal.precision},${decimal.scale})`;
   throw new Error(`No Iceberg type for the SQL type ${JSON.stringify(sqlType)}; add it to icebergType (lib/iceberg-table.ts).`);
 }
 
