@@ -156,6 +156,10 @@ export interface LockOptions {
   readonly pollMs?: number;
   /** Stops waiting (the promise rejects). */
   readonly signal?: AbortSignal;
+  /** What the locked folder is called in the messages (default "workdir"). */
+  readonly place?: string;
+  /** The way around a stuck holder, ending the waiting message (default "use another --workdir"). */
+  readonly elsewhere?: string;
 }
 
 export interface WorkdirLock {
@@ -189,6 +193,7 @@ export async function acquireWorkdirLock(root: string, options: LockOptions): Pr
   const owner = newOwner(options.command);
   const lockFile = path.join(root, LOCK_FILE);
   const notice = options.notice ?? (() => undefined);
+  const place = options.place ?? 'workdir';
   let lastHolder = '';
   for (;;) {
     const attempt = tryLock(root, owner);
@@ -196,14 +201,14 @@ export async function acquireWorkdirLock(root: string, options: LockOptions): Pr
       const from = attempt.tookOverFrom;
       if (from)
         notice(
-          `took over the workdir lock ${lockFile}: ${from === 'abandoned' ? 'it was left half-written by a crash' : `${describeOwner(from)} is no longer running`}`,
+          `took over the ${place} lock ${lockFile}: ${from === 'abandoned' ? 'it was left half-written by a crash' : `${describeOwner(from)} is no longer running`}`,
         );
       return holdLock(lockFile, owner);
     }
     if (attempt.holder && attempt.holder.token !== lastHolder) {
       lastHolder = attempt.holder.token;
       notice(
-        `the workdir ${root} is in use by ${describeOwner(attempt.holder)}; waiting for it to finish (Ctrl-C to stop; if that process is stuck, stop it, or use another --workdir)`,
+        `the ${place} ${root} is in use by ${describeOwner(attempt.holder)}; waiting for it to finish (Ctrl-C to stop; if that process is stuck, stop it, or ${options.elsewhere ?? 'use another --workdir'})`,
       );
     }
     await abortableSleep(options.pollMs ?? 250, options.signal);

@@ -9,7 +9,7 @@ import { outputKeysFor } from '../lambda/core/keys';
 import { defaultThreads, preprocessFile } from './parallel-preprocess';
 import type { PreprocessReport } from '../lambda/core/report';
 import { crawlProcessed } from './crawler';
-import { acquireWorkdirLock, isProcessAlive } from './lock';
+import { acquireWorkdirLock, isProcessAlive, type LockOptions } from './lock';
 import { generateDashboard } from './dashboard/generate';
 import { transformWithDuckDb, type TransformRunResult } from './duckdb-transform';
 import { formatRate, PipelineStageError, silentProgress, type ProgressSink, type StageName } from './progress';
@@ -347,23 +347,46 @@ export async function runConfiguredQueries(config: PipelineConfig, workdir: stri
   }
 }
 
-/**
- * Runs `body` holding the workdir lock (waiting while another live process or run holds it; see
- * local/lock.ts), after removing the temp files and staging folders killed processes left behind.
- */
-export async function withWorkdirLock<T>(
-  store: LocalObjectStore,
-  o: { command: string; notice: (message: string) => void; signal?: AbortSignal },
-  body: () => Promise<T>,
-): Promise<T> {
-  const lock = await acquireWorkdirLock(store.root, o);
+/** Who asks for a folder lock and where its messages go (see LockOptions). */
+export type LockRequest = Pick<LockOptions, 'command' | 'signal' | 'place' | 'elsewhere'> & { readonly notice: (message: string) => void };
+
+/** Runs `body` holding the lock of `root` (waiting while another live process or run holds it; see local/lock.ts); `recover` runs first, under the lock. */
+async function withFolderLock<T>(root: string, o: LockRequest, body: () => Promise<T>, recover: () => void = () => undefined): Promise<T> {
+  const lock = await acquireWorkdirLock(root, o);
   try {
-    const removed = store.removeStaleTemp((pid) => isProcessAlive(pid));
-    if (removed.length) o.notice(`removed ${removed.length} temp file(s) left by stopped processes: ${removed.map((f) => store.keyOf(f)).join(', ')}`);
+    recover();
     return await body();
   } finally {
     lock.release();
   }
+}
+
+/**
+ * Runs `body` holding the workdir lock (waiting while another live process or run holds it; see
+ * local/lock.ts), after removing the temp files and staging folders killed processes left behind.
+ */
+export function withWorkdirLock<T>(store: LocalObjectStore, o: LockRequest, body: () => Promise<T>): Promise<T> {
+  return withFolderLock(store.root, o, body, () => {
+    const removed = store.removeStaleTemp((pid) => isProcessAlive(pid));
+    if (removed.length) o.notice(`removed ${removed.length} temp file(s) left by stopped processes: ${removed.map((f) => store.keyOf(f)).join(', ')}`);
+  });
+}
+
+/**
+ * The folder whose lock a transform writing `outputDir` takes: for <workdir>/final_output/<name>/ the workdir (the
+ * lock `run` and `watch` take, so a transform and a run never write it at once), else the output's parent folder
+ * (where the DuckDB engine stages a run and the Spark engine's catalog lives), so two transforms of one folder take turns.
+ */
+export function transformLockFolder(outputDir: string): { readonly root: string; readonly workdir: boolean } {
+  const parent = path.dirname(path.resolve(outputDir));
+  return path.basename(parent) === PREFIXES.final.replace(/\/$/, '') ? { root: path.dirname(parent), workdir: true } : { root: parent, workdir: false };
+}
+
+/** Runs `body`, a transform writing `outputDir`, holding the lock of transformLockFolder (created if missing), as `run` holds its workdir's. */
+export function withTransformLock<T>(outputDir: string, o: Omit<LockRequest, 'place'>, body: () => Promise<T>): Promise<T> {
+  const { root, workdir } = transformLockFolder(outputDir);
+  fs.mkdirSync(root, { recursive: true });
+  return workdir ? withWorkdirLock(new LocalObjectStore(root), { ...o, place: 'workdir' }, body) : withFolderLock(root, { ...o, place: 'folder' }, body);
 }
 
 /**

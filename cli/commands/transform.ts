@@ -3,6 +3,7 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../config/load';
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
 import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
+import { withTransformLock } from '../../local/pipeline';
 import { transformWithSpark } from '../../local/spark-transform';
 import { parseCommandArgs, usageError, parseEngine } from '../args';
 
@@ -17,7 +18,12 @@ options:
   --engine ENGINE     duckdb (default, in-process) or spark (glue-scripts/local_job.py on local PySpark)
   --config FILE       pipeline config (default ${DEFAULT_CONFIG_PATH})
   --dataset NAME      the dataset (default: the one named like the --input folder)
-  --ingested-at TIME  the run's ingested_at, ISO 8601 (default: now)`;
+  --ingested-at TIME  the run's ingested_at, ISO 8601 (default: now)
+
+One process at a time writes a table: the transform holds the lock "csv-pipeline run" and "watch" hold,
+<workdir>/.lock, when --output is <workdir>/final_output/<name>/; for any other --output, .lock in the
+--output folder's parent. A second transform, a run or a watch cycle on it waits, saying which process it
+waits for (Ctrl-C stops the wait); a lock whose process is no longer running is taken over, with a message.`;
 
 /** The dataset named by --dataset, or the one named like the input folder, or an error listing the datasets. */
 export function chooseDataset(config: PipelineConfig, inputDir: string, name?: string): DatasetConfig {
@@ -73,7 +79,12 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     const dataset = chooseDataset(config, values.input, values.dataset);
     datasetName = dataset.name;
     const options = { config, dataset, inputDir: values.input, outputDir: values.output, ingestedAt };
-    const result = engine === 'spark' ? await transformWithSpark(options) : await transformWithDuckDb(options);
+    const lock = {
+      command: 'csv-pipeline transform',
+      notice: (m: string) => console.error(`csv-pipeline transform: ${m}`),
+      elsewhere: 'write to another --output',
+    };
+    const result = await withTransformLock(values.output, lock, () => (engine === 'spark' ? transformWithSpark(options) : transformWithDuckDb(options)));
     write(`${describeResult(dataset.name, result)}\n`);
     return 0;
   } catch (err) {
