@@ -26,7 +26,9 @@ PathLike = Union[str, "os.PathLike[str]"]
 MARKER = "__replace_source"  # source rows that stand for "delete the earlier rows of this raw object"
 ACTION = "__action"  # keyed merge source: 'upsert' (a new row) or 'delete' (an earlier row of a re-sent object)
 COPY_ON_WRITE = ("write.delete.mode", "write.update.mode", "write.merge.mode")
-LEDGER_VERSION = 1
+LEDGER_VERSION = 2
+# The ledger's raw objects the table holds rows of: {raw key: {"mtime", "file"} of its newest merged version}.
+SOURCES = "sources"
 
 
 @dataclass(frozen=True)
@@ -200,29 +202,62 @@ def new_files(listed: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.Proce
     return [f for f in listed if (loaded.get(f.name) or {}).get("mtime") != _stamp(f)]
 
 
-def next_ledger(listed: Sequence[pt.ProcessedFile], ledger: dict, merged: Sequence[pt.ProcessedFile], snapshot) -> dict:
+def next_ledger(
+    listed: Sequence[pt.ProcessedFile], ledger: dict, merged: Sequence[pt.ProcessedFile], snapshot, sources=None
+) -> dict:
     """The ledger after a commit: the merged files added (with their raw object and the snapshot that merged
-    them), entries of files no longer listed dropped."""
+    them), entries of files no longer listed dropped; `sources` (the raw objects the table holds rows of, see
+    with_sources) replaces the ledger's when given, else it is kept as it was."""
     names = {f.name for f in listed}
     files = {n: e for n, e in ledger.get("files", {}).items() if n in names}
     files.update({f.name: {"mtime": _stamp(f), "source": f.source_file, "snapshot": snapshot} for f in merged})
-    return {"version": LEDGER_VERSION, "files": dict(sorted(files.items()))}
+    result = {"version": LEDGER_VERSION, "files": dict(sorted(files.items()))}
+    sources = ledger.get(SOURCES) if sources is None else sources
+    if sources is not None:
+        result[SOURCES] = dict(sorted(sources.items()))
+    return result
+
+
+def sources_in_table(spark: Any, table: IcebergTable) -> dict:
+    """The raw objects (source_file values) the table holds rows of, read from the table (one column scan):
+    what a ledger without its own list (written before it kept one, or lost) starts from."""
+    if not table_exists(spark, table):
+        return {}
+    rows = spark.sql(f"SELECT DISTINCT {quote(pt.SOURCE_FILE)} FROM {table.name}").collect()
+    return {r[0]: {"mtime": None, "file": None} for r in rows if r[0] is not None}
+
+
+def with_sources(known: dict, files: Sequence[pt.ProcessedFile]) -> dict:
+    """`known` plus the raw objects of `files`, each with its newest version (modification time, then name)."""
+    merged = dict(known)
+    for f in files:
+        entry = merged.get(f.source_file) or {}
+        if entry.get("mtime") is None or _version(entry["mtime"], entry["file"]) < (_utc(f.mtime), f.name):
+            merged[f.source_file] = {"mtime": _stamp(f), "file": f.name}
+    return merged
 
 
 def _utc(moment: dt.datetime) -> dt.datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
 
 
+def _version(mtime: str, name: str) -> tuple[dt.datetime, str]:
+    """A ledger entry's version of a raw object, ordered as newest_per_source orders files."""
+    return _utc(dt.datetime.fromisoformat(mtime)), name
+
+
 def superseded(files: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.ProcessedFile]:
     """The files of which a newer version of the same raw object (modification time, then name, as
     newest_per_source orders them) is already merged: an older version whose report came late must not
     replace the newer rows. They are recorded in the ledger, never merged."""
+    versions = [(e.get("source"), e.get("mtime"), n) for n, e in ledger.get("files", {}).items()]
+    versions += [(source, e.get("mtime"), e.get("file")) for source, e in ledger.get(SOURCES, {}).items()]
     newest: dict[str, tuple[dt.datetime, str]] = {}
-    for name, entry in ledger.get("files", {}).items():
-        if entry.get("source") is None:
-            continue  # an entry of an older ledger: its raw object is not known
-        moment = (_utc(dt.datetime.fromisoformat(entry["mtime"])), name)
-        newest[entry["source"]] = max(newest.get(entry["source"], moment), moment)
+    for source, mtime, name in versions:
+        if source is None or mtime is None:
+            continue  # an entry of an older ledger, or a raw object read from the table: its version is not known
+        moment = _version(mtime, name)
+        newest[source] = max(newest.get(source, moment), moment)
     return [f for f in files if f.source_file in newest and (_utc(f.mtime), f.name) < newest[f.source_file]]
 
 
@@ -235,9 +270,10 @@ def run_batch(
     ingested_at: dt.datetime | None = None,
 ) -> dict:
     """Merges the processed files the ledger does not hold into the Iceberg table in one commit, then records
-    them in the ledger. A run that fails leaves the table as it was (no commit) and the ledger unchanged, so
-    the next run reads the same files; a run that fails after the commit but before the ledger write merges
-    them again, which the MERGE makes harmless (TRANSFORMS.md "Loading into the Iceberg table")."""
+    them in the ledger (their raw objects are recorded before the commit). A run that fails leaves the table as
+    it was (no commit) and the ledger's files unchanged, so the next run reads the same files; a run that fails
+    after the commit but before the ledger write merges them again, which the MERGE makes harmless (TRANSFORMS.md
+    "Loading into the Iceberg table")."""
     ingested_at = ingested_at or dt.datetime.now(dt.timezone.utc)
     pt.configure_session(spark)
     listed, ledger = storage.list_processed(), storage.read_ledger()
@@ -258,17 +294,33 @@ def run_batch(
         if table_exists(spark, table):
             storage.published(current_snapshot(spark, table))
         return empty_summary()
-    summary, snapshot = merge_files(spark, fresh, plan, table, ingested_at)
-    storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"]))
+    known = ledger.get(SOURCES)
+    known = sources_in_table(spark, table) if known is None else known
+    replacing = sorted({f.source_file for f in fresh if f.source_file in known})
+    sources = with_sources(known, newest_per_source(fresh))
+
+    def record_sources() -> None:  # before the commit: a table never holds rows of a raw object the ledger lacks
+        if sources != ledger.get(SOURCES):
+            storage.write_ledger(next_ledger(listed, ledger, [], None, sources))
+
+    summary, snapshot = merge_files(spark, fresh, plan, table, ingested_at, replacing, record_sources)
+    storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"], sources))
     storage.published(snapshot)
     return summary
 
 
 def merge_files(
-    spark: Any, files: Sequence[pt.ProcessedFile], plan: pt.DatasetSpec, table: IcebergTable, ingested_at: dt.datetime
+    spark: Any,
+    files: Sequence[pt.ProcessedFile],
+    plan: pt.DatasetSpec,
+    table: IcebergTable,
+    ingested_at: dt.datetime,
+    replacing: Sequence[str],
+    before_commit: Any = lambda: None,
 ) -> tuple[dict, dict]:
-    """Reads the files once, transforms them, fits the table to the rows and runs the one MERGE. Returns the
-    counts and the table's snapshot after it."""
+    """Reads the files once, transforms them, fits the table to the rows and commits them (merge_into;
+    `replacing`: the batch's raw objects the table may hold earlier rows of). Returns the counts and the
+    table's snapshot after it."""
     from pyspark import StorageLevel
 
     raw = pt.read_processed_csv(spark, newest_per_source(files))
@@ -288,7 +340,8 @@ def merge_files(
         log.info("read %d rows from %d files, %d after the transforms", rows_in, len(files), rows_out)
         ensure_table(spark, table, data.schema, plan)
         before = current_snapshot(spark, table)
-        merge_into(spark, table, data, sorted({f.source_file for f in files}), plan)
+        before_commit()
+        merge_into(spark, table, data, sorted({f.source_file for f in files}), plan, replacing)
         after = current_snapshot(spark, table)
     finally:
         raw.unpersist()
@@ -465,50 +518,80 @@ def touched_partitions(before: dict, after: dict) -> list[str]:
     return sorted({partition_label(v) for v in changed if v} & present)
 
 
-def merge_into(spark: Any, table: IcebergTable, data: Any, sources: Sequence[str], plan: pt.DatasetSpec) -> None:
-    """The batch's one MERGE (one snapshot). Keyed: the batch's rows replace the rows with their key, and the
-    earlier rows of the batch's raw objects whose key the batch no longer has are deleted. Keyless: every
-    earlier row of the batch's raw objects is deleted and the batch's rows inserted."""
+def merge_into(
+    spark: Any,
+    table: IcebergTable,
+    data: Any,
+    sources: Sequence[str],
+    plan: pt.DatasetSpec,
+    replacing: Sequence[str] | None = None,
+) -> None:
+    """The batch's one commit (one snapshot). Keyed: a MERGE where the batch's rows replace the rows with their
+    key, and the earlier rows of the `replacing` raw objects whose key the batch no longer has are deleted.
+    Keyless: a MERGE that deletes every earlier row of the `replacing` raw objects and inserts the batch's rows,
+    or, when none of the batch's raw objects has rows in the table yet, an append (no scan of the table).
+    `replacing` is the batch's raw objects the table may hold rows of (None: all of `sources`)."""
     from pyspark.sql import functions as F
-    from pyspark.sql.types import StringType, StructField, StructType
 
+    replacing = list(sources if replacing is None else replacing)
     target = spark.table(table.name)
     columns = [f.name for f in target.schema.fields]
     aligned = data.select(
         *[pt.col(c) if c in data.columns else F.lit(None).cast(target.schema[c].dataType).alias(c) for c in columns]
     )
-    names = ", ".join(quote(c) for c in columns)
-    values = ", ".join(f"s.{quote(c)}" for c in columns)
+    if not plan.key and not replacing:
+        log.info("append: none of the batch's %d raw objects has rows in the table", len(sources))
+        aligned.writeTo(table.name).append()
+        return
+    source, on, clauses = (_keyed_merge if plan.key else _keyless_merge)(spark, target, aligned, replacing, plan)
     view = f"merge_source_{os.getpid()}_{abs(hash(table.name))}"
-    markers = spark.createDataFrame([(s,) for s in sources], StructType([StructField(pt.SOURCE_FILE, StringType())]))
-    if plan.key:
-        keys = list(plan.final_key)
-        earlier = target.filter(pt.col(pt.SOURCE_FILE).isin(list(sources))).select(*[pt.col(k) for k in keys])
-        batch_keys = aligned.select(*[pt.col(k).alias(f"__key{i}") for i, k in enumerate(keys)])
-        gone = earlier.join(batch_keys, _null_safe(keys), "left_anti")
-        source = aligned.withColumn(ACTION, F.lit("upsert")).unionByName(
-            gone.withColumn(ACTION, F.lit("delete")), allowMissingColumns=True
-        )
-        on = " AND ".join(f"t.{quote(k)} <=> s.{quote(k)}" for k in keys)
-        updates = ", ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
-        clauses = (
-            f"WHEN MATCHED AND s.{ACTION} = 'delete' THEN DELETE "
-            f"WHEN MATCHED THEN UPDATE SET {updates} "
-            f"WHEN NOT MATCHED AND s.{ACTION} = 'upsert' THEN INSERT ({names}) VALUES ({values})"
-        )
-    else:
-        source = aligned.withColumn(MARKER, F.lit(False)).unionByName(
-            markers.withColumn(MARKER, F.lit(True)), allowMissingColumns=True
-        )
-        on = f"s.{MARKER} AND t.{quote(pt.SOURCE_FILE)} = s.{quote(pt.SOURCE_FILE)}"
-        clauses = (
-            f"WHEN MATCHED THEN DELETE WHEN NOT MATCHED AND NOT s.{MARKER} THEN INSERT ({names}) VALUES ({values})"
-        )
     source.createOrReplaceTempView(view)
     try:
         spark.sql(f"MERGE INTO {table.name} t USING {view} s ON {on} {clauses}")
     finally:
         spark.catalog.dropTempView(view)
+
+
+def _insert_clause(columns: Sequence[str]) -> str:
+    names = ", ".join(quote(c) for c in columns)
+    return f"INSERT ({names}) VALUES ({', '.join(f's.{quote(c)}' for c in columns)})"
+
+
+def _keyed_merge(spark: Any, target: Any, aligned: Any, replacing: Sequence[str], plan: pt.DatasetSpec):
+    """The MERGE's source, ON and clauses of a keyed dataset: upserts, plus deletes of the earlier rows of the
+    re-sent raw objects whose key the batch no longer has (none to look for when no raw object is re-sent)."""
+    from pyspark.sql import functions as F
+
+    keys, columns = list(plan.final_key), aligned.columns
+    source = aligned.withColumn(ACTION, F.lit("upsert"))
+    if replacing:
+        earlier = target.filter(pt.col(pt.SOURCE_FILE).isin(list(replacing))).select(*[pt.col(k) for k in keys])
+        batch_keys = aligned.select(*[pt.col(k).alias(f"__key{i}") for i, k in enumerate(keys)])
+        gone = earlier.join(batch_keys, _null_safe(keys), "left_anti")
+        source = source.unionByName(gone.withColumn(ACTION, F.lit("delete")), allowMissingColumns=True)
+    on = " AND ".join(f"t.{quote(k)} <=> s.{quote(k)}" for k in keys)
+    updates = ", ".join(f"t.{quote(c)} = s.{quote(c)}" for c in columns)
+    clauses = (
+        f"WHEN MATCHED AND s.{ACTION} = 'delete' THEN DELETE "
+        f"WHEN MATCHED THEN UPDATE SET {updates} "
+        f"WHEN NOT MATCHED AND s.{ACTION} = 'upsert' THEN {_insert_clause(columns)}"
+    )
+    return source, on, clauses
+
+
+def _keyless_merge(spark: Any, target: Any, aligned: Any, replacing: Sequence[str], plan: pt.DatasetSpec):
+    """The MERGE's source, ON and clauses of a keyless dataset: the batch's rows plus one marker row per re-sent
+    raw object, which matches (and deletes) every earlier row of that object."""
+    from pyspark.sql import functions as F
+    from pyspark.sql.types import StringType, StructField, StructType
+
+    markers = spark.createDataFrame([(s,) for s in replacing], StructType([StructField(pt.SOURCE_FILE, StringType())]))
+    source = aligned.withColumn(MARKER, F.lit(False)).unionByName(
+        markers.withColumn(MARKER, F.lit(True)), allowMissingColumns=True
+    )
+    on = f"s.{MARKER} AND t.{quote(pt.SOURCE_FILE)} = s.{quote(pt.SOURCE_FILE)}"
+    clauses = f"WHEN MATCHED THEN DELETE WHEN NOT MATCHED AND NOT s.{MARKER} THEN {_insert_clause(aligned.columns)}"
+    return source, on, clauses
 
 
 def _null_safe(keys: Sequence[str]) -> Any:

@@ -168,11 +168,22 @@ def _raise_in_the_write(spark):
 
     real = pb.merge_into
 
-    def failing(spark_, table, data, sources, plan):
+    def failing(spark_, table, data, *rest):
         boom = F.udf(lambda v: (_ for _ in ()).throw(RuntimeError("injected failure in a write task")), StringType())
-        return real(spark_, table, data.withColumn("name", boom(data["name"])), sources, plan)
+        return real(spark_, table, data.withColumn("name", boom(data["name"])), *rest)
 
     return failing
+
+
+def _failing_once_files_are_recorded(real):
+    """write_ledger that fails when it would record a merged file (after the commit), not before the commit."""
+
+    def write_ledger(self, ledger):
+        if any(e.get("snapshot") for e in ledger["files"].values() if e.get("source") == "raw/people/b.csv"):
+            raise RuntimeError("injected after the commit")
+        return real(self, ledger)
+
+    return write_ledger
 
 
 @pytest.mark.parametrize("where", ["after the transform", "inside the write", "after the commit"])
@@ -188,13 +199,21 @@ def test_a_failure_midway_leaves_the_table_as_it_was_and_the_next_run_completes(
         elif where == "inside the write":
             m.setattr(pb, "merge_into", _raise_in_the_write(spark))
         else:
-            m.setattr(pb.LocalStorage, "write_ledger", lambda *a: (_ for _ in ()).throw(RuntimeError("injected")))
+            m.setattr(pb.LocalStorage, "write_ledger", _failing_once_files_are_recorded(pb.LocalStorage.write_ledger))
         with pytest.raises(Exception, match="injected"):
             w.run(spark)
+    after = _state(spark, w)
     if where == "after the commit":  # committed but not recorded: the next run merges the same file again
-        assert len(snapshot_ids(spark, w.table)) == 2 and _state(spark, w)[2] == before[2]
-    else:
-        assert _state(spark, w) == before  # same snapshots, rows, ledger and published file list
+        assert len(after[0]) == 2 and after[2]["files"] == before[2]["files"]
+    else:  # same snapshots, rows, processed files in the ledger and published file list
+        assert (after[0], after[1], after[2]["files"], after[3]) == (
+            before[0],
+            before[1],
+            before[2]["files"],
+            before[3],
+        )
+    # whatever the point, the ledger never lacks a raw object the table holds rows of (its list was written first)
+    assert set(after[2]["sources"]) >= {r["source_file"] for r in read_output(spark, w.table)}
     summary = w.run(spark)
     assert summary["files"] == 1
     assert w.rows(spark, "id", "name") == [(1, "Ann"), (2, "Bobby"), (3, "Cy")]
@@ -238,3 +257,44 @@ def test_the_published_file_list_is_the_current_snapshots_data_files(spark, tmp_
     ]
     assert listed["files"] == sorted(current) and listed["snapshotId"] == snapshot_ids(spark, w.table)[-1]
     assert all(f.startswith("data/what=view/") for f in listed["files"])
+
+
+def _operations(spark, w: Workdir) -> list[str]:
+    table = local_job.local_table(spark, str(w.table))
+    return [r[0] for r in spark.sql(f"SELECT operation FROM {table.name}.snapshots ORDER BY committed_at").collect()]
+
+
+def test_keyless_raw_objects_new_to_the_table_are_appended_and_a_reupload_is_merged(spark, tmp_path):
+    w = Workdir(tmp_path, KEYLESS)
+    w.upload("x.csv", "v1", "what,n\nclick,1\nclick,2\n")
+    w.run(spark)
+    w.upload("y.csv", "v1", "what,n\nview,3\n")
+    w.run(spark)
+    assert _operations(spark, w) == ["append", "append"]  # no MERGE, no scan of the table
+    w.upload("x.csv", "v2", "what,n\nview,4\n")
+    w.run(spark)
+    assert _operations(spark, w)[-1] == "overwrite"  # x is re-sent: its earlier rows are replaced
+    assert w.rows(spark, "what", "n", "source_file") == [
+        ("view", 3, "raw/events/y.csv"),
+        ("view", 4, "raw/events/x.csv"),
+    ]
+    ledger = json.loads((w.table / local_job.LEDGER_FILE).read_text())
+    assert ledger["sources"]["raw/events/x.csv"]["file"] == "x-v2.csv"
+
+
+@pytest.mark.parametrize("ledger", ["lost", "of version 1"])
+def test_a_ledger_lost_or_without_its_raw_objects_is_rebuilt_from_the_table_and_nothing_is_doubled(
+    spark, tmp_path, ledger
+):
+    w = Workdir(tmp_path, KEYLESS)
+    w.upload("x.csv", "v1", "what,n\nclick,1\nclick,2\n")
+    w.run(spark)
+    path = w.table / local_job.LEDGER_FILE
+    if ledger == "lost":
+        path.unlink()  # every processed file is read again
+    else:  # a ledger written before it listed raw objects, whose processed file of x has gone since
+        path.write_text(json.dumps({"version": 1, "files": {}}))
+    assert w.run(spark)["files"] == 1
+    assert _operations(spark, w)[-1] == "overwrite"  # x has rows in the table: merged, not appended
+    assert w.rows(spark, "what", "n") == [("click", 1), ("click", 2)]
+    assert set(json.loads(path.read_text())["sources"]) == {"raw/events/x.csv"}

@@ -37,6 +37,18 @@ def test_the_next_ledger_adds_the_merged_files_and_drops_files_no_longer_listed(
     }
 
 
+def test_the_ledger_keeps_each_raw_objects_newest_version_after_its_processed_files_are_gone():
+    v1, v2 = processed("x-v1.csv", 1, "raw/ds/x.csv"), processed("x-v2.csv", 5, "raw/ds/x.csv")
+    sources = pb.with_sources({}, [v2])
+    assert pb.with_sources(sources, [v1]) == sources  # an older version never replaces the newer one
+    ledger = pb.next_ledger([v2], {}, [v2], 7, sources)
+    ledger = pb.next_ledger([], ledger, [], 8)  # x-v2.csv deleted from processed/: the raw object stays known
+    assert ledger["files"] == {} and ledger["sources"] == {"raw/ds/x.csv": {"mtime": pb._stamp(v2), "file": "x-v2.csv"}}
+    assert pb.superseded([v1], ledger) == [v1]  # so a late v1 is still recognised as older
+    unknown = {"sources": {"raw/ds/x.csv": {"mtime": None, "file": None}}}  # read from the table: version unknown
+    assert pb.superseded([v1], unknown) == []
+
+
 def test_of_two_versions_of_one_raw_object_in_a_batch_only_the_newest_is_read():
     files = [
         processed("x-v1.csv", 1, "raw/ds/x.csv"),
