@@ -1,4 +1,6 @@
 // Parses a subcommand's arguments the same way for every command: --help prints the usage, a bad option says why and shows it.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { ParseArgsConfig } from 'node:util';
 import type { TransformEngine } from '../local/pipeline';
@@ -61,4 +63,20 @@ export function parseWorkdir(command: CommandInfo, value: string | undefined): s
     );
   }
   return value;
+}
+
+/**
+ * The --workdir of a command that only reads a workdir (query, serve), or the usage-error status: besides an
+ * empty value, a folder that is not there (a typo) is refused, as it would read as an empty workdir.
+ */
+export function parseExistingWorkdir(command: CommandInfo, value: string | undefined): string | number {
+  const workdir = parseWorkdir(command, value);
+  if (typeof workdir === 'number') return workdir;
+  const stat = fs.statSync(workdir, { throwIfNoEntry: false });
+  if (stat?.isDirectory()) return workdir;
+  const given = value === undefined ? `the default --workdir ${DEFAULT_WORKDIR}/ of the current folder` : '--workdir';
+  return usageError(
+    command,
+    `no workdir at ${path.resolve(workdir)}${stat ? ' (it is a file, not a folder)' : ''}: run \`csv-pipeline run\` first, or check ${given}`,
+  );
 }

@@ -3,7 +3,7 @@ import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { formatCsv, formatJson, formatTextTable } from '../../local/engine/format';
 import { DEFAULT_WORKDIR } from '../../local/store';
 import { openLocalTables } from '../../local/tables';
-import { parseCommandArgs, parseWorkdir, usageError } from '../args';
+import { parseCommandArgs, parseExistingWorkdir, usageError } from '../args';
 
 export const QUERY_USAGE = `usage: csv-pipeline query "SQL" [--workdir DIR] [--config FILE] [--json | --csv]
 
@@ -15,7 +15,9 @@ options:
   --workdir DIR   local object store (default ${DEFAULT_WORKDIR}/)
   --config FILE   pipeline config (default ${DEFAULT_CONFIG_PATH})
   --json          print the rows as a JSON array of objects
-  --csv           print the rows as CSV with a header`;
+  --csv           print the rows as CSV with a header
+
+A --workdir that does not exist is refused (exit 2) rather than read as an empty workdir.`;
 
 export async function run(argv: string[], write: (text: string) => void = (t) => process.stdout.write(t)): Promise<number> {
   const command = { name: 'query', usage: QUERY_USAGE, write };
@@ -38,7 +40,7 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     return 2;
   }
   const configPath = values.config ?? DEFAULT_CONFIG_PATH;
-  const workdir = parseWorkdir(command, values.workdir);
+  const workdir = parseExistingWorkdir(command, values.workdir);
   if (typeof workdir === 'number') return workdir;
   try {
     const config = loadPipelineConfig(configPath);

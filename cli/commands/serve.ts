@@ -5,12 +5,13 @@ import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, loadPipelineConfig } from '../../config/load';
 import { DASHBOARD_KEY, generateDashboard } from '../../local/dashboard/generate';
 import { LocalObjectStore } from '../../local/store';
-import { parseCommandArgs, parseWorkdir } from '../args';
+import { parseCommandArgs, parseExistingWorkdir } from '../args';
 
 const USAGE = `usage: csv-pipeline serve [--workdir DIR] [--port N] [--config FILE] [--regenerate]
 
 Serves <workdir>/dashboard/ on http://127.0.0.1:PORT/ (default port 8080; 0 picks a free one).
-The page is generated first when it does not exist yet, or always with --regenerate.
+The page is generated first when it does not exist yet, or always with --regenerate. A --workdir that
+does not exist is refused (exit 2): run "csv-pipeline run" first.
 Only requests addressed to 127.0.0.1:PORT, localhost:PORT or [::1]:PORT (the Host header) are answered;
 others get 403, so a web page cannot read the dashboard through a name of its own (DNS rebinding).`;
 
@@ -113,7 +114,7 @@ export async function run(argv: string[]): Promise<number> {
     console.error(`csv-pipeline serve: --port must be a whole number from 0 to 65535 (got "${values.port}")`);
     return 2;
   }
-  const workdir = parseWorkdir({ name: 'serve', usage: USAGE }, values.workdir);
+  const workdir = parseExistingWorkdir({ name: 'serve', usage: USAGE }, values.workdir);
   if (typeof workdir === 'number') return workdir;
   const store = new LocalObjectStore(workdir);
   if (values.regenerate || !store.exists(DASHBOARD_KEY)) {

@@ -39,3 +39,33 @@ describe('--workdir ""', () => {
     }
   });
 });
+
+describe('a --workdir that does not exist', () => {
+  let cwd: string;
+  beforeEach(() => (cwd = fs.mkdtempSync(path.join(os.tmpdir(), 'csvp-nowd-'))));
+  afterEach(() => fs.rmSync(cwd, { recursive: true, force: true }));
+
+  it.each([
+    ['serve', ['--port', '0']],
+    ['query', ['SELECT count(*) FROM signups']],
+  ])('%s: exits 2 naming the folder and the fix instead of reading an empty workdir, and creates nothing', (command, rest) => {
+    const typo = path.join(cwd, '.pipline');
+    const r = cli([command, ...rest, '--config', CONFIG, '--workdir', typo], cwd);
+    expect([r.status, r.stdout]).toEqual([2, '']);
+    expect(r.stderr.split('\n')[0]).toBe(`csv-pipeline ${command}: no workdir at ${typo}: run \`csv-pipeline run\` first, or check --workdir`);
+
+    const byDefault = cli([command, ...rest, '--config', CONFIG], cwd); // no .pipeline/ in the current folder
+    expect(byDefault.status).toBe(2);
+    expect(byDefault.stderr.split('\n')[0]).toBe(
+      `csv-pipeline ${command}: no workdir at ${path.join(fs.realpathSync(cwd), '.pipeline')}: run \`csv-pipeline run\` first, or check the default --workdir .pipeline/ of the current folder`,
+    );
+
+    fs.writeFileSync(typo, 'not a folder');
+    const file = cli([command, ...rest, '--config', CONFIG, '--workdir', typo], cwd);
+    expect(file.status).toBe(2);
+    expect(file.stderr.split('\n')[0]).toBe(
+      `csv-pipeline ${command}: no workdir at ${typo} (it is a file, not a folder): run \`csv-pipeline run\` first, or check --workdir`,
+    );
+    expect(fs.readdirSync(cwd)).toEqual(['.pipline']);
+  });
+});
