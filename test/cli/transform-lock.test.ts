@@ -86,23 +86,29 @@ async function expectSignups(workdir: string, count: number): Promise<void> {
   }
 }
 
-/** No lock, no staging folder, no temp file left; the table folder holds exactly the Parquet files its manifest names. */
-function expectNothingLeft(workdir: string): void {
-  expect(fs.existsSync(path.join(workdir, LOCK_FILE))).toBe(false);
-  expect(fs.readdirSync(workdir).filter((n) => n.startsWith('.lock'))).toEqual([]);
-  expect(fs.readdirSync(path.join(workdir, 'final_output')).filter((n) => n !== 'signups')).toEqual([]); // no .signups.staging-*
-  const table = path.join(workdir, 'final_output', 'signups');
+/** No lock left in `lockRoot`, no staging folder beside the table, no temp file; the table folder holds exactly the Parquet files its manifest names. */
+function expectNothingLeft(lockRoot: string, table: string): void {
+  expect(fs.readdirSync(lockRoot).filter((n) => n.startsWith(LOCK_FILE))).toEqual([]); // .lock, .lock.takeover
+  expect(fs.readdirSync(path.dirname(table)).filter((n) => n !== path.basename(table) && n.startsWith('.'))).toEqual([]); // no .signups.staging-*
   const onDisk = fs
     .readdirSync(table, { recursive: true, encoding: 'utf8' })
     .filter((f) => !fs.statSync(path.join(table, f)).isDirectory() && f !== '_duckdb_manifest.json')
     .map((f) => f.split(path.sep).join('/'))
     .sort();
   expect(onDisk).toEqual(readManifest(table)?.files);
-  expect(fs.existsSync(path.join(workdir, '.tmp')) ? fs.readdirSync(path.join(workdir, '.tmp')) : []).toEqual([]);
+  expect(fs.existsSync(path.join(lockRoot, '.tmp')) ? fs.readdirSync(path.join(lockRoot, '.tmp')) : []).toEqual([]);
 }
 
-const WAITING = (workdir: string, pid: number, command: string) =>
-  new RegExp(`^csv-pipeline transform: the workdir ${workdir} is in use by process ${pid} \\(${command}, started [^)]*\\); waiting for it to finish`, 'm');
+/** A workdir whose signups table is `table` (a symbolic link), for the project's reader. */
+function readerWorkdir(table: string): string {
+  const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'csvp-transform-lock-reader-'));
+  fs.mkdirSync(path.join(workdir, 'final_output'));
+  fs.symlinkSync(table, path.join(workdir, 'final_output', 'signups'));
+  return workdir;
+}
+
+const WAITING = (place: string, root: string, pid: number, command: string) =>
+  new RegExp(`^csv-pipeline transform: the ${place} ${root} is in use by process ${pid} \\(${command}, started [^)]*\\); waiting for it to finish`, 'm');
 
 describe('csv-pipeline transform takes the workdir lock', () => {
   let dir: string;
@@ -119,12 +125,16 @@ describe('csv-pipeline transform takes the workdir lock', () => {
     expect(transformLockFolder(path.join(dir, 'out', 'signups'))).toEqual({ root: path.join(dir, 'out'), workdir: false });
   });
 
-  it('makes two transforms of one table started together take turns: the second waits naming the first, then both rows sets are in', async () => {
+  it.each([
+    ['<workdir>/final_output/signups', 'workdir', ['wd', 'final_output', 'signups'], ['wd']],
+    ['any other folder', 'folder', ['plain', 'signups'], ['plain']],
+  ])('two transforms of %s started together take turns: the second waits naming the first, then both inputs are in', async (_, place, outputAt, lockAt) => {
     const inputA = path.join(workdir, 'processed', 'signups');
     writeFile(path.join(inputA, 'a.csv'), signupsCsv(1, ROWS));
     const inputB = path.join(dir, 'more', 'signups');
     writeFile(path.join(inputB, 'b.csv'), signupsCsv(ROWS + 1, ROWS));
-    const output = path.join(workdir, 'final_output', 'signups');
+    const output = path.join(dir, ...outputAt);
+    const lockRoot = path.join(dir, ...lockAt);
 
     const a = transform(inputA, output, dir);
     const b = transform(inputB, output, dir);
@@ -132,12 +142,18 @@ describe('csv-pipeline transform takes the workdir lock', () => {
 
     expect([ea.code, eb.code]).toEqual([0, 0]);
     for (const e of [ea, eb]) expect(e.stdout).toMatch(/^transform signups \(duckdb\): 1 file, 150000 rows in, 150000 rows out, 12 partitions written/);
-    await expectSignups(workdir, 2 * ROWS);
-    expectNothingLeft(workdir);
+    const reader = readerWorkdir(output);
+    try {
+      await expectSignups(reader, 2 * ROWS);
+    } finally {
+      fs.rmSync(reader, { recursive: true, force: true });
+    }
+    expectNothingLeft(lockRoot, output);
     const waited = [ea, eb].filter((e) => e.stderr.includes('waiting for it to finish'));
     expect(waited).toHaveLength(1); // the other one got the lock first
     const holder = waited[0] === ea ? eb : ea;
-    expect(waited[0].stderr).toMatch(WAITING(workdir, holder.pid, 'csv-pipeline transform'));
+    expect(waited[0].stderr).toMatch(WAITING(place, lockRoot, holder.pid, 'csv-pipeline transform'));
+    expect(waited[0].stderr).toContain('(Ctrl-C to stop; if that process is stuck, stop it, or write to another --output)');
     expect(holder.stderr).toBe('');
   });
 
@@ -155,7 +171,7 @@ describe('csv-pipeline transform takes the workdir lock', () => {
     expect([er.code, et.code]).toEqual([0, 0]);
     expect(et.stdout).toMatch(/^transform signups \(duckdb\): 1 file, 1000 rows in, 1000 rows out/);
     await expectSignups(workdir, ROWS + 1000);
-    expect(et.stderr).toMatch(WAITING(workdir, run.pid, 'csv-pipeline run')); // it started while the run held the lock
-    expectNothingLeft(workdir);
+    expect(et.stderr).toMatch(WAITING('workdir', workdir, run.pid, 'csv-pipeline run')); // it started while the run held the lock
+    expectNothingLeft(workdir, path.join(workdir, 'final_output', 'signups'));
   });
 });
