@@ -48,6 +48,12 @@ export interface TransformRunResult {
   readonly durationMs: number;
 }
 
+/** Why `inputDir` cannot be a transform's input (it does not exist), or undefined; the CLI asks before it takes the lock, as the engine does. */
+export function missingInputMessage(inputDir: string): string | undefined {
+  const input = path.resolve(inputDir);
+  return fs.existsSync(input) ? undefined : `input folder ${input} does not exist; pass the processed/<dataset>/ folder with --input`;
+}
+
 /** Runs the transform of one dataset on DuckDB; nothing is written when the spec or the data is wrong. */
 export async function transformWithDuckDb(options: TransformRunOptions): Promise<TransformRunResult> {
   const started = Date.now();
@@ -60,11 +66,8 @@ export async function transformWithDuckDb(options: TransformRunOptions): Promise
   const described = describeInputFiles(inputDir, reportsDirOf(inputDir, dataset));
   const files = newestPerSource(described);
   if (described.length === 0) {
-    if (!fs.existsSync(inputDir)) {
-      throw new Error(
-        `transform (duckdb) of dataset "${dataset.name}": input folder ${inputDir} does not exist; pass the processed/<dataset>/ folder with --input`,
-      );
-    }
+    const missing = missingInputMessage(inputDir);
+    if (missing) throw new Error(`transform (duckdb) of dataset "${dataset.name}": ${missing}`);
     return { engine: 'duckdb', files: 0, rowsIn: 0, rowsOut: 0, partitions: [], durationMs: Date.now() - started };
   }
 

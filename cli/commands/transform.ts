@@ -2,7 +2,7 @@
 import * as path from 'node:path';
 import { DEFAULT_CONFIG_PATH, findDataset, loadPipelineConfig } from '../../config/load';
 import type { DatasetConfig, PipelineConfig } from '../../config/schema';
-import { transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
+import { missingInputMessage, transformWithDuckDb, type TransformRunResult } from '../../local/duckdb-transform';
 import { withTransformLock } from '../../local/pipeline';
 import { transformWithSpark } from '../../local/spark-transform';
 import { parseCommandArgs, usageError, parseEngine } from '../args';
@@ -79,6 +79,9 @@ export async function run(argv: string[], write: (text: string) => void = (t) =>
     const dataset = chooseDataset(config, values.input, values.dataset);
     datasetName = dataset.name;
     const options = { config, dataset, inputDir: values.input, outputDir: values.output, ingestedAt };
+    // Checked before the lock's folder is created: a mistyped --input leaves nothing behind.
+    const missing = missingInputMessage(values.input);
+    if (missing) throw new Error(`transform (${engine}) of dataset "${dataset.name}": ${missing}`);
     const lock = {
       command: 'csv-pipeline transform',
       notice: (m: string) => console.error(`csv-pipeline transform: ${m}`),

@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { run as runTransform } from '../../cli/commands/transform';
 import { loadPipelineConfig } from '../../config/load';
 import { LOCK_FILE } from '../../local/lock';
 import { readManifest } from '../../local/engine/manifest';
@@ -123,6 +124,24 @@ describe('csv-pipeline transform takes the workdir lock', () => {
     expect(transformLockFolder(path.join(dir, 'wd', 'final_output', 'signups'))).toEqual({ root: workdir, workdir: true });
     expect(transformLockFolder(`${path.join(dir, 'wd', 'final_output', 'signups')}/`)).toEqual({ root: workdir, workdir: true });
     expect(transformLockFolder(path.join(dir, 'out', 'signups'))).toEqual({ root: path.join(dir, 'out'), workdir: false });
+  });
+
+  it('checks --input before the lock: a missing input folder fails (exit 1, naming it) and creates no folder for the lock', async () => {
+    const errors: string[] = [];
+    const spy = jest.spyOn(console, 'error').mockImplementation((m: string) => void errors.push(m));
+    try {
+      for (const engine of ['duckdb', 'spark']) {
+        const input = path.join(dir, 'typo', 'signups');
+        const args = ['--input', input, '--output', path.join(workdir, 'final_output', 'signups'), '--config', CONFIG, '--engine', engine];
+        expect(await runTransform(args, () => undefined)).toBe(1);
+        expect(errors.pop()).toContain(
+          `transform (${engine}) of dataset "signups": input folder ${input} does not exist; pass the processed/<dataset>/ folder with --input`,
+        );
+      }
+    } finally {
+      spy.mockRestore();
+    }
+    expect(fs.readdirSync(dir)).toEqual([]);
   });
 
   it.each([
