@@ -1,4 +1,4 @@
-// The workdir lock: one run (or watch cycle) at a time writes a workdir, as two would merge into final_output/ over each other.
+// The workdir lock: one run, watch cycle or transform at a time writes a workdir (or a transform's output folder); two would merge over each other.
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
