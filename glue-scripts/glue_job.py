@@ -137,7 +137,7 @@ class S3Storage:
         return files
 
     def describe(self, files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:
-        """Header (a ranged GET) and raw key (the report) of each file; a file without a report is left out."""
+        """Header (a ranged GET), raw key and row count (the report) of each file; a file without a report is left out."""
         if self.local:
             return self.local.describe(files)
         described = []
@@ -149,7 +149,7 @@ class S3Storage:
                 log.info("skipping %s: no report yet (the preprocessing has not finished it)", f.name)
                 continue
             text = self.s3.get_object(Bucket=reports_bucket, Key=report_key)["Body"].read().decode("utf-8")
-            source = pb.report_source(text, f"s3://{reports_bucket}/{report_key}")
+            facts = pb.report_facts(text, f"s3://{reports_bucket}/{report_key}")
             bucket, key = split_s3_uri(f.path)
             header = None
             try:
@@ -158,7 +158,7 @@ class S3Storage:
             except Exception as err:  # noqa: BLE001 - a ranged GET of an empty object is an InvalidRange error
                 if getattr(err, "response", {}).get("Error", {}).get("Code") != "InvalidRange":
                     raise
-            described.append(pt.ProcessedFile(f.path, f.name, f.mtime, header, source))
+            described.append(pt.ProcessedFile(f.path, f.name, f.mtime, header, facts.source, facts.rows))
         return described
 
     def read_ledger(self) -> dict:

@@ -16,7 +16,7 @@ import os
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, Sequence, Union
+from typing import Any, NamedTuple, Protocol, Sequence, Union
 
 import pipeline_transforms as pt
 
@@ -82,21 +82,22 @@ def _plain_path(path: PathLike) -> str:
 
 def describe_local_files(paths: Sequence[PathLike], reports_dir: PathLike | None = None) -> list[pt.ProcessedFile]:
     """ProcessedFile entries from the file system: modification time, header and, with `reports_dir`, the raw
-    key from the Lambda's report <reports_dir>/<name>.json (files without a report are left out)."""
+    key and row count from the Lambda's report <reports_dir>/<name>.json (files without a report are left out)."""
     described = []
     for path in paths:
         local = _plain_path(path)
         name = pt.file_basename(local)
-        source = None
+        facts = ReportFacts(None, None)
         if reports_dir is not None:
-            source = read_report_source(Path(reports_dir) / report_name(name))
-            if source is None:
+            facts = read_report(Path(reports_dir) / report_name(name))
+            if facts is None:
                 log.info("skipping %s: no report yet (the preprocessing has not finished it)", name)
                 continue
         with open(local, "rb") as f:
             head = f.read(pt.HEADER_BYTES)
         mtime = dt.datetime.fromtimestamp(os.stat(local).st_mtime, dt.timezone.utc)
-        described.append(pt.ProcessedFile(os.fspath(path), name, mtime, pt.parse_csv_header(head), source))
+        header = pt.parse_csv_header(head)
+        described.append(pt.ProcessedFile(os.fspath(path), name, mtime, header, facts.source, facts.rows))
     return described
 
 
@@ -106,22 +107,32 @@ def report_name(processed_name: str) -> str:
     return stem + ".json"
 
 
-def report_source(text: str, where: str) -> str:
-    """The raw key (`source`) of a Lambda report's JSON text."""
+class ReportFacts(NamedTuple):
+    """What the job takes from the Lambda's report of a processed file: the raw key, and the number of rows it
+    wrote (`rowsValid`; None when the report has none), which lets the file be read in parallel pieces."""
+
+    source: str | None
+    rows: int | None
+
+
+def report_facts(text: str, where: str) -> ReportFacts:
+    """The raw key (`source`) and row count (`rowsValid`) of a Lambda report's JSON text."""
     try:
-        source = json.loads(text).get("source")
+        report = json.loads(text)
+        source = report.get("source")
     except (ValueError, AttributeError) as err:
         raise ValueError(f"{where}: not a preprocessing report (JSON object with source): {text[:200]!r}") from err
     if not isinstance(source, str) or not source:
         raise ValueError(
             f'{where}: the report has no "source" (the raw key); got {source!r}. Re-run its preprocessing.'
         )
-    return source
+    rows = report.get("rowsValid")
+    return ReportFacts(source, rows if isinstance(rows, int) and not isinstance(rows, bool) and rows >= 0 else None)
 
 
-def read_report_source(path: Path) -> str | None:
+def read_report(path: Path) -> ReportFacts | None:
     try:
-        return report_source(path.read_text(encoding="utf-8"), str(path))
+        return report_facts(path.read_text(encoding="utf-8"), str(path))
     except FileNotFoundError:
         return None
 
@@ -321,17 +332,10 @@ def merge_files(
     """Reads the files once, transforms them, fits the table to the rows and commits them (merge_into;
     `replacing`: the batch's raw objects the table may hold earlier rows of). Returns the counts and the
     table's snapshot after it."""
-    from pyspark import StorageLevel
-
-    raw = pt.read_processed_csv(spark, newest_per_source(files))
-    if raw is None:
-        log.info("no processed rows: the batch's %d files are all empty", len(files))
-        raw = pt.empty_input(spark)
-    raw = raw.persist(StorageLevel.MEMORY_AND_DISK)  # parsed once: counted, then transformed from the cache
+    raw, rows_in = read_batch(spark, newest_per_source(files))
     new_rows = pt.transform(raw, plan, ingested_at)  # a bad spec raises SpecError here, before anything is read
     data = new_rows.select(*[pt.col(c) for c in new_rows.columns if c not in pt.INTERNAL_COLUMNS])
     try:
-        rows_in = raw.count()
         # Materialised (the MERGE reads its source more than once, and refuses the non-deterministic
         # input_file_name / monotonically_increasing_id in its lineage): the rows the MERGE sees are fixed.
         data = data.localCheckpoint(eager=True)
@@ -358,6 +362,28 @@ def merge_files(
         "tableRows": after["totalRecords"],
     }
     return summary, after
+
+
+def read_batch(spark: Any, files: Sequence[pt.ProcessedFile]) -> tuple[Any, int]:
+    """The batch's rows, parsed once and cached, and their count. Files whose row count the report gives are read
+    line by line in parallel pieces; one whose rows then differ from that count holds a line break inside a value,
+    and the batch is read again with that file read whole."""
+    from pyspark import StorageLevel
+
+    whole: set[str] = set()
+    while True:
+        raw = pt.read_processed_csv(spark, files, whole)
+        if raw is None:
+            log.info("no processed rows: the batch's %d files are all empty", len(files))
+            raw = pt.empty_input(spark)
+        raw = raw.persist(StorageLevel.MEMORY_AND_DISK)  # parsed once: counted, then transformed from the cache
+        rows_in = raw.count()
+        redo = pt.miscounted(raw, files, whole)
+        if not redo:
+            return raw, rows_in
+        log.info("%d file(s) hold line breaks inside values, read whole: %s", len(redo), [f.name for f in redo])
+        raw.unpersist()
+        whole |= {f.name for f in redo}
 
 
 def newest_per_source(files: Sequence[pt.ProcessedFile]) -> list[pt.ProcessedFile]:

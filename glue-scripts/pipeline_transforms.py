@@ -17,7 +17,7 @@ import os
 import re
 from dataclasses import dataclass, field
 from functools import reduce
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any, Collection, Iterable, Mapping, Sequence
 from urllib.parse import unquote, urlparse
 
 from pyspark.errors.exceptions.captured import CapturedException
@@ -84,6 +84,8 @@ LINE_COLUMN = _CONSTANTS["internal"]["row"]
 # The raw object's key (from the Lambda's report of the processed file): what source_file holds when known.
 SOURCE_KEY_COLUMN = "__source_raw_key"
 INTERNAL_COLUMNS = (FILE_COLUMN, MTIME_COLUMN, LINE_COLUMN, SOURCE_KEY_COLUMN)
+# LINE_COLUMN orders the rows of one file: the start offset of the piece Spark read, then an id that grows along it.
+LINE_TYPE = StructType([StructField("piece", LongType()), StructField("row", LongType())])
 
 SOURCE_FILE = _CONSTANTS["lineage"]["sourceFile"]
 INGESTED_AT = _CONSTANTS["lineage"]["ingestedAt"]
@@ -397,7 +399,7 @@ def output_schema(spark: SparkSession, input_columns: Sequence[str], spec: Datas
     fields += [
         StructField(FILE_COLUMN, StringType()),
         StructField(MTIME_COLUMN, TimestampType()),
-        StructField(LINE_COLUMN, LongType()),
+        StructField(LINE_COLUMN, LINE_TYPE),
     ]
     empty = spark.createDataFrame([], StructType(fields))
     return apply_steps(empty, spec, dt.datetime(2000, 1, 1)).schema
@@ -423,6 +425,7 @@ class ProcessedFile:
     mtime: dt.datetime
     header: tuple[str, ...] | None
     source: str | None = None  # the raw object's key (the Lambda's report), else source_file is `name`
+    rows: int | None = None  # the data rows the Lambda wrote (its report's rowsValid), when known
 
     @property
     def source_file(self) -> str:
@@ -437,11 +440,15 @@ def parse_csv_header(data: bytes) -> tuple[str, ...] | None:
     return None
 
 
-def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> DataFrame | None:
+def read_processed_csv(
+    spark: SparkSession, files: Sequence[ProcessedFile], whole: Collection[str] = ()
+) -> DataFrame | None:
     """One frame over all files: string columns (the union of the headers, matched by name) plus
     FILE_COLUMN, MTIME_COLUMN and LINE_COLUMN. RFC 4180: quotes doubled inside quoted fields, quoted
-    line breaks. None when no file has a header."""
-    by_header: dict[tuple[str, ...], list[str]] = {}
+    line breaks. A file whose row count is known (from its report) and whose name is not in `whole` is read
+    line by line, which Spark splits into pieces read in parallel; the others are read whole (multiLine). A
+    value holding a line break makes a line-by-line read miscount: see miscounted. None when no file has a header."""
+    groups: dict[tuple[tuple[str, ...], bool], list[str]] = {}
     for f in files:
         if f.header is None:
             log.warning("skipping %s: the file is empty (no header)", f.name)
@@ -451,10 +458,11 @@ def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> D
                 f"{f.path}: the header {list(f.header)} has empty or repeated column names; processed "
                 f"files have unique names (re-run the preprocessing of that file)."
             )
-        by_header.setdefault(f.header, []).append(f.path)
-    if not by_header:
+        by_lines = f.rows is not None and f.name not in whole
+        groups.setdefault((f.header, by_lines), []).append(f.path)
+    if not groups:
         return None
-    mtimes = spark.createDataFrame(
+    facts = spark.createDataFrame(
         [(f.name, _utc_naive(f.mtime), f.source_file) for f in files],
         StructType(
             [
@@ -464,25 +472,36 @@ def read_processed_csv(spark: SparkSession, files: Sequence[ProcessedFile]) -> D
             ]
         ),
     )
-    frames = []
-    for header, paths in by_header.items():
-        schema = StructType([StructField(h, StringType()) for h in header])
-        frame = (
-            spark.read.schema(schema)
-            .option("header", "true")
-            .option("multiLine", "true")
-            .option("escape", '"')
-            .option("encoding", "UTF-8")
-            .option("mode", "PERMISSIVE")
-            .csv(paths)
-        )
-        # ids grow along each file (multiLine files are never split): they order the rows of a file
-        frames.append(
-            frame.withColumn(FILE_COLUMN, F.input_file_name()).withColumn(LINE_COLUMN, F.monotonically_increasing_id())
-        )
+    frames = [_read_csv(spark, header, by_lines, paths) for (header, by_lines), paths in groups.items()]
     df = reduce(lambda a, b: a.unionByName(b, allowMissingColumns=True), frames)
     df = df.withColumn("__name", base_name(col(FILE_COLUMN)))
-    return df.join(F.broadcast(mtimes), "__name").drop("__name")
+    return df.join(F.broadcast(facts), "__name").drop("__name")
+
+
+def _read_csv(spark: SparkSession, header: tuple[str, ...], by_lines: bool, paths: list[str]) -> DataFrame:
+    schema = StructType([StructField(h, StringType()) for h in header])
+    frame = (
+        spark.read.schema(schema)
+        .option("header", "true")
+        .option("multiLine", "false" if by_lines else "true")
+        .option("escape", '"')
+        .option("encoding", "UTF-8")
+        .option("mode", "PERMISSIVE")
+        .csv(paths)
+    )
+    line = F.struct(F.input_file_block_start().alias("piece"), F.monotonically_increasing_id().alias("row"))
+    return frame.withColumn(FILE_COLUMN, F.input_file_name()).withColumn(LINE_COLUMN, line)
+
+
+def miscounted(df: DataFrame, files: Sequence[ProcessedFile], whole: Collection[str] = ()) -> list[ProcessedFile]:
+    """The files read line by line (read_processed_csv) whose rows in `df` differ from their report's count: a
+    value of theirs holds a line break (each such record reads as two rows or more), so they must be read whole.
+    A processed file has no blank line (the preprocessing skips blank records), so no record reads as none."""
+    expected = {f.name: f.rows for f in files if f.rows is not None and f.header is not None and f.name not in whole}
+    if not expected:
+        return []
+    got = {r[0]: r[1] for r in df.groupBy(base_name(col(FILE_COLUMN))).count().collect()}
+    return [f for f in files if f.name in expected and got.get(f.name, 0) != expected[f.name]]
 
 
 def empty_input(spark: SparkSession) -> DataFrame:
@@ -493,7 +512,7 @@ def empty_input(spark: SparkSession) -> DataFrame:
             [
                 StructField(FILE_COLUMN, StringType()),
                 StructField(MTIME_COLUMN, TimestampType()),
-                StructField(LINE_COLUMN, LongType()),
+                StructField(LINE_COLUMN, LINE_TYPE),
             ]
         ),
     )

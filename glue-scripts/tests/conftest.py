@@ -125,11 +125,13 @@ def snapshot_ids(spark, output_dir: Path) -> list[int]:
     return [r[0] for r in spark.sql(f"SELECT snapshot_id FROM {table.name}.snapshots ORDER BY committed_at").collect()]
 
 
-def write_report(reports: Path, processed_name: str, raw_key: str) -> Path:
-    """The Lambda's report of a processed file (only `source`, the raw key, matters to the job)."""
+def write_report(reports: Path, processed_name: str, raw_key: str, rows: int | None = None) -> Path:
+    """The Lambda's report of a processed file (the job takes `source`, the raw key, and `rowsValid`, the rows
+    written, when given)."""
     reports.mkdir(parents=True, exist_ok=True)
     path = reports / pb.report_name(processed_name)
-    path.write_text(json.dumps({"source": raw_key, "outcome": "processed"}), encoding="utf-8")
+    report = {"source": raw_key, "outcome": "processed"} | ({} if rows is None else {"rowsValid": rows})
+    path.write_text(json.dumps(report), encoding="utf-8")
     return path
 
 

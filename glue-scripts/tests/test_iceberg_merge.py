@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from pathlib import Path
 
@@ -48,12 +50,14 @@ class Workdir:
         self.name = name
         self.clock = 1_700_000_000
 
-    def upload(self, raw_name: str, version: str, text: str) -> str:
-        """One raw object version as the Lambda leaves it: processed/<ds>/<stem>-<version>.csv and its report."""
+    def upload(self, raw_name: str, version: str, text: str, rows: int | None = None) -> str:
+        """One raw object version as the Lambda leaves it: processed/<ds>/<stem>-<version>.csv and its report,
+        whose row count is the file's records (or `rows`)."""
         processed = f"{Path(raw_name).stem}-{version}.csv"
         self.clock += 10
         write_processed(self.processed, processed, text, self.clock)
-        write_report(self.reports, processed, f"raw/{self.name}/{raw_name}")
+        records = len(list(csv.reader(io.StringIO(text, newline="")))) - 1 if text else 0
+        write_report(self.reports, processed, f"raw/{self.name}/{raw_name}", records if rows is None else rows)
         return processed
 
     def run(self, spark) -> dict:
@@ -298,3 +302,28 @@ def test_a_ledger_lost_or_without_its_raw_objects_is_rebuilt_from_the_table_and_
     assert _operations(spark, w)[-1] == "overwrite"  # x has rows in the table: merged, not appended
     assert w.rows(spark, "what", "n") == [("click", 1), ("click", 2)]
     assert set(json.loads(path.read_text())["sources"]) == {"raw/events/x.csv"}
+
+
+@pytest.mark.parametrize("report_rows", ["right", "wrong"])
+def test_a_value_with_a_line_break_is_read_whole_and_the_report_count_only_picks_the_way(spark, tmp_path, report_rows):
+    w = Workdir(tmp_path, KEYED)
+    text = 'id,name,day\n1,"Ann\nSmith",2024-01-05\n2,"Bob\r\nJones\rJr",2024-02-06\n3,Cy,2024-03-01\n'
+    w.upload("a.csv", "v1", text, None if report_rows == "right" else 7)  # a wrong count: read whole as well
+    assert w.run(spark)["rowsIn"] == 3
+    assert w.rows(spark, "id", "name") == [(1, "Ann\nSmith"), (2, "Bob\r\nJones\rJr"), (3, "Cy")]
+
+
+def test_a_file_read_in_parallel_pieces_keeps_its_line_order_for_ties(spark, tmp_path):
+    w = Workdir(tmp_path, KEYED)
+    lines = [f"{i},n{i},2024-01-05" for i in range(2, 3000)]
+    text = "id,name,day\n1,first,2024-01-05\n" + "\n".join(lines) + "\n1,last,2024-01-06\n"
+    w.upload("a.csv", "v1", text)
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")  # ~12 pieces of the 45 KB file
+    try:
+        files = pb.describe_local_files(sorted(w.processed.iterdir()), w.reports)
+        assert files[0].rows == 3000 and pb.pt.read_processed_csv(spark, files).rdd.getNumPartitions() > 5
+        w.run(spark)
+    finally:
+        spark.conf.unset("spark.sql.files.maxPartitionBytes")
+    rows = w.rows(spark, "id", "name")
+    assert len(rows) == 2999 and rows[0] == (1, "last")  # the file's later line wins, as the DuckDB engine keeps it

@@ -60,13 +60,17 @@ def test_of_two_versions_of_one_raw_object_in_a_batch_only_the_newest_is_read():
     assert [f.name for f in pb.newest_per_source(files)] == ["x-v2.csv", "y-v1.csv", "z.csv"]
 
 
-def test_the_report_of_a_processed_file_gives_its_raw_key(tmp_path):
+def test_the_report_of_a_processed_file_gives_its_raw_key_and_row_count(tmp_path):
     assert pb.report_name("orders__2024-abc123def456.csv") == "orders__2024-abc123def456.json"
-    (tmp_path / "a-1.json").write_text(json.dumps({"source": "raw/orders/a.csv", "outcome": "processed"}))
-    assert pb.read_report_source(tmp_path / "a-1.json") == "raw/orders/a.csv"
-    assert pb.read_report_source(tmp_path / "missing.json") is None
+    (tmp_path / "a-1.json").write_text(
+        json.dumps({"source": "raw/orders/a.csv", "outcome": "processed", "rowsValid": 7})
+    )
+    assert pb.read_report(tmp_path / "a-1.json") == ("raw/orders/a.csv", 7)
+    assert pb.read_report(tmp_path / "missing.json") is None
+    assert pb.report_facts('{"source": "raw/a.csv"}', "r.json") == ("raw/a.csv", None)  # no count: read whole
+    assert pb.report_facts('{"source": "raw/a.csv", "rowsValid": "7"}', "r.json").rows is None
     with pytest.raises(ValueError, match='has no "source"'):
-        pb.report_source("{}", "reports/ds/a.json")
+        pb.report_facts("{}", "reports/ds/a.json")
 
 
 @pytest.mark.parametrize(
