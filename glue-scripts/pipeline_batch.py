@@ -377,10 +377,10 @@ def read_batch(spark: Any, files: Sequence[pt.ProcessedFile]) -> tuple[Any, int]
             log.info("no processed rows: the batch's %d files are all empty", len(files))
             raw = pt.empty_input(spark)
         raw = raw.persist(StorageLevel.MEMORY_AND_DISK)  # parsed once: counted, then transformed from the cache
-        rows_in = raw.count()
-        redo = pt.miscounted(raw, files, whole)
+        counts = pt.rows_per_file(raw)
+        redo = pt.miscounted(counts, files, whole)
         if not redo:
-            return raw, rows_in
+            return raw, sum(counts.values())
         log.info("%d file(s) hold line breaks inside values, read whole: %s", len(redo), [f.name for f in redo])
         raw.unpersist()
         whole |= {f.name for f in redo}

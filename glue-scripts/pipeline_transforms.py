@@ -493,15 +493,21 @@ def _read_csv(spark: SparkSession, header: tuple[str, ...], by_lines: bool, path
     return frame.withColumn(FILE_COLUMN, F.input_file_name()).withColumn(LINE_COLUMN, line)
 
 
-def miscounted(df: DataFrame, files: Sequence[ProcessedFile], whole: Collection[str] = ()) -> list[ProcessedFile]:
-    """The files read line by line (read_processed_csv) whose rows in `df` differ from their report's count: a
-    value of theirs holds a line break (each such record reads as two rows or more), so they must be read whole.
-    A processed file has no blank line (the preprocessing skips blank records), so no record reads as none."""
-    expected = {f.name: f.rows for f in files if f.rows is not None and f.header is not None and f.name not in whole}
-    if not expected:
-        return []
-    got = {r[0]: r[1] for r in df.groupBy(base_name(col(FILE_COLUMN))).count().collect()}
-    return [f for f in files if f.name in expected and got.get(f.name, 0) != expected[f.name]]
+def rows_per_file(df: DataFrame) -> dict[str, int]:
+    """The rows of each file (by base name) in a frame of read_processed_csv: one pass over it."""
+    return {r[0]: r[1] for r in df.groupBy(base_name(col(FILE_COLUMN))).count().collect()}
+
+
+def miscounted(counts: Mapping[str, int], files: Sequence[ProcessedFile], whole: Collection[str] = ()) -> list:
+    """The files read line by line (read_processed_csv) whose rows (`counts`, rows_per_file) differ from their
+    report's count: a value of theirs holds a line break (each such record reads as two rows or more), so they
+    must be read whole. A processed file has no blank line (the preprocessing skips blank records), so no record
+    reads as none."""
+    return [
+        f
+        for f in files
+        if f.rows is not None and f.header is not None and f.name not in whole and counts.get(f.name, 0) != f.rows
+    ]
 
 
 def empty_input(spark: SparkSession) -> DataFrame:

@@ -1,7 +1,9 @@
 """Benchmark of the Spark transform (npm run bench:glue): incremental batches into a growing Iceberg table.
 
-Each run adds one processed file (signups-shaped, deterministic) and merges it into the same local Iceberg table
-with glue-scripts/local_job.py in a new process, as each Glue job run starts a new JVM; "seconds" is the job's
+Each run adds one processed file (signups-shaped, deterministic) with its report (raw key, row count), as the
+Lambda leaves them, and merges it into the same local Iceberg table with glue-scripts/local_job.py in a new
+process, as each Glue job run starts a new JVM (`--keyless`: the dataset without its key, so each batch is an
+append); "seconds" is the job's
 time without Spark's start-up (local_job's processingMs). A batch holds new sign-ups of one new month plus
 ~2% updates of the previous batch's users, as time-ordered data does: the MERGE rewrites the files of those
 rows only, so a run's time should not grow with the table. `--json` prints one JSON object:
@@ -45,23 +47,39 @@ def batch_lines(run: int, rows: int, rng: random.Random) -> list[str]:
     return lines
 
 
-def write_batch(folder: Path, run: int, rows: int, rng: random.Random) -> int:
+def write_batch(work: Path, run: int, rows: int, rng: random.Random) -> int:
+    """processed/signups/signups-<run>.csv and its report (raw key, rows written), as the Lambda leaves them."""
+    folder, reports = work / "processed" / "signups", work / "reports" / "signups"
     folder.mkdir(parents=True, exist_ok=True)
+    reports.mkdir(parents=True, exist_ok=True)
     path = folder / f"signups-{run:03d}.csv"
     path.write_text("\n".join(batch_lines(run, rows, rng)) + "\n", encoding="utf-8")
     os.utime(path, (1_700_000_000 + run, 1_700_000_000 + run))
+    report = {"source": f"raw/signups/signups-{run:03d}.csv", "outcome": "processed", "rowsValid": rows}
+    (reports / f"signups-{run:03d}.json").write_text(json.dumps(report), encoding="utf-8")
     return path.stat().st_size
 
 
-def run_batches(work: Path, runs: int, rows: int, master: str, log) -> list[dict]:
+def keyless_spec(work: Path) -> Path:
+    """The signups spec without its key: each batch's raw object is new, so the job appends."""
+    spec = json.loads(SPEC.read_text(encoding="utf-8"))
+    spec["key"], spec["finalKey"] = [], []
+    path = work / "signups-keyless.json"
+    path.write_text(json.dumps(spec), encoding="utf-8")
+    return path
+
+
+def run_batches(work: Path, runs: int, rows: int, master: str, log, keyless: bool = False) -> list[dict]:
     import subprocess
 
     rng = random.Random(42)
+    spec = keyless_spec(work) if keyless else SPEC
     results = []
     for run in range(runs):
-        size = write_batch(work / "processed" / "signups", run, rows, rng)
+        size = write_batch(work, run, rows, rng)
         argv = [sys.executable, str(GLUE_SCRIPTS / "local_job.py"), "--input", str(work / "processed" / "signups")]
-        argv += ["--output", str(work / "final_output" / "signups"), "--dataset-spec-file", str(SPEC)]
+        argv += ["--reports", str(work / "reports" / "signups")]
+        argv += ["--output", str(work / "final_output" / "signups"), "--dataset-spec-file", str(spec)]
         argv += ["--ingested-at", "2025-01-01T00:00:00Z", "--master", master]
         done = subprocess.run(argv, capture_output=True, text=True)
         if done.returncode != 0:
@@ -105,6 +123,7 @@ def main() -> int:
     p.add_argument("--runs", type=int, default=10)
     p.add_argument("--rows", type=int, default=200_000, help="rows per batch (default 200,000)")
     p.add_argument("--master", default="local[*]")
+    p.add_argument("--keyless", action="store_true", help="the dataset without its key (each batch is appended)")
     p.add_argument("--json", action="store_true", help="print one JSON object (logs go to stderr)")
     p.add_argument("--keep", action="store_true", help="keep the generated data and the table")
     args = p.parse_args()
@@ -112,14 +131,14 @@ def main() -> int:
 
     work = Path(tempfile.mkdtemp(prefix="bench-glue-"))
     try:
-        results = run_batches(work, args.runs, args.rows, args.master, log)
+        results = run_batches(work, args.runs, args.rows, args.master, log, args.keyless)
     finally:
         if args.keep:
             log(f"kept {work}")
         else:
             shutil.rmtree(work, ignore_errors=True)
     cores = os.cpu_count() or 1
-    summary = report(results, cores, args.master)
+    summary = {**report(results, cores, args.master), "rows_per_batch": args.rows, "keyless": args.keyless}
     if args.json:
         print(json.dumps(summary))
     else:
