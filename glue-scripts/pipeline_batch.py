@@ -340,7 +340,6 @@ def merge_files(
         # input_file_name / monotonically_increasing_id in its lineage): the rows the MERGE sees are fixed.
         data = data.localCheckpoint(eager=True)
         rows_out = data.count()
-        raw.unpersist()
         log.info("read %d rows from %d files, %d after the transforms", rows_in, len(files), rows_out)
         ensure_table(spark, table, data.schema, plan)
         before = current_snapshot(spark, table)
@@ -348,7 +347,6 @@ def merge_files(
         merge_into(spark, table, data, sorted({f.source_file for f in files}), plan, replacing)
         after = current_snapshot(spark, table)
     finally:
-        raw.unpersist()
         data.unpersist()
     changed = after["snapshotId"] != before["snapshotId"]
     log.info("snapshot %s (%s)", after["snapshotId"], "committed" if changed else "nothing to change")
@@ -365,24 +363,22 @@ def merge_files(
 
 
 def read_batch(spark: Any, files: Sequence[pt.ProcessedFile]) -> tuple[Any, int]:
-    """The batch's rows, parsed once and cached, and their count. Files whose row count the report gives are read
-    line by line in parallel pieces; one whose rows then differ from that count holds a line break inside a value,
-    and the batch is read again with that file read whole."""
-    from pyspark import StorageLevel
-
+    """The batch's rows (a frame over the files, not cached: merge_files materialises it once transformed) and
+    their count. Files whose row count the report gives are read line by line, in pieces Spark reads in
+    parallel; one whose rows then differ from that count holds a line break inside a value, and the batch is
+    read again with that file read whole. The count is a pass of its own: Spark's CSV reader skips the columns
+    it does not need, which costs less than caching the parsed rows (measured: bench:glue, README)."""
     whole: set[str] = set()
     while True:
         raw = pt.read_processed_csv(spark, files, whole)
         if raw is None:
             log.info("no processed rows: the batch's %d files are all empty", len(files))
-            raw = pt.empty_input(spark)
-        raw = raw.persist(StorageLevel.MEMORY_AND_DISK)  # parsed once: counted, then transformed from the cache
+            return pt.empty_input(spark), 0
         counts = pt.rows_per_file(raw)
         redo = pt.miscounted(counts, files, whole)
         if not redo:
             return raw, sum(counts.values())
         log.info("%d file(s) hold line breaks inside values, read whole: %s", len(redo), [f.name for f in redo])
-        raw.unpersist()
         whole |= {f.name for f in redo}
 
 
