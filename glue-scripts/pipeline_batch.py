@@ -29,6 +29,7 @@ COPY_ON_WRITE = ("write.delete.mode", "write.update.mode", "write.merge.mode")
 LEDGER_VERSION = 2
 # The ledger's raw objects the table holds rows of: {raw key: {"mtime", "file"} of its newest merged version}.
 SOURCES = "sources"
+TABLE_SNAPSHOT = "tableSnapshot"  # the table snapshot that `sources` describes
 
 
 @dataclass(frozen=True)
@@ -214,19 +215,58 @@ def new_files(listed: Sequence[pt.ProcessedFile], ledger: dict) -> list[pt.Proce
 
 
 def next_ledger(
-    listed: Sequence[pt.ProcessedFile], ledger: dict, merged: Sequence[pt.ProcessedFile], snapshot, sources=None
+    listed: Sequence[pt.ProcessedFile],
+    ledger: dict,
+    merged: Sequence[pt.ProcessedFile],
+    snapshot,
+    sources=None,
+    table_snapshot=None,
 ) -> dict:
     """The ledger after a commit: the merged files added (with their raw object and the snapshot that merged
-    them), entries of files no longer listed dropped; `sources` (the raw objects the table holds rows of, see
-    with_sources) replaces the ledger's when given, else it is kept as it was."""
+    them), entries of files no longer listed dropped. `sources` (the raw objects the table holds rows of, see
+    with_sources) and `table_snapshot` (the table's snapshot they describe) replace the ledger's when given."""
     names = {f.name for f in listed}
     files = {n: e for n, e in ledger.get("files", {}).items() if n in names}
     files.update({f.name: {"mtime": _stamp(f), "source": f.source_file, "snapshot": snapshot} for f in merged})
     result = {"version": LEDGER_VERSION, "files": dict(sorted(files.items()))}
-    sources = ledger.get(SOURCES) if sources is None else sources
+    if sources is None:
+        sources, table_snapshot = ledger.get(SOURCES), ledger.get(TABLE_SNAPSHOT)
     if sources is not None:
         result[SOURCES] = dict(sorted(sources.items()))
+        result[TABLE_SNAPSHOT] = table_snapshot
     return result
+
+
+def trusted_sources(spark: Any, table: IcebergTable, ledger: dict, files: Sequence[pt.ProcessedFile]) -> dict:
+    """The raw objects the table holds rows of: the ledger's list, unless a raw object of `files` is not on it
+    and the table gained rows since the ledger described it (a commit other than compaction or a delete: a
+    rollback, a restored ledger, a crash after a commit, rows written by hand); then the list is completed from
+    the table itself (`SELECT DISTINCT source_file`). None of this when every raw object is listed: it is merged."""
+    known = ledger.get(SOURCES)
+    if known is not None and all(f.source_file in known for f in files):
+        return known
+    if known is not None and not rows_added_since(spark, table, ledger.get(TABLE_SNAPSHOT)):
+        return known
+    log.info("the ledger's raw objects may not be the table's: reading them from the table")
+    found = sources_in_table(spark, table)
+    return {**found, **(known or {})}
+
+
+def rows_added_since(spark: Any, table: IcebergTable, recorded) -> bool:
+    """Whether the table's current snapshot descends from `recorded` (None: the empty table) through commits that
+    add no rows of a new raw object ('replace': compaction; 'delete'). Unknown ancestry (expired, rolled back)
+    counts as added."""
+    if not table_exists(spark, table):
+        return False
+    refs = spark.sql(f"SELECT snapshot_id FROM {table.name}.refs WHERE name = 'main'").collect()
+    node = refs[0][0] if refs else None
+    rows = spark.sql(f"SELECT snapshot_id, parent_id, operation FROM {table.name}.snapshots").collect()
+    history = {r[0]: (r[1], r[2]) for r in rows}
+    while node != recorded:
+        if node not in history or history[node][1] not in ("replace", "delete"):
+            return True
+        node = history[node][0]
+    return False
 
 
 def sources_in_table(spark: Any, table: IcebergTable) -> dict:
@@ -305,17 +345,16 @@ def run_batch(
         if table_exists(spark, table):
             storage.published(current_snapshot(spark, table))
         return empty_summary()
-    known = ledger.get(SOURCES)
-    known = sources_in_table(spark, table) if known is None else known
+    known = trusted_sources(spark, table, ledger, fresh)
     replacing = sorted({f.source_file for f in fresh if f.source_file in known})
     sources = with_sources(known, newest_per_source(fresh))
 
-    def record_sources() -> None:  # before the commit: a table never holds rows of a raw object the ledger lacks
+    def record_sources(snapshot_id) -> None:  # before the commit: the table never holds a raw object it lacks
         if sources != ledger.get(SOURCES):
-            storage.write_ledger(next_ledger(listed, ledger, [], None, sources))
+            storage.write_ledger(next_ledger(listed, ledger, [], None, sources, snapshot_id))
 
     summary, snapshot = merge_files(spark, fresh, plan, table, ingested_at, replacing, record_sources)
-    storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"], sources))
+    storage.write_ledger(next_ledger(listed, ledger, described, summary["snapshotId"], sources, summary["snapshotId"]))
     storage.published(snapshot)
     return summary
 
@@ -327,7 +366,7 @@ def merge_files(
     table: IcebergTable,
     ingested_at: dt.datetime,
     replacing: Sequence[str],
-    before_commit: Any = lambda: None,
+    before_commit: Any = lambda snapshot_id: None,
 ) -> tuple[dict, dict]:
     """Reads the files once, transforms them, fits the table to the rows and commits them (merge_into;
     `replacing`: the batch's raw objects the table may hold earlier rows of). Returns the counts and the
@@ -343,7 +382,7 @@ def merge_files(
         log.info("read %d rows from %d files, %d after the transforms", rows_in, len(files), rows_out)
         ensure_table(spark, table, data.schema, plan)
         before = current_snapshot(spark, table)
-        before_commit()
+        before_commit(before["snapshotId"])
         merge_into(spark, table, data, sorted({f.source_file for f in files}), plan, replacing)
         after = current_snapshot(spark, table)
     finally:

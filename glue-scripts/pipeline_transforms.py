@@ -458,7 +458,7 @@ def read_processed_csv(
                 f"{f.path}: the header {list(f.header)} has empty or repeated column names; processed "
                 f"files have unique names (re-run the preprocessing of that file)."
             )
-        by_lines = f.rows is not None and f.name not in whole
+        by_lines = read_by_lines(f, whole)
         groups.setdefault((f.header, by_lines), []).append(f.path)
     if not groups:
         return None
@@ -493,6 +493,13 @@ def _read_csv(spark: SparkSession, header: tuple[str, ...], by_lines: bool, path
     return frame.withColumn(FILE_COLUMN, F.input_file_name()).withColumn(LINE_COLUMN, line)
 
 
+def read_by_lines(f: ProcessedFile, whole: Collection[str] = ()) -> bool:
+    """Whether read_processed_csv reads the file line by line: its row count is known (its report) to check the
+    read against (miscounted), it has two columns or more (a one-column file writes an empty value as an empty
+    line, which Spark skips: a miscount that a value's line break could cancel out), and it is not in `whole`."""
+    return f.rows is not None and f.header is not None and len(f.header) > 1 and f.name not in whole
+
+
 def rows_per_file(df: DataFrame) -> dict[str, int]:
     """The rows of each file (by base name) in a frame of read_processed_csv: one pass over it."""
     return {r[0]: r[1] for r in df.groupBy(base_name(col(FILE_COLUMN))).count().collect()}
@@ -501,13 +508,9 @@ def rows_per_file(df: DataFrame) -> dict[str, int]:
 def miscounted(counts: Mapping[str, int], files: Sequence[ProcessedFile], whole: Collection[str] = ()) -> list:
     """The files read line by line (read_processed_csv) whose rows (`counts`, rows_per_file) differ from their
     report's count: a value of theirs holds a line break (each such record reads as two rows or more), so they
-    must be read whole. A processed file has no blank line (the preprocessing skips blank records), so no record
-    reads as none."""
-    return [
-        f
-        for f in files
-        if f.rows is not None and f.header is not None and f.name not in whole and counts.get(f.name, 0) != f.rows
-    ]
+    must be read whole (a file read line by line has two columns or more, so it has no blank line: no record
+    reads as none)."""
+    return [f for f in files if f.header is not None and read_by_lines(f, whole) and counts.get(f.name, 0) != f.rows]
 
 
 def empty_input(spark: SparkSession) -> DataFrame:

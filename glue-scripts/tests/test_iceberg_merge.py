@@ -327,3 +327,24 @@ def test_a_file_read_in_parallel_pieces_keeps_its_line_order_for_ties(spark, tmp
         spark.conf.unset("spark.sql.files.maxPartitionBytes")
     rows = w.rows(spark, "id", "name")
     assert len(rows) == 2999 and rows[0] == (1, "last")  # the file's later line wins, as the DuckDB engine keeps it
+
+
+def test_a_restored_older_ledger_is_checked_against_the_table_before_an_append(spark, tmp_path):
+    w = Workdir(tmp_path, KEYLESS)
+    w.upload("x.csv", "v1", "what,n\nclick,1\n")
+    w.run(spark)
+    path = w.table / local_job.LEDGER_FILE
+    older = path.read_text()  # does not list y, which the table gains next
+    w.upload("y.csv", "v1", "what,n\nview,2\nview,3\n")
+    w.run(spark)
+    path.write_text(older)  # restored from a backup, say
+    w.upload("y.csv", "v2", "what,n\nview,4\n")
+    w.run(spark)
+    assert _operations(spark, w)[-1] == "overwrite"  # the table has rows of y since that ledger: merged
+    assert w.rows(spark, "what", "n", "source_file") == [
+        ("click", 1, "raw/events/x.csv"),
+        ("view", 4, "raw/events/y.csv"),
+    ]
+    w.upload("z.csv", "v1", "what,n\nclick,5\n")
+    w.run(spark)
+    assert _operations(spark, w)[-1] == "append"  # the ledger describes the table again: a new object is appended

@@ -116,10 +116,12 @@ def test_the_table_is_created_as_an_iceberg_v2_copy_on_write_table_at_its_locati
 
 
 def test_a_file_read_line_by_line_is_read_again_whole_when_its_rows_differ_from_its_report():
-    def f(name, rows, header=("a",)):
+    def f(name, rows, header=("a", "b")):
         return pt.ProcessedFile(f"/p/{name}", name, dt.datetime(2024, 1, 1), header, "raw/x.csv", rows)
 
     files = [f("ok.csv", 2), f("broken.csv", 2), f("unknown.csv", None), f("empty.csv", 0, None), f("gone.csv", 1)]
-    counts = {"ok.csv": 2, "broken.csv": 3, "unknown.csv": 5}  # broken.csv: a value's line break made a row more
+    files.append(f("one-column.csv", 2, ("b",)))  # read whole: an empty value is an empty line there
+    counts = {"ok.csv": 2, "broken.csv": 3, "unknown.csv": 5, "one-column.csv": 1}
+    assert [pt.read_by_lines(x) for x in files] == [True, True, False, False, True, False]
     assert [x.name for x in pt.miscounted(counts, files)] == ["broken.csv", "gone.csv"]
     assert [x.name for x in pt.miscounted(counts, files, whole={"broken.csv", "gone.csv"})] == []
