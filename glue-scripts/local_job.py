@@ -8,7 +8,7 @@
 # catalog whose warehouse is the folder above it (final_output/), as final_output/<ds>/ is the table's location
 # in S3. Reads the *.csv of --input (processed files) the ledger (<output>/ledger.json) does not hold yet, with
 # the raw key from --reports/<name>.json when given (files without a report are left for a later run), and hands
-# them to pipeline_batch.run_batch: the transforms of pipeline_transforms (TRANSFORMS.md) and one MERGE commit.
+# them to pipeline_batch.run_batch: the transforms of pipeline_transforms (TRANSFORMS.md) and one commit (MERGE or append).
 # After each run it writes <output>/snapshot-files.json, the current snapshot's data files (local/tables.ts reads
 # them: the DuckDB here has no Iceberg reader). Logs go to stderr; the last stdout line is a JSON summary (rowsIn,
 # rowsOut, partitions, snapshotId, tableRows, ...). Exit codes: 0 done, 2 bad spec or input (nothing written),

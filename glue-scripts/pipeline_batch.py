@@ -3,7 +3,8 @@
 # What differs between the deployed job and a local run is behind BatchStorage: listing processed/<ds>/, each
 # file's metadata and raw key (S3 or the file system), and the ledger of files already merged. The table side is
 # the same on both: an Iceberg v2 table in a Spark catalog (GlueCatalog on AWS, a Hadoop catalog locally),
-# created and evolved to fit the batch, then changed by ONE `MERGE INTO` (one snapshot, all or nothing).
+# created and evolved to fit the batch, then changed by ONE commit (one snapshot, all or nothing): a `MERGE INTO`,
+# or an append for a keyless batch of raw objects new to the table.
 # Like pipeline_transforms, this module is plain PySpark (no awsglue, no boto3); on AWS it ships in the same
 # --extra-py-files zip (lib/transform.ts pythonModuleArchive). The rules are in TRANSFORMS.md.
 
@@ -63,7 +64,7 @@ class BatchStorage(Protocol):
         ...
 
     def write_ledger(self, ledger: dict) -> None:
-        """Stores the ledger (replacing it whole); called only after the commit."""
+        """Stores the ledger (replacing it whole): before the commit (its raw objects only) and after it."""
         ...
 
     def published(self, snapshot: dict) -> None:
