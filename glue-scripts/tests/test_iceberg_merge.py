@@ -348,3 +348,11 @@ def test_a_restored_older_ledger_is_checked_against_the_table_before_an_append(s
     w.upload("z.csv", "v1", "what,n\nclick,5\n")
     w.run(spark)
     assert _operations(spark, w)[-1] == "append"  # the ledger describes the table again: a new object is appended
+
+
+def test_a_one_column_row_of_an_empty_value_is_a_row_with_null(spark, tmp_path):
+    w = Workdir(tmp_path, {"name": "notes", "columns": [{"name": "note", "type": "string", "required": False}]})
+    w.upload("n.csv", "v1", 'note\nhello\n""\nbye\n')  # as the preprocessing writes it (lambda/core/row-writer.ts)
+    assert w.run(spark)["rowsIn"] == 3
+    notes = [r["note"] for r in read_output(spark, w.table)]
+    assert notes.count(None) == 1 and sorted(n for n in notes if n is not None) == ["bye", "hello"]

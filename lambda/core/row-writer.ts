@@ -18,6 +18,8 @@ import type { CellFailure, ColumnCleaner } from './validate';
 
 /** Rejected rows are written to their sink in batches of about this many characters. */
 const REJECTS_BATCH_CHARS = 256 * 1024;
+/** A row of one empty value (one column): `""`, since CSV readers (Spark, DuckDB) skip an empty line. */
+const EMPTY_ROW = '""';
 /** Valid rows are written to their sink in batches of about this many bytes. */
 const VALID_BATCH_BYTES = 128 * 1024;
 
@@ -323,7 +325,8 @@ export class RowWriter implements RowCounts {
     }
     this.rowsIn++;
     this.rowsValid++;
-    this.out.writeString(this.cleaned.join(','));
+    const text = this.cleaned.join(',');
+    this.out.writeString(text === '' ? EMPTY_ROW : text);
     this.out.ensure(1);
     this.out.buf[this.out.pos++] = 10;
   }

@@ -87,3 +87,18 @@ test('CRLF files: raw_record of a quoted record has no trailing CR (already fixe
   });
   expect(rejectRows.map((r) => r.raw_record)).toEqual(['1,"Doe, J",bad,2024-01-01,active', '2,"x",bad,2024-01-01,active']);
 });
+
+describe('a one-column row whose value is empty', () => {
+  const config = { datasets: [{ name: 'notes', columns: [{ name: 'note', type: 'string', required: false }], extraColumns: 'drop' }] };
+
+  test.each([
+    ['plain records (the fast way)', 'note,other\nhello,1\n,2\nbye,3\n'],
+    ['quoted records (the general way)', 'note,other\n"hello",1\n"",2\n"bye, you",3\n'],
+  ])('is written as "" with %s, never as an empty line that CSV readers skip', async (_way, csv) => {
+    const { report, valid, validRows } = await runCore(Buffer.from(csv), { config, dataset: 'notes' });
+    expect(report.rowsValid).toBe(3);
+    expect(valid.split('\n').slice(0, -1)).not.toContain(''); // every row is a line of its own
+    expect(valid.split('\n')[2]).toBe('""');
+    expect(validRows.slice(1).map((r) => r[0])).toEqual(['hello', '', csv.includes('you') ? 'bye, you' : 'bye']);
+  });
+});
