@@ -256,17 +256,18 @@ def trusted_sources(spark: Any, table: IcebergTable, ledger: dict, files: Sequen
 def rows_added_since(spark: Any, table: IcebergTable, recorded) -> bool:
     """Whether the table's current snapshot descends from `recorded` (None: the empty table) through commits that
     add no rows of a new raw object ('replace': compaction; 'delete'). Unknown ancestry (expired, rolled back)
-    counts as added."""
+    counts as added. Read through Iceberg's Table API (py4j calls on the loaded metadata, no Spark job)."""
     if not table_exists(spark, table):
         return False
-    refs = spark.sql(f"SELECT snapshot_id FROM {table.name}.refs WHERE name = 'main'").collect()
-    node = refs[0][0] if refs else None
-    rows = spark.sql(f"SELECT snapshot_id, parent_id, operation FROM {table.name}.snapshots").collect()
-    history = {r[0]: (r[1], r[2]) for r in rows}
+    jvm = spark._jvm
+    iceberg = jvm.org.apache.iceberg.spark.Spark3Util.loadIcebergTable(spark._jsparkSession, table.name)
+    current = iceberg.currentSnapshot()
+    node = current.snapshotId() if current is not None else None
     while node != recorded:
-        if node not in history or history[node][1] not in ("replace", "delete"):
+        snapshot = iceberg.snapshot(node) if node is not None else None
+        if snapshot is None or snapshot.operation() not in ("replace", "delete"):
             return True
-        node = history[node][0]
+        node = snapshot.parentId()
     return False
 
 

@@ -356,3 +356,20 @@ def test_a_one_column_row_of_an_empty_value_is_a_row_with_null(spark, tmp_path):
     assert w.run(spark)["rowsIn"] == 3
     notes = [r["note"] for r in read_output(spark, w.table)]
     assert notes.count(None) == 1 and sorted(n for n in notes if n is not None) == ["bye", "hello"]
+
+
+def test_after_compaction_the_ledger_still_describes_the_table_and_a_new_object_is_appended(spark, tmp_path, caplog):
+    w = Workdir(tmp_path, KEYLESS)
+    for name in ("x.csv", "y.csv"):
+        w.upload(name, "v1", "what,n\nclick,1\n")
+        w.run(spark)
+    table = local_job.local_table(spark, str(w.table))
+    catalog, name = (part.strip("`") for part in table.name.split("."))
+    spark.sql(f"CALL `{catalog}`.system.rewrite_data_files(table => '{name}', options => map('min-input-files', '2'))")
+    assert _operations(spark, w)[-1] == "replace"  # compaction: the same rows in fewer files
+    w.upload("z.csv", "v1", "what,n\nclick,2\n")
+    with caplog.at_level("INFO", logger="pipeline_batch"):
+        w.run(spark)
+    assert "reading them from the table" not in caplog.text  # trusted as it is: no scan of the table
+    assert _operations(spark, w)[-1] == "append"
+    assert len(w.rows(spark, "what")) == 3
